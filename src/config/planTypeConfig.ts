@@ -1,0 +1,28 @@
+import type { PlanTypeConfig } from '../domain/planTypeConfig.js';
+import { RENEWAL_DEFENSE_STEP_ACTION_TYPES } from '../domain/enums.js';
+
+/** Static plan-type config (spec 6.2 §2, option A): deterministic and testable without a database. */
+export const RENEWAL_DEFENSE_CONFIG: PlanTypeConfig = Object.freeze({
+  plan_type: 'RENEWAL_DEFENSE',
+  allowed_step_action_types: Object.freeze([...RENEWAL_DEFENSE_STEP_ACTION_TYPES]),
+  default_sequence: Object.freeze(['REQUEST_RENEWAL_MEETING', 'PREP_RENEWAL_BRIEF', 'ESCALATE_SUPPORT_RISK']),
+  objective_template: 'Secure the renewal of account {account_id} before {renewal_date}',
+  expires_at_days_from_creation: 30,
+  step_descriptions: Object.freeze({
+    REQUEST_RENEWAL_MEETING: 'Ask the customer for a renewal conversation with the decision makers.',
+    PREP_RENEWAL_BRIEF: 'Prepare an internal brief: value delivered, usage, risks, commercial position.',
+    ESCALATE_SUPPORT_RISK: 'Escalate open support problems that threaten the renewal to the support lead.',
+  }),
+});
+
+const CONFIGS: ReadonlyMap<string, PlanTypeConfig> = new Map([[RENEWAL_DEFENSE_CONFIG.plan_type, RENEWAL_DEFENSE_CONFIG]]);
+
+/** The config of a plan type, or null for anything unknown (exact, case-sensitive match). */
+export function getPlanTypeConfig(planType: string): PlanTypeConfig | null {
+  return CONFIGS.get(planType) ?? null;
+}
+
+/** Every configured plan type, in a stable order. */
+export function listPlanTypeConfigs(): PlanTypeConfig[] {
+  return [...CONFIGS.values()];
+}

@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.js';
+import type { PlanRole } from '../auth/roles.js';
+import { AppError } from '../domain/errors.js';
+import type { AppServices } from '../server/appServices.js';
+import type { RequestLoaders } from './loaders.js';
+
+/** What every resolver receives: who is calling, the services, and per-request loaders. */
+export interface GraphQLContext {
+  requestId: string;
+  logger: Logger;
+  /** null when the request carried no valid token; authError says why. */
+  principal: Principal | null;
+  authError: AppError | null;
+  services: AppServices;
+  loaders: RequestLoaders;
+}
+
+/** The caller, when they hold `role`; otherwise UNAUTHENTICATED or FORBIDDEN. */
+export function requireRole(ctx: GraphQLContext, role: PlanRole): Principal {
+  if (!ctx.principal) throw ctx.authError ?? new AppError('UNAUTHENTICATED', 'a bearer token is required');
+  if (!ctx.principal.roles.has(role)) throw new AppError('FORBIDDEN', `this operation needs the ${role} role`);
+  return ctx.principal;
+}

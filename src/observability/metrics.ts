@@ -1,0 +1,51 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one server instance (served at /metrics). */
+export interface AppMetrics {
+  registry: Registry;
+  graphqlRequests: Counter<'operation' | 'outcome'>;
+  graphqlDuration: Histogram<'operation'>;
+  proposals: Counter<'source'>;
+  llmLatency: Histogram<'outcome'>;
+  gateRefusals: Counter<'code'>;
+}
+
+export function createMetrics(): AppMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    graphqlRequests: new Counter({
+      name: 'graphql_requests_total',
+      help: 'GraphQL requests by operation name and outcome (ok, or the first error code)',
+      labelNames: ['operation', 'outcome'],
+      registers: [registry],
+    }),
+    graphqlDuration: new Histogram({
+      name: 'graphql_request_duration_seconds',
+      help: 'GraphQL request duration by operation name',
+      labelNames: ['operation'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    proposals: new Counter({
+      name: 'plan_proposals_total',
+      help: 'Plans proposed, by source (LLM or RULES)',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    llmLatency: new Histogram({
+      name: 'llm_request_duration_seconds',
+      help: 'Latency of LLM proposal calls by outcome',
+      labelNames: ['outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16],
+      registers: [registry],
+    }),
+    gateRefusals: new Counter({
+      name: 'policy_gate_refusals_total',
+      help: 'Policy Gate refusals by reason code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+  };
+}

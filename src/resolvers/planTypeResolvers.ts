@@ -1,0 +1,22 @@
+import type { Resolvers } from '../generated/graphql.js';
+import { requireRole } from '../graphql/context.js';
+
+export const planTypeResolvers: Resolvers = {
+  Query: {
+    planTypes: (_root, _args, ctx) => {
+      requireRole(ctx, 'plan-viewer');
+      return ctx.services.planTypes.list();
+    },
+    planTypeConfig: (_root, { planType }, ctx) => {
+      requireRole(ctx, 'plan-viewer');
+      return ctx.services.planTypes.get(planType);
+    },
+  },
+  PlanTypeConfig: {
+    planType: (c) => c.plan_type,
+    allowedStepActionTypes: (c) => [...c.allowed_step_action_types],
+    defaultSequence: (c) => [...c.default_sequence],
+    objectiveTemplate: (c) => c.objective_template,
+    expiresAtDaysFromCreation: (c) => c.expires_at_days_from_creation,
+  },
+};

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { AppError } from '../domain/errors.js';
+import { bearerToken, createTokenVerifier } from '../auth/tokenVerifier.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { createErrorFormatter } from '../graphql/formatError.js';
+import { createRequestLoaders } from '../graphql/loaders.js';
+import { loadTypeDefs } from '../graphql/loadSchema.js';
+import { observabilityPlugin } from '../graphql/observabilityPlugin.js';
+import { buildResolvers } from '../resolvers/index.js';
+import type { AppServices } from './appServices.js';
+
+export interface HttpApp {
+  httpServer: http.Server;
+  apollo: ApolloServer<GraphQLContext>;
+  /** Listens on host:port; resolves with the bound port. */
+  listen(port: number, host: string): Promise<number>;
+  /** Drains in-flight requests and stops accepting new ones. */
+  stop(): Promise<void>;
+}
+
+export interface HttpAppOptions {
+  services: AppServices;
+  /** true when the store answers (for /health). */
+  storeHealthy: () => Promise<boolean>;
+}
+
+/** Express + Apollo Server: /graphql, /health, /metrics. */
+export async function createHttpApp({ services, storeHealthy }: HttpAppOptions): Promise<HttpApp> {
+  const { config, logger, metrics } = services;
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  // Bounded time per request: a stuck client or store cannot hold a socket forever.
+  httpServer.requestTimeout = 30_000;
+  httpServer.headersTimeout = 10_000;
+
+  const armor = new ApolloArmor({
+    maxDepth: { n: 10 },
+    costLimit: { maxCost: 5000 },
+    maxAliases: { n: 15 },
+    maxDirectives: { n: 20 },
+    maxTokens: { n: 2000 },
+    blockFieldSuggestion: { enabled: config.isProduction },
+  });
+  const protection = armor.protect();
+  // graphql-armor is CommonJS and so is typed against Apollo's CJS declarations; the plugin
+  // objects are the same at run time, only the two declaration trees differ.
+  const armorPlugins = protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[];
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    typeDefs: loadTypeDefs(),
+    resolvers: buildResolvers() as never,
+    introspection: !config.isProduction,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: config.isDevelopment,
+    formatError: createErrorFormatter({ exposeInternals: config.isDevelopment, logger }),
+    validationRules: [...protection.validationRules],
+    allowBatchedHttpRequests: false,
+    plugins: [
+      ...armorPlugins,
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      config.isDevelopment ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      observabilityPlugin(metrics),
+    ],
+  });
+  await apollo.start();
+
+  const verifyToken = createTokenVerifier(config);
+
+  app.get('/health', async (_req, res) => {
+    const ok = await storeHealthy();
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+
+  app.use(
+    '/graphql',
+    express.json({ limit: config.MAX_BODY_BYTES }),
+    expressMiddleware(apollo, {
+      context: async ({ req }): Promise<GraphQLContext> => {
+        const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
+        const token = bearerToken(req.headers.authorization);
+        let principal: GraphQLContext['principal'] = null;
+        let authError: AppError | null = null;
+        if (token) {
+          try {
+            principal = await verifyToken(token);
+          } catch (e) {
+            authError = e instanceof AppError ? e : new AppError('UNAUTHENTICATED', 'token is invalid');
+          }
+        } else if (req.headers.authorization) {
+          authError = new AppError('UNAUTHENTICATED', 'Authorization header must be "Bearer <token>"');
+        }
+        return { requestId, logger: logger.child({ requestId }), principal, authError, services, loaders: createRequestLoaders(services, principal) };
+      },
+    }),
+  );
+
+  // Body-parser failures (too large, malformed JSON) answer in GraphQL's error shape with a code.
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const e = err as { type?: string; status?: number };
+    if (e?.type === 'entity.too.large') {
+      res.status(413).json({ errors: [{ message: `request body exceeds ${config.MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] });
+      return;
+    }
+    if (e?.type === 'entity.parse.failed' || e?.status === 400) {
+      res.status(400).json({ errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] });
+      return;
+    }
+    next(err);
+  });
+
+  return {
+    httpServer,
+    apollo,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          const address = httpServer.address();
+          resolve(typeof address === 'object' && address ? address.port : port);
+        });
+      }),
+    stop: () => apollo.stop(),
+  };
+}

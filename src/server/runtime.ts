@@ -1,0 +1,58 @@
+import { resolve } from 'node:path';
+import type { AppConfig } from '../config/env.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+import { startEmbeddedStore, type EmbeddedStore } from '../store/embeddedStore.js';
+import { connectMongo, type MongoConnection } from '../store/mongoConnection.js';
+import { createAppServices, type AppServices } from './appServices.js';
+import { createHttpApp, type HttpApp } from './app.js';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  services: AppServices;
+  mongo: MongoConnection;
+  /** The embedded store, when this process started one. */
+  store: EmbeddedStore | null;
+  app: HttpApp;
+  /** Graceful stop: drain requests, close the driver, stop the embedded store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole service: the store (embedded unless MONGODB_URI), the driver, indexes,
+ * the services and the HTTP server. Used by `npm start` and by the API tests alike.
+ */
+export async function startService(config: AppConfig, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
+  let store: EmbeddedStore | null = null;
+  let uri = config.MONGODB_URI;
+  if (!uri) {
+    const dataDir = resolve(config.DATA_DIR, 'ferretdb');
+    logger.info({ dataDir }, 'starting the embedded store (FerretDB, SQLite backend)');
+    store = await startEmbeddedStore({ dataDir, log: (line) => logger.warn({ ferretdb: line }, 'embedded store') });
+    uri = store.uri;
+  }
+  let mongo: MongoConnection | null = null;
+  try {
+    mongo = await connectMongo(uri, config.MONGODB_DB);
+    const services = createAppServices({ config, logger, metrics: createMetrics(), db: mongo.db });
+    await services.start();
+    const connection = mongo;
+    const app = await createHttpApp({ services, storeHealthy: () => connection.ping() });
+    const port = await app.listen(config.PORT, config.HOST);
+    const url = `http://${config.HOST}:${port}`;
+    let stopping: Promise<void> | null = null;
+    const stop = () =>
+      (stopping ??= (async () => {
+        await app.stop();
+        await services.stop();
+        await connection.close().catch(() => undefined);
+        await store?.stop();
+      })());
+    return { url, port, services, mongo: connection, store, app, stop };
+  } catch (e) {
+    await mongo?.close().catch(() => undefined);
+    await store?.stop();
+    throw e;
+  }
+}
