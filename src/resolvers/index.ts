@@ -2,8 +2,11 @@ import type { Resolvers } from '../generated/graphql.js';
 import { DateTimeScalar, JSONScalar } from '../graphql/scalars.js';
 import { planTypeResolvers } from './planTypeResolvers.js';
 import { viewerResolvers } from './viewerResolvers.js';
+import { planResolvers } from './planResolvers.js';
+import { ledgerResolvers } from './ledgerResolvers.js';
+import { planMutationResolvers } from './planMutationResolvers.js';
 
-const parts: Resolvers[] = [planTypeResolvers, viewerResolvers];
+const parts: Resolvers[] = [planTypeResolvers, viewerResolvers, planResolvers, ledgerResolvers, planMutationResolvers];
 
 /** All resolvers, merged per type (each part owns distinct fields). */
 export function buildResolvers(): Resolvers {

@@ -16,6 +16,7 @@ import { loadTypeDefs } from '../graphql/loadSchema.js';
 import { observabilityPlugin } from '../graphql/observabilityPlugin.js';
 import { buildResolvers } from '../resolvers/index.js';
 import type { AppServices } from './appServices.js';
+import { dashboardRouter } from './dashboardRoute.js';
 
 export interface HttpApp {
   httpServer: http.Server;
@@ -84,6 +85,8 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
+
+  app.use('/dashboard', dashboardRouter());
 
   app.use(
     '/graphql',

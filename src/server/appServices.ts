@@ -2,7 +2,21 @@ import type { Db } from 'mongodb';
 import type { AppConfig } from '../config/env.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
+import { instrumentLlmClient } from '../observability/instrumentLlmClient.js';
+import { createLlmClientFromConfig } from '../services/llm/GeminiPlanClient.js';
+import { PlanLifecycleService } from '../services/lifecycle/PlanLifecycleService.js';
 import { PlanTypeCatalog } from '../services/planTypes/PlanTypeCatalog.js';
+import { PlanProposalService } from '../services/plans/PlanProposalService.js';
+import { PlanQueryService } from '../services/plans/PlanQueryService.js';
+import { PlanProposalGenerator } from '../services/proposal/PlanProposalGenerator.js';
+import { ensureIndexes } from '../store/indexes.js';
+import { PlanLedger } from '../store/PlanLedger.js';
+import { PlanRepository } from '../store/PlanRepository.js';
+import { PlanStore } from '../store/PlanStore.js';
+
+/** How often half-written plan changes are swept and completed (see PlanStore). */
+const REPAIR_INTERVAL_MS = 30_000;
+const REPAIR_MIN_AGE_MS = 5_000;
 
 /** The services resolvers call, built once per process. */
 export interface AppServices {
@@ -10,7 +24,11 @@ export interface AppServices {
   metrics: AppMetrics;
   logger: Logger;
   planTypes: PlanTypeCatalog;
-  /** Start-up work (indexes, repair sweep) and its background timers. */
+  proposals: PlanProposalService;
+  lifecycle: PlanLifecycleService;
+  queries: PlanQueryService;
+  store: PlanStore;
+  /** Start-up work (indexes, a repair sweep) and the periodic sweep. */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -22,14 +40,46 @@ export interface AppServiceDeps {
   db: Db;
 }
 
-export function createAppServices(deps: AppServiceDeps): AppServices {
-  const { config, metrics, logger } = deps;
+export function createAppServices({ config, metrics, logger, db }: AppServiceDeps): AppServices {
+  // The store reports what it hides from callers (driver errors) to the service's log.
+  const storeLogger = logger.child({ component: 'store' });
+  const plans = new PlanRepository(db, { logger: storeLogger });
+  const ledger = new PlanLedger(db, { logger: storeLogger });
+  const store = new PlanStore(db, { plans, ledger, logger: storeLogger });
+  const llm = createLlmClientFromConfig(config);
+  const generator = new PlanProposalGenerator({
+    llm: llm ? instrumentLlmClient(llm, metrics) : null,
+    fallback: config.PROPOSAL_LLM_FALLBACK,
+  });
+  let timer: NodeJS.Timeout | null = null;
+
+  const sweep = async (minAgeMs: number) => {
+    try {
+      const repaired = await store.repairPendingEvents(minAgeMs);
+      if (repaired > 0) logger.warn({ repaired }, 'completed half-written plan changes');
+    } catch (e) {
+      logger.warn({ err: e }, 'repair sweep failed; will retry');
+    }
+  };
+
   return {
     config,
     metrics,
     logger,
     planTypes: new PlanTypeCatalog(),
-    start: async () => undefined,
-    stop: async () => undefined,
+    proposals: new PlanProposalService({ store, generator, metrics }),
+    lifecycle: new PlanLifecycleService({ store, plans, config, metrics }),
+    queries: new PlanQueryService({ store, plans, ledger }),
+    store,
+    start: async () => {
+      await ensureIndexes(db);
+      // At start nothing of ours is in flight: complete every half-written change now.
+      await sweep(0);
+      timer = setInterval(() => void sweep(REPAIR_MIN_AGE_MS), REPAIR_INTERVAL_MS);
+      timer.unref();
+    },
+    stop: async () => {
+      if (timer) clearInterval(timer);
+    },
   };
 }

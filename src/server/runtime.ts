@@ -23,7 +23,12 @@ export interface RunningService {
  * Starts the whole service: the store (embedded unless MONGODB_URI), the driver, indexes,
  * the services and the HTTP server. Used by `npm start` and by the API tests alike.
  */
-export async function startService(config: AppConfig, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
+export interface StartOptions {
+  /** Emit the driver's command events (tests count queries with them). */
+  monitorCommands?: boolean;
+}
+
+export async function startService(config: AppConfig, logger: Logger = createLogger(config.LOG_LEVEL), options: StartOptions = {}): Promise<RunningService> {
   let store: EmbeddedStore | null = null;
   let uri = config.MONGODB_URI;
   if (!uri) {
@@ -34,7 +39,7 @@ export async function startService(config: AppConfig, logger: Logger = createLog
   }
   let mongo: MongoConnection | null = null;
   try {
-    mongo = await connectMongo(uri, config.MONGODB_DB);
+    mongo = await connectMongo(uri, config.MONGODB_DB, { monitorCommands: options.monitorCommands ?? false });
     const services = createAppServices({ config, logger, metrics: createMetrics(), db: mongo.db });
     await services.start();
     const connection = mongo;

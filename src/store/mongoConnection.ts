@@ -12,7 +12,7 @@ export interface MongoConnection {
  * Connects through the official driver. Timeouts are short so that, when the store is down,
  * requests fail fast with a clean error instead of hanging; the driver reconnects by itself.
  */
-export async function connectMongo(uri: string, dbName: string): Promise<MongoConnection> {
+export async function connectMongo(uri: string, dbName: string, options: { monitorCommands?: boolean } = {}): Promise<MongoConnection> {
   const client = new MongoClient(uri, {
     appName: 'renewal-defense',
     serverSelectionTimeoutMS: 3000,
@@ -20,6 +20,7 @@ export async function connectMongo(uri: string, dbName: string): Promise<MongoCo
     socketTimeoutMS: 15_000,
     maxPoolSize: 64,
     retryWrites: false, // FerretDB has no retryable writes; our writes are idempotent by design instead
+    monitorCommands: options.monitorCommands ?? false,
   });
   await client.connect();
   const db = client.db(dbName);

@@ -37,7 +37,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     JWT_SECRET: TEST_JWT_SECRET,
     ...env,
   });
-  const running = await startService(config, createLogger(config.LOG_LEVEL));
+  // Command monitoring lets tests count the queries the service sends (e.g. no N+1).
+  const running = await startService(config, createLogger(config.LOG_LEVEL), { monitorCommands: true });
   const client = new MongoClient(testStoreUri());
   await client.connect();
   const db = client.db(dbName);

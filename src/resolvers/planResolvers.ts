@@ -1,0 +1,46 @@
+import type { Resolvers } from '../generated/graphql.js';
+import { requireRole } from '../graphql/context.js';
+import { toConnection } from '../graphql/connections.js';
+import { DEFAULT_PAGE_SIZE, PageArgsSchema, parseInput } from '../services/plans/apiInputs.js';
+
+export const planResolvers: Resolvers = {
+  Query: {
+    plan: (_root, { planId }, ctx) => ctx.services.queries.getPlan(requireRole(ctx, 'plan-viewer'), planId),
+    plans: async (_root, { filter, first, after }, ctx) =>
+      toConnection(await ctx.services.queries.listPlans(requireRole(ctx, 'plan-viewer'), filter, { first, after })),
+  },
+  Plan: {
+    planId: (p) => p.plan_id,
+    planType: (p) => p.plan_type,
+    tenantId: (p) => p.tenant_id,
+    accountId: (p) => p.account_id,
+    objective: (p) => p.objective,
+    status: (p) => p.plan_status,
+    steps: (p) => [...p.steps].sort((a, b) => a.sequence - b.sequence),
+    constraints: (p) => p.constraints ?? null,
+    expiresAt: (p) => p.expires_at,
+    createdAt: (p) => p.created_at,
+    updatedAt: (p) => p.updated_at,
+    createdBy: (p) => p.created_by ?? null,
+    approvedAt: (p) => p.approved_at ?? null,
+    approvedBy: (p) => p.approved_by ?? null,
+    completedAt: (p) => p.completed_at ?? null,
+    abortedAt: (p) => p.aborted_at ?? null,
+    expiredAt: (p) => p.expired_at ?? null,
+    completionReason: (p) => p.completion_reason ?? null,
+    ledger: async (p, { first, after }, ctx) => {
+      const principal = requireRole(ctx, 'plan-viewer');
+      const page = parseInput(PageArgsSchema, { first, after }, 'ledger');
+      if (page.after) return toConnection(await ctx.services.queries.planLedgerPage(principal, p.plan_id, page));
+      return toConnection(await ctx.loaders.ledgerFirstPage(page.first ?? DEFAULT_PAGE_SIZE).load(p.plan_id));
+    },
+  },
+  PlanStep: {
+    stepId: (s) => s.step_id,
+    actionType: (s) => s.action_type,
+    status: (s) => s.status,
+    sequence: (s) => s.sequence,
+    dependencies: (s) => s.dependencies,
+    constraints: (s) => s.constraints ?? null,
+  },
+};

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
+import type { Principal } from '../../auth/principal.js';
+import { AppError } from '../../domain/errors.js';
+import type { ProposalSource } from '../../domain/enums.js';
+import type { RevenuePlanV1 } from '../../domain/plan.js';
+import type { AppMetrics } from '../../observability/metrics.js';
+import type { PlanStore, ProposalMeta } from '../../store/PlanStore.js';
+import type { PlanProposalGenerator } from '../proposal/PlanProposalGenerator.js';
+import type { DroppedStep } from '../proposal/proposalTypes.js';
+import { parseInput, ProposePlanInputSchema } from './apiInputs.js';
+
+/** Fixed namespace for plan ids derived from (tenant, idempotency key). */
+const IDEMPOTENT_PLAN_NAMESPACE = '6f1d3c52-8a0e-4b7e-9a55-2f4c1e0b7d13';
+
+export interface ProposedPlan {
+  plan: RevenuePlanV1;
+  proposal_id: string;
+  source: ProposalSource;
+  dropped_steps: DroppedStep[];
+}
+
+/**
+ * proposePlan: validate, generate a DRAFT, persist it with its PLAN_CREATED entry.
+ * Idempotency: the plan id is derived from (tenant, idempotencyKey), so a repeat — even one
+ * racing the first — lands on the same document; the store's unique _id decides who wins and
+ * everyone returns the stored proposal.
+ */
+export class PlanProposalService {
+  constructor(
+    private readonly deps: { store: PlanStore; generator: PlanProposalGenerator; metrics: AppMetrics },
+  ) {}
+
+  async propose(principal: Principal, rawInput: unknown): Promise<ProposedPlan> {
+    const input = parseInput(ProposePlanInputSchema, rawInput, 'input');
+    if (input.tenantId != null && input.tenantId !== principal.tenantId) {
+      throw new AppError('FORBIDDEN', 'input.tenantId differs from the tenant of your token');
+    }
+    const tenantId = principal.tenantId;
+    const requestHash = fingerprint({ ...input, tenantId: undefined, idempotencyKey: undefined });
+    const planId = input.idempotencyKey ? uuidv5(`${tenantId}\n${input.idempotencyKey}`, IDEMPOTENT_PLAN_NAMESPACE) : undefined;
+
+    if (planId) {
+      const existing = await this.deps.store.getPlanWithProposal(tenantId, planId);
+      if (existing) return this.replay(existing.plan, existing.proposal, requestHash);
+    }
+
+    const result = await this.deps.generator.generateProposal({
+      tenant_id: tenantId,
+      account_id: input.accountId,
+      plan_type: input.planType,
+      ...(input.posture ? { posture: input.posture } : {}),
+      ...(input.signals ? { signals: input.signals } : {}),
+      ...(input.history ? { history: input.history } : {}),
+      ...(input.tenantGoals ? { tenant_goals: input.tenantGoals } : {}),
+      ...(planId ? { plan_id: planId } : {}),
+      created_by: principal.sub,
+    });
+
+    const proposal: ProposalMeta = {
+      proposal_id: result.proposal_id,
+      source: result.source,
+      dropped_steps: result.dropped_steps,
+      ...(input.idempotencyKey ? { idempotency_key: input.idempotencyKey } : {}),
+      request_hash: requestHash,
+    };
+    const stored = await this.deps.store.createPlan({
+      plan: result.plan,
+      event: { actor: principal.sub, data: result.audit },
+      proposal,
+    });
+    if (!stored.created) return this.replay(stored.plan, stored.proposal, requestHash);
+    this.deps.metrics.proposals.inc({ source: result.source });
+    return { plan: stored.plan, proposal_id: result.proposal_id, source: result.source, dropped_steps: result.dropped_steps };
+  }
+
+  private replay(plan: RevenuePlanV1, proposal: ProposalMeta | null, requestHash: string): ProposedPlan {
+    if (!proposal) throw new AppError('INTERNAL_SERVER_ERROR', 'stored proposal metadata is missing');
+    if (proposal.request_hash && proposal.request_hash !== requestHash) {
+      throw new AppError('BAD_USER_INPUT', 'idempotencyKey was already used with a different input', { fields: ['input.idempotencyKey'] });
+    }
+    return { plan, proposal_id: proposal.proposal_id, source: proposal.source, dropped_steps: proposal.dropped_steps };
+  }
+}
+
+/** Stable hash of a request's meaning (key order does not matter). */
+function fingerprint(value: unknown): string {
+  return createHash('sha256').update(stableStringify(value)).digest('hex');
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}

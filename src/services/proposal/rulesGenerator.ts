@@ -1,0 +1,101 @@
+import type { PlanTypeConfig } from '../../domain/planTypeConfig.js';
+import { requestedWithin, type AccountFacts } from './accountFacts.js';
+import { fillObjectiveTemplate } from './objective.js';
+import type { ProposalDraft, ProposedStep } from './proposalTypes.js';
+import { sequenceRank } from './sequenceOrder.js';
+
+/** Recorded in the audit of rules proposals; bump it when a rule changes. */
+export const RULES_VERSION = 'renewal-defense-rules/1';
+
+export const RENEWAL_WINDOW_DAYS = 120;
+export const USAGE_DROP_RISK_PERCENT = 20;
+export const MEETING_COOLDOWN_DAYS = 14;
+
+/** One deterministic rule: when it fires, its step joins the plan with the returned rationale. */
+export interface RuleRow {
+  action_type: string;
+  /** When the step is proposed, in words (docs/rules-generator.md is rendered from these). */
+  when: string;
+  /** What holds it back even when `when` is met; null when nothing does. */
+  unless: string | null;
+  /** The rationale when the rule fires, null when it does not. */
+  evaluate(facts: AccountFacts, now: Date): string | null;
+}
+
+/**
+ * The rules, in the RENEWAL_DEFENSE default sequence. Rule steps carry no dependencies: each can
+ * start on its own, and the sequence already says the recommended order (a dependency could only
+ * point backwards in it, and none of these steps needs an earlier one finished).
+ */
+export const RULES_TABLE: readonly RuleRow[] = [
+  {
+    action_type: 'REQUEST_RENEWAL_MEETING',
+    when:
+      `The renewal is within ${RENEWAL_WINDOW_DAYS} days (RENEWAL_WINDOW days_to_renewal or renewal_date, else posture.renewal_date; ` +
+      `an overdue renewal counts), or any risk is present: USAGE_DROP of ${USAGE_DROP_RISK_PERCENT}% or more, CHAMPION_LEFT, ` +
+      'NPS_DETRACTOR, posture.health AT_RISK or CRITICAL.',
+    unless: `History shows a REQUEST_RENEWAL_MEETING dated within the last ${MEETING_COOLDOWN_DAYS} days (or later).`,
+    evaluate: (facts, now) => {
+      const reasons = [...renewalReasons(facts), ...riskReasons(facts)];
+      if (reasons.length === 0 || requestedWithin(facts, 'REQUEST_RENEWAL_MEETING', MEETING_COOLDOWN_DAYS, now)) return null;
+      return reasons.join('; ');
+    },
+  },
+  {
+    action_type: 'PREP_RENEWAL_BRIEF',
+    when: 'Always.',
+    unless: null,
+    evaluate: (facts) =>
+      facts.renewal_date === null
+        ? 'Every renewal defense starts from a current brief'
+        : `Every renewal defense starts from a current brief; renewal on ${facts.renewal_date}`,
+  },
+  {
+    action_type: 'ESCALATE_SUPPORT_RISK',
+    when: 'A SUPPORT_RISK signal has severity MEDIUM, HIGH or CRITICAL, or open_escalations above 0; or posture.health is CRITICAL.',
+    unless: null,
+    evaluate: (facts) => {
+      const reasons: string[] = [];
+      if (facts.support_severity !== null && facts.support_severity !== 'LOW') reasons.push(`support risk ${facts.support_severity}`);
+      if (facts.open_escalations > 0) reasons.push(`${facts.open_escalations} open escalation(s)`);
+      if (facts.health === 'CRITICAL') reasons.push('account health CRITICAL');
+      return reasons.length === 0 ? null : reasons.join('; ');
+    },
+  },
+];
+
+/**
+ * The deterministic proposal: the rules that fire, in the config's default sequence (rules for
+ * steps the config does not allow are skipped). PREP_RENEWAL_BRIEF always fires, so a
+ * RENEWAL_DEFENSE proposal is never empty.
+ */
+export function generateRulesProposal(facts: AccountFacts, config: PlanTypeConfig, accountId: string, now: Date): ProposalDraft {
+  const rank = (row: RuleRow): number => sequenceRank(config, row.action_type);
+  const steps: ProposedStep[] = RULES_TABLE.filter((row) => config.allowed_step_action_types.includes(row.action_type))
+    .sort((a, b) => rank(a) - rank(b))
+    .flatMap((row) => {
+      const rationale = row.evaluate(facts, now);
+      return rationale === null ? [] : [{ action_type: row.action_type, depends_on: [], rationale }];
+    });
+  return {
+    objective: fillObjectiveTemplate(config.objective_template, { account_id: accountId, renewal_date: facts.renewal_date }),
+    steps,
+    dropped_steps: [],
+  };
+}
+
+function renewalReasons(facts: AccountFacts): string[] {
+  if (facts.renewal_days === null || facts.renewal_days > RENEWAL_WINDOW_DAYS) return [];
+  return [facts.renewal_days < 0 ? `renewal overdue by ${-facts.renewal_days} day(s)` : `renewal in ${facts.renewal_days} day(s)`];
+}
+
+function riskReasons(facts: AccountFacts): string[] {
+  const reasons: string[] = [];
+  if (facts.usage_drop_percent !== null && facts.usage_drop_percent >= USAGE_DROP_RISK_PERCENT) {
+    reasons.push(`usage dropped ${facts.usage_drop_percent}%`);
+  }
+  if (facts.champion_left) reasons.push('champion left');
+  if (facts.nps_detractor) reasons.push('NPS detractor');
+  if (facts.health === 'AT_RISK' || facts.health === 'CRITICAL') reasons.push(`account health ${facts.health}`);
+  return reasons;
+}

@@ -1,0 +1,420 @@
+import type { Collection, Db, Filter } from 'mongodb';
+import { z } from 'zod';
+import { LEDGER_EVENT_TYPES, PLAN_STATUSES, PROPOSAL_SOURCES, type PlanStatus, type PlanType } from '../domain/enums.js';
+import { AppError } from '../domain/errors.js';
+import { RevenuePlanV1Schema, type RevenuePlanV1 } from '../domain/plan.js';
+import { canTransition, transitionFor } from '../services/lifecycle/lifecycleMatrix.js';
+import { TimeIdCursorSchema, clampPageSize, decodeCursor, toPage, type Page, type PageArgs } from './cursor.js';
+import { PLANS_COLLECTION } from './indexes.js';
+import { toStorableJson } from './ledgerHash.js';
+import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
+
+// Plan documents (collection plans, _id = plan_id), always read and written within one tenant.
+// Besides the RevenuePlanV1 fields a document holds store-only fields, stripped on the way out:
+// - active_slot: plan_id, or "<account_id>|<plan_type>" while ACTIVE. The unique index
+//   {tenant_id, account_id, active_slot} then allows one ACTIVE plan per account and type
+//   without a partial index (FerretDB has none): a second activation fails with a duplicate key.
+// - event_count: ledger events issued through PlanStore (their ids derive from it).
+// - pending_event: PlanStore's outbox (see PlanStore.ts).
+// - proposal: how the plan was proposed (proposal_id, source, dropped steps).
+//
+// Conditional writes: on MongoDB findOneAndUpdate with the expected state in the filter is
+// atomic. FerretDB v1 (SQLite) runs it as read, then match, then write by _id, so two
+// concurrent conditional writes to one document can both "match" and the last one wins. Every
+// write to an existing plan document therefore also runs under a per-plan lock in this
+// process; the embedded FerretDB serves a single service process, and on MongoDB the lock only
+// saves doomed round trips. Uniqueness (the active slot, plan ids) is enforced by the store
+// itself on both, across processes.
+
+export const ProposalMetaSchema = z.object({
+  proposal_id: z.string().min(1),
+  source: z.enum(PROPOSAL_SOURCES),
+  dropped_steps: z.array(z.object({ action_type: z.string(), reason: z.string() })),
+  idempotency_key: z.string().min(1).optional(),
+  /** Fingerprint of the proposing request, so a reused idempotency key with other input is caught. */
+  request_hash: z.string().min(1).optional(),
+});
+export type ProposalMeta = z.infer<typeof ProposalMetaSchema>;
+
+export const PendingEventSchema = z.object({
+  entry_id: z.string().min(1),
+  event_type: z.enum(LEDGER_EVENT_TYPES),
+  actor: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()),
+  timestamp: z.date(),
+});
+/** A ledger event written into its plan document, waiting to be appended to the ledger. */
+export type PendingEvent = z.infer<typeof PendingEventSchema>;
+
+const StoreFieldsSchema = z.object({
+  _id: z.string().min(1),
+  active_slot: z.string().min(1),
+  event_count: z.number().int().min(0),
+  pending_event: PendingEventSchema.optional(),
+  proposal: ProposalMetaSchema.optional(),
+});
+
+/** A plan document with its store-only fields (for PlanStore). */
+export interface StoredPlan {
+  plan: RevenuePlanV1;
+  event_count: number;
+  pending_event: PendingEvent | null;
+  proposal: ProposalMeta | null;
+}
+
+/** Fields a status change may set besides plan_status and updated_at. */
+export const TransitionFieldsSchema = RevenuePlanV1Schema.pick({
+  approved_at: true,
+  approved_by: true,
+  completed_at: true,
+  aborted_at: true,
+  expired_at: true,
+  completion_reason: true,
+})
+  .partial()
+  .strict();
+export type TransitionFields = z.infer<typeof TransitionFieldsSchema>;
+
+export interface PlanListFilter {
+  accountId?: string | null;
+  statuses?: readonly PlanStatus[] | null;
+  planType?: PlanType | null;
+}
+
+/** A plan document change for compareAndSet: fields to set and fields to remove. */
+export interface PlanDocumentChange {
+  set: Record<string, unknown>;
+  unset?: readonly string[];
+}
+
+type PlanDocument = { _id: string } & Record<string, unknown>;
+
+const PlanCursorSchema = TimeIdCursorSchema('plans');
+
+export interface PlanRepositoryOptions {
+  logger?: StoreLogger;
+  now?: () => Date;
+}
+
+/** The active slot a plan holds in a status: only ACTIVE plans share one per account and type. */
+export const activeSlotFor = (plan: Pick<RevenuePlanV1, 'plan_id' | 'account_id' | 'plan_type'>, status: PlanStatus): string =>
+  status === 'ACTIVE' ? `${plan.account_id}|${plan.plan_type}` : plan.plan_id;
+
+/** INVALID_TRANSITION unless the lifecycle allows from -> to. */
+export function assertTransition(from: PlanStatus, to: PlanStatus): void {
+  if (!PLAN_STATUSES.includes(from) || !PLAN_STATUSES.includes(to) || !canTransition(from, to)) {
+    throw new AppError('INVALID_TRANSITION', `a plan cannot go from ${String(from)} to ${String(to)}`, { from, to });
+  }
+}
+
+/**
+ * The $set of a status change: status, updated_at, the active slot and the transition's
+ * timestamps (the lifecycle's `sets`, stamped with `now` unless the caller gave them).
+ */
+export function statusChange(plan: RevenuePlanV1, to: PlanStatus, fields: TransitionFields, now: Date): Record<string, unknown> {
+  const parsed = TransitionFieldsSchema.safeParse(fields);
+  if (!parsed.success) throw new AppError('BAD_USER_INPUT', `invalid transition fields: ${parsed.error.issues[0]?.message ?? ''}`);
+  const set: Record<string, unknown> = { plan_status: to, updated_at: now, active_slot: activeSlotFor(plan, to) };
+  for (const field of transitionFor(plan.plan_status, to)?.sets ?? []) set[field] = now;
+  for (const [key, value] of Object.entries(parsed.data)) if (value !== undefined) set[key] = value;
+  return set;
+}
+
+/** An ACTIVE plan already holds the slot: the lifecycle turns this into CONFLICT_ACTIVE_PLAN. */
+export const activePlanExists = (planId: string) =>
+  new AppError('CONFLICT', `another plan is already ACTIVE for this account and plan type`, { reason: 'ACTIVE_PLAN_EXISTS', plan_id: planId });
+
+/** Per-plan locks of this process, shared by every repository on the same database. */
+const planLocks = new Map<string, Promise<unknown>>();
+
+function withPlanLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = planLocks.get(key) ?? Promise.resolve();
+  const run = previous.then(fn, fn);
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  planLocks.set(key, tail);
+  void tail.then(() => {
+    if (planLocks.get(key) === tail) planLocks.delete(key);
+  });
+  return run;
+}
+
+export class PlanRepository {
+  private readonly plans: Collection<PlanDocument>;
+  private readonly dbName: string;
+  private readonly logger: StoreLogger;
+  private readonly now: () => Date;
+
+  constructor(db: Db, options: PlanRepositoryOptions = {}) {
+    this.plans = db.collection<PlanDocument>(PLANS_COLLECTION);
+    this.dbName = db.databaseName;
+    this.logger = options.logger ?? consoleStoreLogger;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** The plan, or null when absent, another tenant's, or (with accountId) another account's. */
+  async getPlan(tenantId: string, planId: string, accountId?: string): Promise<RevenuePlanV1 | null> {
+    const stored = await this.getStored(tenantId, planId);
+    if (!stored || (accountId !== undefined && stored.plan.account_id !== accountId)) return null;
+    return stored.plan;
+  }
+
+  /** Plans by id in one query, aligned with planIds (null where absent): a DataLoader's batch. */
+  async getPlans(tenantId: string, planIds: readonly string[]): Promise<(RevenuePlanV1 | null)[]> {
+    return withStoreErrors(this.logger, 'plans.getPlans', async () => {
+      const ids = [...new Set(planIds)];
+      const docs = ids.length === 0 ? [] : await this.plans.find({ tenant_id: tenantId, _id: { $in: ids } }).toArray();
+      const byId = new Map(docs.map((doc) => [doc._id, this.toStored(doc).plan]));
+      return planIds.map((id) => byId.get(id) ?? null);
+    });
+  }
+
+  /**
+   * Stores a DRAFT plan: inserts it, or replaces the stored one while that is still DRAFT.
+   * Writes no ledger event (PlanStore.createPlan / updateDraft do both).
+   */
+  async putPlan(plan: RevenuePlanV1): Promise<RevenuePlanV1> {
+    const valid = parsePlanInput(plan);
+    if (valid.plan_status !== 'DRAFT') {
+      throw new AppError('INVALID_TRANSITION', `only DRAFT plans can be put, not ${valid.plan_status}`);
+    }
+    const inserted = await this.insertStored({ plan: valid, event_count: 0, pending_event: null, proposal: null });
+    if (inserted) return valid;
+    return withStoreErrors(this.logger, 'plans.putPlan', () =>
+      this.locked(valid.tenant_id, valid.plan_id, async () => {
+        const { _id, ...fields } = planFields(valid);
+        const absent = OPTIONAL_PLAN_FIELDS.filter((f) => !(f in fields));
+        const result = await this.plans.updateOne(
+          { tenant_id: valid.tenant_id, _id, plan_status: 'DRAFT' },
+          { $set: fields, ...(absent.length > 0 ? { $unset: Object.fromEntries(absent.map((f) => [f, '' as const])) } : {}) },
+        );
+        if (result.matchedCount === 1) return valid;
+        const current = await this.getStored(valid.tenant_id, valid.plan_id);
+        if (!current) throw new AppError('CONFLICT', `plan id ${valid.plan_id} is already in use`);
+        throw new AppError('INVALID_TRANSITION', `plan ${valid.plan_id} is ${current.plan.plan_status}; only a DRAFT can be replaced`);
+      }),
+    );
+  }
+
+  /**
+   * Changes a plan's status if it is still `from` (a conditional write). INVALID_TRANSITION
+   * for a move the lifecycle forbids, NOT_FOUND, CONFLICT when the plan is no longer `from`
+   * (a lost race), CONFLICT with reason ACTIVE_PLAN_EXISTS when another plan is ACTIVE for the
+   * same account and type. Writes no ledger event (PlanStore.transition does both).
+   */
+  async updatePlanStatus(
+    tenantId: string,
+    planId: string,
+    from: PlanStatus,
+    to: PlanStatus,
+    fields: TransitionFields = {},
+  ): Promise<RevenuePlanV1> {
+    assertTransition(from, to);
+    return withStoreErrors(this.logger, 'plans.updatePlanStatus', () =>
+      this.locked(tenantId, planId, async () => {
+        const current = await this.getStored(tenantId, planId);
+        if (!current) throw new AppError('NOT_FOUND', `plan ${planId} not found`);
+        if (current.plan.plan_status !== from) throw lostRace(planId, from, current.plan.plan_status);
+        const set = statusChange(current.plan, to, fields, this.now());
+        const doc = await this.updateWhere({ tenant_id: tenantId, _id: planId, plan_status: from }, { set }, planId);
+        if (!doc) throw lostRace(planId, from, null);
+        return doc.plan;
+      }),
+    );
+  }
+
+  /** Plans newest updated first (ties by id), in keyset pages that hold still while plans are added. */
+  async listPlans(tenantId: string, filter: PlanListFilter = {}, page: PageArgs = {}): Promise<Page<RevenuePlanV1>> {
+    const size = clampPageSize(page.first);
+    const after = page.after ? decodeCursor(page.after, PlanCursorSchema) : null;
+    const base: Filter<PlanDocument> = { tenant_id: tenantId };
+    if (filter.accountId) base.account_id = filter.accountId;
+    if (filter.statuses && filter.statuses.length > 0) base.plan_status = { $in: [...filter.statuses] };
+    if (filter.planType) base.plan_type = filter.planType;
+    const query: Filter<PlanDocument> = after
+      ? {
+          $and: [
+            base,
+            { $or: [{ updated_at: { $lt: new Date(after.t) } }, { updated_at: new Date(after.t), _id: { $lt: after.id } }] },
+          ],
+        }
+      : base;
+    return withStoreErrors(this.logger, 'plans.listPlans', async () => {
+      const docs = await this.plans.find(query).sort({ updated_at: -1, _id: -1 }).limit(size + 1).toArray();
+      return toPage(docs.map((d) => this.toStored(d).plan), size, (p) => ({ k: 'plans', t: p.updated_at.getTime(), id: p.plan_id }));
+    });
+  }
+
+  async existsActivePlanForAccountAndType(tenantId: string, accountId: string, planType: PlanType): Promise<boolean> {
+    return (await this.findActivePlanIds(tenantId, accountId, planType)).length > 0;
+  }
+
+  /** Ids of the account's ACTIVE plans of this type (at most one while the active slot holds). */
+  async findActivePlanIds(tenantId: string, accountId: string, planType: PlanType): Promise<string[]> {
+    return withStoreErrors(this.logger, 'plans.findActivePlanIds', async () => {
+      const docs = await this.plans
+        .find(
+          { tenant_id: tenantId, account_id: accountId, plan_type: planType, plan_status: 'ACTIVE' },
+          { projection: { _id: 1 } },
+        )
+        .toArray();
+      return docs.map((d) => d._id).sort();
+    });
+  }
+
+  // ---- PlanStore's primitives (store-internal) ----
+
+  /** The plan document with its store-only fields, or null (also for another tenant's plan). */
+  async getStored(tenantId: string, planId: string): Promise<StoredPlan | null> {
+    return withStoreErrors(this.logger, 'plans.get', async () => {
+      const doc = await this.plans.findOne({ tenant_id: tenantId, _id: planId });
+      return doc ? this.toStored(doc) : null;
+    });
+  }
+
+  /** Inserts a new plan document; false when its plan_id is already stored (in any tenant). */
+  async insertStored(stored: StoredPlan): Promise<boolean> {
+    const plan = parsePlanInput(stored.plan);
+    const doc: PlanDocument = {
+      ...planFields(plan),
+      active_slot: activeSlotFor(plan, plan.plan_status),
+      event_count: stored.event_count,
+      ...(stored.pending_event ? { pending_event: toStorableJson(stored.pending_event, 'pending_event') } : {}),
+      ...(stored.proposal ? { proposal: toStorableJson(stored.proposal, 'proposal') } : {}),
+    };
+    return withStoreErrors(this.logger, 'plans.insert', async () => {
+      try {
+        await this.plans.insertOne(doc);
+        return true;
+      } catch (e) {
+        // _id is the only unique key a new plan can clash on: its active slot is its own id.
+        if (isDuplicateKeyError(e)) return false;
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Applies `change` if the plan still has this status and event count and no pending event;
+   * returns the document after the write, or null when it did not match.
+   */
+  async compareAndSet(
+    tenantId: string,
+    planId: string,
+    expect: { status: PlanStatus; event_count: number },
+    change: PlanDocumentChange,
+  ): Promise<StoredPlan | null> {
+    return withStoreErrors(this.logger, 'plans.compareAndSet', () =>
+      this.locked(tenantId, planId, () =>
+        this.updateWhere(
+          {
+            tenant_id: tenantId,
+            _id: planId,
+            plan_status: expect.status,
+            event_count: expect.event_count,
+            pending_event: { $exists: false },
+          },
+          change,
+          planId,
+        ),
+      ),
+    );
+  }
+
+  /** Removes the pending event if it is still this one; false when it was already gone. */
+  async clearPendingEvent(tenantId: string, planId: string, entryId: string): Promise<boolean> {
+    return withStoreErrors(this.logger, 'plans.clearPendingEvent', () =>
+      this.locked(tenantId, planId, async () => {
+        const result = await this.plans.updateOne(
+          { tenant_id: tenantId, _id: planId, 'pending_event.entry_id': entryId },
+          { $unset: { pending_event: '' } },
+        );
+        return result.modifiedCount === 1;
+      }),
+    );
+  }
+
+  /**
+   * Plans of any tenant whose pending event is older than `before`, oldest first: the repair
+   * sweep's work list, the one read that is not tenant-scoped (each repair then is).
+   */
+  async findPendingOlderThan(before: Date, limit: number): Promise<{ tenant_id: string; plan_id: string }[]> {
+    return withStoreErrors(this.logger, 'plans.findPending', async () => {
+      const docs = await this.plans
+        .find({ 'pending_event.timestamp': { $lt: before } }, { projection: { _id: 1, tenant_id: 1 } })
+        .sort({ 'pending_event.timestamp': 1 })
+        .limit(Math.max(1, limit))
+        .toArray();
+      return docs.filter((d) => typeof d.tenant_id === 'string').map((d) => ({ tenant_id: d.tenant_id as string, plan_id: d._id }));
+    });
+  }
+
+  private async updateWhere(filter: Filter<PlanDocument>, change: PlanDocumentChange, planId: string): Promise<StoredPlan | null> {
+    const set = toStorableJson(change.set, 'plan') as Record<string, unknown>;
+    const unset = change.unset && change.unset.length > 0 ? { $unset: Object.fromEntries(change.unset.map((f) => [f, '' as const])) } : {};
+    try {
+      const doc = await this.plans.findOneAndUpdate(filter, { $set: set, ...unset }, { returnDocument: 'after' });
+      return doc ? this.toStored(doc) : null;
+    } catch (e) {
+      // The only unique key an update can clash on is the active slot.
+      if (isDuplicateKeyError(e)) throw activePlanExists(planId);
+      throw e;
+    }
+  }
+
+  private locked<T>(tenantId: string, planId: string, fn: () => Promise<T>): Promise<T> {
+    return withPlanLock(`${this.dbName}\u0000${tenantId}\u0000${planId}`, fn);
+  }
+
+  /** Validates a stored document; a corrupted one is a clear INTERNAL_SERVER_ERROR, its cause logged. */
+  private toStored(doc: PlanDocument): StoredPlan {
+    const plan = RevenuePlanV1Schema.safeParse({ ...doc, plan_id: doc._id });
+    const extras = StoreFieldsSchema.safeParse(doc);
+    if (plan.success && extras.success) {
+      return {
+        plan: plan.data,
+        event_count: extras.data.event_count,
+        pending_event: extras.data.pending_event ?? null,
+        proposal: extras.data.proposal ?? null,
+      };
+    }
+    const issues = [...(plan.success ? [] : plan.error.issues), ...(extras.success ? [] : extras.error.issues)];
+    this.logger.error({ plan_id: doc._id, issues }, 'stored plan is invalid');
+    throw new AppError('INTERNAL_SERVER_ERROR', `stored plan ${doc._id} is invalid`);
+  }
+}
+
+const OPTIONAL_PLAN_FIELDS = [
+  'constraints',
+  'created_by',
+  'approved_at',
+  'approved_by',
+  'completed_at',
+  'aborted_at',
+  'expired_at',
+  'completion_reason',
+] as const satisfies readonly (keyof RevenuePlanV1)[];
+
+const lostRace = (planId: string, expected: PlanStatus, actual: PlanStatus | null) =>
+  new AppError('CONFLICT', `plan ${planId} changed concurrently; reload and retry`, {
+    expected_status: expected,
+    ...(actual ? { actual_status: actual } : {}),
+  });
+
+/** A plan a caller hands in, validated: BAD_USER_INPUT naming the first problem. */
+export function parsePlanInput(plan: unknown): RevenuePlanV1 {
+  const parsed = RevenuePlanV1Schema.safeParse(plan);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError('BAD_USER_INPUT', `invalid plan: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}`);
+  }
+  return parsed.data;
+}
+
+/** The stored form of a plan's own fields: _id for plan_id, nothing undefined, JSON the store keeps. */
+function planFields(plan: RevenuePlanV1): PlanDocument {
+  const { plan_id, ...fields } = plan;
+  return { _id: plan_id, ...(toStorableJson(fields, 'plan') as Record<string, unknown>) };
+}

@@ -1,0 +1,378 @@
+import type { Db } from 'mongodb';
+import { v5 as uuidv5 } from 'uuid';
+import { z } from 'zod';
+import type { LedgerEventType, PlanStatus } from '../domain/enums.js';
+import { AppError } from '../domain/errors.js';
+import type { PlanStepV1, RevenuePlanV1 } from '../domain/plan.js';
+import { transitionFor } from '../services/lifecycle/lifecycleMatrix.js';
+import { toStorableJson } from './ledgerHash.js';
+import { consoleStoreLogger, type StoreLogger } from './mongoErrors.js';
+import { PlanLedger, type LedgerVerification } from './PlanLedger.js';
+import {
+  PlanRepository,
+  ProposalMetaSchema,
+  assertTransition,
+  parsePlanInput,
+  statusChange,
+  type PendingEvent,
+  type ProposalMeta,
+  type StoredPlan,
+  type TransitionFields,
+} from './PlanRepository.js';
+
+// The multi-write protocol: a plan change and its ledger event, without transactions.
+//
+// 1. One single-document write changes the plan AND puts the event into the plan document as
+//    `pending_event` (an outbox), conditional on the expected status and event_count and on
+//    no other event pending. The event's entry_id is derived from (tenant, plan, event number),
+//    so every retry of the same event carries the same id.
+// 2. The pending event is appended to the ledger; append is idempotent by entry_id.
+// 3. pending_event is removed with a conditional $unset (only while it is still that event).
+//
+// The write in step 1 is the commit point. A crash after it leaves the plan changed and its
+// event pending: flushPending (steps 2 and 3) completes it, and runs on retry, on read
+// (getPlanRepaired), before the plan's next change, and in the repair sweep
+// (repairPendingEvents). A crash before it leaves nothing. Because a plan accepts no new change
+// while an event is pending, its ledger order is its change order, and no event is lost or
+// written twice. (Why conditional writes hold on FerretDB too: see PlanRepository.ts.)
+
+/** Test hooks to simulate a crash between the protocol's writes; production passes none. */
+export interface PlanStoreFaults {
+  /** Runs after the plan document (with its pending event) is written, before the ledger append. */
+  afterPlanWrite?: (op: 'create' | 'transition' | 'update', planId: string) => void | Promise<void>;
+  /** Runs after the ledger append, before the pending event is cleared. */
+  afterLedgerAppend?: (planId: string) => void | Promise<void>;
+}
+
+export interface PlanStoreDeps {
+  plans?: PlanRepository;
+  ledger?: PlanLedger;
+  logger?: StoreLogger;
+  faults?: PlanStoreFaults;
+  now?: () => Date;
+}
+
+export interface PlanEventInput {
+  actor: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface CreatePlanInput {
+  /** A DRAFT plan; for idempotent calls its plan_id is derived from tenant + idempotency key. */
+  plan: RevenuePlanV1;
+  /** The PLAN_CREATED event. */
+  event: PlanEventInput;
+  proposal: ProposalMeta;
+}
+
+export interface CreatePlanResult {
+  plan: RevenuePlanV1;
+  proposal: ProposalMeta | null;
+  /** false when the plan_id was already stored: the stored plan is returned. */
+  created: boolean;
+}
+
+export interface TransitionInput {
+  tenantId: string;
+  planId: string;
+  from: PlanStatus;
+  to: PlanStatus;
+  fields?: TransitionFields;
+  event: PlanEventInput & { event_type: LedgerEventType };
+}
+
+export interface DraftChanges {
+  objective?: string;
+  steps?: PlanStepV1[];
+  /** null removes the constraints. */
+  constraints?: Record<string, unknown> | null;
+  expires_at?: Date;
+}
+
+export interface UpdateDraftInput {
+  tenantId: string;
+  planId: string;
+  changes: DraftChanges;
+  /** The PLAN_UPDATED event (its type may be given; it can only be PLAN_UPDATED). */
+  event: PlanEventInput & { event_type?: 'PLAN_UPDATED' };
+}
+
+export type { ProposalMeta };
+
+/** Fixed namespace of the derived ledger entry ids (UUID v5). */
+const PLAN_EVENT_NAMESPACE = '1b7e0c52-4f0e-5d6a-9c38-2a1f6f1d9e47';
+
+/** The entry_id of a plan's n-th event (1-based): the same on every retry of that event. */
+export const planEventId = (tenantId: string, planId: string, eventNumber: number): string =>
+  uuidv5(`${tenantId}\n${planId}\n${eventNumber}`, PLAN_EVENT_NAMESPACE);
+
+const EventInputSchema = z.object({ actor: z.string().nullable(), data: z.record(z.string(), z.unknown()) });
+
+const DraftChangesSchema = z
+  .object({
+    objective: z.string().optional(),
+    steps: z.array(z.unknown()).optional(),
+    constraints: z.record(z.string(), z.unknown()).nullable().optional(),
+    expires_at: z.date().optional(),
+  })
+  .strict();
+
+export class PlanStore {
+  readonly plans: PlanRepository;
+  readonly ledger: PlanLedger;
+  private readonly logger: StoreLogger;
+  private readonly faults: PlanStoreFaults;
+  private readonly now: () => Date;
+
+  constructor(db: Db, deps: PlanStoreDeps = {}) {
+    this.logger = deps.logger ?? consoleStoreLogger;
+    this.now = deps.now ?? (() => new Date());
+    this.plans = deps.plans ?? new PlanRepository(db, { logger: this.logger, now: this.now });
+    this.ledger = deps.ledger ?? new PlanLedger(db, { logger: this.logger, now: this.now });
+    this.faults = deps.faults ?? {};
+  }
+
+  /**
+   * Stores a new DRAFT plan with its PLAN_CREATED event. If the plan_id is already stored
+   * (a repeated idempotent call, possibly racing), completes that plan's pending event and
+   * returns it with created: false.
+   */
+  async createPlan(input: CreatePlanInput): Promise<CreatePlanResult> {
+    const plan = parsePlanInput(input.plan);
+    if (plan.plan_status !== 'DRAFT') throw new AppError('INVALID_TRANSITION', `a new plan must be DRAFT, not ${plan.plan_status}`);
+    const event = parseEvent(input.event);
+    const proposal = ProposalMetaSchema.safeParse(input.proposal);
+    if (!proposal.success) throw new AppError('BAD_USER_INPUT', 'invalid proposal metadata');
+    const pending: PendingEvent = {
+      entry_id: planEventId(plan.tenant_id, plan.plan_id, 1),
+      event_type: 'PLAN_CREATED',
+      actor: event.actor,
+      data: event.data,
+      timestamp: this.now(),
+    };
+    const stored: StoredPlan = { plan, event_count: 1, pending_event: pending, proposal: proposal.data };
+    if (!(await this.plans.insertStored(stored))) {
+      const existing = await this.plans.getStored(plan.tenant_id, plan.plan_id);
+      if (!existing) throw new AppError('CONFLICT', `plan id ${plan.plan_id} is already in use`);
+      await this.complete(existing);
+      return { plan: existing.plan, proposal: existing.proposal, created: false };
+    }
+    await this.faults.afterPlanWrite?.('create', plan.plan_id);
+    await this.complete(stored);
+    return { plan, proposal: proposal.data, created: true };
+  }
+
+  /**
+   * Moves a plan from `from` to `to` with its ledger event. INVALID_TRANSITION for a move the
+   * lifecycle forbids; NOT_FOUND; CONFLICT when the plan is no longer `from` or keeps changing
+   * under us; CONFLICT with reason ACTIVE_PLAN_EXISTS when another plan holds the active slot.
+   */
+  async transition(input: TransitionInput): Promise<RevenuePlanV1> {
+    const { tenantId, planId, from, to } = input;
+    assertTransition(from, to);
+    const expectedEvent = transitionFor(from, to)?.event_type;
+    if (input.event.event_type !== expectedEvent) {
+      throw new AppError('BAD_USER_INPUT', `${from} -> ${to} records ${String(expectedEvent)}, not ${input.event.event_type}`);
+    }
+    const event = parseEvent(input.event);
+    return this.changePlan(tenantId, planId, 'transition', (current) => {
+      if (current.plan.plan_status !== from) {
+        throw new AppError('CONFLICT', `plan ${planId} is ${current.plan.plan_status}, not ${from}; reload and retry`, {
+          expected_status: from,
+          actual_status: current.plan.plan_status,
+        });
+      }
+      const now = this.now();
+      return {
+        expectStatus: from,
+        set: statusChange(current.plan, to, input.fields ?? {}, now),
+        unset: [],
+        event: { event_type: input.event.event_type, actor: event.actor, data: event.data, timestamp: now },
+      };
+    });
+  }
+
+  /** Changes a DRAFT plan's objective, steps, constraints or expiry, with a PLAN_UPDATED event. */
+  async updateDraft(input: UpdateDraftInput): Promise<RevenuePlanV1> {
+    const { tenantId, planId } = input;
+    const changes = DraftChangesSchema.safeParse(input.changes);
+    if (!changes.success) throw new AppError('BAD_USER_INPUT', `invalid draft changes: ${changes.error.issues[0]?.message ?? ''}`);
+    const event = parseEvent(input.event);
+    return this.changePlan(tenantId, planId, 'update', (current) => {
+      if (current.plan.plan_status !== 'DRAFT') {
+        throw new AppError('INVALID_TRANSITION', `plan ${planId} is ${current.plan.plan_status}; only a DRAFT can be edited`);
+      }
+      const now = this.now();
+      const { constraints, ...rest } = changes.data;
+      const next: Record<string, unknown> = { ...current.plan, ...rest, updated_at: now };
+      if (constraints === null) delete next.constraints;
+      else if (constraints !== undefined) next.constraints = constraints;
+      const plan = parsePlanInput(next);
+      const set: Record<string, unknown> = { updated_at: now };
+      for (const key of ['objective', 'steps', 'expires_at', 'constraints'] as const) {
+        if (key in changes.data && plan[key] !== undefined) set[key] = plan[key];
+      }
+      return {
+        expectStatus: 'DRAFT',
+        set,
+        unset: constraints === null ? ['constraints'] : [],
+        event: { event_type: 'PLAN_UPDATED', actor: event.actor, data: event.data, timestamp: now },
+      };
+    });
+  }
+
+  /**
+   * Completes a plan's pending event (ledger append, then clear). True when there was one.
+   * Safe to run any number of times, concurrently too.
+   */
+  async flushPending(tenantId: string, planId: string): Promise<boolean> {
+    const stored = await this.plans.getStored(tenantId, planId);
+    return stored ? this.complete(stored) : false;
+  }
+
+  /** The plan (null when absent or another tenant's), after completing a pending event if any. */
+  async getPlanRepaired(tenantId: string, planId: string, accountId?: string): Promise<RevenuePlanV1 | null> {
+    const stored = await this.plans.getStored(tenantId, planId);
+    if (!stored || (accountId !== undefined && stored.plan.account_id !== accountId)) return null;
+    await this.completeOnRead(stored);
+    return stored.plan;
+  }
+
+  /** How the plan was proposed, or null (absent, another tenant's, or not proposed). */
+  async getProposalMeta(tenantId: string, planId: string): Promise<ProposalMeta | null> {
+    return (await this.plans.getStored(tenantId, planId))?.proposal ?? null;
+  }
+
+  /** The plan and its proposal metadata in one read (null when absent), its pending event completed. */
+  async getPlanWithProposal(tenantId: string, planId: string): Promise<{ plan: RevenuePlanV1; proposal: ProposalMeta | null } | null> {
+    const stored = await this.plans.getStored(tenantId, planId);
+    if (!stored) return null;
+    await this.completeOnRead(stored);
+    return { plan: stored.plan, proposal: stored.proposal };
+  }
+
+  /**
+   * Verifies a plan's chain; the plan's event count also catches entries cut off its end.
+   * The count is read before the ledger, so an event appended in between never looks missing.
+   */
+  async verifyPlanLedger(tenantId: string, planId: string): Promise<LedgerVerification> {
+    const stored = await this.plans.getStored(tenantId, planId);
+    const expectedEntries = stored ? stored.event_count - (stored.pending_event ? 1 : 0) : undefined;
+    return this.ledger.verify(tenantId, planId, expectedEntries === undefined ? {} : { expectedEntries });
+  }
+
+  /**
+   * The repair sweep: completes pending events older than `olderThanMs` (younger ones are
+   * probably still being completed by their writer), in any tenant, up to `limit` plans.
+   * Returns how many it completed; a plan whose repair fails is logged and left for next time.
+   */
+  async repairPendingEvents(olderThanMs: number, limit = 500): Promise<number> {
+    const before = new Date(this.now().getTime() - Math.max(0, olderThanMs));
+    const work = await this.plans.findPendingOlderThan(before, limit);
+    let repaired = 0;
+    for (const { tenant_id, plan_id } of work) {
+      try {
+        if (await this.flushPending(tenant_id, plan_id)) repaired += 1;
+      } catch (e) {
+        this.logger.error({ tenant_id, plan_id, err: String(e) }, 'repair of a pending ledger event failed');
+      }
+    }
+    return repaired;
+  }
+
+  /** Runs the repair sweep now and then every intervalMs until stop() (timers do not hold the process). */
+  startPendingRepair(options: { intervalMs: number; olderThanMs: number }): { stop(): Promise<void> } {
+    let running: Promise<unknown> = Promise.resolve();
+    const sweep = () => {
+      running = running
+        .then(() => this.repairPendingEvents(options.olderThanMs))
+        .catch((e: unknown) => this.logger.error({ err: String(e) }, 'pending ledger event sweep failed'));
+    };
+    sweep();
+    const timer = setInterval(sweep, options.intervalMs);
+    timer.unref();
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await running;
+      },
+    };
+  }
+
+  /**
+   * Steps 1 to 3 for a change of an existing plan. `decide` sees the current plan (with no
+   * event pending) and returns the write, or throws to refuse it. A write that does not match
+   * (someone changed the plan since we read it) is decided again once against the new state.
+   */
+  private async changePlan(
+    tenantId: string,
+    planId: string,
+    op: 'transition' | 'update',
+    decide: (current: StoredPlan) => {
+      expectStatus: PlanStatus;
+      set: Record<string, unknown>;
+      unset: string[];
+      event: Omit<PendingEvent, 'entry_id'>;
+    },
+  ): Promise<RevenuePlanV1> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let current = await this.plans.getStored(tenantId, planId);
+      if (current?.pending_event) {
+        await this.complete(current);
+        current = await this.plans.getStored(tenantId, planId);
+      }
+      if (!current) throw new AppError('NOT_FOUND', `plan ${planId} not found`);
+      const write = decide(current);
+      const eventNumber = current.event_count + 1;
+      const pending: PendingEvent = { entry_id: planEventId(tenantId, planId, eventNumber), ...write.event };
+      const updated = await this.plans.compareAndSet(
+        tenantId,
+        planId,
+        { status: write.expectStatus, event_count: current.event_count },
+        {
+          set: { ...write.set, event_count: eventNumber, pending_event: { ...pending, data: toStorableJson(pending.data, 'data') } },
+          unset: write.unset,
+        },
+      );
+      if (!updated) continue;
+      await this.faults.afterPlanWrite?.(op, planId);
+      await this.complete(updated);
+      return updated.plan;
+    }
+    throw new AppError('CONFLICT', `plan ${planId} keeps changing concurrently; reload and retry`);
+  }
+
+  /** complete() for readers: the plan change is committed either way, so a failure is only logged (retried later). */
+  private async completeOnRead(stored: StoredPlan): Promise<void> {
+    if (!stored.pending_event) return;
+    await this.complete(stored).catch((e: unknown) =>
+      this.logger.warn({ tenant_id: stored.plan.tenant_id, plan_id: stored.plan.plan_id, err: String(e) }, 'pending ledger event not completed on read'),
+    );
+  }
+
+  /** Steps 2 and 3 for a stored plan's pending event; false when none is pending. */
+  private async complete(stored: StoredPlan): Promise<boolean> {
+    const pending = stored.pending_event;
+    if (!pending) return false;
+    const { plan } = stored;
+    await this.ledger.append({
+      entry_id: pending.entry_id,
+      plan_id: plan.plan_id,
+      tenant_id: plan.tenant_id,
+      account_id: plan.account_id,
+      event_type: pending.event_type,
+      actor: pending.actor,
+      data: pending.data,
+      timestamp: pending.timestamp,
+    });
+    await this.faults.afterLedgerAppend?.(plan.plan_id);
+    await this.plans.clearPendingEvent(plan.tenant_id, plan.plan_id, pending.entry_id);
+    return true;
+  }
+}
+
+function parseEvent(event: PlanEventInput): { actor: string | null; data: Record<string, unknown> } {
+  const parsed = EventInputSchema.safeParse(event);
+  if (!parsed.success) throw new AppError('BAD_USER_INPUT', `invalid event: ${parsed.error.issues[0]?.message ?? ''}`);
+  return { actor: parsed.data.actor, data: toStorableJson(parsed.data.data, 'data') as Record<string, unknown> };
+}

@@ -1,0 +1,77 @@
+import type { Db, IndexDirection } from 'mongodb';
+
+// Every index the store relies on, by fixed name, so ensureIndexes is idempotent (creating an
+// existing index with the same name and keys is a no-op) and a changed definition fails loudly
+// instead of piling up a second index. Every key starts with tenant_id because every query
+// filters by it; the one exception is the repair sweep's index (see plans_pending_since).
+// FerretDB v1 (SQLite) keeps these indexes and enforces the unique ones, but plans its reads
+// without them; MongoDB uses them for every query below.
+
+export const PLANS_COLLECTION = 'plans';
+export const PLAN_LEDGER_COLLECTION = 'plan_ledger';
+
+export const PLAN_INDEX = {
+  /** Active-plan lookups: existsActivePlanForAccountAndType, findActivePlanIds. */
+  accountTypeStatus: 'plans_tenant_account_type_status',
+  /** listPlans without filters: updated_at desc, _id desc keyset. */
+  updated: 'plans_tenant_updated',
+  /** listPlans by status. */
+  statusUpdated: 'plans_tenant_status_updated',
+  /** listPlans by account. */
+  accountUpdated: 'plans_tenant_account_updated',
+  /**
+   * One ACTIVE plan per tenant + account + plan type (see PlanRepository: active_slot).
+   * account_id is in the key so that the index stays legal when plans is sharded on
+   * {tenant_id, account_id}: a sharded unique index must start with the shard key.
+   */
+  activeSlot: 'plans_tenant_account_active_slot',
+  /** The repair sweep: plans whose ledger event is still pending, oldest first, any tenant. */
+  pendingSince: 'plans_pending_since',
+} as const;
+
+export const LEDGER_INDEX = {
+  /** One entry per seq per plan: serializes appends and keeps a chain from forking. */
+  planSeq: 'ledger_tenant_plan_seq',
+  /** The tenant feed, newest first. */
+  time: 'ledger_tenant_time',
+  /** The tenant feed filtered by account. */
+  accountTime: 'ledger_tenant_account_time',
+  /** ledgerStats: counts per event type per day. */
+  eventDay: 'ledger_tenant_event_day',
+} as const;
+
+interface IndexDefinition {
+  name: string;
+  key: Record<string, IndexDirection>;
+  unique?: boolean;
+}
+
+export const PLAN_INDEXES: readonly IndexDefinition[] = [
+  { name: PLAN_INDEX.accountTypeStatus, key: { tenant_id: 1, account_id: 1, plan_type: 1, plan_status: 1 } },
+  { name: PLAN_INDEX.updated, key: { tenant_id: 1, updated_at: -1, _id: -1 } },
+  { name: PLAN_INDEX.statusUpdated, key: { tenant_id: 1, plan_status: 1, updated_at: -1, _id: -1 } },
+  { name: PLAN_INDEX.accountUpdated, key: { tenant_id: 1, account_id: 1, updated_at: -1, _id: -1 } },
+  { name: PLAN_INDEX.activeSlot, key: { tenant_id: 1, account_id: 1, active_slot: 1 }, unique: true },
+  { name: PLAN_INDEX.pendingSince, key: { 'pending_event.timestamp': 1 } },
+];
+
+export const LEDGER_INDEXES: readonly IndexDefinition[] = [
+  { name: LEDGER_INDEX.planSeq, key: { tenant_id: 1, plan_id: 1, seq: 1 }, unique: true },
+  { name: LEDGER_INDEX.time, key: { tenant_id: 1, timestamp: -1, _id: -1 } },
+  { name: LEDGER_INDEX.accountTime, key: { tenant_id: 1, account_id: 1, timestamp: -1, _id: -1 } },
+  { name: LEDGER_INDEX.eventDay, key: { tenant_id: 1, event_type: 1, day: 1 } },
+];
+
+/**
+ * Creates both collections' indexes; safe to call on every start. One index per command:
+ * FerretDB v1.24 drops the connection when a createIndexes naming two or more indexes finds
+ * all of them already there.
+ */
+export async function ensureIndexes(db: Db): Promise<void> {
+  for (const [collection, definitions] of [
+    [PLANS_COLLECTION, PLAN_INDEXES],
+    [PLAN_LEDGER_COLLECTION, LEDGER_INDEXES],
+  ] as const) {
+    for (const { key, ...options } of definitions) await db.collection(collection).createIndex(key, options);
+  }
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from '@jest/globals';
+import { canonicalEncode, hashLedgerEntry, toStorableJson, utcDay } from '../../src/store/ledgerHash.js';
+
+const entry = {
+  entry_id: 'e1',
+  plan_id: 'p1',
+  tenant_id: 't1',
+  account_id: 'a1',
+  event_type: 'PLAN_CREATED',
+  timestamp: new Date('2026-01-02T03:04:05.678Z'),
+  seq: 1,
+  actor: 'alice',
+  data: { b: [1, { y: 2, x: 1 }], a: 'x', when: new Date(0) },
+  prev_hash: null,
+};
+
+describe('canonical encoding and hash', () => {
+  it('ignores key order at every depth, keeps array order, tags dates', () => {
+    expect(canonicalEncode({ b: 1, a: { d: [2, 1], c: null } })).toBe('{"a":{"c":null,"d":[2,1]},"b":1}');
+    expect(canonicalEncode({ a: { c: null, d: [2, 1] }, b: 1 })).toBe(canonicalEncode({ b: 1, a: { d: [2, 1], c: null } }));
+    expect(canonicalEncode(new Date(0))).toBe('{"$date":"1970-01-01T00:00:00.000Z"}');
+    expect(canonicalEncode(new Date(0))).not.toBe(canonicalEncode('1970-01-01T00:00:00.000Z'));
+    expect(canonicalEncode({ a: undefined, b: -0 })).toBe('{"b":0}');
+    expect(() => canonicalEncode(Number.NaN)).toThrow();
+    expect(() => canonicalEncode(() => 1)).toThrow();
+  });
+
+  it('hashes the same entry the same way, and any field change differently', () => {
+    const h = hashLedgerEntry(entry);
+    expect(h).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashLedgerEntry({ ...entry, data: { when: new Date(0), a: 'x', b: [1, { x: 1, y: 2 }] } })).toBe(h);
+    for (const change of [
+      { seq: 2 },
+      { prev_hash: 'f'.repeat(64) },
+      { actor: null },
+      { timestamp: new Date(entry.timestamp.getTime() + 1) },
+      { data: { ...entry.data, a: 'y' } },
+      { account_id: 'a2' },
+      { entry_id: 'e2' },
+    ]) {
+      expect(hashLedgerEntry({ ...entry, ...change })).not.toBe(h);
+    }
+  });
+
+  it('day is the UTC calendar day', () => {
+    expect(utcDay(new Date('2026-03-01T23:59:59.999-05:00'))).toBe('2026-03-02');
+  });
+});
+
+describe('toStorableJson', () => {
+  it('keeps JSON and dates, drops undefined, normalizes -0', () => {
+    const d = new Date(5);
+    expect(toStorableJson({ a: 1, b: undefined, c: [undefined, 'x'], d, e: -0, f: { g: true } })).toEqual({ a: 1, c: [null, 'x'], d, e: 0, f: { g: true } });
+  });
+
+  it.each([
+    ['NaN', { n: Number.NaN }],
+    ['Infinity', { n: Infinity }],
+    ['a $ key', { $where: 1 }],
+    ['a dotted key', { 'a.b': 1 }],
+    ['an invalid date', { d: new Date(Number.NaN) }],
+    ['a class instance', { m: new Map() }],
+    ['a function', { f: () => 1 }],
+    ['deep nesting', JSON.parse('{"a":'.repeat(70) + '1' + '}'.repeat(70)) as unknown],
+  ])('refuses %s with BAD_USER_INPUT', (_label, value) => {
+    expect(() => toStorableJson(value, 'data')).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT' }));
+  });
+});
