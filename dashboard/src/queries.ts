@@ -1,0 +1,198 @@
+// The GraphQL operations the dashboard sends, and the shapes it reads back (schema/*.graphql).
+
+export const PLAN_STATUSES = ['DRAFT', 'APPROVED', 'ACTIVE', 'PAUSED', 'COMPLETED', 'ABORTED', 'EXPIRED'] as const;
+export type PlanStatus = (typeof PLAN_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly PlanStatus[] = ['COMPLETED', 'ABORTED', 'EXPIRED'];
+
+export const LEDGER_EVENT_TYPES = [
+  'PLAN_CREATED',
+  'PLAN_UPDATED',
+  'PLAN_APPROVED',
+  'PLAN_ACTIVATED',
+  'PLAN_PAUSED',
+  'PLAN_RESUMED',
+  'PLAN_ABORTED',
+  'PLAN_COMPLETED',
+  'PLAN_EXPIRED',
+  'STEP_STARTED',
+  'STEP_COMPLETED',
+  'STEP_SKIPPED',
+  'STEP_FAILED',
+] as const;
+export type LedgerEventType = (typeof LEDGER_EVENT_TYPES)[number];
+
+export interface Viewer {
+  sub: string;
+  tenantId: string;
+  roles: string[];
+}
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: PageInfo;
+}
+
+export interface PlanSummary {
+  planId: string;
+  accountId: string;
+  objective: string;
+  status: PlanStatus;
+  updatedAt: string;
+  expiresAt: string;
+}
+
+export interface PlanStep {
+  stepId: string;
+  actionType: string;
+  status: string;
+  sequence: number;
+  dependencies: string[];
+}
+
+export interface PlanDetail extends PlanSummary {
+  planType: string;
+  createdAt: string;
+  createdBy: string | null;
+  approvedAt: string | null;
+  approvedBy: string | null;
+  completedAt: string | null;
+  abortedAt: string | null;
+  expiredAt: string | null;
+  completionReason: string | null;
+  steps: PlanStep[];
+}
+
+export interface LedgerEntry {
+  entryId: string;
+  seq: number;
+  eventType: LedgerEventType;
+  timestamp: string;
+  actor: string | null;
+  data: Record<string, unknown> | null;
+  hash: string;
+  prevHash: string | null;
+}
+
+export interface LedgerVerification {
+  planId: string;
+  valid: boolean;
+  entries: number;
+  brokenAtSeq: number | null;
+}
+
+export interface LedgerEventCount {
+  eventType: LedgerEventType;
+  day: string;
+  count: number;
+}
+
+export interface GateReason {
+  code: string;
+  message: string;
+}
+
+export interface TransitionPayload {
+  ok: boolean;
+  reasons: GateReason[];
+  plan: { planId: string; status: PlanStatus } | null;
+}
+
+export interface ProposePayload {
+  proposalId: string;
+  source: 'LLM' | 'RULES';
+  droppedSteps: { actionType: string; reason: string }[];
+  plan: { planId: string; accountId: string; status: PlanStatus };
+}
+
+export const VIEWER = /* GraphQL */ `query DashboardViewer { viewer { sub tenantId roles } }`;
+
+const PLAN_SUMMARY = 'planId accountId objective status updatedAt expiresAt';
+
+export const PLANS = /* GraphQL */ `
+  query DashboardPlans($filter: PlanFilter, $first: Int, $after: String) {
+    plans(filter: $filter, first: $first, after: $after) {
+      edges { cursor node { ${PLAN_SUMMARY} } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }`;
+
+/** Counting page size: counts above this many pages × size are shown as "N+". */
+export const COUNT_PAGE_SIZE = 100;
+
+/** One aliased `plans` field per status; only cursors are fetched, to count. */
+export const STATUS_COUNTS = /* GraphQL */ `
+  query DashboardStatusCounts($accountId: ID, $first: Int) {
+    ${PLAN_STATUSES.map((status) => `${status}: plans(filter: { status: [${status}], accountId: $accountId }, first: $first) { edges { cursor } pageInfo { hasNextPage endCursor } }`).join('\n    ')}
+  }`;
+
+export const PLAN_CURSORS = /* GraphQL */ `
+  query DashboardPlanCursors($filter: PlanFilter, $first: Int, $after: String) {
+    plans(filter: $filter, first: $first, after: $after) { edges { cursor } pageInfo { hasNextPage endCursor } }
+  }`;
+
+export const PLAN_DETAIL = /* GraphQL */ `
+  query DashboardPlan($planId: ID!) {
+    plan(planId: $planId) {
+      ${PLAN_SUMMARY} planType createdAt createdBy approvedAt approvedBy completedAt abortedAt expiredAt completionReason
+      steps { stepId actionType status sequence dependencies }
+    }
+  }`;
+
+export const PLAN_LEDGER = /* GraphQL */ `
+  query DashboardPlanLedger($planId: ID!, $first: Int, $after: String) {
+    planLedger(filter: { planId: $planId }, first: $first, after: $after) {
+      edges { cursor node { entryId seq eventType timestamp actor data hash prevHash } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }`;
+
+export const VERIFY_LEDGER = /* GraphQL */ `
+  query DashboardVerifyLedger($planId: ID!) { verifyPlanLedger(planId: $planId) { planId valid entries brokenAtSeq } }`;
+
+export const LEDGER_STATS = /* GraphQL */ `
+  query DashboardLedgerStats($filter: LedgerFilter) { ledgerStats(filter: $filter) { eventType day count } }`;
+
+export const ACTIVATION_CHECK = /* GraphQL */ `
+  query DashboardActivationCheck($planId: ID!, $preconditionsMet: Boolean!) {
+    planActivationCheck(planId: $planId, preconditionsMet: $preconditionsMet) { canActivate reasons { code message } }
+  }`;
+
+export const PROPOSE = /* GraphQL */ `
+  mutation DashboardPropose($input: ProposePlanInput!) {
+    proposePlan(input: $input) {
+      proposalId source droppedSteps { actionType reason }
+      plan { planId accountId status }
+    }
+  }`;
+
+const TRANSITION_FIELDS = 'ok reasons { code message } plan { planId status }';
+
+export type TransitionKind = 'approve' | 'activate' | 'pause' | 'resume' | 'abort';
+
+export const TRANSITIONS: Record<TransitionKind, { field: string; document: string }> = {
+  approve: {
+    field: 'approvePlan',
+    document: `mutation DashboardApprove($planId: ID!) { approvePlan(planId: $planId) { ${TRANSITION_FIELDS} } }`,
+  },
+  activate: {
+    field: 'activatePlan',
+    document: `mutation DashboardActivate($planId: ID!, $preconditionsMet: Boolean!) { activatePlan(planId: $planId, preconditionsMet: $preconditionsMet) { ${TRANSITION_FIELDS} } }`,
+  },
+  pause: {
+    field: 'pausePlan',
+    document: `mutation DashboardPause($planId: ID!, $reason: String) { pausePlan(planId: $planId, reason: $reason) { ${TRANSITION_FIELDS} } }`,
+  },
+  resume: {
+    field: 'resumePlan',
+    document: `mutation DashboardResume($planId: ID!, $preconditionsMet: Boolean!) { resumePlan(planId: $planId, preconditionsMet: $preconditionsMet) { ${TRANSITION_FIELDS} } }`,
+  },
+  abort: {
+    field: 'abortPlan',
+    document: `mutation DashboardAbort($planId: ID!, $reason: String!) { abortPlan(planId: $planId, reason: $reason) { ${TRANSITION_FIELDS} } }`,
+  },
+};
