@@ -73,6 +73,10 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     store,
     start: async () => {
       await ensureIndexes(db);
+      // Which reads the store serves without a scan decides how plans and the ledger are read
+      // and written (FerretDB v1: by _id only). Detected once per Db (after the collections
+      // exist), shared by the repository, the ledger and the store.
+      logger.info({ capabilities: await store.capabilities() }, 'store capabilities');
       // At start nothing of ours is in flight: complete every half-written change now.
       await sweep(0);
       timer = setInterval(() => void sweep(REPAIR_MIN_AGE_MS), REPAIR_INTERVAL_MS);

@@ -8,6 +8,7 @@ import { TimeIdCursorSchema, clampPageSize, decodeCursor, toPage, type Page, typ
 import { PLANS_COLLECTION } from './indexes.js';
 import { toStorableJson } from './ledgerHash.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
+import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOption } from './storeCapabilities.js';
 
 // Plan documents (collection plans, _id = plan_id), always read and written within one tenant.
 // Besides the RevenuePlanV1 fields a document holds store-only fields, stripped on the way out:
@@ -18,13 +19,21 @@ import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLog
 // - pending_event: PlanStore's outbox (see PlanStore.ts).
 // - proposal: how the plan was proposed (proposal_id, source, dropped steps).
 //
-// Conditional writes: on MongoDB findOneAndUpdate with the expected state in the filter is
-// atomic. FerretDB v1 (SQLite) runs it as read, then match, then write by _id, so two
-// concurrent conditional writes to one document can both "match" and the last one wins. Every
-// write to an existing plan document therefore also runs under a per-plan lock in this
-// process; the embedded FerretDB serves a single service process, and on MongoDB the lock only
-// saves doomed round trips. Uniqueness (the active slot, plan ids) is enforced by the store
-// itself on both, across processes.
+// Two ways to reach a plan document, chosen by the store's capabilities (storeCapabilities.ts):
+// - Indexed store (MongoDB): reads filter by {tenant_id, _id}, and a conditional write carries
+//   its conditions (status, event_count, no pending event) in the filter of one
+//   findOneAndUpdate, which MongoDB applies atomically.
+// - idOnlyPushdown (FerretDB v1, SQLite): only a filter that is exactly {_id} is answered
+//   without a full scan, so every read and write here uses {_id} alone. Reads check tenant_id
+//   (and account_id) in code: another tenant's plan is exactly as absent as a missing one.
+//   Conditional writes read the document by _id, check the conditions in code, then write
+//   by _id: that is what FerretDB does inside findAndModify anyway (read, match, write by
+//   _id), so it is no less atomic than sending the conditions.
+// Either way every write to an existing plan runs under a per-plan lock in this process:
+// FerretDB's conditional writes are not atomic (two concurrent ones can both match), and the
+// embedded FerretDB serves a single service process; on MongoDB the lock only saves doomed
+// round trips. Uniqueness (the active slot, plan ids) is enforced by the database on both,
+// across processes.
 
 export const ProposalMetaSchema = z.object({
   proposal_id: z.string().min(1),
@@ -94,7 +103,12 @@ const PlanCursorSchema = TimeIdCursorSchema('plans');
 export interface PlanRepositoryOptions {
   logger?: StoreLogger;
   now?: () => Date;
+  /** What the store can serve without a scan; detected from the server when not given. */
+  capabilities?: StoreCapabilitiesOption;
 }
+
+/** Point reads issued at once when a batch of plans is read by id on an idOnlyPushdown store. */
+const POINT_READ_BATCH = 25;
 
 /** The active slot a plan holds in a status: only ACTIVE plans share one per account and type. */
 export const activeSlotFor = (plan: Pick<RevenuePlanV1, 'plan_id' | 'account_id' | 'plan_type'>, status: PlanStatus): string =>
@@ -146,12 +160,19 @@ export class PlanRepository {
   private readonly dbName: string;
   private readonly logger: StoreLogger;
   private readonly now: () => Date;
+  /** The store's capabilities (see storeCapabilities.ts). */
+  readonly capabilities: () => Promise<StoreCapabilities>;
 
   constructor(db: Db, options: PlanRepositoryOptions = {}) {
     this.plans = db.collection<PlanDocument>(PLANS_COLLECTION);
     this.dbName = db.databaseName;
     this.logger = options.logger ?? consoleStoreLogger;
     this.now = options.now ?? (() => new Date());
+    this.capabilities = resolveCapabilities(db, options.capabilities);
+  }
+
+  private async idOnly(): Promise<boolean> {
+    return (await this.capabilities()).idOnlyPushdown;
   }
 
   /** The plan, or null when absent, another tenant's, or (with accountId) another account's. */
@@ -165,7 +186,18 @@ export class PlanRepository {
   async getPlans(tenantId: string, planIds: readonly string[]): Promise<(RevenuePlanV1 | null)[]> {
     return withStoreErrors(this.logger, 'plans.getPlans', async () => {
       const ids = [...new Set(planIds)];
-      const docs = ids.length === 0 ? [] : await this.plans.find({ tenant_id: tenantId, _id: { $in: ids } }).toArray();
+      let docs: PlanDocument[] = [];
+      const { idOnlyPushdown, idLookupIndexed } = await this.capabilities();
+      if (ids.length > 0 && idOnlyPushdown && idLookupIndexed) {
+        // One point read per id ({_id: {$in}} is a full scan there), a batch at a time. Where
+        // a lookup by _id is itself a scan (stock FerretDB v1.24), one query is cheaper.
+        for (let i = 0; i < ids.length; i += POINT_READ_BATCH) {
+          const batch = await Promise.all(ids.slice(i, i + POINT_READ_BATCH).map((id) => this.readById(tenantId, id)));
+          docs.push(...batch.filter((d): d is PlanDocument => d !== null));
+        }
+      } else if (ids.length > 0) {
+        docs = await this.plans.find({ tenant_id: tenantId, _id: { $in: ids } }).toArray();
+      }
       const byId = new Map(docs.map((doc) => [doc._id, this.toStored(doc).plan]));
       return planIds.map((id) => byId.get(id) ?? null);
     });
@@ -183,14 +215,20 @@ export class PlanRepository {
     const inserted = await this.insertStored({ plan: valid, event_count: 0, pending_event: null, proposal: null });
     if (inserted) return valid;
     return withStoreErrors(this.logger, 'plans.putPlan', () =>
-      this.locked(valid.tenant_id, valid.plan_id, async () => {
+      this.locked(valid.plan_id, async () => {
         const { _id, ...fields } = planFields(valid);
         const absent = OPTIONAL_PLAN_FIELDS.filter((f) => !(f in fields));
-        const result = await this.plans.updateOne(
-          { tenant_id: valid.tenant_id, _id, plan_status: 'DRAFT' },
-          { $set: fields, ...(absent.length > 0 ? { $unset: Object.fromEntries(absent.map((f) => [f, '' as const])) } : {}) },
-        );
-        if (result.matchedCount === 1) return valid;
+        const update = { $set: fields, ...(absent.length > 0 ? { $unset: Object.fromEntries(absent.map((f) => [f, '' as const])) } : {}) };
+        if (await this.idOnly()) {
+          const doc = await this.readById(valid.tenant_id, _id);
+          if (doc?.plan_status === 'DRAFT') {
+            await this.plans.updateOne({ _id }, update);
+            return valid;
+          }
+        } else {
+          const result = await this.plans.updateOne({ tenant_id: valid.tenant_id, _id, plan_status: 'DRAFT' }, update);
+          if (result.matchedCount === 1) return valid;
+        }
         const current = await this.getStored(valid.tenant_id, valid.plan_id);
         if (!current) throw new AppError('CONFLICT', `plan id ${valid.plan_id} is already in use`);
         throw new AppError('INVALID_TRANSITION', `plan ${valid.plan_id} is ${current.plan.plan_status}; only a DRAFT can be replaced`);
@@ -213,12 +251,12 @@ export class PlanRepository {
   ): Promise<RevenuePlanV1> {
     assertTransition(from, to);
     return withStoreErrors(this.logger, 'plans.updatePlanStatus', () =>
-      this.locked(tenantId, planId, async () => {
+      this.locked(planId, async () => {
         const current = await this.getStored(tenantId, planId);
         if (!current) throw new AppError('NOT_FOUND', `plan ${planId} not found`);
         if (current.plan.plan_status !== from) throw lostRace(planId, from, current.plan.plan_status);
         const set = statusChange(current.plan, to, fields, this.now());
-        const doc = await this.updateWhere({ tenant_id: tenantId, _id: planId, plan_status: from }, { set }, planId);
+        const doc = await this.updateWhere(tenantId, planId, { plan_status: from }, { set });
         if (!doc) throw lostRace(planId, from, null);
         return doc.plan;
       }),
@@ -269,7 +307,7 @@ export class PlanRepository {
   /** The plan document with its store-only fields, or null (also for another tenant's plan). */
   async getStored(tenantId: string, planId: string): Promise<StoredPlan | null> {
     return withStoreErrors(this.logger, 'plans.get', async () => {
-      const doc = await this.plans.findOne({ tenant_id: tenantId, _id: planId });
+      const doc = await this.readById(tenantId, planId);
       return doc ? this.toStored(doc) : null;
     });
   }
@@ -307,26 +345,35 @@ export class PlanRepository {
     change: PlanDocumentChange,
   ): Promise<StoredPlan | null> {
     return withStoreErrors(this.logger, 'plans.compareAndSet', () =>
-      this.locked(tenantId, planId, () =>
-        this.updateWhere(
-          {
-            tenant_id: tenantId,
-            _id: planId,
-            plan_status: expect.status,
-            event_count: expect.event_count,
-            pending_event: { $exists: false },
-          },
-          change,
+      this.locked(planId, async () => {
+        if (await this.idOnly()) {
+          // The conditions, checked in code on the document read by _id (under the lock).
+          const doc = await this.readById(tenantId, planId);
+          if (!doc || doc.plan_status !== expect.status || doc.event_count !== expect.event_count || doc.pending_event !== undefined) {
+            return null;
+          }
+        }
+        return this.updateWhere(
+          tenantId,
           planId,
-        ),
-      ),
+          { plan_status: expect.status, event_count: expect.event_count, pending_event: { $exists: false } },
+          change,
+        );
+      }),
     );
   }
 
   /** Removes the pending event if it is still this one; false when it was already gone. */
   async clearPendingEvent(tenantId: string, planId: string, entryId: string): Promise<boolean> {
     return withStoreErrors(this.logger, 'plans.clearPendingEvent', () =>
-      this.locked(tenantId, planId, async () => {
+      this.locked(planId, async () => {
+        if (await this.idOnly()) {
+          const doc = await this.readById(tenantId, planId);
+          const pending = doc?.pending_event as { entry_id?: unknown } | undefined;
+          if (pending?.entry_id !== entryId) return false;
+          const result = await this.plans.updateOne({ _id: planId }, { $unset: { pending_event: '' } });
+          return result.modifiedCount === 1;
+        }
         const result = await this.plans.updateOne(
           { tenant_id: tenantId, _id: planId, 'pending_event.entry_id': entryId },
           { $unset: { pending_event: '' } },
@@ -351,12 +398,36 @@ export class PlanRepository {
     });
   }
 
-  private async updateWhere(filter: Filter<PlanDocument>, change: PlanDocumentChange, planId: string): Promise<StoredPlan | null> {
+  /**
+   * The plan document by _id, null when absent or another tenant's. On an idOnlyPushdown
+   * store the filter is {_id} alone (a point read there) and the tenant is checked here.
+   */
+  private async readById(tenantId: string, planId: string): Promise<PlanDocument | null> {
+    if (await this.idOnly()) {
+      const doc = await this.plans.findOne({ _id: planId });
+      return doc && doc.tenant_id === tenantId ? doc : null;
+    }
+    return this.plans.findOne({ tenant_id: tenantId, _id: planId });
+  }
+
+  /**
+   * Writes `change` to the plan and returns the document after it, or null when it did not
+   * match. On an indexed store `conditions` go into the filter (one atomic conditional
+   * write); on an idOnlyPushdown store the caller has checked them on the document it read
+   * under the plan lock, and the filter is {_id} alone.
+   */
+  private async updateWhere(
+    tenantId: string,
+    planId: string,
+    conditions: Filter<PlanDocument>,
+    change: PlanDocumentChange,
+  ): Promise<StoredPlan | null> {
     const set = toStorableJson(change.set, 'plan') as Record<string, unknown>;
     const unset = change.unset && change.unset.length > 0 ? { $unset: Object.fromEntries(change.unset.map((f) => [f, '' as const])) } : {};
+    const filter: Filter<PlanDocument> = (await this.idOnly()) ? { _id: planId } : { tenant_id: tenantId, _id: planId, ...conditions };
     try {
       const doc = await this.plans.findOneAndUpdate(filter, { $set: set, ...unset }, { returnDocument: 'after' });
-      return doc ? this.toStored(doc) : null;
+      return doc && doc.tenant_id === tenantId ? this.toStored(doc) : null;
     } catch (e) {
       // The only unique key an update can clash on is the active slot.
       if (isDuplicateKeyError(e)) throw activePlanExists(planId);
@@ -364,8 +435,9 @@ export class PlanRepository {
     }
   }
 
-  private locked<T>(tenantId: string, planId: string, fn: () => Promise<T>): Promise<T> {
-    return withPlanLock(`${this.dbName}\u0000${tenantId}\u0000${planId}`, fn);
+  /** Keyed by the document (_id is unique in the collection), whatever tenant asks. */
+  private locked<T>(planId: string, fn: () => Promise<T>): Promise<T> {
+    return withPlanLock(`${this.dbName}\u0000${planId}`, fn);
   }
 
   /** Validates a stored document; a corrupted one is a clear INTERNAL_SERVER_ERROR, its cause logged. */

@@ -1,5 +1,4 @@
 import type { Db } from 'mongodb';
-import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
 import type { LedgerEventType, PlanStatus } from '../domain/enums.js';
 import { AppError } from '../domain/errors.js';
@@ -7,7 +6,7 @@ import type { PlanStepV1, RevenuePlanV1 } from '../domain/plan.js';
 import { transitionFor } from '../services/lifecycle/lifecycleMatrix.js';
 import { toStorableJson } from './ledgerHash.js';
 import { consoleStoreLogger, type StoreLogger } from './mongoErrors.js';
-import { PlanLedger, type LedgerVerification } from './PlanLedger.js';
+import { PlanLedger, ledgerEntryKey, type LedgerVerification } from './PlanLedger.js';
 import {
   PlanRepository,
   ProposalMetaSchema,
@@ -19,6 +18,7 @@ import {
   type StoredPlan,
   type TransitionFields,
 } from './PlanRepository.js';
+import type { StoreCapabilities, StoreCapabilitiesOption } from './storeCapabilities.js';
 
 // The multi-write protocol: a plan change and its ledger event, without transactions.
 //
@@ -26,7 +26,10 @@ import {
 //    `pending_event` (an outbox), conditional on the expected status and event_count and on
 //    no other event pending. The event's entry_id is derived from (tenant, plan, event number),
 //    so every retry of the same event carries the same id.
-// 2. The pending event is appended to the ledger; append is idempotent by entry_id.
+// 2. The pending event is appended to the ledger; append is idempotent by entry_id. The event
+//    number n is also its seq in the plan's chain (every event is appended before the next
+//    change), and its entry_id is the ledger's key for seq n, so the append is two reads by
+//    _id and one insert (PlanLedger: expectedSeq).
 // 3. pending_event is removed with a conditional $unset (only while it is still that event).
 //
 // The write in step 1 is the commit point. A crash after it leaves the plan changed and its
@@ -50,6 +53,8 @@ export interface PlanStoreDeps {
   logger?: StoreLogger;
   faults?: PlanStoreFaults;
   now?: () => Date;
+  /** What the store can serve without a scan (for the repository and ledger built here). */
+  capabilities?: StoreCapabilitiesOption;
 }
 
 export interface PlanEventInput {
@@ -99,12 +104,12 @@ export interface UpdateDraftInput {
 
 export type { ProposalMeta };
 
-/** Fixed namespace of the derived ledger entry ids (UUID v5). */
-const PLAN_EVENT_NAMESPACE = '1b7e0c52-4f0e-5d6a-9c38-2a1f6f1d9e47';
-
-/** The entry_id of a plan's n-th event (1-based): the same on every retry of that event. */
+/**
+ * The entry_id of a plan's n-th event (1-based): the same on every retry of that event, and
+ * the ledger's key (the _id) of seq n of the plan's chain.
+ */
 export const planEventId = (tenantId: string, planId: string, eventNumber: number): string =>
-  uuidv5(`${tenantId}\n${planId}\n${eventNumber}`, PLAN_EVENT_NAMESPACE);
+  ledgerEntryKey(tenantId, planId, eventNumber);
 
 const EventInputSchema = z.object({ actor: z.string().nullable(), data: z.record(z.string(), z.unknown()) });
 
@@ -127,9 +132,15 @@ export class PlanStore {
   constructor(db: Db, deps: PlanStoreDeps = {}) {
     this.logger = deps.logger ?? consoleStoreLogger;
     this.now = deps.now ?? (() => new Date());
-    this.plans = deps.plans ?? new PlanRepository(db, { logger: this.logger, now: this.now });
-    this.ledger = deps.ledger ?? new PlanLedger(db, { logger: this.logger, now: this.now });
+    const capabilities = deps.capabilities !== undefined ? { capabilities: deps.capabilities } : {};
+    this.plans = deps.plans ?? new PlanRepository(db, { logger: this.logger, now: this.now, ...capabilities });
+    this.ledger = deps.ledger ?? new PlanLedger(db, { logger: this.logger, now: this.now, ...capabilities });
     this.faults = deps.faults ?? {};
+  }
+
+  /** The store's capabilities, as the ledger sees them (see storeCapabilities.ts). */
+  capabilities(): Promise<StoreCapabilities> {
+    return this.ledger.capabilities();
   }
 
   /**
@@ -355,16 +366,20 @@ export class PlanStore {
     const pending = stored.pending_event;
     if (!pending) return false;
     const { plan } = stored;
-    await this.ledger.append({
-      entry_id: pending.entry_id,
-      plan_id: plan.plan_id,
-      tenant_id: plan.tenant_id,
-      account_id: plan.account_id,
-      event_type: pending.event_type,
-      actor: pending.actor,
-      data: pending.data,
-      timestamp: pending.timestamp,
-    });
+    // The pending event is the plan's latest: its number is event_count, and so is its seq.
+    await this.ledger.append(
+      {
+        entry_id: pending.entry_id,
+        plan_id: plan.plan_id,
+        tenant_id: plan.tenant_id,
+        account_id: plan.account_id,
+        event_type: pending.event_type,
+        actor: pending.actor,
+        data: pending.data,
+        timestamp: pending.timestamp,
+      },
+      { expectedSeq: stored.event_count },
+    );
     await this.faults.afterLedgerAppend?.(plan.plan_id);
     await this.plans.clearPendingEvent(plan.tenant_id, plan.plan_id, pending.entry_id);
     return true;

@@ -3,9 +3,11 @@ import type { Db, IndexDirection } from 'mongodb';
 // Every index the store relies on, by fixed name, so ensureIndexes is idempotent (creating an
 // existing index with the same name and keys is a no-op) and a changed definition fails loudly
 // instead of piling up a second index. Every key starts with tenant_id because every query
-// filters by it; the one exception is the repair sweep's index (see plans_pending_since).
+// filters by it; the exceptions are the repair sweep's index (see plans_pending_since) and the
+// uniqueness of ledger entry ids (ledger_entry_id).
 // FerretDB v1 (SQLite) keeps these indexes and enforces the unique ones, but plans its reads
-// without them; MongoDB uses them for every query below.
+// without them (it answers only {_id} from an index): there the store reads and writes its hot
+// paths by _id (see storeCapabilities.ts). MongoDB uses them for every query below.
 
 export const PLANS_COLLECTION = 'plans';
 export const PLAN_LEDGER_COLLECTION = 'plan_ledger';
@@ -38,6 +40,11 @@ export const LEDGER_INDEX = {
   accountTime: 'ledger_tenant_account_time',
   /** ledgerStats: counts per event type per day. */
   eventDay: 'ledger_tenant_event_day',
+  /**
+   * An entry id is stored once (entries' _id is their position; see PlanLedger). Also finds
+   * an entry by a caller-chosen id.
+   */
+  entryId: 'ledger_entry_id',
 } as const;
 
 interface IndexDefinition {
@@ -60,6 +67,7 @@ export const LEDGER_INDEXES: readonly IndexDefinition[] = [
   { name: LEDGER_INDEX.time, key: { tenant_id: 1, timestamp: -1, _id: -1 } },
   { name: LEDGER_INDEX.accountTime, key: { tenant_id: 1, account_id: 1, timestamp: -1, _id: -1 } },
   { name: LEDGER_INDEX.eventDay, key: { tenant_id: 1, event_type: 1, day: 1 } },
+  { name: LEDGER_INDEX.entryId, key: { entry_id: 1 }, unique: true },
 ];
 
 /**

@@ -295,21 +295,47 @@ describe('GraphQL API end to end (real server, real store)', () => {
   it('batches the ledgers of a page of plans (no N+1)', async () => {
     const token = await server.token('batch', ['plan-proposer'], 'bo');
     for (let i = 0; i < 5; i++) await propose(`acct-batch-${i}`, {}, token);
-    // Count the commands the service sends to the ledger collection while it answers.
+    // The page's ledgers are one store call (the DataLoader's batch) ...
+    const ledger = server.running.services.store.ledger;
+    const batchCalls: number[] = [];
+    const listByPlans = ledger.listByPlans.bind(ledger);
+    ledger.listByPlans = (tenantId, planIds, first) => {
+      batchCalls.push(planIds.length);
+      return listByPlans(tenantId, planIds, first);
+    };
+    // ... and the commands it sends to the ledger collection are one query (MongoDB, stock
+    // FerretDB v1), or reads by _id alone (a FerretDB whose _id lookups are index searches).
     const client = server.running.mongo.client;
-    const ledgerReads: string[] = [];
+    const ledgerReads: { command: string; filter: unknown }[] = [];
     const listener = (event: { commandName: string; command: Record<string, unknown> }) => {
-      if ((event.commandName === 'find' || event.commandName === 'aggregate') && event.command[event.commandName] === 'plan_ledger') ledgerReads.push(event.commandName);
+      if ((event.commandName === 'find' || event.commandName === 'aggregate') && event.command[event.commandName] === 'plan_ledger') {
+        ledgerReads.push({ command: event.commandName, filter: event.command.filter });
+      }
     };
     client.on('commandStarted', listener);
-    const res = await server.gql<{ plans: { edges: { node: { ledger: { edges: { node: { eventType: string } }[] } } }[] } }>(
-      '{ plans(first: 5) { edges { node { planId ledger(first: 10) { edges { node { eventType } } } } } } }',
-      {},
-      token,
-    );
-    expect(res.errors).toBeUndefined();
-    expect(res.data?.plans.edges.map((e) => e.node.ledger.edges.map((l) => l.node.eventType))).toEqual(Array(5).fill(['PLAN_CREATED']));
-    client.off('commandStarted', listener);
-    expect(ledgerReads.length).toBe(1);
+    try {
+      const res = await server.gql<{ plans: { edges: { node: { ledger: { edges: { node: { eventType: string } }[] } } }[] } }>(
+        '{ plans(first: 5) { edges { node { planId ledger(first: 10) { edges { node { eventType } } } } } } }',
+        {},
+        token,
+      );
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.plans.edges.map((e) => e.node.ledger.edges.map((l) => l.node.eventType))).toEqual(Array(5).fill(['PLAN_CREATED']));
+    } finally {
+      client.off('commandStarted', listener);
+      ledger.listByPlans = listByPlans;
+    }
+    expect(batchCalls).toEqual([5]);
+    const capabilities = await server.running.services.store.capabilities();
+    if (capabilities.idOnlyPushdown && capabilities.idLookupIndexed) {
+      expect(ledgerReads.length).toBeGreaterThan(0);
+      for (const read of ledgerReads) {
+        expect(read.command).toBe('find');
+        expect(Object.keys(read.filter as object)).toEqual(['_id']);
+        expect(typeof (read.filter as { _id: unknown })._id).toBe('string');
+      }
+    } else {
+      expect(ledgerReads.length).toBe(1);
+    }
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type CommandStartedEvent, type Db, type Document } from 'mongodb';
 import { LEDGER_INDEXES, PLAN_INDEXES, PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
-import { PlanStore } from '../../src/store/PlanStore.js';
+import { PlanStore, planEventId } from '../../src/store/PlanStore.js';
 import { openTestDb, testStoreUri, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger } from './storeFixtures.js';
 
@@ -35,9 +35,10 @@ describe('ensureIndexes', () => {
 
 /**
  * Runs the store's main reads with command monitoring on, then asks the server to explain each
- * command exactly as the store sent it.
+ * command exactly as the store sent it. This is the indexed store's path (MongoDB), forced
+ * here whatever store runs the tests.
  */
-describe('the main queries and the indexes', () => {
+describe('the main queries and the indexes (indexed store path)', () => {
   let client: MongoClient;
   let db: Db;
   const sent: CommandStartedEvent[] = [];
@@ -47,7 +48,7 @@ describe('the main queries and the indexes', () => {
     await client.connect();
     db = client.db(t.dbName);
     await ensureIndexes(db);
-    const store = new PlanStore(db, { logger: memoryLogger() });
+    const store = new PlanStore(db, { logger: memoryLogger(), capabilities: { idOnlyPushdown: false, idLookupIndexed: true } });
     const plan = draftPlan({ tenant_id: 'tx' });
     await store.createPlan({ plan, event: { actor: null, data: {} }, proposal: { proposal_id: 'p', source: 'RULES', dropped_steps: [] } });
     client.on('commandStarted', (e) => sent.push(e));
@@ -135,5 +136,182 @@ describe('the main queries and the indexes', () => {
         expect(stages.some((s) => /IXSCAN|IDHACK|EXPRESS/.test(s))).toBe(true);
       }
     }
+  });
+});
+
+/** The filter of every command that selects documents, with its command name. */
+function filtersOf(events: readonly CommandStartedEvent[]): { command: string; filter: Document }[] {
+  return events.flatMap((e) => {
+    const c = e.command as Document;
+    switch (e.commandName) {
+      case 'find':
+        return [{ command: 'find', filter: c.filter as Document }];
+      case 'findAndModify':
+        return [{ command: 'findAndModify', filter: c.query as Document }];
+      case 'update':
+        return (c.updates as Document[]).map((u) => ({ command: 'update', filter: u.q as Document }));
+      case 'delete':
+        return (c.deletes as Document[]).map((d) => ({ command: 'delete', filter: d.q as Document }));
+      case 'count':
+        return [{ command: 'count', filter: c.query as Document }];
+      case 'aggregate':
+        return [{ command: 'aggregate', filter: (c.pipeline as Document[])[0]?.$match as Document }];
+      default:
+        return [];
+    }
+  });
+}
+
+const isPointFilter = (filter: Document): boolean =>
+  Object.keys(filter).length === 1 && typeof filter._id === 'string';
+
+/**
+ * FerretDB v1 hands only a filter that is exactly {_id: <string>} to SQLite; any other filter
+ * is a scan decoding every document. With idOnlyPushdown the store's hot paths send nothing
+ * else; where those lookups are index searches (idLookupIndexed) their cost does not grow
+ * with the data. Asserted on the commands they send, not on timings.
+ */
+describe('the hot paths on an idOnlyPushdown store (FerretDB v1) send only {_id} filters', () => {
+  let client: MongoClient;
+  let db: Db;
+  let store: PlanStore;
+  const sent: CommandStartedEvent[] = [];
+  const onCommand = (e: CommandStartedEvent) => {
+    const target = (e.command as Document)[e.commandName];
+    if (target === PLANS_COLLECTION || target === PLAN_LEDGER_COLLECTION) sent.push(e);
+  };
+  const proposal = { proposal_id: 'p', source: 'RULES' as const, dropped_steps: [] };
+
+  /** The commands `fn` sends to the two collections. */
+  async function record(fn: () => Promise<unknown>): Promise<CommandStartedEvent[]> {
+    sent.length = 0;
+    client.on('commandStarted', onCommand);
+    try {
+      await fn();
+    } finally {
+      client.off('commandStarted', onCommand);
+    }
+    return [...sent];
+  }
+
+  /** A plan through its whole protocol: create, three transitions, a draft edit. */
+  async function lifecycle(tenant: string) {
+    const plan = draftPlan({ tenant_id: tenant, account_id: `acc-${randomUUID()}` });
+    const move = (from: 'DRAFT' | 'APPROVED' | 'ACTIVE', to: 'APPROVED' | 'ACTIVE' | 'PAUSED', event_type: 'PLAN_APPROVED' | 'PLAN_ACTIVATED' | 'PLAN_PAUSED') =>
+      store.transition({ tenantId: tenant, planId: plan.plan_id, from, to, event: { event_type, actor: 'x', data: {} } });
+    await store.createPlan({ plan, event: { actor: null, data: {} }, proposal });
+    await store.updateDraft({ tenantId: tenant, planId: plan.plan_id, changes: { objective: 'edited' }, event: { actor: 'x', data: {} } });
+    await move('DRAFT', 'APPROVED', 'PLAN_APPROVED');
+    await move('APPROVED', 'ACTIVE', 'PLAN_ACTIVATED');
+    await move('ACTIVE', 'PAUSED', 'PLAN_PAUSED');
+    return plan;
+  }
+
+  beforeAll(async () => {
+    client = new MongoClient(testStoreUri(), { monitorCommands: true });
+    await client.connect();
+    db = client.db(`${t.dbName}_ids`);
+    await ensureIndexes(db);
+    store = new PlanStore(db, { logger: memoryLogger(), capabilities: { idOnlyPushdown: true, idLookupIndexed: true } });
+  });
+  afterAll(async () => {
+    await db.dropDatabase().catch(() => undefined);
+    await client.close();
+  });
+
+  it('createPlan, transitions, draft edits, plan reads, ledger reads and verify: every filter is exactly {_id: <string>}', async () => {
+    let plan: ReturnType<typeof draftPlan> | undefined;
+    const events = await record(async () => {
+      plan = await lifecycle('tp');
+      await store.getPlanRepaired('tp', plan.plan_id);
+      await store.getPlanWithProposal('tp', plan.plan_id);
+      await store.plans.getPlans('tp', [plan.plan_id, randomUUID()]);
+      await store.flushPending('tp', plan.plan_id);
+      const page = await store.ledger.listByPlan('tp', plan.plan_id, { first: 2 });
+      await store.ledger.listByPlan('tp', plan.plan_id, { first: 2, after: page.endCursor });
+      await store.ledger.listForTenant('tp', { planId: plan.plan_id, eventTypes: ['PLAN_APPROVED'] });
+      await store.ledger.listByPlans('tp', [plan.plan_id, randomUUID()], 10);
+      await store.ledger.getEntry('tp', planEventId('tp', plan.plan_id, 1));
+      await store.ledger.append({ plan_id: plan.plan_id, tenant_id: 'tp', account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} });
+      await store.ledger.verify('tp', plan.plan_id);
+      await store.verifyPlanLedger('tp', plan.plan_id);
+      // Another tenant asking for this plan is refused by the same point reads.
+      expect(await store.getPlanRepaired('other', plan.plan_id)).toBeNull();
+      expect((await store.ledger.listByPlan('other', plan.plan_id)).items).toEqual([]);
+    });
+    expect(await store.verifyPlanLedger('tp', plan!.plan_id)).toMatchObject({ valid: true, entries: 6 });
+    const filters = filtersOf(events);
+    expect(filters.length).toBeGreaterThan(40);
+    expect(new Set(filters.map((f) => f.command))).toEqual(new Set(['find', 'findAndModify', 'update']));
+    for (const { command, filter } of filters) expect({ command, filter, point: isPointFilter(filter) }).toEqual({ command, filter, point: true });
+    // Everything else it sent is inserts.
+    expect(events.filter((e) => !['find', 'findAndModify', 'update'].includes(e.commandName)).map((e) => e.commandName)).toEqual(
+      expect.arrayContaining(['insert']),
+    );
+    expect(events.every((e) => ['find', 'findAndModify', 'update', 'insert'].includes(e.commandName))).toBe(true);
+  });
+
+  it('stock FerretDB v1.24 (lookups by _id scan in SQLite): writes by _id, but a chain is one query', async () => {
+    const stock = new PlanStore(db, { logger: memoryLogger(), capabilities: { idOnlyPushdown: true, idLookupIndexed: false } });
+    const plan = draftPlan({ tenant_id: 'tk' });
+    const writes = await record(async () => {
+      await stock.createPlan({ plan, event: { actor: null, data: {} }, proposal });
+      await stock.transition({ tenantId: 'tk', planId: plan.plan_id, from: 'DRAFT', to: 'APPROVED', event: { event_type: 'PLAN_APPROVED', actor: null, data: {} } });
+    });
+    for (const { filter } of filtersOf(writes)) expect(isPointFilter(filter)).toBe(true);
+    const reads = await record(async () => {
+      await stock.ledger.listByPlan('tk', plan.plan_id);
+      await stock.ledger.listByPlans('tk', [plan.plan_id, randomUUID()], 10);
+      expect(await stock.ledger.verify('tk', plan.plan_id)).toMatchObject({ valid: true, entries: 2 });
+    });
+    expect(reads.map((e) => e.commandName)).toEqual(['find', 'find', 'find']);
+  });
+
+  it('those filters are pushed down (FerretDB), or served by the _id index (MongoDB)', async () => {
+    const plan = draftPlan({ tenant_id: 'tq' });
+    const events = await record(async () => {
+      await store.createPlan({ plan, event: { actor: null, data: {} }, proposal });
+      await store.ledger.listByPlan('tq', plan.plan_id);
+    });
+    const build = (await db.admin().command({ buildInfo: 1 })) as Document;
+    const finds = events.filter((e) => e.commandName === 'find');
+    expect(finds.length).toBeGreaterThan(0);
+    for (const e of finds) {
+      const { lsid: _l, $db: _d, $clusterTime: _c, $readPreference: _r, ...command } = e.command as Document;
+      const explained = (await db.command({ explain: command, verbosity: 'queryPlanner' })) as Document;
+      if (typeof build.ferretdbVersion === 'string') expect(explained.filterPushdown).toBe(true);
+      else expect(JSON.stringify(explained.queryPlanner)).not.toContain('COLLSCAN');
+    }
+  });
+
+  it('their number does not grow with the data: the same commands with 2,000 other entries and plans stored', async () => {
+    const shape = (events: CommandStartedEvent[]) => events.map((e) => e.commandName).join(',');
+    const before = await record(() => lifecycle('ts'));
+    const others = Array.from({ length: 2000 }, (_, i) => {
+      const planId = `other-${Math.floor(i / 20)}`;
+      const seq = (i % 20) + 1;
+      return { _id: planEventId('ts', planId, seq), entry_id: planEventId('ts', planId, seq), tenant_id: 'ts', plan_id: planId, seq };
+    });
+    await db.collection<{ _id: string }>(PLAN_LEDGER_COLLECTION).insertMany(others);
+    await db.collection<{ _id: string }>(PLANS_COLLECTION).insertMany(Array.from({ length: 200 }, () => ({ _id: randomUUID(), tenant_id: 'ts' })));
+    const after = await record(() => lifecycle('ts'));
+    expect(shape(after)).toBe(shape(before));
+    // Reading a chain costs reads of its own length (in batches), not of the ledger's.
+    const plan = await lifecycle('ts');
+    const listed = await record(() => store.ledger.listByPlan('ts', plan.plan_id));
+    expect(listed.length).toBeLessThanOrEqual(8);
+  });
+
+  it('a generic append finds the tail of a long chain in O(log n) reads by _id', async () => {
+    const planId = randomUUID();
+    const append = () => store.ledger.append({ plan_id: planId, tenant_id: 'tl', account_id: 'a', event_type: 'PLAN_UPDATED', actor: null, data: {} });
+    for (let i = 0; i < 200; i++) await append();
+    // A fresh ledger instance knows nothing about the chain: it probes for the tail.
+    const fresh = new PlanStore(db, { logger: memoryLogger(), capabilities: { idOnlyPushdown: true, idLookupIndexed: true } });
+    const events = await record(() => fresh.ledger.append({ plan_id: planId, tenant_id: 'tl', account_id: 'a', event_type: 'PLAN_UPDATED', actor: null, data: {} }));
+    const finds = events.filter((e) => e.commandName === 'find');
+    expect(finds.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(201)) + 2);
+    for (const { filter } of filtersOf(events)) expect(isPointFilter(filter)).toBe(true);
+    expect(await fresh.ledger.verify('tl', planId)).toMatchObject({ valid: true, entries: 201 });
   });
 });

@@ -8,7 +8,8 @@ import type { AppMetrics } from '../../observability/metrics.js';
 import type { PlanStore, ProposalMeta } from '../../store/PlanStore.js';
 import type { PlanProposalGenerator } from '../proposal/PlanProposalGenerator.js';
 import type { DroppedStep } from '../proposal/proposalTypes.js';
-import { parseInput, ProposePlanInputSchema } from './apiInputs.js';
+import { canonicalEncode } from '../../store/ledgerHash.js';
+import { parseInput, ProposePlanInputSchema, type ProposePlanInputParsed } from './apiInputs.js';
 
 /** Fixed namespace for plan ids derived from (tenant, idempotency key). */
 const IDEMPOTENT_PLAN_NAMESPACE = '6f1d3c52-8a0e-4b7e-9a55-2f4c1e0b7d13';
@@ -37,7 +38,7 @@ export class PlanProposalService {
       throw new AppError('FORBIDDEN', 'input.tenantId differs from the tenant of your token');
     }
     const tenantId = principal.tenantId;
-    const requestHash = fingerprint({ ...input, tenantId: undefined, idempotencyKey: undefined });
+    const requestHash = fingerprint(input);
     const planId = input.idempotencyKey ? uuidv5(`${tenantId}\n${input.idempotencyKey}`, IDEMPOTENT_PLAN_NAMESPACE) : undefined;
 
     if (planId) {
@@ -83,18 +84,18 @@ export class PlanProposalService {
   }
 }
 
-/** Stable hash of a request's meaning (key order does not matter). */
-function fingerprint(value: unknown): string {
-  return createHash('sha256').update(stableStringify(value)).digest('hex');
-}
-
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined && v !== null)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
+/**
+ * Stable hash of a request's meaning: key order does not matter, and a field sent as null
+ * means the same as one left out.
+ */
+function fingerprint(input: ProposePlanInputParsed): string {
+  const meaning = {
+    accountId: input.accountId,
+    planType: input.planType,
+    posture: input.posture ?? undefined,
+    signals: input.signals ?? undefined,
+    history: input.history ?? undefined,
+    tenantGoals: input.tenantGoals ?? undefined,
+  };
+  return createHash('sha256').update(canonicalEncode(meaning)).digest('hex');
 }

@@ -59,10 +59,11 @@ export class PlanQueryService {
     return this.deps.ledger.stats(principal.tenantId, filter);
   }
 
+  /** Walks the plan's chain; also compares with the plan's own event count, so a cut-off tail shows. */
   async verifyLedger(principal: Principal, planId: string): Promise<LedgerVerificationResult> {
     const plan = await this.deps.plans.getPlan(principal.tenantId, planId);
     if (!plan) throw new AppError('NOT_FOUND', 'no such plan');
-    return this.deps.ledger.verify(principal.tenantId, planId);
+    return this.deps.store.verifyPlanLedger(principal.tenantId, planId);
   }
 }
 
