@@ -20,6 +20,10 @@ export function createErrorFormatter(options: { exposeInternals: boolean; logger
       };
     }
     const code = formatted.extensions?.code;
+    if (code === 'BAD_USER_INPUT' && typeof formatted.message === 'string') {
+      // graphql-js quotes the rejected value in its message; never reflect client text back.
+      formatted = { ...formatted, message: withoutReflectedInput(formatted.message) };
+    }
     if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
       if (options.exposeInternals) return formatted;
       const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
@@ -33,4 +37,15 @@ export function createErrorFormatter(options: { exposeInternals: boolean; logger
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
   };
+}
+
+/**
+ * graphql-js quotes a rejected variable value in its message ("got invalid value <value> at
+ * <path>; <reason>"). Drop the value, keep the path, and neutralize markup in the reason, so
+ * nothing a client sent is echoed back as something a careless page could execute.
+ */
+export function withoutReflectedInput(message: string): string {
+  const match = /^(.*?) got invalid value .*?((?: at "[\w.[\]]*")?); (.*)$/s.exec(message);
+  const text = match ? `${match[1]} got an invalid value${match[2]}; ${match[3]}` : message;
+  return text.replace(/[<>&]/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[ch] as string);
 }

@@ -14,9 +14,17 @@ import { createErrorFormatter } from '../graphql/formatError.js';
 import { createRequestLoaders } from '../graphql/loaders.js';
 import { loadTypeDefs } from '../graphql/loadSchema.js';
 import { observabilityPlugin } from '../graphql/observabilityPlugin.js';
+import { pageBudgetPlugin } from '../graphql/pageBudgetPlugin.js';
 import { buildResolvers } from '../resolvers/index.js';
 import type { AppServices } from './appServices.js';
 import { dashboardRouter } from './dashboardRoute.js';
+
+/** Largest query document, in lexical tokens. */
+const MAX_QUERY_TOKENS = 2000;
+/** Most list items one operation may ask for (page sizes multiplied along each path). */
+const MAX_LIST_ITEMS_PER_OPERATION = 10_000;
+/** /health answers within this bound even when the store does not. */
+const HEALTH_TIMEOUT_MS = 1000;
 
 export interface HttpApp {
   httpServer: http.Server;
@@ -43,12 +51,15 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
   httpServer.requestTimeout = 30_000;
   httpServer.headersTimeout = 10_000;
 
+  // Page sizes are bounded by pageBudgetPlugin (it sees variables, which a static cost rule
+  // does not); the token limit is graphql-js's own parse option, so an oversized document is a
+  // 400 parse error rather than an exception inside Apollo's parsing hook.
   const armor = new ApolloArmor({
     maxDepth: { n: 10 },
-    costLimit: { maxCost: 5000 },
+    costLimit: { enabled: false },
     maxAliases: { n: 15 },
     maxDirectives: { n: 20 },
-    maxTokens: { n: 2000 },
+    maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: config.isProduction },
   });
   const protection = armor.protect();
@@ -65,10 +76,12 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
     formatError: createErrorFormatter({ exposeInternals: config.isDevelopment, logger }),
     validationRules: [...protection.validationRules],
     allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     plugins: [
       ...armorPlugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.isDevelopment ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      pageBudgetPlugin(MAX_LIST_ITEMS_PER_OPERATION),
       observabilityPlugin(metrics),
     ],
   });
@@ -77,7 +90,12 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
   const verifyToken = createTokenVerifier(config);
 
   app.get('/health', async (_req, res) => {
-    const ok = await storeHealthy();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
+    });
+    const ok = await Promise.race([storeHealthy(), timedOut]);
+    clearTimeout(timer);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
   });
 

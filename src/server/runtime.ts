@@ -43,6 +43,11 @@ export async function startService(config: AppConfig, logger: Logger = createLog
     const services = createAppServices({ config, logger, metrics: createMetrics(), db: mongo.db });
     await services.start();
     const connection = mongo;
+    connection.superviseReconnects({
+      intervalMs: 2000,
+      failuresBeforeCheck: 3,
+      onReconnect: () => logger.warn('the store answers new connections but not the driver pool: reconnecting the driver'),
+    });
     const app = await createHttpApp({ services, storeHealthy: () => connection.ping() });
     const port = await app.listen(config.PORT, config.HOST);
     const url = `http://${config.HOST}:${port}`;

@@ -527,6 +527,13 @@ export class PlanLedger {
         const window = await Promise.all(Array.from({ length: GAP_WINDOW }, (_, i) => this.readAt(tenantId, planId, gap + 1 + i)));
         beyondGap = window.filter((d) => d !== null).length;
         if (window.at(-1)) for await (const _doc of this.chain(tenantId, planId, gap + 1 + GAP_WINDOW)) beyondGap += 1;
+        // Position reads only see entries stored under their position key; one counting query
+        // (verification is not a hot path) shows entries slipped in under any other _id.
+        const stored = await this.entries.countDocuments({ tenant_id: tenantId, plan_id: planId });
+        if (stored !== docs.length + beyondGap) {
+          docs = await this.entries.find({ tenant_id: tenantId, plan_id: planId }).sort({ seq: 1 }).toArray();
+          beyondGap = 0;
+        }
       } else {
         docs = await this.entries.find({ tenant_id: tenantId, plan_id: planId }).sort({ seq: 1 }).toArray();
       }
@@ -554,8 +561,9 @@ export class PlanLedger {
       // Entries past the first missing position: that seq is a gap.
       if (brokenAt === null && beyondGap > 0) brokenAt = docs.length + 1;
       const entries = docs.length + beyondGap;
-      if (brokenAt === null && options.expectedEntries !== undefined && entries < options.expectedEntries) {
-        brokenAt = entries + 1;
+      if (brokenAt === null && options.expectedEntries !== undefined && entries !== options.expectedEntries) {
+        // Fewer: entries cut off the end. More: entries the plan never issued.
+        brokenAt = Math.min(entries, options.expectedEntries) + 1;
       }
       return { plan_id: planId, valid: brokenAt === null, entries, broken_at_seq: brokenAt };
     });

@@ -267,6 +267,8 @@ export class PlanStore {
    * The count is read before the ledger, so an event appended in between never looks missing.
    */
   async verifyPlanLedger(tenantId: string, planId: string): Promise<LedgerVerification> {
+    // A half-written change is completed first, so the chain is judged against a settled plan.
+    await this.flushPending(tenantId, planId);
     const stored = await this.plans.getStored(tenantId, planId);
     const expectedEntries = stored ? stored.event_count - (stored.pending_event ? 1 : 0) : undefined;
     return this.ledger.verify(tenantId, planId, expectedEntries === undefined ? {} : { expectedEntries });

@@ -220,11 +220,18 @@ describe.each([
       const crashing = crashingStore('afterPlanWrite');
       await expect(move(plan, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
       expect((await store.plans.getPlan('t1', plan.plan_id))!.plan_status).toBe('APPROVED');
-      expect(await story(plan)).toEqual(['PLAN_CREATED']);
-      // Verification knows an event is still owed and does not call that a break.
-      expect(await store.verifyPlanLedger('t1', plan.plan_id)).toMatchObject({ valid: true, entries: 1 });
+      expect((await store.ledger.listByPlan('t1', plan.plan_id, { first: 500 })).items.map((e) => e.event_type)).toEqual(['PLAN_CREATED']);
+      expect(await pendingOf(plan.plan_id)).toBeDefined();
       await move(plan, 'APPROVED', 'ABORTED');
       expect(await story(plan)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED', 'PLAN_ABORTED']);
+    });
+
+    it('transition: verification completes an owed event before judging the chain', async () => {
+      const plan = await created();
+      const crashing = crashingStore('afterPlanWrite');
+      await expect(move(plan, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
+      expect(await store.verifyPlanLedger('t1', plan.plan_id)).toMatchObject({ valid: true, entries: 2 });
+      expect(await pendingOf(plan.plan_id)).toBeUndefined();
     });
 
     it('transition: a retry of the same call sees the change done (CONFLICT), and the event is recorded once', async () => {

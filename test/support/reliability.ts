@@ -1,0 +1,442 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { MongoClient, type Db } from 'mongodb';
+import { SignJWT } from 'jose';
+import { loadConfig, type AppConfig } from '../../src/config/env.js';
+import { ERROR_CODES } from '../../src/domain/errors.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startService, type RunningService } from '../../src/server/runtime.js';
+import { hashLedgerEntry, utcDay } from '../../src/store/ledgerHash.js';
+import { findProjectRoot } from '../../src/server/projectRoot.js';
+import { TEST_JWT_SECRET } from './testServer.js';
+import { testStoreUri } from './testDb.js';
+
+/**
+ * Shared helpers of the reliability suite (test/reliability): raw HTTP GraphQL calls with a
+ * deadline, bounded concurrency, a figures collector, a service on any store, a service as a
+ * separate process, and a ledger audit that reads the store directly.
+ */
+
+export { TEST_JWT_SECRET };
+
+/** Codes a client may see: the contract's, and Apollo's own for requests that never reach a resolver. */
+export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([
+  ...ERROR_CODES.filter((c) => c !== 'INTERNAL_SERVER_ERROR'),
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+]);
+
+export interface GqlError {
+  message: string;
+  extensions?: { code?: string; [k: string]: unknown };
+  path?: unknown[];
+}
+
+export interface RawResponse<T = Record<string, unknown>> {
+  /** HTTP status; 0 when the request did not get an answer (network error or deadline). */
+  status: number;
+  data?: T | null;
+  errors?: GqlError[];
+  /** The raw body text. */
+  text: string;
+  ms: number;
+  /** Set when no HTTP answer came: the error's name and message. */
+  networkError?: string;
+  headers?: Headers;
+}
+
+export interface PostOptions {
+  token?: string | null;
+  headers?: Record<string, string>;
+  /** A raw body instead of JSON.stringify({ query, variables }). */
+  rawBody?: string;
+  timeoutMs?: number;
+  method?: string;
+}
+
+/** POSTs a GraphQL request and never throws: network failures come back as status 0. */
+export async function postGql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  options: PostOptions = {},
+): Promise<RawResponse<T>> {
+  const started = performance.now();
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...(options.headers ?? {}) };
+  const isGet = options.method === 'GET';
+  const target = isGet ? `${url}/graphql?${new URLSearchParams({ query, variables: JSON.stringify(variables) }).toString()}` : `${url}/graphql`;
+  try {
+    const res = await fetch(target, {
+      method: options.method ?? 'POST',
+      headers,
+      body: isGet ? undefined : (options.rawBody ?? JSON.stringify({ query, variables })),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    });
+    const text = await res.text();
+    let body: { data?: T | null; errors?: GqlError[] } = {};
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      body = {};
+    }
+    return { status: res.status, ...body, text, ms: performance.now() - started, headers: res.headers };
+  } catch (e) {
+    const err = e as Error;
+    return { status: 0, text: '', ms: performance.now() - started, networkError: `${err.name}: ${err.message}` };
+  }
+}
+
+export const codesOf = (res: { errors?: GqlError[] }): string[] => (res.errors ?? []).map((e) => e.extensions?.code ?? '<none>');
+export const firstCode = (res: { errors?: GqlError[] }): string | undefined => res.errors?.[0]?.extensions?.code;
+
+/** Problems with a response that must never happen: 5xx, INTERNAL_SERVER_ERROR, an error without a contract code. */
+export function contractViolations(res: RawResponse<unknown>): string[] {
+  const problems: string[] = [];
+  if (res.status === 0) problems.push(`no answer (${res.networkError ?? 'unknown'})`);
+  if (res.status >= 500) problems.push(`HTTP ${res.status}`);
+  for (const e of res.errors ?? []) {
+    const code = e.extensions?.code;
+    if (!code) problems.push(`error without code: ${e.message.slice(0, 200)}`);
+    else if (!CLIENT_ERROR_CODES.has(code)) problems.push(`code ${code}: ${e.message.slice(0, 200)}`);
+  }
+  return problems;
+}
+
+/** Runs fn over items with at most `limit` in flight; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls until fn() is truthy; throws after timeoutMs. Returns the elapsed ms. */
+export async function waitUntil(what: string, fn: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 100): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await fn()) return Date.now() - started;
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Counters printed as one summary table at the end of a file. */
+export class Figures {
+  private readonly values = new Map<string, number | string>();
+  private readonly started = Date.now();
+
+  constructor(private readonly title: string) {}
+
+  add(name: string, n = 1): void {
+    const current = this.values.get(name);
+    this.values.set(name, (typeof current === 'number' ? current : 0) + n);
+  }
+
+  set(name: string, value: number | string): void {
+    this.values.set(name, value);
+  }
+
+  get(name: string): number {
+    const v = this.values.get(name);
+    return typeof v === 'number' ? v : 0;
+  }
+
+  /** Adds each code of a histogram under `prefix`. */
+  tally(prefix: string, key: string): void {
+    this.add(`${prefix}[${key}]`);
+  }
+
+  print(): void {
+    const lines = [...this.values.entries()].map(([k, v]) => `  ${k.padEnd(58)} ${String(v)}`);
+    console.log(`\n=== reliability summary: ${this.title} (${((Date.now() - this.started) / 1000).toFixed(1)} s) ===\n${lines.join('\n')}\n`);
+  }
+}
+
+/** Signs a token with any claims and header (HS256 unless told); for auth tests. */
+export async function signToken(
+  claims: Record<string, unknown>,
+  options: { secret?: string; alg?: string; expSeconds?: number | null; header?: Record<string, unknown> } = {},
+): Promise<string> {
+  const alg = options.alg ?? 'HS256';
+  let jwt = new SignJWT(claims).setProtectedHeader({ alg, typ: 'JWT', ...(options.header ?? {}) }).setIssuedAt();
+  if (options.expSeconds !== null) jwt = jwt.setExpirationTime(Math.floor(Date.now() / 1000) + (options.expSeconds ?? 600));
+  return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET));
+}
+
+/** A plain token for the service's default test secret. */
+export const tokenFor = (tenant: string, roles: string[], sub = 'tester', extra: Record<string, unknown> = {}) =>
+  signToken({ sub, tenant_id: tenant, roles, ...extra });
+
+export interface ReliabilityServer {
+  url: string;
+  running: RunningService;
+  config: AppConfig;
+  /** Driver access to the service's database, for assertions only. */
+  db: Db;
+  client: MongoClient;
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null, options?: PostOptions): Promise<RawResponse<T>>;
+  /** Stops the service; drops its database unless keepDb. */
+  close(options?: { keepDb?: boolean }): Promise<void>;
+}
+
+/** The real service in this process on a free port, against `uri` (the run's store by default), in its own database. */
+export async function startReliabilityServer(env: Record<string, string> = {}, uri = testStoreUri()): Promise<ReliabilityServer> {
+  const dbName = env.MONGODB_DB ?? `rel_${randomBytes(6).toString('hex')}`;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    MONGODB_URI: uri,
+    MONGODB_DB: dbName,
+    JWT_SECRET: TEST_JWT_SECRET,
+    ...env,
+  });
+  const running = await startService(config, createLogger(config.LOG_LEVEL));
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+  await client.connect();
+  const db = client.db(dbName);
+  let closed = false;
+  return {
+    url: running.url,
+    running,
+    config,
+    db,
+    client,
+    gql: (query, variables = {}, token = null, options = {}) => postGql(running.url, query, variables, { ...options, token }),
+    close: async ({ keepDb = false } = {}) => {
+      if (closed) return;
+      closed = true;
+      await running.stop();
+      if (!keepDb) await db.dropDatabase().catch(() => undefined);
+      await client.close().catch(() => undefined);
+    },
+  };
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  pid: number;
+  /** Base URL (no /graphql). */
+  url: string;
+  /** Every stdout/stderr line so far. */
+  output: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** Runs `node --import tsx src/main.ts` as its own process and waits for its ready line. */
+export async function spawnServiceProcess(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: findProjectRoot(),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', JWT_SECRET: TEST_JWT_SECRET, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error('could not spawn the service process');
+  const pid = child.pid;
+  const output: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`service process did not get ready within ${readyTimeoutMs} ms:\n${output.slice(-20).join('\n')}`));
+    }, readyTimeoutMs);
+    const onLine = (line: string) => {
+      output.push(line);
+      if (!line.includes('renewal-defense service ready')) return;
+      try {
+        const parsed = JSON.parse(line) as { url?: string };
+        if (parsed.url) {
+          clearTimeout(timer);
+          resolve(parsed.url.replace(/\/graphql$/, ''));
+        }
+      } catch {
+        /* not JSON: keep waiting */
+      }
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      let buffer = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        buffer += chunk;
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          onLine(buffer.slice(0, nl));
+          buffer = buffer.slice(nl + 1);
+        }
+      });
+    }
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`service process exited before ready (code ${code}, signal ${signal}):\n${output.slice(-20).join('\n')}`));
+    });
+  });
+  return { child, pid, url, output, exited, kill: (signal) => void process.kill(pid, signal) };
+}
+
+const NEXT_STATUS: Readonly<Record<string, string | null>> = {
+  PLAN_CREATED: 'DRAFT',
+  PLAN_UPDATED: null,
+  PLAN_APPROVED: 'APPROVED',
+  PLAN_ACTIVATED: 'ACTIVE',
+  PLAN_PAUSED: 'PAUSED',
+  PLAN_RESUMED: 'ACTIVE',
+  PLAN_ABORTED: 'ABORTED',
+  PLAN_COMPLETED: 'COMPLETED',
+  PLAN_EXPIRED: 'EXPIRED',
+};
+
+export interface LedgerAudit {
+  plans: number;
+  entries: number;
+  /** Plans whose ledger event is still in the plan document's outbox. */
+  pending: number;
+  /** One line per problem found; empty when every plan has its complete, valid chain. */
+  problems: string[];
+}
+
+/**
+ * Reads every plan and ledger entry of a database straight from the store and checks, per plan:
+ * seq runs 1..n without a gap, the first entry is PLAN_CREATED, each prev_hash is the previous
+ * hash and each hash recomputes, the entry count equals the plan's event_count (minus a pending
+ * event when `allowPending`), and replaying the events from DRAFT gives the stored status.
+ */
+export async function auditLedgers(db: Db, options: { allowPending?: boolean } = {}): Promise<LedgerAudit> {
+  const plans = await db.collection<{ _id: string } & Record<string, unknown>>('plans').find({}).toArray();
+  const entries = await db.collection<{ _id: string } & Record<string, unknown>>('plan_ledger').find({}).toArray();
+  const byPlan = new Map<string, typeof entries>();
+  for (const e of entries) {
+    const key = `${String(e.tenant_id)}\u0000${String(e.plan_id)}`;
+    const list = byPlan.get(key) ?? [];
+    list.push(e);
+    byPlan.set(key, list);
+  }
+  const problems: string[] = [];
+  let pending = 0;
+  for (const plan of plans) {
+    const id = plan._id;
+    const key = `${String(plan.tenant_id)}\u0000${id}`;
+    const chain = (byPlan.get(key) ?? []).sort((a, b) => Number(a.seq) - Number(b.seq));
+    byPlan.delete(key);
+    const hasPending = plan.pending_event !== undefined && plan.pending_event !== null;
+    if (hasPending) {
+      pending += 1;
+      if (!options.allowPending) problems.push(`${id}: ledger event still pending (${String((plan.pending_event as { event_type?: unknown }).event_type)})`);
+    }
+    const expected = Number(plan.event_count) - (hasPending ? 1 : 0);
+    if (chain.length !== expected && !(hasPending && options.allowPending && chain.length === expected + 1)) {
+      problems.push(`${id}: ${chain.length} ledger entries, event_count says ${String(plan.event_count)}${hasPending ? ' (one pending)' : ''}`);
+    }
+    if (chain.length === 0) {
+      if (!(hasPending && options.allowPending)) problems.push(`${id}: no PLAN_CREATED`);
+      continue;
+    }
+    if (chain[0]?.event_type !== 'PLAN_CREATED') problems.push(`${id}: first entry is ${String(chain[0]?.event_type)}`);
+    let prev: string | null = null;
+    let status: string | null = null;
+    chain.forEach((e, i) => {
+      if (e.seq !== i + 1) problems.push(`${id}: seq ${String(e.seq)} at position ${i + 1}`);
+      if (e.prev_hash !== prev) problems.push(`${id}: seq ${String(e.seq)} prev_hash does not link`);
+      const recomputed = hashLedgerEntry({
+        entry_id: typeof e.entry_id === 'string' ? e.entry_id : e._id,
+        plan_id: e.plan_id as string,
+        tenant_id: e.tenant_id as string,
+        account_id: e.account_id as string,
+        event_type: e.event_type as string,
+        timestamp: e.timestamp as Date,
+        seq: e.seq as number,
+        actor: (e.actor as string | null) ?? null,
+        data: e.data as Record<string, unknown>,
+        prev_hash: (e.prev_hash as string | null) ?? null,
+      });
+      if (recomputed !== e.hash) problems.push(`${id}: seq ${String(e.seq)} hash does not recompute`);
+      if (e.day !== utcDay(e.timestamp as Date)) problems.push(`${id}: seq ${String(e.seq)} day does not match its timestamp`);
+      prev = e.hash as string;
+      const next = NEXT_STATUS[e.event_type as string];
+      if (next) status = next;
+    });
+    // A pending transition already changed the plan; its event is the one not yet in the chain.
+    const pendingType = hasPending ? (plan.pending_event as { event_type?: string }).event_type : undefined;
+    const pendingInChain = hasPending && chain.some((e) => e._id === (plan.pending_event as { entry_id?: string }).entry_id);
+    if (pendingType && !pendingInChain && NEXT_STATUS[pendingType]) status = NEXT_STATUS[pendingType] ?? status;
+    if (status !== plan.plan_status) problems.push(`${id}: stored status ${String(plan.plan_status)}, ledger says ${String(status)}`);
+  }
+  for (const [key, orphan] of byPlan) problems.push(`ledger entries without a plan: ${key.replace('\u0000', '/')} (${orphan.length})`);
+  return { plans: plans.length, entries: entries.length, pending, problems };
+}
+
+/** Counts of both collections, to prove that a refused request wrote nothing. */
+export async function storeCounts(db: Db): Promise<{ plans: number; ledger: number }> {
+  const [plans, ledger] = await Promise.all([db.collection('plans').countDocuments({}), db.collection('plan_ledger').countDocuments({})]);
+  return { plans, ledger };
+}
+
+/** Text a client must never see: driver, network or stack details. */
+export const LEAK_PATTERN = /mongo|ECONNREFUSED|ECONNRESET|topology|server selection|127\.0\.0\.1:\d+|\bat .+\.(?:ts|js):\d+|stack|MongoNetwork|socket/i;
+
+export const PROPOSE = `mutation Propose($input: ProposePlanInput!) {
+  proposePlan(input: $input) { proposalId source droppedSteps { actionType reason }
+    plan { planId tenantId accountId status objective approvedBy approvedAt createdBy steps { stepId actionType status sequence dependencies constraints } } }
+}`;
+
+export interface ProposedPlan {
+  proposalId: string;
+  source: string;
+  droppedSteps: { actionType: string; reason: string }[];
+  plan: {
+    planId: string;
+    tenantId: string;
+    accountId: string;
+    status: string;
+    objective: string;
+    approvedBy: string | null;
+    approvedAt: string | null;
+    createdBy: string | null;
+    steps: { stepId: string; actionType: string; status: string; sequence: number; dependencies: string[]; constraints: unknown }[];
+  };
+}
+
+export const TRANSITIONS = {
+  approve: 'mutation($planId: ID!) { r: approvePlan(planId: $planId) { ok reasons { code message } plan { planId status } } }',
+  activate: 'mutation($planId: ID!) { r: activatePlan(planId: $planId, preconditionsMet: true) { ok reasons { code message } plan { planId status } } }',
+  pause: 'mutation($planId: ID!) { r: pausePlan(planId: $planId, reason: "reliability pause") { ok reasons { code message } plan { planId status } } }',
+  resume: 'mutation($planId: ID!) { r: resumePlan(planId: $planId, preconditionsMet: true) { ok reasons { code message } plan { planId status } } }',
+  abort: 'mutation($planId: ID!) { r: abortPlan(planId: $planId, reason: "reliability abort") { ok reasons { code message } plan { planId status } } }',
+} as const;
+
+export interface TransitionResult {
+  ok: boolean;
+  reasons: { code: string; message: string }[];
+  plan: { planId: string; status: string } | null;
+}
+
+export const VERIFY = 'query($id: ID!) { verifyPlanLedger(planId: $id) { planId valid entries brokenAtSeq } }';
+
+export const SIGNALS = [
+  { type: 'RENEWAL_WINDOW', days_to_renewal: 45, renewal_date: '2027-01-07' },
+  { type: 'SUPPORT_RISK', severity: 'HIGH', open_escalations: 2 },
+];
+
+export const ALLOWED_ACTIONS: ReadonlySet<string> = new Set(['REQUEST_RENEWAL_MEETING', 'PREP_RENEWAL_BRIEF', 'ESCALATE_SUPPORT_RISK']);
