@@ -6,17 +6,10 @@ import { canTransition } from '../../src/services/lifecycle/lifecycleMatrix.js';
 import { PLANS_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanRepository } from '../../src/store/PlanRepository.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
-import { draftPlan, memoryLogger, rejectionCode } from './storeFixtures.js';
+import { draftPlan, memoryLogger, rejectionCode, STORE_PROFILES } from './storeFixtures.js';
 
-// Every test runs once per store profile, against the same store: the reads and writes an
-// indexed store (MongoDB) gets, those stock FerretDB v1.24 gets ({_id}-only writes, one
-// query per chain), and those a FerretDB with indexed _id lookups gets (chains read by _id).
-// All are correct on any store, so every branch is exercised wherever the tests run.
-describe.each([
-  { idOnlyPushdown: false, idLookupIndexed: true },
-  { idOnlyPushdown: true, idLookupIndexed: false },
-  { idOnlyPushdown: true, idLookupIndexed: true },
-])('capabilities %j', (capabilities) => {
+// Every test runs once per store profile (see STORE_PROFILES).
+describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
   let t: TestDb;
   let repo: PlanRepository;
   const logger = memoryLogger();
