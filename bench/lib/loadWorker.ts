@@ -68,7 +68,7 @@ async function closedLoop(limits: JobLimits, operation: Operation): Promise<Omit
       else {
         errors += 1;
         const text = String(failure instanceof Error ? failure.message : failure);
-        if (/timeout|timed out/i.test(text)) timeouts += 1;
+        if (/timeout|timed out|exceeded time limit/i.test(text)) timeouts += 1;
         noteError(text);
       }
     }
@@ -158,6 +158,8 @@ async function runDriver(job: DriverJob): Promise<LoadResult> {
     const plans: Collection<Document> = db.collection('plans');
     const ledger: Collection<Document> = db.collection('plan_ledger');
     const spec = job.driver;
+    // Reads the client gives up on must not go on in the store (FerretDB honours maxTimeMS).
+    const maxTimeMS = Math.max(1, Math.floor(job.timeoutMs));
     let operation: Operation;
     switch (spec.op) {
       case 'proposeWrites':
@@ -181,7 +183,7 @@ async function runDriver(job: DriverJob): Promise<LoadResult> {
         break;
       case 'findPlan':
         operation = async (n) => {
-          const doc = await plans.findOne({ _id: spec.ids[n % spec.ids.length] as never, tenant_id: spec.tenant });
+          const doc = await plans.findOne({ _id: spec.ids[n % spec.ids.length] as never, tenant_id: spec.tenant }, { maxTimeMS });
           if (!doc) throw new Error('plan not found');
         };
         break;
@@ -193,13 +195,13 @@ async function runDriver(job: DriverJob): Promise<LoadResult> {
         break;
       case 'listPlans':
         operation = async () => {
-          const docs = await plans.find({ tenant_id: spec.tenant }).sort({ updated_at: -1 }).limit(50).toArray();
+          const docs = await plans.find({ tenant_id: spec.tenant }).sort({ updated_at: -1 }).limit(50).maxTimeMS(maxTimeMS).toArray();
           if (docs.length === 0) throw new Error('no plans');
         };
         break;
       case 'ledgerPage':
         operation = async () => {
-          const docs = await ledger.find({ tenant_id: spec.tenant, plan_id: spec.planId }).sort({ seq: 1 }).limit(50).toArray();
+          const docs = await ledger.find({ tenant_id: spec.tenant, plan_id: spec.planId }).sort({ seq: 1 }).limit(50).maxTimeMS(maxTimeMS).toArray();
           if (docs.length === 0) throw new Error('no ledger entries');
         };
         break;

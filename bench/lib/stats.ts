@@ -63,7 +63,9 @@ export function ms(value: number | null | undefined): string {
 
 export function ratio(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
-  return value >= 100 ? `${value.toFixed(0)}×` : `${value.toFixed(2)}×`;
+  if (value >= 100) return `${value.toFixed(0)}×`;
+  if (value > 0 && value < 0.01) return `${value.toPrecision(1)}×`;
+  return `${value.toFixed(2)}×`;
 }
 
 export function rate(value: number | null | undefined): string {
