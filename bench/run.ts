@@ -488,8 +488,8 @@ async function main(): Promise<void> {
           service: `${fmtRun(svc)} · CPU/request: ${cpuText(svc)}`,
           baseline:
             `raw insertOne plan + insertOne ledger entry (SHA-256): ${fmtRun(raw)} · CPU/request: ${cpuText(raw)}` +
-            (protocol ? `; raw with the service's 4 store commands: ${fmtRun(protocol)} · CPU/request: ${cpuText(protocol)}` : ''),
-          ratio: `${ratio(r)} throughput${protocol ? ` (raw 4 commands ÷ raw 2: ${ratio(protocol.throughput / raw.throughput)})` : ''}`,
+            (protocol ? `; raw doing the service's store protocol (entry with the plan's copy, then plan): ${fmtRun(protocol)} · CPU/request: ${cpuText(protocol)}` : ''),
+          ratio: `${ratio(r)} throughput${protocol ? ` (service ÷ raw doing its protocol: ${ratio(svc.throughput / protocol.throughput)})` : ''}`,
           goal,
           verdict: verdictOf(raw.requests > 0 ? r >= 0.6 : null),
           figures: { service: svc, raw, protocol, throughputRatio: r, plansBefore },

@@ -11,7 +11,7 @@ try {
   process.exit(1);
 }
 
-const logger = createLogger(config.LOG_LEVEL);
+const logger = createLogger(config.LOG_LEVEL, { buffered: true });
 
 try {
   const running = await startService(config, logger);

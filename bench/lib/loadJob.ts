@@ -42,9 +42,8 @@ export type DriverOp =
   /** insertOne(plan) then insertOne(its ledger entry with its SHA-256 hash), like a proposal. */
   | { op: 'proposeWrites'; tenant: string; template: WriteTemplate }
   /**
-   * The service's own store protocol for a new plan on an _id-only store, without the
-   * service: insertOne(plan with its pending event), insertOne(ledger entry), findOne({_id})
-   * of the plan, updateOne({_id}, $unset pending_event).
+   * The service's own store protocol for a new plan, without the service: insertOne(ledger
+   * entry with the copy of the plan in created_plan), then insertOne(plan), one at a time.
    */
   | { op: 'proposeProtocol'; tenant: string; template: WriteTemplate }
   /** findOne({ _id, tenant_id }), ids round robin. */

@@ -172,13 +172,9 @@ async function runDriver(job: DriverJob): Promise<LoadResult> {
       case 'proposeProtocol':
         operation = async (n) => {
           const { plan, entry } = freshWrite(spec.template, spec.tenant, n);
-          const entryId = entry._id as string;
-          const pending = { entry_id: entryId, event_type: entry.event_type, actor: entry.actor, data: entry.data, timestamp: entry.timestamp };
-          await plans.insertOne({ ...plan, pending_event: pending });
-          await ledger.insertOne(entry);
-          const stored = await plans.findOne({ _id: plan._id });
-          if ((stored?.pending_event as { entry_id?: unknown } | undefined)?.entry_id !== entryId) throw new Error('pending event missing');
-          await plans.updateOne({ _id: plan._id }, { $unset: { pending_event: '' } });
+          const { _id, active_slot: _slot, event_count: _count, proposal, ...fields } = plan;
+          await ledger.insertOne({ ...entry, created_plan: { plan: { plan_id: _id, ...fields }, proposal: proposal ?? null } });
+          await plans.insertOne(plan);
         };
         break;
       case 'findPlan':

@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/env.js';
 import { AppError } from '../domain/errors.js';
 import type { Principal } from './principal.js';
 import { effectiveRoles } from './roles.js';
+import { VerifiedTokenCache, type VerifiedTokenCacheOptions } from './verifiedTokenCache.js';
 
 const printableId = z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
@@ -12,12 +13,19 @@ const ClaimsSchema = z.object({
   tenant_id: printableId,
   roles: z.array(z.string().max(64)).max(32),
   exp: z.number(),
+  nbf: z.number().optional(),
 });
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
-/** HS256 with JWT_SECRET, or RS256/ES256 from JWT_JWKS_URL; issuer and audience when set. */
-export function createTokenVerifier(config: Pick<AppConfig, 'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>): TokenVerifier {
+/**
+ * HS256 with JWT_SECRET, or RS256/ES256 from JWT_JWKS_URL; issuer and audience when set. A
+ * token verified once is remembered for a while (see verifiedTokenCache.ts).
+ */
+export function createTokenVerifier(
+  config: Pick<AppConfig, 'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>,
+  cacheOptions: VerifiedTokenCacheOptions = {},
+): TokenVerifier {
   const jwks: JWTVerifyGetKey | null = config.JWT_JWKS_URL ? createRemoteJWKSet(new URL(config.JWT_JWKS_URL)) : null;
   const secret = config.JWT_SECRET ? new TextEncoder().encode(config.JWT_SECRET) : null;
   if (!jwks && !secret) throw new Error('token verifier: neither JWT_SECRET nor JWT_JWKS_URL is set');
@@ -28,7 +36,11 @@ export function createTokenVerifier(config: Pick<AppConfig, 'JWT_SECRET' | 'JWT_
     ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
   };
 
+  const cache = new VerifiedTokenCache(cacheOptions);
+
   return async (token: string): Promise<Principal> => {
+    const known = cache.get(token);
+    if (known) return known;
     let payload: unknown;
     try {
       const result = jwks ? await jwtVerify(token, jwks, options) : await jwtVerify(token, secret as Uint8Array, options);
@@ -41,12 +53,14 @@ export function createTokenVerifier(config: Pick<AppConfig, 'JWT_SECRET' | 'JWT_
       const fields = [...new Set(claims.error.issues.map((i) => String(i.path[0] ?? 'claims')))].join(', ');
       throw new AppError('UNAUTHENTICATED', `token claims are missing or invalid: ${fields}`);
     }
-    return {
+    const principal: Principal = Object.freeze({
       sub: claims.data.sub,
       tenantId: claims.data.tenant_id,
-      claimedRoles: claims.data.roles,
+      claimedRoles: Object.freeze([...claims.data.roles]),
       roles: effectiveRoles(claims.data.roles),
-    };
+    });
+    cache.set(token, principal, claims.data.exp, claims.data.nbf);
+    return principal;
   };
 }
 

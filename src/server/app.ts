@@ -76,6 +76,10 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
     formatError: createErrorFormatter({ exposeInternals: config.isDevelopment, logger }),
     validationRules: [...protection.validationRules],
     allowBatchedHttpRequests: false,
+    // main.ts owns SIGINT/SIGTERM (drain, close the driver, stop the embedded store); Apollo's
+    // own handler would stop only itself and then re-raise the signal, killing the process
+    // before the rest of the shutdown ran.
+    stopOnTerminationSignals: false,
     parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     plugins: [
       ...armorPlugins,

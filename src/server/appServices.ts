@@ -17,6 +17,11 @@ import { PlanStore } from '../store/PlanStore.js';
 /** How often half-written plan changes are swept and completed (see PlanStore). */
 const REPAIR_INTERVAL_MS = 30_000;
 const REPAIR_MIN_AGE_MS = 5_000;
+/**
+ * How far back the start-up sweep looks for plans a crash lost between createPlan's two
+ * inserts (a restart after a longer outage would need a manual restoreOrphanedCreates).
+ */
+const RESTORE_LOOKBACK_MS = 7 * 86_400_000;
 
 /** The services resolvers call, built once per process. */
 export interface AppServices {
@@ -53,9 +58,9 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
   });
   let timer: NodeJS.Timeout | null = null;
 
-  const sweep = async (minAgeMs: number) => {
+  const sweep = async (minAgeMs: number, scan: boolean) => {
     try {
-      const repaired = await store.repairPendingEvents(minAgeMs);
+      const repaired = await store.repairPendingEvents(minAgeMs, 500, { scan });
       if (repaired > 0) logger.warn({ repaired }, 'completed half-written plan changes');
     } catch (e) {
       logger.warn({ err: e }, 'repair sweep failed; will retry');
@@ -76,10 +81,22 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
       // Which reads the store serves without a scan decides how plans and the ledger are read
       // and written (FerretDB v1: by _id only). Detected once per Db (after the collections
       // exist), shared by the repository, the ledger and the store.
-      logger.info({ capabilities: await store.capabilities() }, 'store capabilities');
-      // At start nothing of ours is in flight: complete every half-written change now.
-      await sweep(0);
-      timer = setInterval(() => void sweep(REPAIR_MIN_AGE_MS), REPAIR_INTERVAL_MS);
+      const capabilities = await store.capabilities();
+      logger.info({ capabilities }, 'store capabilities');
+      // At start nothing of ours is in flight: restore plans a crash lost between their two
+      // inserts and complete every half-written change now.
+      try {
+        const restored = await store.restoreOrphanedCreates(new Date(Date.now() - RESTORE_LOOKBACK_MS));
+        if (restored > 0) logger.warn({ restored }, 'restored plans from their PLAN_CREATED entries');
+      } catch (e) {
+        logger.warn({ err: e }, 'restoring lost plans failed; reads restore them one by one');
+      }
+      await sweep(0, true);
+      // Later sweeps query the whole store only where that query is indexed (MongoDB, where
+      // several instances may share it); on FerretDB it would scan every plan each time, and
+      // its one service process settles what it left half-written from its own list.
+      const scan = !capabilities.idOnlyPushdown;
+      timer = setInterval(() => void sweep(REPAIR_MIN_AGE_MS, scan), REPAIR_INTERVAL_MS);
       timer.unref();
     },
     stop: async () => {

@@ -14,6 +14,7 @@ import {
   type PageArgs,
 } from './cursor.js';
 import { PLAN_LEDGER_COLLECTION } from './indexes.js';
+import { InsertBatcher } from './InsertBatcher.js';
 import { hashLedgerEntry, toStorableJson, utcDay } from './ledgerHash.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
 import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOption } from './storeCapabilities.js';
@@ -41,8 +42,22 @@ import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOpti
 const LEDGER_KEY_NAMESPACE = '1b7e0c52-4f0e-5d6a-9c38-2a1f6f1d9e47';
 
 /** The _id of a plan's entry at `seq` (1-based); also the entry_id PlanStore gives its n-th event. */
-export const ledgerEntryKey = (tenantId: string, planId: string, seq: number): string =>
-  uuidv5(`${tenantId}\n${planId}\n${seq}`, LEDGER_KEY_NAMESPACE);
+export function ledgerEntryKey(tenantId: string, planId: string, seq: number): string {
+  const name = `${tenantId}\n${planId}\n${seq}`;
+  let key = recentKeys.get(name);
+  if (key === undefined) {
+    // UTF-8 bytes, not the string: uuid's own string conversion throws on a lone surrogate
+    // (an id a client can send); for well-formed text the bytes, and so the keys, are the same.
+    key = uuidv5(utf8.encode(name), LEDGER_KEY_NAMESPACE);
+    // A write derives the same key several times (event id, seq check, _id): a SHA-1 each.
+    if (recentKeys.size >= RECENT_KEYS) recentKeys.delete(recentKeys.keys().next().value as string);
+    recentKeys.set(name, key);
+  }
+  return key;
+}
+const RECENT_KEYS = 2048;
+const utf8 = new TextEncoder();
+const recentKeys = new Map<string, string>();
 
 /** What a ledger list can be narrowed to. `since` is inclusive, `until` exclusive. */
 export interface LedgerFilter {
@@ -121,6 +136,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class PlanLedger {
   private readonly entries: Collection<LedgerDocument>;
+  /** Concurrent appends' inserts go to the store together (group commit). */
+  private readonly inserts: InsertBatcher<LedgerDocument>;
   private readonly logger: StoreLogger;
   private readonly now: () => Date;
   private readonly maxAttempts: number;
@@ -133,6 +150,7 @@ export class PlanLedger {
 
   constructor(db: Db, options: PlanLedgerOptions = {}) {
     this.entries = db.collection<LedgerDocument>(PLAN_LEDGER_COLLECTION);
+    this.inserts = new InsertBatcher(this.entries);
     this.logger = options.logger ?? consoleStoreLogger;
     this.now = options.now ?? (() => new Date());
     this.maxAttempts = options.maxAppendAttempts ?? 40;
@@ -184,6 +202,78 @@ export class PlanLedger {
         return record;
       }),
     );
+  }
+
+  /**
+   * Appends a plan's first entry (seq 1, its id the key of seq 1) together with `createdPlan`,
+   * a copy of the plan as created, kept in the store-only field created_plan (not hashed, never
+   * returned with the entry). PlanStore writes this before the plan document, so the ledger
+   * alone can restore a plan whose document was never written (see PlanStore.createPlan).
+   * One insert, no read. When seq 1 is taken: `inserted: false` with the stored entry and its
+   * copy if it is this entry id (a retry, a race), else CONFLICT.
+   */
+  async appendFirst(
+    entry: LedgerAppend & { entry_id: string; timestamp: Date },
+    createdPlan: Record<string, unknown>,
+  ): Promise<{ entry: LedgerEntryRecord; createdPlan: unknown; inserted: boolean }> {
+    const parsed = AppendSchema.safeParse(entry);
+    if (!parsed.success) throw new AppError('BAD_USER_INPUT', `invalid ledger entry: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+    const input = parsed.data;
+    if (input.entry_id !== ledgerEntryKey(input.tenant_id, input.plan_id, 1)) {
+      throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: a first entry carries the key of seq 1');
+    }
+    const record = this.build(
+      {
+        entry_id: input.entry_id,
+        plan_id: input.plan_id,
+        tenant_id: input.tenant_id,
+        account_id: input.account_id,
+        event_type: input.event_type,
+        timestamp: new Date(entry.timestamp.getTime()),
+        actor: input.actor,
+        data: toStorableJson(input.data, 'data') as Record<string, unknown>,
+      },
+      1,
+      null,
+    );
+    const copy = toStorableJson(createdPlan, 'created_plan');
+    const key = `${record.tenant_id}\u0000${record.plan_id}`;
+    return withStoreErrors(this.logger, 'ledger.appendFirst', () =>
+      this.serialized(key, async () => {
+        if (await this.tryInsert(record, { created_plan: copy })) {
+          this.rememberTail(key, 1);
+          return { entry: record, createdPlan: copy, inserted: true };
+        }
+        const stored = await this.readAt(record.tenant_id, record.plan_id, 1);
+        if (stored?.entry_id !== record.entry_id) throw new AppError('CONFLICT', `plan id ${record.plan_id} is already in use`);
+        return { entry: this.toRecord(stored), createdPlan: stored.created_plan ?? null, inserted: false };
+      }),
+    );
+  }
+
+  /** A plan's first entry and the copy of the plan kept with it (null when there is none). */
+  async createdCopy(tenantId: string, planId: string): Promise<{ entry: LedgerEntryRecord; createdPlan: unknown } | null> {
+    return withStoreErrors(this.logger, 'ledger.createdCopy', async () => {
+      const doc = await this.readAt(tenantId, planId, 1);
+      if (!doc || doc.created_plan === undefined || doc.created_plan === null) return null;
+      return { entry: this.toRecord(doc), createdPlan: doc.created_plan };
+    });
+  }
+
+  /**
+   * Plans of any tenant with a PLAN_CREATED entry at or after `since` that carries a copy of
+   * the plan: the repair sweep's candidates for plans whose document was never written. Not
+   * tenant-scoped (each repair then is); a scan on FerretDB, run at start only.
+   */
+  async findCreatedSince(since: Date): Promise<{ tenant_id: string; plan_id: string }[]> {
+    return withStoreErrors(this.logger, 'ledger.findCreated', async () => {
+      const docs = await this.entries
+        .find({ event_type: 'PLAN_CREATED', seq: 1, timestamp: { $gte: since }, created_plan: { $exists: true } }, { projection: { _id: 0, tenant_id: 1, plan_id: 1 } })
+        .toArray();
+      return docs
+        .filter((d) => typeof d.tenant_id === 'string' && typeof d.plan_id === 'string')
+        .map((d) => ({ tenant_id: d.tenant_id as string, plan_id: d.plan_id as string }));
+    });
   }
 
   private async appendWithRetry(entry: PreparedEntry, expectedSeq: number | undefined): Promise<LedgerEntryRecord> {
@@ -249,9 +339,9 @@ export class PlanLedger {
   }
 
   /** Inserts the entry at its position; false on a duplicate key (seq or entry_id taken). */
-  private async tryInsert(record: LedgerEntryRecord): Promise<boolean> {
+  private async tryInsert(record: LedgerEntryRecord, storeOnly: Record<string, unknown> = {}): Promise<boolean> {
     try {
-      await this.entries.insertOne({ _id: ledgerEntryKey(record.tenant_id, record.plan_id, record.seq), ...record });
+      await this.inserts.insert({ _id: ledgerEntryKey(record.tenant_id, record.plan_id, record.seq), ...record, ...storeOnly });
       return true;
     } catch (e) {
       if (isDuplicateKeyError(e)) return false;

@@ -6,6 +6,7 @@ import { RevenuePlanV1Schema, type RevenuePlanV1 } from '../domain/plan.js';
 import { canTransition, transitionFor } from '../services/lifecycle/lifecycleMatrix.js';
 import { TimeIdCursorSchema, clampPageSize, decodeCursor, toPage, type Page, type PageArgs } from './cursor.js';
 import { PLANS_COLLECTION } from './indexes.js';
+import { InsertBatcher } from './InsertBatcher.js';
 import { toStorableJson } from './ledgerHash.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
 import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOption } from './storeCapabilities.js';
@@ -157,6 +158,8 @@ function withPlanLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
 
 export class PlanRepository {
   private readonly plans: Collection<PlanDocument>;
+  /** Concurrent inserts of new plans go to the store together (group commit). */
+  private readonly inserts: InsertBatcher<PlanDocument>;
   private readonly dbName: string;
   private readonly logger: StoreLogger;
   private readonly now: () => Date;
@@ -165,6 +168,7 @@ export class PlanRepository {
 
   constructor(db: Db, options: PlanRepositoryOptions = {}) {
     this.plans = db.collection<PlanDocument>(PLANS_COLLECTION);
+    this.inserts = new InsertBatcher(this.plans);
     this.dbName = db.databaseName;
     this.logger = options.logger ?? consoleStoreLogger;
     this.now = options.now ?? (() => new Date());
@@ -312,9 +316,12 @@ export class PlanRepository {
     });
   }
 
-  /** Inserts a new plan document; false when its plan_id is already stored (in any tenant). */
+  /**
+   * Inserts a new plan document; false when its plan_id is already stored (in any tenant).
+   * The plan is one its caller has validated (parsePlanInput, or a stored document's schema).
+   */
   async insertStored(stored: StoredPlan): Promise<boolean> {
-    const plan = parsePlanInput(stored.plan);
+    const { plan } = stored;
     const doc: PlanDocument = {
       ...planFields(plan),
       active_slot: activeSlotFor(plan, plan.plan_status),
@@ -324,7 +331,7 @@ export class PlanRepository {
     };
     return withStoreErrors(this.logger, 'plans.insert', async () => {
       try {
-        await this.plans.insertOne(doc);
+        await this.inserts.insert(doc);
         return true;
       } catch (e) {
         // _id is the only unique key a new plan can clash on: its active slot is its own id.
@@ -381,6 +388,28 @@ export class PlanRepository {
         return result.modifiedCount === 1;
       }),
     );
+  }
+
+  /**
+   * Which of these plan ids have a document (in any tenant): the start-up sweep's check for
+   * plans a crash lost. Point reads where {_id} lookups are index searches, else `$in` queries.
+   */
+  async existingIds(planIds: readonly string[]): Promise<Set<string>> {
+    return withStoreErrors(this.logger, 'plans.existingIds', async () => {
+      const found = new Set<string>();
+      const { idOnlyPushdown, idLookupIndexed } = await this.capabilities();
+      const chunk = idOnlyPushdown && idLookupIndexed ? 32 : 1000;
+      for (let i = 0; i < planIds.length; i += chunk) {
+        const ids = planIds.slice(i, i + chunk);
+        if (idOnlyPushdown && idLookupIndexed) {
+          const docs = await Promise.all(ids.map((_id) => this.plans.findOne({ _id }, { projection: { _id: 1 } })));
+          for (const d of docs) if (d) found.add(d._id);
+        } else {
+          for (const d of await this.plans.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()) found.add(d._id);
+        }
+      }
+      return found;
+    });
   }
 
   /**

@@ -1,8 +1,8 @@
 import type { Db } from 'mongodb';
 import { z } from 'zod';
 import type { LedgerEventType, PlanStatus } from '../domain/enums.js';
-import { AppError } from '../domain/errors.js';
-import type { PlanStepV1, RevenuePlanV1 } from '../domain/plan.js';
+import { AppError, isAppError } from '../domain/errors.js';
+import { RevenuePlanV1Schema, type PlanStepV1, type RevenuePlanV1 } from '../domain/plan.js';
 import { transitionFor } from '../services/lifecycle/lifecycleMatrix.js';
 import { toStorableJson } from './ledgerHash.js';
 import { consoleStoreLogger, type StoreLogger } from './mongoErrors.js';
@@ -22,10 +22,21 @@ import type { StoreCapabilities, StoreCapabilitiesOption } from './storeCapabili
 
 // The multi-write protocol: a plan change and its ledger event, without transactions.
 //
+// A new plan (createPlan) is two inserts, ledger first:
+// 1. Its PLAN_CREATED entry (seq 1, id derived from tenant and plan) is inserted together with
+//    a copy of the plan as created (the entry's store-only field created_plan). This insert is
+//    the commit point: from here on the plan exists, recorded in the ledger.
+// 2. The plan document is inserted (event_count 1, nothing pending).
+// A crash between the two leaves an entry whose plan document is missing; the copy restores
+// it: on the next read of the plan by id (loadStored), on a retry of the same create, in the
+// start-up sweep (restoreOrphanedCreates), and from the in-process retry list when the second
+// insert failed while the service kept running. A crash before step 1 leaves nothing.
+//
+// A change of an existing plan (transition, updateDraft) uses an outbox on the plan document:
 // 1. One single-document write changes the plan AND puts the event into the plan document as
-//    `pending_event` (an outbox), conditional on the expected status and event_count and on
-//    no other event pending. The event's entry_id is derived from (tenant, plan, event number),
-//    so every retry of the same event carries the same id.
+//    `pending_event`, conditional on the expected status and event_count and on no other event
+//    pending. The event's entry_id is derived from (tenant, plan, event number), so every retry
+//    of the same event carries the same id.
 // 2. The pending event is appended to the ledger; append is idempotent by entry_id. The event
 //    number n is also its seq in the plan's chain (every event is appended before the next
 //    change), and its entry_id is the ledger's key for seq n, so the append is two reads by
@@ -38,12 +49,17 @@ import type { StoreCapabilities, StoreCapabilitiesOption } from './storeCapabili
 // (repairPendingEvents). A crash before it leaves nothing. Because a plan accepts no new change
 // while an event is pending, its ledger order is its change order, and no event is lost or
 // written twice. (Why conditional writes hold on FerretDB too: see PlanRepository.ts.)
+//
+// Why two protocols: a create has no earlier state to guard, so writing the fact first and
+// the document second costs two inserts (what the raw driver would do), where the outbox
+// costs four commands (insert, append, read, update); every later change needs the outbox's
+// conditional write anyway.
 
 /** Test hooks to simulate a crash between the protocol's writes; production passes none. */
 export interface PlanStoreFaults {
-  /** Runs after the plan document (with its pending event) is written, before the ledger append. */
-  afterPlanWrite?: (op: 'create' | 'transition' | 'update', planId: string) => void | Promise<void>;
-  /** Runs after the ledger append, before the pending event is cleared. */
+  /** Runs after a changed plan document (with its pending event) is written, before the ledger append. */
+  afterPlanWrite?: (op: 'transition' | 'update', planId: string) => void | Promise<void>;
+  /** Runs after the ledger append: of a change, before its pending event is cleared; of a create, before the plan document is inserted. */
   afterLedgerAppend?: (planId: string) => void | Promise<void>;
 }
 
@@ -111,6 +127,15 @@ export type { ProposalMeta };
 export const planEventId = (tenantId: string, planId: string, eventNumber: number): string =>
   ledgerEntryKey(tenantId, planId, eventNumber);
 
+/** What a plan's PLAN_CREATED entry keeps of it (its store-only field created_plan), to restore its document. */
+interface CreatedPlanCopy {
+  plan: RevenuePlanV1;
+  proposal: ProposalMeta | null;
+}
+const CreatedPlanCopySchema = z.object({ plan: z.unknown(), proposal: ProposalMetaSchema.nullable() });
+
+const owedKey = (tenantId: string, planId: string) => `${tenantId}\u0000${planId}`;
+
 const EventInputSchema = z.object({ actor: z.string().nullable(), data: z.record(z.string(), z.unknown()) });
 
 const DraftChangesSchema = z
@@ -128,6 +153,8 @@ export class PlanStore {
   private readonly logger: StoreLogger;
   private readonly faults: PlanStoreFaults;
   private readonly now: () => Date;
+  /** Plans this instance left half-written while it kept running (a write failed): the sweep settles them. */
+  private readonly owed = new Map<string, { tenant_id: string; plan_id: string; since: number }>();
 
   constructor(db: Db, deps: PlanStoreDeps = {}) {
     this.logger = deps.logger ?? consoleStoreLogger;
@@ -144,33 +171,47 @@ export class PlanStore {
   }
 
   /**
-   * Stores a new DRAFT plan with its PLAN_CREATED event. If the plan_id is already stored
-   * (a repeated idempotent call, possibly racing), completes that plan's pending event and
-   * returns it with created: false.
+   * Stores a new DRAFT plan with its PLAN_CREATED event (ledger first, see the top of this
+   * file). If the plan_id is already stored (a repeated idempotent call, possibly racing),
+   * returns the stored plan with created: false, restoring its document if a crash lost it.
    */
   async createPlan(input: CreatePlanInput): Promise<CreatePlanResult> {
     const plan = parsePlanInput(input.plan);
     if (plan.plan_status !== 'DRAFT') throw new AppError('INVALID_TRANSITION', `a new plan must be DRAFT, not ${plan.plan_status}`);
     const event = parseEvent(input.event);
-    const proposal = ProposalMetaSchema.safeParse(input.proposal);
-    if (!proposal.success) throw new AppError('BAD_USER_INPUT', 'invalid proposal metadata');
-    const pending: PendingEvent = {
-      entry_id: planEventId(plan.tenant_id, plan.plan_id, 1),
-      event_type: 'PLAN_CREATED',
-      actor: event.actor,
-      data: event.data,
-      timestamp: this.now(),
-    };
-    const stored: StoredPlan = { plan, event_count: 1, pending_event: pending, proposal: proposal.data };
-    if (!(await this.plans.insertStored(stored))) {
-      const existing = await this.plans.getStored(plan.tenant_id, plan.plan_id);
-      if (!existing) throw new AppError('CONFLICT', `plan id ${plan.plan_id} is already in use`);
-      await this.complete(existing);
+    const parsedProposal = ProposalMetaSchema.safeParse(input.proposal);
+    if (!parsedProposal.success) throw new AppError('BAD_USER_INPUT', 'invalid proposal metadata');
+    const proposal = parsedProposal.data;
+    const { tenant_id, plan_id } = plan;
+    const first = await this.ledger.appendFirst(
+      {
+        entry_id: planEventId(tenant_id, plan_id, 1),
+        plan_id,
+        tenant_id,
+        account_id: plan.account_id,
+        event_type: 'PLAN_CREATED',
+        actor: event.actor,
+        data: event.data,
+        timestamp: this.now(),
+      },
+      { plan, proposal } satisfies CreatedPlanCopy,
+    );
+    if (!first.inserted) {
+      // Seq 1 holds this plan's PLAN_CREATED already: an earlier attempt of this create, or a racing one.
+      const existing = await this.restoreCreated(tenant_id, plan_id, first.createdPlan);
       return { plan: existing.plan, proposal: existing.proposal, created: false };
     }
-    await this.faults.afterPlanWrite?.('create', plan.plan_id);
-    await this.complete(stored);
-    return { plan, proposal: proposal.data, created: true };
+    // Until the document is in, this create is owed: the sweep restores it if the insert fails.
+    this.owe(tenant_id, plan_id);
+    await this.faults.afterLedgerAppend?.(plan_id);
+    const inserted = await this.plans.insertStored({ plan, event_count: 1, pending_event: null, proposal });
+    this.owed.delete(owedKey(tenant_id, plan_id));
+    if (inserted) return { plan, proposal, created: true };
+    // Taken between the two inserts: by a restore of this very plan (a racing retry or read
+    // restored it from the ledger), or, with a hand-made id, by another tenant's plan.
+    const stored = await this.plans.getStored(tenant_id, plan_id);
+    if (!stored) throw new AppError('CONFLICT', `plan id ${plan_id} is already in use`);
+    return { plan: stored.plan, proposal: stored.proposal, created: true };
   }
 
   /**
@@ -237,13 +278,13 @@ export class PlanStore {
    * Safe to run any number of times, concurrently too.
    */
   async flushPending(tenantId: string, planId: string): Promise<boolean> {
-    const stored = await this.plans.getStored(tenantId, planId);
+    const stored = await this.loadStored(tenantId, planId);
     return stored ? this.complete(stored) : false;
   }
 
   /** The plan (null when absent or another tenant's), after completing a pending event if any. */
   async getPlanRepaired(tenantId: string, planId: string, accountId?: string): Promise<RevenuePlanV1 | null> {
-    const stored = await this.plans.getStored(tenantId, planId);
+    const stored = await this.loadStored(tenantId, planId);
     if (!stored || (accountId !== undefined && stored.plan.account_id !== accountId)) return null;
     await this.completeOnRead(stored);
     return stored.plan;
@@ -251,12 +292,12 @@ export class PlanStore {
 
   /** How the plan was proposed, or null (absent, another tenant's, or not proposed). */
   async getProposalMeta(tenantId: string, planId: string): Promise<ProposalMeta | null> {
-    return (await this.plans.getStored(tenantId, planId))?.proposal ?? null;
+    return (await this.loadStored(tenantId, planId))?.proposal ?? null;
   }
 
   /** The plan and its proposal metadata in one read (null when absent), its pending event completed. */
   async getPlanWithProposal(tenantId: string, planId: string): Promise<{ plan: RevenuePlanV1; proposal: ProposalMeta | null } | null> {
-    const stored = await this.plans.getStored(tenantId, planId);
+    const stored = await this.loadStored(tenantId, planId);
     if (!stored) return null;
     await this.completeOnRead(stored);
     return { plan: stored.plan, proposal: stored.proposal };
@@ -276,21 +317,55 @@ export class PlanStore {
 
   /**
    * The repair sweep: completes pending events older than `olderThanMs` (younger ones are
-   * probably still being completed by their writer), in any tenant, up to `limit` plans.
-   * Returns how many it completed; a plan whose repair fails is logged and left for next time.
+   * probably still being completed by their writer), in any tenant, up to `limit` plans, and
+   * settles what this instance knows it left half-written (a failed ledger append or plan
+   * insert while it kept running). `scan: false` skips the store-wide query and settles only
+   * those: on FerretDB that query is a scan of every plan, and the embedded store has one
+   * service process, whose start-up sweep scans once.
+   * Returns how many plans it repaired; a plan whose repair fails is logged and left for next time.
    */
-  async repairPendingEvents(olderThanMs: number, limit = 500): Promise<number> {
+  async repairPendingEvents(olderThanMs: number, limit = 500, options: { scan?: boolean } = {}): Promise<number> {
     const before = new Date(this.now().getTime() - Math.max(0, olderThanMs));
-    const work = await this.plans.findPendingOlderThan(before, limit);
+    // Younger ones are probably still being completed by their writer.
+    const work = new Map([...this.owed].filter(([, item]) => item.since <= before.getTime()));
+    if (options.scan !== false) {
+      for (const item of await this.plans.findPendingOlderThan(before, limit)) {
+        const key = owedKey(item.tenant_id, item.plan_id);
+        if (!work.has(key)) work.set(key, { ...item, since: 0 });
+      }
+    }
     let repaired = 0;
-    for (const { tenant_id, plan_id } of work) {
+    for (const [key, item] of work) {
+      const { tenant_id, plan_id } = item;
       try {
-        if (await this.flushPending(tenant_id, plan_id)) repaired += 1;
+        if (await this.settle(tenant_id, plan_id)) repaired += 1;
+        // Unless the plan was owed again meanwhile (a newer write of it failed).
+        if (this.owed.get(key) === item) this.owed.delete(key);
       } catch (e) {
-        this.logger.error({ tenant_id, plan_id, err: String(e) }, 'repair of a pending ledger event failed');
+        this.logger.error({ tenant_id, plan_id, err: String(e) }, 'repair of a half-written plan change failed');
       }
     }
     return repaired;
+  }
+
+  /**
+   * Restores plan documents that a crash lost between createPlan's two inserts: plans with a
+   * PLAN_CREATED entry (with its copy of the plan) at or after `since` and no document.
+   * Returns how many it restored. Runs at start (a scan of the ledger on FerretDB).
+   */
+  async restoreOrphanedCreates(since: Date): Promise<number> {
+    const candidates = await this.ledger.findCreatedSince(since);
+    const stored = await this.plans.existingIds(candidates.map((c) => c.plan_id));
+    let restored = 0;
+    for (const { tenant_id, plan_id } of candidates) {
+      if (stored.has(plan_id)) continue;
+      try {
+        if (await this.restoreMissing(tenant_id, plan_id)) restored += 1;
+      } catch (e) {
+        this.logger.error({ tenant_id, plan_id, err: String(e) }, 'restoring a plan from its PLAN_CREATED entry failed');
+      }
+    }
+    return restored;
   }
 
   /** Runs the repair sweep now and then every intervalMs until stop() (timers do not hold the process). */
@@ -329,7 +404,7 @@ export class PlanStore {
     },
   ): Promise<RevenuePlanV1> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      let current = await this.plans.getStored(tenantId, planId);
+      let current = await this.loadStored(tenantId, planId);
       if (current?.pending_event) {
         await this.complete(current);
         current = await this.plans.getStored(tenantId, planId);
@@ -348,8 +423,10 @@ export class PlanStore {
         },
       );
       if (!updated) continue;
+      this.owe(tenantId, planId);
       await this.faults.afterPlanWrite?.(op, planId);
       await this.complete(updated);
+      this.owed.delete(owedKey(tenantId, planId));
       return updated.plan;
     }
     throw new AppError('CONFLICT', `plan ${planId} keeps changing concurrently; reload and retry`);
@@ -358,9 +435,68 @@ export class PlanStore {
   /** complete() for readers: the plan change is committed either way, so a failure is only logged (retried later). */
   private async completeOnRead(stored: StoredPlan): Promise<void> {
     if (!stored.pending_event) return;
-    await this.complete(stored).catch((e: unknown) =>
-      this.logger.warn({ tenant_id: stored.plan.tenant_id, plan_id: stored.plan.plan_id, err: String(e) }, 'pending ledger event not completed on read'),
-    );
+    const { tenant_id, plan_id } = stored.plan;
+    await this.complete(stored).catch((e: unknown) => {
+      this.owe(tenant_id, plan_id);
+      this.logger.warn({ tenant_id, plan_id, err: String(e) }, 'pending ledger event not completed on read');
+    });
+  }
+
+  /** Remembers a plan this instance is about to leave half-written if the next write fails. */
+  private owe(tenantId: string, planId: string): void {
+    this.owed.set(owedKey(tenantId, planId), { tenant_id: tenantId, plan_id: planId, since: this.now().getTime() });
+  }
+
+  /**
+   * The stored plan, or null. A plan whose document a crash lost between createPlan's two
+   * inserts is restored from its PLAN_CREATED entry first (one more read by _id, only when the
+   * document is missing).
+   */
+  private async loadStored(tenantId: string, planId: string): Promise<StoredPlan | null> {
+    return (await this.plans.getStored(tenantId, planId)) ?? (await this.restoreMissing(tenantId, planId));
+  }
+
+  /** Restores a missing plan document from the copy in its PLAN_CREATED entry; null when there is none. */
+  private async restoreMissing(tenantId: string, planId: string): Promise<StoredPlan | null> {
+    const first = await this.ledger.createdCopy(tenantId, planId);
+    if (!first) return null;
+    try {
+      return await this.restoreCreated(tenantId, planId, first.createdPlan);
+    } catch (e) {
+      // The id is held by another tenant's plan: for this tenant there is no such plan.
+      if (isAppError(e) && e.code === 'CONFLICT') return null;
+      throw e;
+    }
+  }
+
+  /** The stored plan, inserting it from `copy` (a CreatedPlanCopy) when its document is missing. */
+  private async restoreCreated(tenantId: string, planId: string, copy: unknown): Promise<StoredPlan> {
+    const existing = await this.plans.getStored(tenantId, planId);
+    if (existing) return existing;
+    const parsed = CreatedPlanCopySchema.safeParse(copy);
+    const plan = parsed.success ? RevenuePlanV1Schema.safeParse(parsed.data.plan) : null;
+    if (!parsed.success || !plan?.success || plan.data.tenant_id !== tenantId || plan.data.plan_id !== planId) {
+      this.logger.error({ tenant_id: tenantId, plan_id: planId }, 'the copy of a created plan in its PLAN_CREATED entry is invalid');
+      throw new AppError('INTERNAL_SERVER_ERROR', `plan ${planId} cannot be restored from its ledger entry`);
+    }
+    const stored: StoredPlan = { plan: plan.data, event_count: 1, pending_event: null, proposal: parsed.data.proposal };
+    if (await this.plans.insertStored(stored)) {
+      this.logger.warn({ tenant_id: tenantId, plan_id: planId }, 'restored a plan document from its PLAN_CREATED entry');
+      return stored;
+    }
+    const now = await this.plans.getStored(tenantId, planId);
+    if (!now) throw new AppError('CONFLICT', `plan id ${planId} is already in use`);
+    return now;
+  }
+
+  /** Brings one plan to a settled state (document present, nothing pending); true when that took a repair. */
+  private async settle(tenantId: string, planId: string): Promise<boolean> {
+    const stored = await this.plans.getStored(tenantId, planId);
+    if (stored) return this.complete(stored);
+    const restored = await this.restoreMissing(tenantId, planId);
+    if (!restored) return false;
+    await this.complete(restored);
+    return true;
   }
 
   /** Steps 2 and 3 for a stored plan's pending event; false when none is pending. */

@@ -90,6 +90,7 @@ describe('reliability: SIGKILL in the middle of a burst', () => {
       };
       let keyCounter = 0;
       let pendingAfterKills = 0;
+      let documentsLost = 0;
 
       for (let cycle = 0; cycle < CYCLES; cycle++) {
         const cycleStarted = performance.now();
@@ -159,9 +160,14 @@ describe('reliability: SIGKILL in the middle of a burst', () => {
         figures.add('requests in flight at the kill', inFlightAtKill);
         // Half-written changes the kill left behind (the start-up sweep must complete them).
         pendingAfterKills += await db.collection('plans').countDocuments({ pending_event: { $exists: true } });
+        // Proposals cut between their two inserts (the entry is written first, then the plan).
+        const documents = new Set((await db.collection('plans').find({}, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)));
+        const created = await db.collection('plan_ledger').find({ event_type: 'PLAN_CREATED' }, { projection: { plan_id: 1 } }).toArray();
+        documentsLost += created.filter((e) => !documents.has(String(e.plan_id))).length;
         figures.set(`cycle ${cycle + 1}: start, seed, burst until the kill (ms)`, Math.round(performance.now() - cycleStarted));
       }
       figures.set('plans left with a pending ledger event by the kills', pendingAfterKills);
+      figures.set('PLAN_CREATED entries left without their plan document by the kills', documentsLost);
 
       // Restart: the start-up sweep completes every half-written change before it serves.
       const finalStarted = performance.now();

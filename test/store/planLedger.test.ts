@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { LedgerAppend } from '../../src/domain/ledger.js';
 import { PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { hashLedgerEntry } from '../../src/store/ledgerHash.js';
-import { PlanLedger } from '../../src/store/PlanLedger.js';
+import { PlanLedger, ledgerEntryKey } from '../../src/store/PlanLedger.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
 import { memoryLogger, rejectionCode, STORE_PROFILES } from './storeFixtures.js';
 
@@ -269,5 +269,17 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       await expect(ledger.listByPlan('t1', planId)).rejects.toMatchObject({ code: 'INTERNAL_SERVER_ERROR', message: expect.stringMatching(/stored ledger entry .* is invalid/) });
       expect(logger.lines.slice(before).some((l) => l.level === 'error' && /invalid/.test(l.msg))).toBe(true);
     });
+  });
+});
+
+describe('ledgerEntryKey', () => {
+  it('is the UUID v5 of "tenant\\nplan\\nseq" (stable: stored keys depend on it) and takes any string', async () => {
+    const { v5 } = await import('uuid');
+    const namespace = '1b7e0c52-4f0e-5d6a-9c38-2a1f6f1d9e47';
+    for (const [tenant, plan, seq] of [['t1', 'p1', 1], ['tenant-é', 'plan-日本', 7]] as const) {
+      expect(ledgerEntryKey(tenant, plan, seq)).toBe(v5(`${tenant}\n${plan}\n${seq}`, namespace));
+      expect(ledgerEntryKey(tenant, plan, seq)).toBe(ledgerEntryKey(tenant, plan, seq));
+    }
+    expect(ledgerEntryKey('t1', 'lone \ud800 surrogate', 1)).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

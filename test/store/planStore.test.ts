@@ -102,10 +102,16 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       expect(await story(plan)).toEqual(['PLAN_CREATED']);
     });
 
-    it('a plan_id of another tenant is CONFLICT and changes nothing', async () => {
+    it('a plan_id of another tenant is CONFLICT and leaves that plan untouched and invisible', async () => {
       const plan = await created({ tenant_id: 't1' });
+      const before = await rawPlans().findOne({ _id: plan.plan_id });
       expect(await rejectionCode(store.createPlan({ plan: { ...plan, tenant_id: 't2' }, event: { actor: null, data: {} }, proposal }))).toBe('CONFLICT');
+      // Plan ids are unique by construction (random, or derived from the tenant and an
+      // idempotency key); a forced clash leaves t2 a PLAN_CREATED entry but never the plan.
       expect(await store.getPlanRepaired('t2', plan.plan_id)).toBeNull();
+      expect(await rejectionCode(move({ tenant_id: 't2', plan_id: plan.plan_id }, 'DRAFT', 'APPROVED'))).toBe('NOT_FOUND');
+      expect(await rejectionCode(store.createPlan({ plan: { ...plan, tenant_id: 't2' }, event: { actor: null, data: {} }, proposal }))).toBe('CONFLICT');
+      expect(await rawPlans().findOne({ _id: plan.plan_id })).toEqual(before);
       expect(await store.getPlanRepaired('t1', plan.plan_id)).toEqual(plan);
     });
   });
@@ -187,24 +193,60 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
   });
 
   describe('a crash between the writes', () => {
-    it('createPlan: the retry completes the event; no duplicate', async () => {
-      const crashing = crashingStore('afterPlanWrite');
+    it('createPlan: a crash between the two inserts leaves the PLAN_CREATED entry; the retry restores the plan from it', async () => {
+      const crashing = crashingStore('afterLedgerAppend');
       const plan = draftPlan();
       const input = { plan, event: { actor: 'alice', data: { trigger: 'proposal_generated' } }, proposal };
       await expect(crashing.store.createPlan(input)).rejects.toBeInstanceOf(Crash);
-      expect(await pendingOf(plan.plan_id)).toMatchObject({ event_type: 'PLAN_CREATED' });
-      expect(await rawLedger().countDocuments({ plan_id: plan.plan_id })).toBe(0);
-      const retry = await store.createPlan(input);
+      expect(await rawPlans().countDocuments({ _id: plan.plan_id })).toBe(0);
+      expect(await rawLedger().countDocuments({ plan_id: plan.plan_id })).toBe(1);
+      // The retry of another attempt (another generated draft) gets the plan the ledger recorded.
+      const retry = await store.createPlan({ ...input, plan: { ...plan, objective: 'a second draft' } });
       expect(retry).toEqual({ plan, proposal, created: false });
+      expect(await rawPlans().findOne({ _id: plan.plan_id })).toMatchObject({ event_count: 1, objective: plan.objective });
       expect(await pendingOf(plan.plan_id)).toBeUndefined();
       expect(await story(plan)).toEqual(['PLAN_CREATED']);
     });
 
-    it('createPlan: a read repairs it', async () => {
-      const crashing = crashingStore('afterPlanWrite');
+    it('createPlan: a read by id restores it (and only for its own tenant)', async () => {
+      const crashing = crashingStore('afterLedgerAppend');
       const plan = draftPlan();
       await expect(crashing.store.createPlan({ plan, event: { actor: null, data: {} }, proposal })).rejects.toBeInstanceOf(Crash);
+      expect(await store.getPlanRepaired('t2', plan.plan_id)).toBeNull();
+      expect(await rawPlans().countDocuments({ _id: plan.plan_id })).toBe(0);
       expect(await store.getPlanRepaired('t1', plan.plan_id)).toEqual(plan);
+      expect(await store.getProposalMeta('t1', plan.plan_id)).toEqual(proposal);
+      expect(await story(plan)).toEqual(['PLAN_CREATED']);
+      // The restored plan takes its next change like any other.
+      await move(plan, 'DRAFT', 'APPROVED');
+      expect(await story(plan)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
+    });
+
+    it('createPlan: a change of a plan whose document was lost restores it first', async () => {
+      const crashing = crashingStore('afterLedgerAppend');
+      const plan = draftPlan();
+      await expect(crashing.store.createPlan({ plan, event: { actor: null, data: {} }, proposal })).rejects.toBeInstanceOf(Crash);
+      await move(plan, 'DRAFT', 'APPROVED');
+      expect(await story(plan)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
+    });
+
+    it('createPlan: a failed plan insert is settled by the same instance\'s sweep without a scan', async () => {
+      let failing = true;
+      const flaky = new PlanStore(t.db, {
+        capabilities,
+        logger,
+        faults: {
+          afterLedgerAppend: () => {
+            if (failing) throw new Crash('the store went away');
+          },
+        },
+      });
+      const plan = draftPlan();
+      await expect(flaky.createPlan({ plan, event: { actor: null, data: {} }, proposal })).rejects.toBeInstanceOf(Crash);
+      failing = false;
+      expect(await flaky.repairPendingEvents(0, 500, { scan: false })).toBe(1);
+      expect(await flaky.repairPendingEvents(0, 500, { scan: false })).toBe(0);
+      expect(await rawPlans().findOne({ _id: plan.plan_id })).toMatchObject({ event_count: 1, tenant_id: 't1' });
       expect(await story(plan)).toEqual(['PLAN_CREATED']);
     });
 
@@ -252,16 +294,21 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       await expect(crashing.store.updateDraft({ tenantId: 't1', planId: a.plan_id, changes: { objective: 'edited' }, event: { actor: 'carol', data: {} } })).rejects.toBeInstanceOf(Crash);
       await expect(move(b, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
       const fresh = draftPlan({ tenant_id: 't3' });
-      await expect(crashing.store.createPlan({ plan: fresh, event: { actor: null, data: {} }, proposal })).rejects.toBeInstanceOf(Crash);
+      await expect(crashingStore('afterLedgerAppend').store.createPlan({ plan: fresh, event: { actor: null, data: {} }, proposal })).rejects.toBeInstanceOf(Crash);
 
       // Too young for the sweep: their writers may still be finishing.
       expect(await store.repairPendingEvents(60_000)).toBe(0);
       const repaired = await store.repairPendingEvents(0);
-      expect(repaired).toBeGreaterThanOrEqual(3);
+      expect(repaired).toBeGreaterThanOrEqual(2);
       expect(await store.repairPendingEvents(0)).toBe(0);
+      // The lost plan document has no pending event to find: the start-up sweep's ledger query restores it.
+      expect(await store.restoreOrphanedCreates(new Date(Date.now() + 60_000))).toBe(0);
+      expect(await store.restoreOrphanedCreates(new Date(0))).toBeGreaterThanOrEqual(1);
+      expect(await store.restoreOrphanedCreates(new Date(0))).toBe(0);
       expect((await store.plans.getPlan('t1', a.plan_id))!.objective).toBe('edited');
       expect(await story(a)).toEqual(['PLAN_CREATED', 'PLAN_UPDATED']);
       expect(await story(b)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
+      expect(await store.plans.getPlan('t3', fresh.plan_id)).toEqual(fresh);
       expect(await story(fresh)).toEqual(['PLAN_CREATED']);
       // Concurrent repairs (sweep, reads, retries at once) still record each event once.
       const c = await created();
@@ -271,14 +318,14 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
     });
 
     it('the periodic sweep runs and stops', async () => {
+      const plan = await created();
       const crashing = crashingStore('afterPlanWrite');
-      const plan = draftPlan();
-      await expect(crashing.store.createPlan({ plan, event: { actor: null, data: {} }, proposal })).rejects.toBeInstanceOf(Crash);
+      await expect(move(plan, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
       const sweeper = store.startPendingRepair({ intervalMs: 20, olderThanMs: 0 });
       const deadline = Date.now() + 5000;
       while ((await pendingOf(plan.plan_id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await sweeper.stop();
-      expect(await story(plan)).toEqual(['PLAN_CREATED']);
+      expect(await story(plan)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
     });
   });
 

@@ -1,0 +1,93 @@
+import { MongoBulkWriteError, type Collection, type Document, type OptionalUnlessRequiredId } from 'mongodb';
+
+// Group commit for single-document inserts. Each insert is its own write transaction on the
+// store (on FerretDB's SQLite, its own commit), and under load the store's time goes into
+// commits, not documents. Inserts that arrive while earlier ones are being written wait and
+// then go together in one unordered insertMany: one command, one transaction on FerretDB. An
+// insert that arrives with nothing in flight is sent at once, so a lone caller waits for
+// nobody. Each caller still learns its own document's outcome: a write error (a duplicate key)
+// rejects only the insert it belongs to.
+
+export interface InsertBatcherOptions {
+  /** Documents per insertMany at most. */
+  maxBatch?: number;
+  /**
+   * insertMany commands in flight at once (default 2: one being committed while the next
+   * waits at the store, so a batch is ready the moment the store is; SQLite takes one writer).
+   */
+  maxInFlight?: number;
+}
+
+interface Waiting<T> {
+  doc: OptionalUnlessRequiredId<T>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export class InsertBatcher<T extends Document> {
+  private readonly waiting: Waiting<T>[] = [];
+  private inFlight = 0;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+
+  constructor(
+    private readonly collection: Collection<T>,
+    options: InsertBatcherOptions = {},
+  ) {
+    this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 100));
+    this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 2));
+  }
+
+  /** Inserts one document; rejects with the store's error for this document (e.g. a duplicate key). */
+  insert(doc: OptionalUnlessRequiredId<T>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ doc, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, this.maxBatch);
+      this.inFlight += 1;
+      void this.write(batch).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async write(batch: Waiting<T>[]): Promise<void> {
+    if (batch.length === 1) {
+      const [one] = batch as [Waiting<T>];
+      try {
+        await this.collection.insertOne(one.doc);
+        one.resolve();
+      } catch (e) {
+        one.reject(e);
+      }
+      return;
+    }
+    try {
+      await this.collection.insertMany(
+        batch.map((w) => w.doc),
+        { ordered: false },
+      );
+      for (const w of batch) w.resolve();
+    } catch (e) {
+      if (!(e instanceof MongoBulkWriteError)) {
+        // The command itself failed (network, server): no document's outcome is known.
+        for (const w of batch) w.reject(e);
+        return;
+      }
+      const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+      const failed = new Map(writeErrors.map((we) => [we.index, we]));
+      batch.forEach((w, i) => {
+        const writeError = failed.get(i);
+        if (writeError) w.reject(Object.assign(new Error(writeError.errmsg ?? 'write error'), { code: writeError.code, errmsg: writeError.errmsg }));
+        else if (e.writeConcernError) w.reject(e);
+        else w.resolve();
+      });
+    }
+  }
+}
