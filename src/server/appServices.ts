@@ -56,16 +56,7 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     llm: llm ? instrumentLlmClient(llm, metrics) : null,
     fallback: config.PROPOSAL_LLM_FALLBACK,
   });
-  let timer: NodeJS.Timeout | null = null;
-
-  const sweep = async (minAgeMs: number, scan: boolean) => {
-    try {
-      const repaired = await store.repairPendingEvents(minAgeMs, 500, { scan });
-      if (repaired > 0) logger.warn({ repaired }, 'completed half-written plan changes');
-    } catch (e) {
-      logger.warn({ err: e }, 'repair sweep failed; will retry');
-    }
-  };
+  let sweeper: { stop(): Promise<void> } | null = null;
 
   return {
     config,
@@ -91,16 +82,19 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
       } catch (e) {
         logger.warn({ err: e }, 'restoring lost plans failed; reads restore them one by one');
       }
-      await sweep(0, true);
+      try {
+        const repaired = await store.repairPendingEvents(0);
+        if (repaired > 0) logger.warn({ repaired }, 'completed half-written plan changes');
+      } catch (e) {
+        logger.warn({ err: e }, 'repair sweep failed; will retry');
+      }
       // Later sweeps query the whole store only where that query is indexed (MongoDB, where
       // several instances may share it); on FerretDB it would scan every plan each time, and
       // its one service process settles what it left half-written from its own list.
-      const scan = !capabilities.idOnlyPushdown;
-      timer = setInterval(() => void sweep(REPAIR_MIN_AGE_MS, scan), REPAIR_INTERVAL_MS);
-      timer.unref();
+      sweeper = store.startPendingRepair({ intervalMs: REPAIR_INTERVAL_MS, olderThanMs: REPAIR_MIN_AGE_MS, scan: !capabilities.idOnlyPushdown });
     },
     stop: async () => {
-      if (timer) clearInterval(timer);
+      await sweeper?.stop();
     },
   };
 }

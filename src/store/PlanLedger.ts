@@ -7,6 +7,7 @@ import { LedgerEntryRecordSchema, type LedgerAppend, type LedgerEntryRecord } fr
 import {
   SeqCursorSchema,
   TimeIdCursorSchema,
+  afterTimeId,
   clampPageSize,
   decodeCursor,
   toPage,
@@ -555,14 +556,7 @@ export class PlanLedger {
       });
     }
     const after = page.after ? decodeCursor(page.after, FeedCursorSchema) : null;
-    const query: Filter<LedgerDocument> = after
-      ? {
-          $and: [
-            base,
-            { $or: [{ timestamp: { $lt: new Date(after.t) } }, { timestamp: new Date(after.t), _id: { $lt: after.id } }] },
-          ],
-        }
-      : base;
+    const query = afterTimeId(base, 'timestamp', after);
     return withStoreErrors(this.logger, 'ledger.list', async () => {
       const docs = await this.entries.find(query).sort({ timestamp: -1, _id: -1 }).limit(size + 1).toArray();
       // The keyset is (timestamp, _id): the cursor carries the _id (the position key).

@@ -1,10 +1,10 @@
-import type { Collection, Db, Filter } from 'mongodb';
+import type { Collection, Db, Document, Filter } from 'mongodb';
 import { z } from 'zod';
 import { LEDGER_EVENT_TYPES, PLAN_STATUSES, PROPOSAL_SOURCES, type PlanStatus, type PlanType } from '../domain/enums.js';
 import { AppError } from '../domain/errors.js';
 import { RevenuePlanV1Schema, type RevenuePlanV1 } from '../domain/plan.js';
 import { canTransition, transitionFor } from '../services/lifecycle/lifecycleMatrix.js';
-import { TimeIdCursorSchema, clampPageSize, decodeCursor, toPage, type Page, type PageArgs } from './cursor.js';
+import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage, type Page, type PageArgs } from './cursor.js';
 import { PLANS_COLLECTION } from './indexes.js';
 import { InsertBatcher } from './InsertBatcher.js';
 import { toStorableJson } from './ledgerHash.js';
@@ -189,23 +189,12 @@ export class PlanRepository {
   /** Plans by id in one query, aligned with planIds (null where absent): a DataLoader's batch. */
   async getPlans(tenantId: string, planIds: readonly string[]): Promise<(RevenuePlanV1 | null)[]> {
     return withStoreErrors(this.logger, 'plans.getPlans', async () => {
-      const ids = [...new Set(planIds)];
-      let docs: PlanDocument[] = [];
-      const { idOnlyPushdown, idLookupIndexed } = await this.capabilities();
-      if (ids.length > 0 && idOnlyPushdown && idLookupIndexed) {
-        // One point read per id ({_id: {$in}} is a full scan there), a batch at a time. Where
-        // a lookup by _id is itself a scan (stock FerretDB v1.24), one query is cheaper.
-        for (let i = 0; i < ids.length; i += POINT_READ_BATCH) {
-          const batch = await Promise.all(ids.slice(i, i + POINT_READ_BATCH).map((id) => this.readById(tenantId, id)));
-          docs.push(...batch.filter((d): d is PlanDocument => d !== null));
-        }
-      } else if (ids.length > 0) {
-        docs = await this.plans.find({ tenant_id: tenantId, _id: { $in: ids } }).toArray();
-      }
+      const docs = await this.findByIds([...new Set(planIds)], tenantId);
       const byId = new Map(docs.map((doc) => [doc._id, this.toStored(doc).plan]));
       return planIds.map((id) => byId.get(id) ?? null);
     });
   }
+
 
   /**
    * Stores a DRAFT plan: inserts it, or replaces the stored one while that is still DRAFT.
@@ -275,14 +264,7 @@ export class PlanRepository {
     if (filter.accountId) base.account_id = filter.accountId;
     if (filter.statuses && filter.statuses.length > 0) base.plan_status = { $in: [...filter.statuses] };
     if (filter.planType) base.plan_type = filter.planType;
-    const query: Filter<PlanDocument> = after
-      ? {
-          $and: [
-            base,
-            { $or: [{ updated_at: { $lt: new Date(after.t) } }, { updated_at: new Date(after.t), _id: { $lt: after.id } }] },
-          ],
-        }
-      : base;
+    const query = afterTimeId(base, 'updated_at', after);
     return withStoreErrors(this.logger, 'plans.listPlans', async () => {
       const docs = await this.plans.find(query).sort({ updated_at: -1, _id: -1 }).limit(size + 1).toArray();
       return toPage(docs.map((d) => this.toStored(d).plan), size, (p) => ({ k: 'plans', t: p.updated_at.getTime(), id: p.plan_id }));
@@ -392,25 +374,19 @@ export class PlanRepository {
 
   /**
    * Which of these plan ids have a document (in any tenant): the start-up sweep's check for
-   * plans a crash lost. Point reads where {_id} lookups are index searches, else `$in` queries.
+   * plans a crash lost.
    */
   async existingIds(planIds: readonly string[]): Promise<Set<string>> {
     return withStoreErrors(this.logger, 'plans.existingIds', async () => {
       const found = new Set<string>();
-      const { idOnlyPushdown, idLookupIndexed } = await this.capabilities();
-      const chunk = idOnlyPushdown && idLookupIndexed ? 32 : 1000;
-      for (let i = 0; i < planIds.length; i += chunk) {
-        const ids = planIds.slice(i, i + chunk);
-        if (idOnlyPushdown && idLookupIndexed) {
-          const docs = await Promise.all(ids.map((_id) => this.plans.findOne({ _id }, { projection: { _id: 1 } })));
-          for (const d of docs) if (d) found.add(d._id);
-        } else {
-          for (const d of await this.plans.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()) found.add(d._id);
-        }
+      // In slices, so that no single $in query grows with the sweep's look-back.
+      for (let i = 0; i < planIds.length; i += 1000) {
+        for (const doc of await this.findByIds(planIds.slice(i, i + 1000), null, { _id: 1 })) found.add(doc._id);
       }
       return found;
     });
   }
+
 
   /**
    * Plans of any tenant whose pending event is older than `before`, oldest first: the repair
@@ -425,6 +401,28 @@ export class PlanRepository {
         .toArray();
       return docs.filter((d) => typeof d.tenant_id === 'string').map((d) => ({ tenant_id: d.tenant_id as string, plan_id: d._id }));
     });
+  }
+
+  /**
+   * The documents with these ids (missing ones and, with a tenant, other tenants' left out).
+   * Where a lookup by _id is an index search ({_id: {$in}} is a full scan there), one point
+   * read per id, a batch at a time; where it is itself a scan (stock FerretDB v1.24), or on an
+   * indexed store, one $in query.
+   */
+  private async findByIds(ids: readonly string[], tenantId: string | null, projection?: Document): Promise<PlanDocument[]> {
+    if (ids.length === 0) return [];
+    const options = projection ? { projection } : {};
+    const { idOnlyPushdown, idLookupIndexed } = await this.capabilities();
+    if (idOnlyPushdown && idLookupIndexed) {
+      const docs: PlanDocument[] = [];
+      for (let i = 0; i < ids.length; i += POINT_READ_BATCH) {
+        const batch = await Promise.all(ids.slice(i, i + POINT_READ_BATCH).map((_id) => this.plans.findOne({ _id }, options)));
+        docs.push(...batch.filter((d): d is PlanDocument => d !== null && (tenantId === null || d.tenant_id === tenantId)));
+      }
+      return docs;
+    }
+    const inIds = { _id: { $in: [...ids] } };
+    return this.plans.find(tenantId === null ? inIds : { tenant_id: tenantId, ...inIds }, options).toArray();
   }
 
   /**

@@ -368,15 +368,20 @@ export class PlanStore {
     return restored;
   }
 
-  /** Runs the repair sweep now and then every intervalMs until stop() (timers do not hold the process). */
-  startPendingRepair(options: { intervalMs: number; olderThanMs: number }): { stop(): Promise<void> } {
+  /**
+   * Runs the repair sweep every intervalMs until stop(), which waits for a sweep under way
+   * (timers do not hold the process). `scan` as in repairPendingEvents.
+   */
+  startPendingRepair(options: { intervalMs: number; olderThanMs: number; scan?: boolean }): { stop(): Promise<void> } {
     let running: Promise<unknown> = Promise.resolve();
     const sweep = () => {
       running = running
-        .then(() => this.repairPendingEvents(options.olderThanMs))
-        .catch((e: unknown) => this.logger.error({ err: String(e) }, 'pending ledger event sweep failed'));
+        .then(async () => {
+          const repaired = await this.repairPendingEvents(options.olderThanMs, 500, { scan: options.scan ?? true });
+          if (repaired > 0) this.logger.warn({ repaired }, 'completed half-written plan changes');
+        })
+        .catch((e: unknown) => this.logger.warn({ err: String(e) }, 'repair sweep failed; will retry'));
     };
-    sweep();
     const timer = setInterval(sweep, options.intervalMs);
     timer.unref();
     return {
@@ -386,6 +391,7 @@ export class PlanStore {
       },
     };
   }
+
 
   /**
    * Steps 1 to 3 for a change of an existing plan. `decide` sees the current plan (with no

@@ -1,3 +1,4 @@
+import type { Document, Filter } from 'mongodb';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.js';
 
@@ -52,6 +53,16 @@ export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.
 /** Position after a row ordered by (time, id): the keyset of plans and of the tenant feed. */
 export const TimeIdCursorSchema = <K extends string>(kind: K) =>
   z.strictObject({ k: z.literal(kind), t: z.number().int().min(0).max(8.64e15), id: z.string().min(1).max(256) });
+
+/**
+ * `base` narrowed to the rows after a (time, id) position in a list sorted by `timeField` then
+ * `_id`, both descending: the query side of TimeIdCursorSchema. `base` alone without a position.
+ */
+export function afterTimeId<T extends Document>(base: Filter<T>, timeField: string, after: { t: number; id: string } | null): Filter<T> {
+  if (!after) return base;
+  const at = new Date(after.t);
+  return { $and: [base, { $or: [{ [timeField]: { $lt: at } }, { [timeField]: at, _id: { $lt: after.id } }] }] } as Filter<T>;
+}
 
 /** Position after a ledger entry in one plan's chain. */
 export const SeqCursorSchema = z.strictObject({ k: z.literal('seq'), s: z.number().int().min(0) });
