@@ -58,16 +58,6 @@ export class InsertBatcher<T extends Document> {
   }
 
   private async write(batch: Waiting<T>[]): Promise<void> {
-    if (batch.length === 1) {
-      const [one] = batch as [Waiting<T>];
-      try {
-        await this.collection.insertOne(one.doc);
-        one.resolve();
-      } catch (e) {
-        one.reject(e);
-      }
-      return;
-    }
     try {
       await this.collection.insertMany(
         batch.map((w) => w.doc),
