@@ -13,7 +13,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/tools/ferretdb"
 out="$root/.bin/ferretdb"
-version="$(awk '{for (i = 1; i < NF; i++) if ($i == "github.com/FerretDB/FerretDB") print $(i + 1)}' "$tools/go.mod" | head -1)"
+version="$(awk '{for (i = 1; i < NF; i++) if ($i == "github.com/FerretDB/FerretDB") { print $(i + 1); exit }}' "$tools/go.mod")"
 stamp="$root/.bin/ferretdb.version"
 build_id="$version+id-index-lookup.1"
 
@@ -35,4 +35,6 @@ go build -trimpath -o "$out.tmp" github.com/FerretDB/FerretDB/cmd/ferretdb
 rm -rf vendor
 mv "$out.tmp" "$out"
 echo "$build_id" > "$stamp"
-"$out" --version | head -1 >&2
+# sed reads to the end: with `head -1` FerretDB could die of SIGPIPE on its second line, and
+# pipefail would fail the build after it succeeded.
+"$out" --version | sed -n 1p >&2
