@@ -72,11 +72,15 @@ export class InsertBatcher<T extends Document> {
       }
       const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
       const failed = new Map(writeErrors.map((we) => [we.index, we]));
+      // The driver also reports a command that failed as a whole (the store shutting down, a
+      // server error) as a MongoBulkWriteError, with no write errors. So a document without a
+      // write error of its own counts as stored only when the server's count says all of them are.
+      const othersStored = !e.writeConcernError && e.insertedCount === batch.length - failed.size;
       batch.forEach((w, i) => {
         const writeError = failed.get(i);
         if (writeError) w.reject(Object.assign(new Error(writeError.errmsg ?? 'write error'), { code: writeError.code, errmsg: writeError.errmsg }));
-        else if (e.writeConcernError) w.reject(e);
-        else w.resolve();
+        else if (othersStored) w.resolve();
+        else w.reject(e);
       });
     }
   }

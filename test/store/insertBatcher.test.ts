@@ -64,6 +64,14 @@ describe('InsertBatcher', () => {
     expect(await db.collection('docs').countDocuments({ _id: { $regex: '^d-' } } as never)).toBe(11);
   });
 
+  it('a command the server refuses as a whole fails every insert it carried, a lone one too', async () => {
+    // The driver reports this as a MongoBulkWriteError without write errors: nothing was stored.
+    const refused = new InsertBatcher<Doc>(db.collection<Doc>('bad$name'));
+    const results = await Promise.allSettled([refused.insert({ _id: 'r-0', n: 0 }), refused.insert({ _id: 'r-1', n: 1 }), refused.insert({ _id: 'r-2', n: 2 })]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    await expect(refused.insert({ _id: 'r-3', n: 3 })).rejects.toBeDefined();
+  });
+
   it('a failed command fails every insert it carried', async () => {
     const closed = new MongoClient(testStoreUri(), { serverSelectionTimeoutMS: 500 });
     await closed.connect();
