@@ -183,6 +183,9 @@ export class PlanStore {
     if (!parsedProposal.success) throw new AppError('BAD_USER_INPUT', 'invalid proposal metadata');
     const proposal = parsedProposal.data;
     const { tenant_id, plan_id } = plan;
+    // Until the document is in, this create is owed: when a write fails, or fails with its
+    // outcome unknown (the entry may be stored), the instance's sweep settles it.
+    this.owe(tenant_id, plan_id);
     const first = await this.ledger.appendFirst(
       {
         entry_id: planEventId(tenant_id, plan_id, 1),
@@ -199,10 +202,9 @@ export class PlanStore {
     if (!first.inserted) {
       // Seq 1 holds this plan's PLAN_CREATED already: an earlier attempt of this create, or a racing one.
       const existing = await this.restoreCreated(tenant_id, plan_id, first.createdPlan);
+      this.owed.delete(owedKey(tenant_id, plan_id));
       return { plan: existing.plan, proposal: existing.proposal, created: false };
     }
-    // Until the document is in, this create is owed: the sweep restores it if the insert fails.
-    this.owe(tenant_id, plan_id);
     await this.faults.afterLedgerAppend?.(plan_id);
     const inserted = await this.plans.insertStored({ plan, event_count: 1, pending_event: null, proposal });
     this.owed.delete(owedKey(tenant_id, plan_id));
