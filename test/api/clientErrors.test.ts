@@ -57,7 +57,7 @@ interface Probe {
   /** Query string for a GET. */
   search?: Record<string, string>;
   headers?: Record<string, string>;
-  body?: string | Buffer;
+  body?: string | Uint8Array<ArrayBuffer>;
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -153,7 +153,7 @@ describe.each(['development', 'production'] as const)('client errors in %s (real
   });
 
   it('inflates a real gzip body', async () => {
-    const res = await send(service, token, { name: 'gzip', status: 200, code: '', headers: { ...JSON_TYPE, 'content-encoding': 'gzip' }, body: gzipSync(JSON.stringify({ query: PLAN_TYPES })) });
+    const res = await send(service, token, { name: 'gzip', status: 200, code: '', headers: { ...JSON_TYPE, 'content-encoding': 'gzip' }, body: new Uint8Array(gzipSync(JSON.stringify({ query: PLAN_TYPES }))) });
     expect(res.body).toEqual({ data: { planTypes: [{ planType: 'RENEWAL_DEFENSE' }] } });
   });
 
