@@ -11,7 +11,9 @@ export interface Connection<T> {
  * cannot be known cheaply. Here it is true exactly when `after` was given: a cursor always names
  * a row that was in the list, and that row still comes before the page (ledger entries never
  * change; a plan that changes moves to the front of the updatedAt order). It can be wrong only
- * for a status-filtered plan list whose cursor's plan has since left the filter.
+ * when the cursor's row is not in this list: a status-filtered plan list whose cursor's plan has
+ * since left the filter, or a cursor taken from the same list under another filter. Knowing
+ * more would cost a second query per page (a limit-1 read before the cursor).
  */
 export function toConnection<T>(page: Page<T>, args: { after?: string | null }): Connection<T> {
   return {
