@@ -21,6 +21,7 @@ export default {
     './src/domain/': { statements: 100, branches: 100, functions: 100, lines: 100 },
     './src/services/policyGate/': { statements: 100, branches: 100, functions: 100, lines: 100 },
     './src/services/lifecycle/lifecycleMatrix.ts': { statements: 100, branches: 100, functions: 100, lines: 100 },
+    './src/services/lifecycle/activationDecision.ts': { statements: 100, branches: 100, functions: 100, lines: 100 },
     './src/services/proposal/': { statements: 100, branches: 100, functions: 100, lines: 100 },
     './src/services/llm/': { statements: 100, branches: 100, functions: 100, lines: 100 },
   },

@@ -44,3 +44,13 @@ export interface ApprovalContext {
   /** Roles of the person approving; used by the elevated-risk rule. */
   approver_roles?: readonly string[];
 }
+
+/**
+ * A reason as the API reports it: a gate reason, or INVALID_TRANSITION when the plan's status
+ * (or its expiry) does not allow the move at all (planActivationCheck says what activatePlan
+ * would answer; that one answers it as an INVALID_TRANSITION error).
+ */
+export interface ReportedReason {
+  code: GateReasonCode | 'INVALID_TRANSITION';
+  message: string;
+}

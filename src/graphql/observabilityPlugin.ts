@@ -1,11 +1,18 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind } from 'graphql';
 import type { GraphQLContext } from './context.js';
+import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 
 /** One structured log line and the request metrics for every GraphQL operation. */
-export function observabilityPlugin(metrics: AppMetrics): ApolloServerPlugin<GraphQLContext> {
+export function observabilityPlugin(metrics: AppMetrics, logger: Logger): ApolloServerPlugin<GraphQLContext> {
   return {
+    // A request Apollo refuses before any operation runs (batching, method, media type, CSRF
+    // preflight, a GET mutation, ...): a client error, logged and counted like the others.
+    async invalidRequestWasReceived({ error }) {
+      metrics.graphqlRequests.inc({ operation: 'unparsed', outcome: 'BAD_REQUEST' });
+      logger.info({ rootField: 'unparsed', outcome: 'BAD_REQUEST', reason: error.message.slice(0, 200) }, 'graphql request');
+    },
     async requestDidStart() {
       const started = process.hrtime.bigint();
       return {

@@ -2,12 +2,23 @@ import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 
 const badInput = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
+const daysInMonth = (year: number, month: number): number => new Date(Date.UTC(year, month, 0)).getUTCDate();
+
+/**
+ * An ISO-8601 date-time whose every part exists: month 01-12, a day the month has (no
+ * 2027-02-30, which Date would shift to March 2), hours 00-23, minutes and seconds 00-59, an
+ * offset up to ±23:59.
+ */
 function parseDateTime(value: unknown): Date {
-  if (typeof value !== 'string' || !ISO_DATE_TIME.test(value)) throw badInput('DateTime must be an ISO-8601 string with a time zone, e.g. 2026-11-23T10:00:00Z');
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw badInput('DateTime is not a real date');
+  const match = typeof value === 'string' ? ISO_DATE_TIME.exec(value) : null;
+  if (!match) throw badInput('DateTime must be an ISO-8601 string with a time zone, e.g. 2026-11-23T10:00:00Z');
+  const [year, month, day, hour, minute] = match.slice(1, 6).map(Number) as [number, number, number, number, number];
+  const [second, offsetHours, offsetMinutes] = match.slice(6).map((part) => Number(part ?? 0)) as [number, number, number];
+  const real = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
+  const date = new Date(value as string);
+  if (!real || Number.isNaN(date.getTime())) throw badInput('DateTime is not a real date and time (no such day, hour, minute or offset)');
   return date;
 }
 

@@ -5,7 +5,7 @@ import { toConnection } from '../graphql/connections.js';
 export const ledgerResolvers: Resolvers = {
   Query: {
     planLedger: async (_root, { filter, first, after }, ctx) =>
-      toConnection(await ctx.services.queries.listLedger(requireRole(ctx, 'plan-viewer'), filter, { first, after })),
+      toConnection(await ctx.services.queries.listLedger(requireRole(ctx, 'plan-viewer'), filter, { first, after }), { after }),
     ledgerStats: async (_root, { filter }, ctx) =>
       (await ctx.services.queries.ledgerStats(requireRole(ctx, 'plan-viewer'), filter)).map((row) => ({ eventType: row.event_type, day: row.day, count: row.count })),
     verifyPlanLedger: async (_root, { planId }, ctx) => {

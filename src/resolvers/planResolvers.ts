@@ -7,7 +7,7 @@ export const planResolvers: Resolvers = {
   Query: {
     plan: (_root, { planId }, ctx) => ctx.services.queries.getPlan(requireRole(ctx, 'plan-viewer'), planId),
     plans: async (_root, { filter, first, after }, ctx) =>
-      toConnection(await ctx.services.queries.listPlans(requireRole(ctx, 'plan-viewer'), filter, { first, after })),
+      toConnection(await ctx.services.queries.listPlans(requireRole(ctx, 'plan-viewer'), filter, { first, after }), { after }),
   },
   Plan: {
     planId: (p) => p.plan_id,
@@ -31,8 +31,8 @@ export const planResolvers: Resolvers = {
     ledger: async (p, { first, after }, ctx) => {
       const principal = requireRole(ctx, 'plan-viewer');
       const page = parseInput(PageArgsSchema, { first, after }, 'ledger');
-      if (page.after) return toConnection(await ctx.services.queries.planLedgerPage(principal, p.plan_id, page));
-      return toConnection(await ctx.loaders.ledgerFirstPage(page.first ?? DEFAULT_PAGE_SIZE).load(p.plan_id));
+      if (page.after) return toConnection(await ctx.services.queries.planLedgerPage(principal, p.plan_id, page), page);
+      return toConnection(await ctx.loaders.ledgerFirstPage(page.first ?? DEFAULT_PAGE_SIZE).load(p.plan_id), { after: null });
     },
   },
   PlanStep: {

@@ -18,6 +18,7 @@ import { pageBudgetPlugin } from '../graphql/pageBudgetPlugin.js';
 import { buildResolvers } from '../resolvers/index.js';
 import type { AppServices } from './appServices.js';
 import { dashboardRouter } from './dashboardRoute.js';
+import { transportErrorAnswer } from './transportErrors.js';
 
 /** Largest query document, in lexical tokens. */
 const MAX_QUERY_TOKENS = 2000;
@@ -60,7 +61,8 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
     maxAliases: { n: 15 },
     maxDirectives: { n: 20 },
     maxTokens: { enabled: false },
-    blockFieldSuggestion: { enabled: config.isProduction },
+    // Suggestions ("Did you mean …", enum values too) are removed in formatError outside development.
+    blockFieldSuggestion: { enabled: false },
   });
   const protection = armor.protect();
   // graphql-armor is CommonJS and so is typed against Apollo's CJS declarations; the plugin
@@ -86,7 +88,7 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.isDevelopment ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       pageBudgetPlugin(MAX_LIST_ITEMS_PER_OPERATION),
-      observabilityPlugin(metrics),
+      observabilityPlugin(metrics, logger),
     ],
   });
   await apollo.start();
@@ -133,18 +135,16 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
     }),
   );
 
-  // Body-parser failures (too large, malformed JSON) answer in GraphQL's error shape with a code.
-  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const e = err as { type?: string; status?: number };
-    if (e?.type === 'entity.too.large') {
-      res.status(413).json({ errors: [{ message: `request body exceeds ${config.MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] });
-      return;
-    }
-    if (e?.type === 'entity.parse.failed' || e?.status === 400) {
-      res.status(400).json({ errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] });
-      return;
-    }
-    next(err);
+  // Errors before GraphQL (body parser: too large, malformed JSON, an encoding or charset it
+  // does not take, ...) answer in GraphQL's error shape with a code, never Express's HTML page;
+  // a client's mistake is logged as a client error, anything else as a server error.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const answer = transportErrorAnswer(err, config.MAX_BODY_BYTES);
+    if (answer.code === 'INTERNAL_SERVER_ERROR') logger.error({ err, path: req.path }, 'unexpected error before GraphQL');
+    else logger.info({ path: req.path, status: answer.status, outcome: answer.code, reason: answer.message }, 'client error before GraphQL');
+    if (res.headersSent) return;
+    const stack = answer.code === 'INTERNAL_SERVER_ERROR' && config.isDevelopment && err instanceof Error ? { stacktrace: err.stack?.split('\n') } : {};
+    res.status(answer.status).json({ errors: [{ message: answer.message, extensions: { code: answer.code, ...stack } }] });
   });
 
   return {

@@ -4,6 +4,7 @@ import type { AppMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { instrumentLlmClient } from '../observability/instrumentLlmClient.js';
 import { createLlmClientFromConfig } from '../services/llm/GeminiPlanClient.js';
+import { PlanExpiry } from '../services/lifecycle/PlanExpiry.js';
 import { PlanLifecycleService } from '../services/lifecycle/PlanLifecycleService.js';
 import { PlanTypeCatalog } from '../services/planTypes/PlanTypeCatalog.js';
 import { PlanProposalService } from '../services/plans/PlanProposalService.js';
@@ -17,6 +18,11 @@ import { PlanStore } from '../store/PlanStore.js';
 /** How often half-written plan changes are swept and completed (see PlanStore). */
 const REPAIR_INTERVAL_MS = 30_000;
 const REPAIR_MIN_AGE_MS = 5_000;
+/**
+ * How often APPROVED and ACTIVE plans past their expiry are moved to EXPIRED. Reads expire a
+ * plan anyway; the sweep frees the active slot and the counts of plans nobody reads.
+ */
+const EXPIRY_SWEEP_INTERVAL_MS = 60_000;
 /**
  * How far back the start-up sweep looks for plans a crash lost between createPlan's two
  * inserts (a restart after a longer outage would need a manual restoreOrphanedCreates).
@@ -33,6 +39,7 @@ export interface AppServices {
   lifecycle: PlanLifecycleService;
   queries: PlanQueryService;
   store: PlanStore;
+  expiry: PlanExpiry;
   /** Start-up work (indexes, a repair sweep) and the periodic sweep. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -56,7 +63,9 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     llm: llm ? instrumentLlmClient(llm, metrics) : null,
     fallback: config.PROPOSAL_LLM_FALLBACK,
   });
+  const expiry = new PlanExpiry({ store, plans, logger: logger.child({ component: 'expiry' }) });
   let sweeper: { stop(): Promise<void> } | null = null;
+  let expirySweeper: { stop(): Promise<void> } | null = null;
 
   return {
     config,
@@ -64,9 +73,10 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     logger,
     planTypes: new PlanTypeCatalog(),
     proposals: new PlanProposalService({ store, generator, metrics }),
-    lifecycle: new PlanLifecycleService({ store, plans, config, metrics }),
-    queries: new PlanQueryService({ store, plans, ledger }),
+    lifecycle: new PlanLifecycleService({ store, plans, config, metrics, expiry }),
+    queries: new PlanQueryService({ store, plans, ledger, expiry }),
     store,
+    expiry,
     start: async () => {
       await ensureIndexes(db);
       // Which reads the store serves without a scan decides how plans and the ledger are read
@@ -92,9 +102,17 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
       // several instances may share it); on FerretDB it would scan every plan each time, and
       // its one service process settles what it left half-written from its own list.
       sweeper = store.startPendingRepair({ intervalMs: REPAIR_INTERVAL_MS, olderThanMs: REPAIR_MIN_AGE_MS, scan: !capabilities.idOnlyPushdown });
+      try {
+        const expired = await expiry.sweep();
+        if (expired > 0) logger.info({ expired }, 'expired plans past their expiry');
+      } catch (e) {
+        logger.warn({ err: e }, 'expiry sweep failed; will retry');
+      }
+      expirySweeper = expiry.start({ intervalMs: EXPIRY_SWEEP_INTERVAL_MS });
     },
     stop: async () => {
       await sweeper?.stop();
+      await expirySweeper?.stop();
     },
   };
 }

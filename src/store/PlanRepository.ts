@@ -404,6 +404,22 @@ export class PlanRepository {
   }
 
   /**
+   * Plans of any tenant in one of `statuses` whose expires_at is at or before `now`, soonest
+   * expired first: the expiry sweep's work list (not tenant-scoped, like findPendingOlderThan;
+   * each expiry then is).
+   */
+  async findExpiredIn(statuses: readonly PlanStatus[], now: Date, limit: number): Promise<{ tenant_id: string; plan_id: string }[]> {
+    return withStoreErrors(this.logger, 'plans.findExpired', async () => {
+      const docs = await this.plans
+        .find({ plan_status: { $in: [...statuses] }, expires_at: { $lte: now } }, { projection: { _id: 1, tenant_id: 1 } })
+        .sort({ expires_at: 1 })
+        .limit(Math.max(1, limit))
+        .toArray();
+      return docs.filter((d) => typeof d.tenant_id === 'string').map((d) => ({ tenant_id: d.tenant_id as string, plan_id: d._id }));
+    });
+  }
+
+  /**
    * The documents with these ids (missing ones and, with a tenant, other tenants' left out).
    * Where a lookup by _id is an index search ({_id: {$in}} is a full scan there), one point
    * read per id, a batch at a time; where it is itself a scan (stock FerretDB v1.24), or on an

@@ -3,8 +3,8 @@ import type { Db, IndexDirection } from 'mongodb';
 // Every index the store relies on, by fixed name, so ensureIndexes is idempotent (creating an
 // existing index with the same name and keys is a no-op) and a changed definition fails loudly
 // instead of piling up a second index. Every key starts with tenant_id because every query
-// filters by it; the exceptions are the repair sweep's index (see plans_pending_since) and the
-// uniqueness of ledger entry ids (ledger_entry_id).
+// filters by it; the exceptions are the sweeps' indexes (plans_pending_since,
+// plans_status_expires) and the uniqueness of ledger entry ids (ledger_entry_id).
 // FerretDB v1 (SQLite) keeps these indexes and enforces the unique ones, but plans its reads
 // without them (it answers only {_id} from an index): there the store reads and writes its hot
 // paths by _id (see storeCapabilities.ts). MongoDB uses them for every query below.
@@ -29,6 +29,8 @@ export const PLAN_INDEX = {
   activeSlot: 'plans_tenant_account_active_slot',
   /** The repair sweep: plans whose ledger event is still pending, oldest first, any tenant. */
   pendingSince: 'plans_pending_since',
+  /** The expiry sweep: APPROVED and ACTIVE plans past expires_at, any tenant. */
+  expiryDue: 'plans_status_expires',
 } as const;
 
 export const LEDGER_INDEX = {
@@ -60,6 +62,7 @@ export const PLAN_INDEXES: readonly IndexDefinition[] = [
   { name: PLAN_INDEX.accountUpdated, key: { tenant_id: 1, account_id: 1, updated_at: -1, _id: -1 } },
   { name: PLAN_INDEX.activeSlot, key: { tenant_id: 1, account_id: 1, active_slot: 1 }, unique: true },
   { name: PLAN_INDEX.pendingSince, key: { 'pending_event.timestamp': 1 } },
+  { name: PLAN_INDEX.expiryDue, key: { plan_status: 1, expires_at: 1 } },
 ];
 
 export const LEDGER_INDEXES: readonly IndexDefinition[] = [

@@ -8,11 +8,13 @@ import {
   transitionFor,
 } from '../../src/services/lifecycle/lifecycleMatrix.js';
 
-// The 6.1 table, written out independently of the module so a change to either shows up here.
+// The 6.1 table (plus APPROVED -> EXPIRED, which DESIGN.md's expiry rule adds), written out
+// independently of the module so a change to either shows up here.
 const SPEC_TABLE: [PlanStatus, PlanStatus, string][] = [
   ['DRAFT', 'APPROVED', 'PLAN_APPROVED'],
   ['APPROVED', 'ACTIVE', 'PLAN_ACTIVATED'],
   ['APPROVED', 'ABORTED', 'PLAN_ABORTED'],
+  ['APPROVED', 'EXPIRED', 'PLAN_EXPIRED'],
   ['ACTIVE', 'PAUSED', 'PLAN_PAUSED'],
   ['ACTIVE', 'COMPLETED', 'PLAN_COMPLETED'],
   ['ACTIVE', 'ABORTED', 'PLAN_ABORTED'],
@@ -55,6 +57,7 @@ describe('lifecycle matrix', () => {
     expect(transitionFor('ACTIVE', 'PAUSED')).toEqual({ event_type: 'PLAN_PAUSED', sets: [], gate: null });
     expect(transitionFor('ACTIVE', 'COMPLETED')).toEqual({ event_type: 'PLAN_COMPLETED', sets: ['completed_at'], gate: null });
     expect(transitionFor('ACTIVE', 'EXPIRED')).toEqual({ event_type: 'PLAN_EXPIRED', sets: ['expired_at'], gate: null });
+    expect(transitionFor('APPROVED', 'EXPIRED')).toEqual({ event_type: 'PLAN_EXPIRED', sets: ['expired_at'], gate: null });
     for (const from of ['APPROVED', 'ACTIVE', 'PAUSED'] as const) {
       expect(transitionFor(from, 'ABORTED')).toEqual({ event_type: 'PLAN_ABORTED', sets: ['aborted_at'], gate: null });
     }
@@ -62,7 +65,7 @@ describe('lifecycle matrix', () => {
 
   it('lists the targets reachable from each status, in table order', () => {
     expect(allowedTransitionsFrom('DRAFT')).toEqual(['APPROVED']);
-    expect(allowedTransitionsFrom('APPROVED')).toEqual(['ACTIVE', 'ABORTED']);
+    expect(allowedTransitionsFrom('APPROVED')).toEqual(['ACTIVE', 'ABORTED', 'EXPIRED']);
     expect(allowedTransitionsFrom('ACTIVE')).toEqual(['PAUSED', 'COMPLETED', 'ABORTED', 'EXPIRED']);
     expect(allowedTransitionsFrom('PAUSED')).toEqual(['ACTIVE', 'ABORTED']);
   });

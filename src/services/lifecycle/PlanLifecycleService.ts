@@ -4,13 +4,15 @@ import type { AppConfig } from '../../config/env.js';
 import type { PlanStatus } from '../../domain/enums.js';
 import { AppError, isAppError } from '../../domain/errors.js';
 import type { PlanStepV1, RevenuePlanV1 } from '../../domain/plan.js';
-import type { GateReason } from '../../domain/policyGate.js';
+import type { GateReason, ReportedReason } from '../../domain/policyGate.js';
 import type { AppMetrics } from '../../observability/metrics.js';
 import type { PlanRepository } from '../../store/PlanRepository.js';
 import type { PlanStore } from '../../store/PlanStore.js';
-import { evaluateCanActivate, validateForApproval, validateStructure } from '../policyGate/PlanPolicyGate.js';
+import { validateForApproval, validateStructure } from '../policyGate/PlanPolicyGate.js';
 import { MAX_EXPIRY_DAYS, parseInput, ReasonSchema, UpdateDraftPlanInputSchema, type UpdateDraftPlanInputParsed } from '../plans/apiInputs.js';
+import { activationRefusal, decideActivation, reportActivation, type ActivationVerb, type ActivationVerdict } from './activationDecision.js';
 import { canTransition, transitionFor } from './lifecycleMatrix.js';
+import { EXPIRY_ACTOR, PlanExpiry } from './PlanExpiry.js';
 
 /** A lifecycle mutation's result. Gate refusals are data: ok false, reasons, the plan unchanged. */
 export interface TransitionOutcome {
@@ -19,14 +21,16 @@ export interface TransitionOutcome {
   reasons: GateReason[];
 }
 
-/** The actor recorded when the service itself moves a plan (expiry on touch). */
-export const SYSTEM_ACTOR = 'system:expiry';
+/** The actor recorded when the service itself moves a plan (expiry). */
+export const SYSTEM_ACTOR = EXPIRY_ACTOR;
 
 interface Deps {
   store: PlanStore;
   plans: PlanRepository;
   config: Pick<AppConfig, 'tenantGatePolicies'>;
   metrics: AppMetrics;
+  /** Expiry on touch; built from store and plans when not given. */
+  expiry?: PlanExpiry;
   clock?: () => Date;
 }
 
@@ -36,9 +40,11 @@ interface Deps {
  */
 export class PlanLifecycleService {
   private readonly clock: () => Date;
+  private readonly expiry: PlanExpiry;
 
   constructor(private readonly deps: Deps) {
     this.clock = deps.clock ?? (() => new Date());
+    this.expiry = deps.expiry ?? new PlanExpiry({ store: deps.store, plans: deps.plans, clock: this.clock });
   }
 
   async approve(principal: Principal, planId: string): Promise<TransitionOutcome> {
@@ -55,18 +61,11 @@ export class PlanLifecycleService {
   }
 
   async activate(principal: Principal, planId: string, preconditionsMet: boolean): Promise<TransitionOutcome> {
-    const plan = await this.touch(principal, planId);
-    // PAUSED -> ACTIVE is a resume, with its own mutation and event.
-    if (plan.plan_status !== 'APPROVED') throw invalidTransition(plan, 'activate');
-    this.assertNotExpired(plan, 'activated');
-    return this.gateThenActivate(principal, plan, preconditionsMet);
+    return this.activateAs('activate', principal, planId, preconditionsMet);
   }
 
   async resume(principal: Principal, planId: string, preconditionsMet: boolean): Promise<TransitionOutcome> {
-    const plan = await this.touch(principal, planId);
-    if (plan.plan_status !== 'PAUSED') throw invalidTransition(plan, 'resume');
-    this.assertNotExpired(plan, 'resumed');
-    return this.gateThenActivate(principal, plan, preconditionsMet);
+    return this.activateAs('resume', principal, planId, preconditionsMet);
   }
 
   async pause(principal: Principal, planId: string, reason: string | null | undefined): Promise<TransitionOutcome> {
@@ -83,11 +82,10 @@ export class PlanLifecycleService {
     return this.move(principal, plan, 'ABORTED', { aborted_at: this.clock() }, { reason: checkedReason });
   }
 
-  /** What the gate would say about activating now; reads only (expiry on touch aside). */
-  async activationCheck(principal: Principal, planId: string, preconditionsMet: boolean): Promise<{ can_activate: boolean; reasons: GateReason[] }> {
+  /** What activatePlan would do now, as data (the same decision; reads only, expiry on touch aside). */
+  async activationCheck(principal: Principal, planId: string, preconditionsMet: boolean): Promise<{ can_activate: boolean; reasons: ReportedReason[] }> {
     const plan = await this.touch(principal, planId);
-    const existing = await this.deps.plans.findActivePlanIds(principal.tenantId, plan.account_id, plan.plan_type);
-    return evaluateCanActivate({ plan, tenant_id: principal.tenantId, account_id: plan.account_id, existing_active_plan_ids: existing, preconditions_met: preconditionsMet });
+    return reportActivation(await this.decide('activate', principal, plan, preconditionsMet));
   }
 
   async updateDraft(principal: Principal, planId: string, rawInput: unknown): Promise<TransitionOutcome> {
@@ -114,27 +112,11 @@ export class PlanLifecycleService {
     return { ok: true, plan: updated, reasons: [] };
   }
 
-  /** Loads the plan (NOT_FOUND when absent or another tenant's) and expires an ACTIVE one past its time. */
+  /** Loads the plan (NOT_FOUND when absent or another tenant's) and expires it when it is past its time. */
   private async touch(principal: Principal, planId: string): Promise<RevenuePlanV1> {
     const plan = await this.deps.store.getPlanRepaired(principal.tenantId, planId);
     if (!plan) throw new AppError('NOT_FOUND', 'no such plan');
-    if (plan.plan_status === 'ACTIVE' && plan.expires_at.getTime() <= this.clock().getTime()) {
-      try {
-        return await this.deps.store.transition({
-          tenantId: principal.tenantId,
-          planId,
-          from: 'ACTIVE',
-          to: 'EXPIRED',
-          fields: { expired_at: this.clock() },
-          event: { event_type: 'PLAN_EXPIRED', actor: SYSTEM_ACTOR, data: { from: 'ACTIVE', to: 'EXPIRED', trigger: 'expired_on_touch', touched_by: principal.sub, expires_at: plan.expires_at.toISOString() } },
-        });
-      } catch (e) {
-        // Someone else moved it first (expired it, or paused/aborted it): read what won.
-        if (isAppError(e) && e.code === 'CONFLICT') return this.touch(principal, planId);
-        throw e;
-      }
-    }
-    return plan;
+    return this.expiry.settle(plan, { trigger: 'expired_on_read', touchedBy: principal.sub });
   }
 
   private assertTransition(plan: RevenuePlanV1, to: PlanStatus, verb: string): void {
@@ -147,11 +129,29 @@ export class PlanLifecycleService {
     }
   }
 
-  private async gateThenActivate(principal: Principal, plan: RevenuePlanV1, preconditionsMet: boolean): Promise<TransitionOutcome> {
-    const existing = await this.deps.plans.findActivePlanIds(principal.tenantId, plan.account_id, plan.plan_type);
-    const decision = evaluateCanActivate({ plan, tenant_id: principal.tenantId, account_id: plan.account_id, existing_active_plan_ids: existing, preconditions_met: preconditionsMet });
-    if (!decision.can_activate) return this.refuse(plan, decision.reasons);
+  /** activatePlan and resumePlan: the shared decision, then the move (a lifecycle refusal is an error, a gate refusal data). */
+  private async activateAs(verb: ActivationVerb, principal: Principal, planId: string, preconditionsMet: boolean): Promise<TransitionOutcome> {
+    const plan = await this.touch(principal, planId);
+    const verdict = await this.decide(verb, principal, plan, preconditionsMet);
+    if (verdict.kind === 'lifecycle') throw new AppError('INVALID_TRANSITION', verdict.refusal.message, verdict.refusal.details);
+    if (!verdict.can_activate) return this.refuse(plan, verdict.reasons);
     return this.move(principal, plan, 'ACTIVE', {}, { preconditions_met: true });
+  }
+
+  /**
+   * decideActivation with the account's ACTIVE plans of the type, each expired first when due:
+   * an expired plan gives up its active slot before it could block this one.
+   */
+  private async decide(verb: ActivationVerb, principal: Principal, plan: RevenuePlanV1, preconditionsMet: boolean): Promise<ActivationVerdict> {
+    const now = this.clock();
+    const refusal = activationRefusal(verb, plan, now);
+    // Ruled out by status or expiry: no need to look at the account's other plans.
+    if (refusal) return { kind: 'lifecycle', refusal };
+    const ids = await this.deps.plans.findActivePlanIds(principal.tenantId, plan.account_id, plan.plan_type);
+    const others = (await this.deps.plans.getPlans(principal.tenantId, ids.filter((id) => id !== plan.plan_id))).filter((p): p is RevenuePlanV1 => p !== null);
+    const settled = await this.expiry.settleAll(others, { trigger: 'expired_on_read', touchedBy: principal.sub });
+    const stillActive = [...ids.filter((id) => id === plan.plan_id), ...settled.filter((p) => p.plan_status === 'ACTIVE').map((p) => p.plan_id)];
+    return decideActivation(verb, { plan, now, tenant_id: principal.tenantId, account_id: plan.account_id, existing_active_plan_ids: stillActive, preconditions_met: preconditionsMet });
   }
 
   private async move(principal: Principal, plan: RevenuePlanV1, to: PlanStatus, fields: Partial<RevenuePlanV1>, data: Record<string, unknown>): Promise<TransitionOutcome> {

@@ -14,11 +14,15 @@ export interface LifecycleTransition {
   gate: GateName | null;
 }
 
-/** The plan lifecycle (spec 6.1): only these transitions exist; everything else is rejected. */
+/**
+ * The plan lifecycle (spec 6.1, plus APPROVED -> EXPIRED: DESIGN.md has an APPROVED plan past
+ * its expiry read as EXPIRED too): only these transitions exist; everything else is rejected.
+ */
 export const LIFECYCLE_TRANSITIONS: readonly LifecycleTransition[] = frozen([
   { from: 'DRAFT', to: 'APPROVED', event_type: 'PLAN_APPROVED', sets: ['approved_at'], gate: 'validateForApproval' },
   { from: 'APPROVED', to: 'ACTIVE', event_type: 'PLAN_ACTIVATED', sets: [], gate: 'evaluateCanActivate' },
   { from: 'APPROVED', to: 'ABORTED', event_type: 'PLAN_ABORTED', sets: ['aborted_at'], gate: null },
+  { from: 'APPROVED', to: 'EXPIRED', event_type: 'PLAN_EXPIRED', sets: ['expired_at'], gate: null },
   { from: 'ACTIVE', to: 'PAUSED', event_type: 'PLAN_PAUSED', sets: [], gate: null },
   { from: 'ACTIVE', to: 'COMPLETED', event_type: 'PLAN_COMPLETED', sets: ['completed_at'], gate: null },
   { from: 'ACTIVE', to: 'ABORTED', event_type: 'PLAN_ABORTED', sets: ['aborted_at'], gate: null },

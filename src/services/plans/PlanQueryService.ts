@@ -7,6 +7,7 @@ import type { Page } from '../../store/cursor.js';
 import type { LedgerFilter, LedgerVerificationResult, PlanLedger } from '../../store/PlanLedger.js';
 import type { PlanRepository } from '../../store/PlanRepository.js';
 import type { PlanStore } from '../../store/PlanStore.js';
+import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
 import { LedgerFilterSchema, PageArgsSchema, parseInput, PlanFilterSchema } from './apiInputs.js';
 
 export interface PageRequest {
@@ -16,24 +17,36 @@ export interface PageRequest {
 
 /** Read paths, all scoped to the caller's tenant. Another tenant's ids read as absent. */
 export class PlanQueryService {
-  constructor(private readonly deps: { store: PlanStore; plans: PlanRepository; ledger: PlanLedger }) {}
+  constructor(private readonly deps: { store: PlanStore; plans: PlanRepository; ledger: PlanLedger; expiry: PlanExpiry }) {}
 
-  getPlan(principal: Principal, planId: string): Promise<RevenuePlanV1 | null> {
-    return this.deps.store.getPlanRepaired(principal.tenantId, planId);
+  /** The plan as it is now (expired first when it is past its time), or null. */
+  async getPlan(principal: Principal, planId: string): Promise<RevenuePlanV1 | null> {
+    const plan = await this.deps.store.getPlanRepaired(principal.tenantId, planId);
+    return plan && this.deps.expiry.settle(plan, { trigger: 'expired_on_read', touchedBy: principal.sub });
   }
 
-  listPlans(principal: Principal, rawFilter: unknown, page: PageRequest): Promise<Page<RevenuePlanV1>> {
+  /**
+   * A page of plans as they are now: a plan past its time is expired before it is shown, and
+   * left out when the filter's statuses no longer include it (the page may then be short; the
+   * cursors and hasNextPage still describe the stored order).
+   */
+  async listPlans(principal: Principal, rawFilter: unknown, page: PageRequest): Promise<Page<RevenuePlanV1>> {
     const filter = parseInput(PlanFilterSchema, rawFilter, 'filter');
     const { first, after } = parseInput(PageArgsSchema, page, 'page');
-    return this.deps.plans.listPlans(
+    const statuses = filter?.status?.length ? (filter.status as PlanStatus[]) : null;
+    const stored = await this.deps.plans.listPlans(
       principal.tenantId,
       {
         ...(filter?.accountId ? { accountId: filter.accountId } : {}),
-        ...(filter?.status?.length ? { statuses: filter.status as PlanStatus[] } : {}),
+        ...(statuses ? { statuses } : {}),
         ...(filter?.planType ? { planType: filter.planType } : {}),
       },
       { first, after },
     );
+    const settled = await this.deps.expiry.settleAll(stored.items, { trigger: 'expired_on_read', touchedBy: principal.sub });
+    if (settled.every((p, i) => p === stored.items[i])) return stored;
+    const keep = settled.map((p) => !statuses || statuses.includes(p.plan_status));
+    return { ...stored, items: settled.filter((_p, i) => keep[i]), cursors: stored.cursors.filter((_c, i) => keep[i]) };
   }
 
   /** The tenant's ledger feed; oldest first for one plan (its story), newest first otherwise. */
