@@ -172,6 +172,13 @@ async function run(): Promise<void> {
   }
 }
 
+async function cleanup(): Promise<void> {
+  await browser?.close().catch(() => undefined);
+  await service?.stop().catch(() => undefined);
+  await store?.stop().catch(() => undefined);
+  if (storeDir) await rm(storeDir, { recursive: true, force: true }).catch(() => undefined);
+}
+
 const watchdog = setTimeout(() => {
   log('layout browser test: watchdog fired');
   process.exit(2);
@@ -182,10 +189,7 @@ try {
   failed += 1;
   log(`  FAIL setup: ${e instanceof Error ? e.message : String(e)}`);
 } finally {
-  await browser?.close().catch(() => undefined);
-  await service?.stop().catch(() => undefined);
-  await store?.stop().catch(() => undefined);
-  if (storeDir) await rm(storeDir, { recursive: true, force: true }).catch(() => undefined);
+  await cleanup();
   clearTimeout(watchdog);
 }
 log(`screenshots: ${ARTIFACTS}`);
