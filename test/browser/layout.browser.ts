@@ -153,6 +153,8 @@ async function run(): Promise<void> {
       }
       await page.waitForTimeout(300);
       await page.screenshot({ path: join(ARTIFACTS, `${size.name}-${size.width}.png`), fullPage: true });
+      await page.locator('#plans-section').screenshot({ path: join(ARTIFACTS, `${size.name}-${size.width}-plans.png`) });
+      await page.locator('#chart-section').screenshot({ path: join(ARTIFACTS, `${size.name}-${size.width}-chart.png`) });
       const found = await overflows(page);
       assert(found.scrollWidth <= found.innerWidth, `${name}: the page scrolls sideways (scrollWidth ${found.scrollWidth} > innerWidth ${found.innerWidth}); past the edge:\n       ${found.wide.join('\n       ')}`);
       assert(found.outside.length === 0, `${name}: content outside its panel:\n       ${found.outside.slice(0, 8).join('\n       ')}`);
