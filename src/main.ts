@@ -15,7 +15,9 @@ const logger = createLogger(config.LOG_LEVEL, { buffered: true });
 
 try {
   const running = await startService(config, logger);
-  logger.info({ url: `${running.url}/graphql`, store: running.store ? 'embedded' : 'MONGODB_URI', env: config.NODE_ENV }, 'renewal-defense service ready');
+  const urls = { url: `${running.url}/graphql`, ide: config.isDevelopment ? `${running.url}/graphql` : undefined, dashboard: `${running.url}/dashboard/` };
+  const ide = urls.ide ? ` · IDE ${urls.ide} (in a browser)` : '';
+  logger.info({ ...urls, store: running.store ? 'embedded' : 'MONGODB_URI', env: config.NODE_ENV }, `renewal-defense service ready: API ${urls.url}${ide} · dashboard ${urls.dashboard}`);
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: draining requests');
     const force = setTimeout(() => {

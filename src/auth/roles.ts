@@ -8,7 +8,7 @@ const IMPLIES: Readonly<Record<PlanRole, readonly PlanRole[]>> = {
   'plan-approver': ['plan-approver', 'plan-viewer'],
 };
 
-const isPlanRole = (role: string): role is PlanRole => (PLAN_ROLES as readonly string[]).includes(role);
+export const isPlanRole = (role: string): role is PlanRole => (PLAN_ROLES as readonly string[]).includes(role);
 
 /** The effective plan roles granted by a token's role claims (unknown roles grant nothing). */
 export function effectiveRoles(claimed: readonly string[]): ReadonlySet<PlanRole> {

@@ -3,14 +3,13 @@ import { z } from 'zod';
 import type { AppConfig } from '../config/env.js';
 import { AppError } from '../domain/errors.js';
 import type { Principal } from './principal.js';
+import { claimId } from './claimIds.js';
 import { effectiveRoles } from './roles.js';
 import { VerifiedTokenCache, type VerifiedTokenCacheOptions } from './verifiedTokenCache.js';
 
-const printableId = z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
-
 const ClaimsSchema = z.object({
-  sub: printableId,
-  tenant_id: printableId,
+  sub: claimId,
+  tenant_id: claimId,
   roles: z.array(z.string().max(64)).max(32),
   exp: z.number(),
   nbf: z.number().optional(),

@@ -3,7 +3,6 @@ import http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -19,6 +18,7 @@ import { buildResolvers } from '../resolvers/index.js';
 import type { AppServices } from './appServices.js';
 import { dashboardRouter } from './dashboardRoute.js';
 import { transportErrorAnswer } from './transportErrors.js';
+import { ideRouter } from './ideRoute.js';
 
 /** Largest query document, in lexical tokens. */
 const MAX_QUERY_TOKENS = 2000;
@@ -86,7 +86,9 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
     plugins: [
       ...armorPlugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      config.isDevelopment ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      // In development GET /graphql from a browser is the bundled IDE (ideRoute.ts), not Apollo's
+      // CDN-loaded Sandbox.
+      ApolloServerPluginLandingPageDisabled(),
       pageBudgetPlugin(MAX_LIST_ITEMS_PER_OPERATION),
       observabilityPlugin(metrics, logger),
     ],
@@ -111,6 +113,8 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
   });
 
   app.use('/dashboard', dashboardRouter());
+  app.get('/', (_req, res) => res.redirect(302, '/dashboard/'));
+  if (config.isDevelopment) app.use(ideRouter({ config }));
 
   app.use(
     '/graphql',

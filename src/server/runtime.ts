@@ -34,7 +34,7 @@ export async function startService(config: AppConfig, logger: Logger = createLog
   if (!uri) {
     const dataDir = resolve(config.DATA_DIR, 'ferretdb');
     logger.info({ dataDir }, 'starting the embedded store (FerretDB, SQLite backend)');
-    store = await startEmbeddedStore({ dataDir, log: (line) => logger.warn({ ferretdb: line }, 'embedded store') });
+    store = await startEmbeddedStore({ dataDir, log: (line) => logger.warn({ ferretdb: line }, 'embedded store'), buildOutput: (line) => logger.info(line) });
     uri = store.uri;
   }
   let mongo: MongoConnection | null = null;

@@ -1,7 +1,6 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { relative, resolve } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { findProjectRoot } from '../server/projectRoot.js';
 
@@ -42,16 +41,70 @@ export interface StartOptions {
   port?: number;
   startTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Where the store build's progress goes (default: stderr). */
+  buildOutput?: (line: string) => void;
 }
 
-/** Builds .bin/ferretdb when missing (see scripts/build-ferretdb.sh). */
-export async function ensureFerretdbBinary(): Promise<string> {
-  await promisify(execFile)('bash', [BUILD_SCRIPT], { maxBuffer: 16 * 1024 * 1024 });
+/** While the build script runs and has said something, a line this often says it still does. */
+const BUILD_HEARTBEAT_MS = 15_000;
+
+/**
+ * Builds .bin/ferretdb when missing (see scripts/build-ferretdb.sh; it returns at once when the
+ * binary is current). What the script prints is passed on line by line, so a first start that
+ * builds for minutes says so, with a heartbeat while the compiler is quiet.
+ */
+export interface EnsureBinaryOptions {
+  /** Where each line of the build's output goes (default: stderr). */
+  onOutput?: (line: string) => void;
+  /** The build script (tests pass one of their own). */
+  script?: string;
+  heartbeatMs?: number;
+}
+
+export async function ensureFerretdbBinary({ onOutput = (line) => process.stderr.write(`${line}\n`), script = BUILD_SCRIPT, heartbeatMs = BUILD_HEARTBEAT_MS }: EnsureBinaryOptions = {}): Promise<string> {
+  const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const started = Date.now();
+  const tail: string[] = [];
+  let spoke = false;
+  const heartbeat = setInterval(() => {
+    if (spoke) onOutput(`build-ferretdb: still building (${Math.round((Date.now() - started) / 1000)} s)…`);
+  }, heartbeatMs);
+  heartbeat.unref();
+  const onLine = (line: string) => {
+    if (line.trim() === '') return;
+    spoke = true;
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    onOutput(line);
+  };
+  for (const stream of [child.stdout, child.stderr]) readLines(stream, onLine);
+  const code = await new Promise<number | null>((done) => {
+    child.once('error', () => done(null));
+    child.once('close', (exitCode) => done(exitCode));
+  });
+  clearInterval(heartbeat);
+  if (code !== 0) throw new Error(`embedded store: ${relative(PROJECT_ROOT, script)} failed (exit ${code ?? 'spawn error'})${tail.length ? `:\n${tail.join('\n')}` : ''}`);
   return BINARY;
 }
 
+function readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  let buffer = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      onLine(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+    }
+  });
+  stream?.on('end', () => {
+    if (buffer) onLine(buffer);
+  });
+}
+
 export async function startEmbeddedStore(options: StartOptions): Promise<EmbeddedStore> {
-  const binary = await ensureFerretdbBinary();
+  const binary = await ensureFerretdbBinary(options.buildOutput ? { onOutput: options.buildOutput } : {});
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   const args = [
