@@ -360,7 +360,7 @@ describe('describeGateRules', () => {
     const rows = describeGateRules();
     expect(rows.filter((r) => r.gate === 'validateForApproval').map((r) => r.code)).toEqual([
       'INVALID_PLAN_TYPE',
-      ...Array(8).fill('STEP_ORDER_VIOLATION'),
+      ...Array(9).fill('STEP_ORDER_VIOLATION'),
       'HUMAN_TOUCH_REQUIRED',
       'RISK_ELEVATED',
     ]);

@@ -10,6 +10,7 @@ import type { PlanRepository } from '../../store/PlanRepository.js';
 import type { PlanStore } from '../../store/PlanStore.js';
 import { evaluateCanActivate, validateForApproval, validateStructure } from '../policyGate/PlanPolicyGate.js';
 import { MAX_EXPIRY_DAYS, parseInput, ReasonSchema, UpdateDraftPlanInputSchema, type UpdateDraftPlanInputParsed } from '../plans/apiInputs.js';
+import { withStepExplanations } from '../plans/draftStepExplanations.js';
 import { canTransition, transitionFor } from './lifecycleMatrix.js';
 
 /** A lifecycle mutation's result. Gate refusals are data: ok false, reasons, the plan unchanged. */
@@ -226,6 +227,7 @@ function buildDraftChanges(plan: RevenuePlanV1, input: UpdateDraftPlanInputParse
         ...(s.constraints ? { constraints: s.constraints } : {}),
       };
     });
+    changes.steps = withStepExplanations(plan, stepsIn, changes.steps);
   }
   return changes;
 }
