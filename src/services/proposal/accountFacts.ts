@@ -87,7 +87,6 @@ export interface FactSources {
 
 export const signalEvidence = (index: number): StepEvidence => ({ source: 'SIGNAL', index, field: null });
 export const postureEvidence = (field: string): StepEvidence => ({ source: 'POSTURE', index: null, field });
-export const historyEvidence = (index: number): StepEvidence => ({ source: 'HISTORY', index, field: null });
 
 export interface AccountContext {
   posture?: Record<string, unknown>;

@@ -72,8 +72,9 @@ function signalWarnings(item: unknown, path: string): InputWarning[] {
   const parsed = SignalSchema.safeParse(item);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      const field = String(issue.path[0] ?? '');
-      const fieldPath = field === '' ? path : `${path}.${field}`;
+      // The type is known, so every issue is about one of its fields.
+      const field = String(issue.path[0]);
+      const fieldPath = `${path}.${field}`;
       warnings.push(
         DATE_FIELDS.has(field)
           ? { code: 'UNREADABLE_DATE', path: fieldPath, message: `${path} ignored: ${field} ${quote(item[field])} is not an ISO date (YYYY-MM-DD…)` }
@@ -130,15 +131,10 @@ function describeNonObject(item: unknown): string {
   return `it is ${item === null ? 'null' : Array.isArray(item) ? 'a list' : `a ${typeof item}`}, not an object`;
 }
 
-/** The known type one or two edits away (or equal but for case), for a "did you mean". */
+/** The known type one or two edits away (or equal but for case), for a "did you mean" (the known types are far apart). */
 function closestKnownType(type: string): string | null {
   const upper = type.toUpperCase().trim();
-  let best: { name: string; distance: number } | null = null;
-  for (const known of KNOWN_SIGNAL_TYPES) {
-    const distance = editDistance(upper, known);
-    if (distance <= 2 && (best === null || distance < best.distance)) best = { name: known, distance };
-  }
-  return best?.name ?? null;
+  return KNOWN_SIGNAL_TYPES.find((known) => editDistance(upper, known) <= 2) ?? null;
 }
 
 /** Levenshtein distance, bounded work: long strings are not worth a hint. */
