@@ -150,7 +150,7 @@ describe('collectInputWarnings', () => {
   it('quotes values briefly and safely, and lists 50 warnings at most', () => {
     const long = collectInputWarnings({ signals: [{ type: `${'Z'.repeat(100)}\u0000` }] })[0]!;
     expect(long.message).toMatch(/Z…/);
-    expect(long.message).not.toMatch(/\u0000/);
+    expect(long.message.includes('\u0000')).toBe(false);
     const cyclic: Record<string, unknown> = { type: 'RENEWAL_WINDOW' };
     cyclic.days_to_renewal = cyclic;
     expect(collectInputWarnings({ signals: [cyclic] })[0]!.code).toBe('MALFORMED_SIGNAL');
