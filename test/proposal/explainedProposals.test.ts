@@ -4,6 +4,7 @@ import { collectInputWarnings, MAX_WARNINGS } from '../../src/services/proposal/
 import { buildProposalAudit } from '../../src/services/proposal/proposalAudit.js';
 import { sanitizeProse } from '../../src/services/proposal/sanitizeText.js';
 import { sanitizeProposedSteps } from '../../src/services/proposal/sanitizeProposal.js';
+import { remapEvidenceIndexes } from '../../src/services/proposal/remapEvidence.js';
 import { RENEWAL_DEFENSE_CONFIG } from '../../src/config/planTypeConfig.js';
 
 const CONTEXT = {
@@ -197,5 +198,20 @@ describe('buildProposalAudit', () => {
 describe('sanitizeProse', () => {
   it('removes markup and stray angle brackets as well as control characters', () => {
     expect(sanitizeProse('Call <b>them</b> <script>alert(1)</script> now > later\u0007', 100)).toBe('Call them alert(1) now later');
+  });
+});
+
+describe('remapEvidenceIndexes', () => {
+  it('maps SIGNAL and HISTORY positions through the shown lists and leaves everything else alone', () => {
+    const shown = { signals: [2, 5] };
+    expect(remapEvidenceIndexes('x', shown)).toBe('x');
+    expect(remapEvidenceIndexes({ steps: 'no' }, shown)).toEqual({ steps: 'no' });
+    const raw = { objective: 'o', steps: [null, { action_type: A }, { action_type: A, evidence: [7, { source: 'SIGNAL', index: 'a' }, { source: 'SIGNAL', index: 1 }, { source: 'SIGNAL', index: 9 }, { source: 'HISTORY', index: 0 }, { source: 'POSTURE', index: 0 }] }] };
+    expect(remapEvidenceIndexes(raw, shown)).toEqual({
+      objective: 'o',
+      steps: [null, { action_type: A }, { action_type: A, evidence: [7, { source: 'SIGNAL', index: 'a' }, { source: 'SIGNAL', index: 5 }, { source: 'SIGNAL', index: -1 }, { source: 'HISTORY', index: 0 }, { source: 'POSTURE', index: 0 }] }],
+    });
+    expect(remapEvidenceIndexes(raw, {})).toBe(raw);
+    expect((remapEvidenceIndexes(raw, { history: [3] }) as typeof raw).steps[2]!.evidence![4]).toEqual({ source: 'HISTORY', index: 3 });
   });
 });

@@ -316,6 +316,38 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
     const result = await propose(fakeReplies.goodPlan(), { ...INPUT, signals });
     expect(result.audit.prompt_truncated).toEqual(['signals']);
     expect(result.audit.input_summary).toMatchObject({ signals_count: 400, signal_types: { USAGE_DROP: 400 } });
+    expect(result.warnings.filter((w) => w.code === 'TRUNCATED_FOR_MODEL')).toEqual([
+      { code: 'TRUNCATED_FOR_MODEL', path: 'signals', message: expect.stringContaining("model's context budget") },
+    ]);
+  });
+
+  it('maps evidence the model gives by its position in a cut list back to the input', async () => {
+    // The first signal is too big for the budget: the model sees [CHAMPION_LEFT, USAGE_DROP] only.
+    const signals = [{ type: 'NOTE', text: 'x'.repeat(20_000) }, { type: 'CHAMPION_LEFT' }, { type: 'USAGE_DROP', percent: 40 }];
+    const reply = fakeReplies.answer({
+      objective: 'Keep acme',
+      steps: [
+        {
+          action_type: M,
+          depends_on: [],
+          rationale: 'Champion left and usage dropped',
+          evidence: [
+            { source: 'SIGNAL', index: 0 },
+            { source: 'SIGNAL', index: 1, field: 'percent' },
+            { source: 'SIGNAL', index: 2 },
+            { source: 'POSTURE', field: 'health' },
+          ],
+        },
+      ],
+    });
+    const result = await propose(reply, { ...INPUT, signals });
+    expect(fake.requests[0]!.prompt).not.toContain('x'.repeat(100));
+    expect(result.plan.steps[0]!.evidence).toEqual([
+      { source: 'SIGNAL', index: 1, field: null },
+      { source: 'SIGNAL', index: 2, field: 'percent' },
+      { source: 'POSTURE', index: null, field: 'health' },
+    ]);
+    expect(result.dropped_evidence).toEqual([{ action_type: M, source: 'SIGNAL', index: -1, field: null, reason: 'index_out_of_range' }]);
   });
 });
 

@@ -25,6 +25,11 @@ export interface PlanPrompt {
   /** Context fields cut to fit the budget (for the audit). */
   truncated_fields: string[];
   context_bytes: number;
+  /**
+   * For a list the budget cut: the input index of each item the model was shown, so evidence
+   * the model gives by its position in what it saw can be mapped back to the input.
+   */
+  shown_indexes: { signals?: number[]; history?: number[] };
 }
 
 /**
@@ -60,7 +65,23 @@ export function buildPlanPrompt(config: PlanTypeConfig, input: PlanPromptInput, 
       'Answer with the JSON object described in your instructions.',
     truncated_fields: fitted.truncated,
     context_bytes: fitted.bytes,
+    shown_indexes: Object.fromEntries(
+      (['signals', 'history'] as const)
+        .filter((key) => fitted.truncated.includes(key) && Array.isArray(fitted.context[key]))
+        .map((key) => [key, inputIndexes(input[key]!, fitted.context[key] as unknown[])]),
+    ),
   };
+}
+
+/** Where each kept item sits in the original list (the budget keeps items in order, as they are). */
+function inputIndexes(original: readonly unknown[], kept: readonly unknown[]): number[] {
+  const indexes: number[] = [];
+  let next = 0;
+  for (const item of kept) {
+    next = original.indexOf(item, next);
+    indexes.push(next++);
+  }
+  return indexes;
 }
 
 function systemInstruction(config: PlanTypeConfig): string {

@@ -9,7 +9,8 @@ import { readAccountFacts } from './accountFacts.js';
 import { assemblePlan } from './assemblePlan.js';
 import type { DroppedEvidence } from './checkEvidence.js';
 import { summarizeInput } from './inputSummary.js';
-import { bounded, collectInputWarnings, type InputWarning } from './inputWarnings.js';
+import { collectInputWarnings, type InputWarning } from './inputWarnings.js';
+import { remapEvidenceIndexes } from './remapEvidence.js';
 import { fillObjectiveTemplate } from './objective.js';
 import { buildProposalAudit } from './proposalAudit.js';
 import {
@@ -88,7 +89,8 @@ export class PlanProposalGenerator {
       }
     }
     proposal ??= generateRulesProposal(facts, config, input.account_id, now);
-    const warnings = bounded([...inputWarnings, ...truncationWarnings(prompt)]);
+    // Input warnings are bounded already; the few truncation warnings (one per context field) always show.
+    const warnings = [...inputWarnings, ...truncationWarnings(prompt)];
 
     const plan = assemblePlan({
       config,
@@ -142,7 +144,7 @@ export class PlanProposalGenerator {
       const reason = `llm_${error instanceof LlmError ? error.kind : 'failed'}`;
       return { used: false, reason, error: new AppError('LLM_UNAVAILABLE', 'The language model gave no usable answer', { reason }) };
     }
-    const proposal = sanitizeProposedSteps(answer, config, input);
+    const proposal = sanitizeProposedSteps(remapEvidenceIndexes(answer, prompt.shown_indexes), config, input);
     if (proposal.steps.length === 0) throw proposalRejected(proposal.dropped_steps);
     return { used: true, proposal };
   }
