@@ -166,6 +166,9 @@ describe('explained proposals with the rules generator', () => {
     expect(brief!.ownerRole).toBe('CSM');
     // A new step gets the schedule: 14 days after creation, an owner, no rationale.
     expect(steps[2]).toMatchObject({ ownerRole: 'SUPPORT_MANAGER', rationale: null, evidence: [] });
+    const updated = await server.db.collection('plan_ledger').findOne({ plan_id: p.plan.planId, event_type: 'PLAN_UPDATED' });
+    const to = (updated!.data as { steps: { to: { due_at: string; owner_role: string; rationale: string | null }[] } }).steps.to;
+    expect(to[1]).toMatchObject({ due_at: later, owner_role: 'ACCOUNT_EXECUTIVE', rationale: 'Brief the new sponsor' });
 
     const refused = await server.gql<{ updateDraftPlan: { ok: boolean; reasons: { code: string; message: string }[] } }>(
       UPDATE,

@@ -239,7 +239,15 @@ function describeChanges(plan: RevenuePlanV1, changes: DraftChanges): Record<str
   if (changes.steps !== undefined) {
     data.steps = {
       from: plan.steps.map((s) => s.action_type),
-      to: changes.steps.map((s) => ({ step_id: s.step_id, action_type: s.action_type, dependencies: s.dependencies })),
+      to: changes.steps.map((s) => ({
+        step_id: s.step_id,
+        action_type: s.action_type,
+        dependencies: s.dependencies,
+        rationale: s.rationale ?? null,
+        evidence: s.evidence ?? [],
+        due_at: s.due_at?.toISOString() ?? null,
+        owner_role: s.owner_role ?? null,
+      })),
     };
   }
   if (changes.constraints !== undefined) data.constraints_keys = Object.keys(changes.constraints).sort().slice(0, 50);
