@@ -100,6 +100,8 @@ describe('explained proposals with the rules generator', () => {
       { code: 'UNKNOWN_SIGNAL_TYPE', path: 'signals[0]', message: expect.stringContaining('did you mean RENEWAL_WINDOW?') },
     ]);
     expect(mistyped.plan.steps.map((s) => s.actionType)).toEqual([B]);
+    const created = await server.db.collection('plan_ledger').findOne({ plan_id: mistyped.plan.planId, event_type: 'PLAN_CREATED' });
+    expect((created!.data as { warnings: unknown[] }).warnings).toEqual(mistyped.warnings);
     // GraphQL coerces a single value to a one-item list: the string arrives as signals[0].
     const asString = await propose({ accountId: 'acme-warn-2', signals: '[{"type":"RENEWAL_WINDOW","days_to_renewal":45}]' });
     expect(asString.warnings).toEqual([{ code: 'MALFORMED_SIGNAL', path: 'signals[0]', message: expect.stringContaining('JSON text in a string') }]);
