@@ -660,7 +660,7 @@ async function main(): Promise<void> {
         {
           kind: 'http',
           ...limits('fake Gemini called directly', c, { durationMs: Math.min(cfg.durationMs, 3000) }),
-          url: `${fake.baseUrl}/v1beta/models/gemini-2.0-flash:generateContent`,
+          url: `${fake.baseUrl}/v1beta/models/gemini-flash-latest:generateContent`,
           headers: { 'x-goog-api-key': 'bench' },
           bodies: [JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'plan' }] }], generationConfig: { responseMimeType: 'application/json' } })],
         },

@@ -3,6 +3,7 @@
 import { gql } from './api.js';
 import { gateNotice, successNotice, type AppContext } from './context.js';
 import { h, replace, uid } from './dom.js';
+import { evidenceList, proposalInputOf } from './evidence.js';
 import { formatTime, humanize, relativeTime, shortHash, statusBadge, timeEl } from './format.js';
 import {
   ACTIVATION_CHECK,
@@ -147,6 +148,7 @@ export class PlanCard {
             { class: 'step-list' },
             ...steps.map((st) => {
               const deps = st.dependencies.map((id) => byId.get(id)?.actionType ?? `unknown step ${id}`);
+              const input = proposalInputOf(plan.planId);
               return h(
                 'li',
                 { 'data-action-type': st.actionType, 'data-sequence': st.sequence },
@@ -156,6 +158,18 @@ export class PlanCard {
                   {},
                   h('p', { class: 'step-title' }, h('code', {}, st.actionType), ' ', h('span', { class: 'muted' }, humanize(st.actionType)), ' ', h('span', { class: 'badge step' }, st.status)),
                   h('p', { class: 'small deps' }, deps.length ? `Depends on: ${deps.join(', ')}` : 'No dependencies'),
+                  h(
+                    'p',
+                    { class: 'small step-due' },
+                    h('span', { class: 'label' }, 'Due: '),
+                    st.dueAt ? timeEl(st.dueAt) : '—',
+                    st.dueAt && !TERMINAL_STATUSES.includes(plan.status) ? ` (${relativeTime(st.dueAt)})` : '',
+                    ' · ',
+                    h('span', { class: 'label' }, 'Owner: '),
+                    st.ownerRole ? h('code', { class: 'owner-role' }, st.ownerRole) : '—',
+                  ),
+                  st.rationale ? h('p', { class: 'rationale' }, h('span', { class: 'label' }, 'Why: '), st.rationale) : null,
+                  evidenceList(st.evidence ?? [], input),
                 ),
               );
             }),

@@ -3,6 +3,8 @@
 import { gql } from './api.js';
 import { successNotice, type AppContext } from './context.js';
 import { h, replace, uid } from './dom.js';
+import { rememberProposalInput } from './evidence.js';
+import { formatTime, statusBadge } from './format.js';
 import { PROPOSE, type ProposePayload } from './queries.js';
 
 const EXAMPLE_SIGNALS = JSON.stringify(
@@ -183,9 +185,43 @@ export class ProposeForm {
       const p = data.proposePlan;
       this.idempotencyKey = null;
       const dropped = p.droppedSteps;
+      rememberProposalInput(p.plan.planId, {
+        ...(signals ? { signals: signals as unknown[] } : {}),
+        ...(posture ? { posture: posture as Record<string, unknown> } : {}),
+        ...(history ? { history: history as unknown[] } : {}),
+      });
       replace(
         this.result,
-        successNotice(`Proposed a DRAFT plan for ${p.plan.accountId}.`),
+        successNotice(p.replayed ? `This proposal was made before: showing plan ${p.plan.planId} as it is now.` : `Proposed a DRAFT plan for ${p.plan.accountId}.`),
+        p.warnings.length
+          ? h(
+              'div',
+              { class: 'notice warning', id: 'propose-warnings', role: 'status' },
+              h('p', {}, h('strong', {}, `${p.warnings.length} input element${p.warnings.length === 1 ? ' was' : 's were'} ignored:`)),
+              h('ul', {}, ...p.warnings.map((w) => h('li', { 'data-warning-code': w.code }, h('code', {}, w.code), w.path ? ' at ' : '', w.path ? h('code', {}, w.path) : null, ` — ${w.message}`))),
+            )
+          : null,
+        p.openPlans.length
+          ? h(
+              'div',
+              { class: 'notice info', id: 'propose-open-plans' },
+              h('p', {}, h('strong', {}, `This account already has ${p.openPlans.length} other open plan${p.openPlans.length === 1 ? '' : 's'} of this type:`)),
+              h(
+                'ul',
+                {},
+                ...p.openPlans.map((o) =>
+                  h(
+                    'li',
+                    { 'data-open-plan': o.planId },
+                    h('button', { type: 'button', class: 'link', onClick: () => void this.ctx.openPlan(o.planId, { focus: true }) }, o.objective || o.planId),
+                    ' ',
+                    statusBadge(o.status),
+                    ` created ${formatTime(o.createdAt)}`,
+                  ),
+                ),
+              ),
+            )
+          : null,
         h(
           'dl',
           { class: 'facts', id: 'propose-facts' },

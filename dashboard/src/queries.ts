@@ -52,6 +52,22 @@ export interface PlanStep {
   status: string;
   sequence: number;
   dependencies: string[];
+  rationale: string | null;
+  evidence: StepEvidence[];
+  dueAt: string | null;
+  ownerRole: string | null;
+}
+
+export interface StepEvidence {
+  source: 'SIGNAL' | 'POSTURE' | 'HISTORY' | 'TENANT_GOALS';
+  index: number | null;
+  field: string | null;
+}
+
+export interface ProposalWarning {
+  code: string;
+  message: string;
+  path: string | null;
 }
 
 export interface PlanDetail extends PlanSummary {
@@ -106,6 +122,9 @@ export interface ProposePayload {
   proposalId: string;
   source: 'LLM' | 'RULES';
   droppedSteps: { actionType: string; reason: string }[];
+  warnings: ProposalWarning[];
+  replayed: boolean;
+  openPlans: { planId: string; status: PlanStatus; createdAt: string; objective: string }[];
   plan: { planId: string; accountId: string; status: PlanStatus };
 }
 
@@ -139,7 +158,7 @@ export const PLAN_DETAIL = /* GraphQL */ `
   query DashboardPlan($planId: ID!) {
     plan(planId: $planId) {
       ${PLAN_SUMMARY} planType createdAt createdBy approvedAt approvedBy completedAt abortedAt expiredAt completionReason
-      steps { stepId actionType status sequence dependencies }
+      steps { stepId actionType status sequence dependencies rationale evidence { source index field } dueAt ownerRole }
     }
   }`;
 
@@ -165,7 +184,9 @@ export const ACTIVATION_CHECK = /* GraphQL */ `
 export const PROPOSE = /* GraphQL */ `
   mutation DashboardPropose($input: ProposePlanInput!) {
     proposePlan(input: $input) {
-      proposalId source droppedSteps { actionType reason }
+      proposalId source replayed droppedSteps { actionType reason }
+      warnings { code message path }
+      openPlans { planId status createdAt objective }
       plan { planId accountId status }
     }
   }`;

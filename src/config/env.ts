@@ -29,7 +29,7 @@ const EnvSchema = z
     JWT_ISSUER: optionalString,
     JWT_AUDIENCE: optionalString,
     GEMINI_API_KEY: optionalString,
-    GEMINI_MODEL: z.string().default('gemini-2.0-flash'),
+    GEMINI_MODEL: z.string().min(1).default('gemini-flash-latest'),
     GEMINI_BASE_URL: optionalString.pipe(z.string().url().optional()),
     LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(8000),
     PROPOSAL_LLM_FALLBACK: z.enum(['rules', 'error']).default('rules'),

@@ -13,6 +13,13 @@ export const RENEWAL_DEFENSE_CONFIG: PlanTypeConfig = Object.freeze({
     PREP_RENEWAL_BRIEF: 'Prepare an internal brief: value delivered, usage, risks, commercial position.',
     ESCALATE_SUPPORT_RISK: 'Escalate open support problems that threaten the renewal to the support lead.',
   }),
+  // The meeting first (it needs the most lead time), the brief a week before it is usually held,
+  // the escalation while there is still time to fix what the customer will raise.
+  step_schedule: Object.freeze({
+    REQUEST_RENEWAL_MEETING: Object.freeze({ owner_role: 'ACCOUNT_EXECUTIVE', due_days_before_renewal: 60, due_days_after_creation: 7 }),
+    PREP_RENEWAL_BRIEF: Object.freeze({ owner_role: 'CSM', due_days_before_renewal: 45, due_days_after_creation: 10 }),
+    ESCALATE_SUPPORT_RISK: Object.freeze({ owner_role: 'SUPPORT_MANAGER', due_days_before_renewal: 30, due_days_after_creation: 14 }),
+  }),
 });
 
 const CONFIGS: ReadonlyMap<string, PlanTypeConfig> = new Map([[RENEWAL_DEFENSE_CONFIG.plan_type, RENEWAL_DEFENSE_CONFIG]]);

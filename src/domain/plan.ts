@@ -4,6 +4,26 @@ import { COMPLETION_REASONS, PLAN_STATUSES, PLAN_TYPES, STEP_STATUSES } from './
 /** Free-form constraints: a JSON object. */
 export const ConstraintsSchema = z.record(z.string(), z.unknown());
 
+export const EVIDENCE_SOURCES = ['SIGNAL', 'POSTURE', 'HISTORY', 'TENANT_GOALS'] as const;
+export type EvidenceSource = (typeof EVIDENCE_SOURCES)[number];
+
+/** The longest step rationale, in characters (code points). */
+export const MAX_STEP_RATIONALE_CHARS = 500;
+export const MAX_EVIDENCE_PER_STEP = 10;
+export const MAX_EVIDENCE_FIELD_CHARS = 64;
+
+/**
+ * What a step rests on: signals[index], history[index], posture[field] or tenant_goals[field];
+ * for SIGNAL and HISTORY, `field` may name a field of the indexed item (DESIGN.md, "Explained
+ * proposals"). Absent parts are null, so the stored form (and its hash) has one shape.
+ */
+export const StepEvidenceSchema = z.object({
+  source: z.enum(EVIDENCE_SOURCES),
+  index: z.number().int().min(0).nullable(),
+  field: z.string().min(1).max(MAX_EVIDENCE_FIELD_CHARS).nullable(),
+});
+export type StepEvidence = z.infer<typeof StepEvidenceSchema>;
+
 /** PlanStepV1: identity is step_id; sequence is display/validation order (1-based). */
 export const PlanStepV1Schema = z.object({
   step_id: z.string().min(1),
@@ -12,6 +32,11 @@ export const PlanStepV1Schema = z.object({
   sequence: z.number().int().min(1),
   dependencies: z.array(z.string()),
   constraints: ConstraintsSchema.optional(),
+  /** Why the step is there, in one sentence. Plans proposed before explained proposals lack it. */
+  rationale: z.string().max(MAX_STEP_RATIONALE_CHARS * 2).optional(),
+  evidence: z.array(StepEvidenceSchema).max(MAX_EVIDENCE_PER_STEP).optional(),
+  due_at: z.date().optional(),
+  owner_role: z.string().min(1).max(64).optional(),
 });
 export type PlanStepV1 = z.infer<typeof PlanStepV1Schema>;
 
@@ -29,6 +54,8 @@ export const RevenuePlanV1Schema = z.object({
   created_at: z.date(),
   updated_at: z.date(),
   created_by: z.string().optional(),
+  /** The renewal day (YYYY-MM-DD) the steps' due dates were anchored on, when one was known. */
+  renewal_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
   approved_at: z.date().optional(),
   approved_by: z.string().optional(),
   completed_at: z.date().optional(),
@@ -56,5 +83,6 @@ export interface GateablePlan {
     sequence?: number;
     dependencies?: readonly string[];
     constraints?: Record<string, unknown>;
+    due_at?: Date;
   }>;
 }

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one server instance (served at /metrics). */
 export interface AppMetrics {
@@ -8,6 +8,10 @@ export interface AppMetrics {
   proposals: Counter<'source'>;
   llmLatency: Histogram<'outcome'>;
   gateRefusals: Counter<'code'>;
+  /** Model configuration errors seen (each detection once; later calls are not made). */
+  llmConfigErrors: Counter<'model'>;
+  /** 1 while the configured model is known to be unusable. */
+  llmModelMisconfigured: Gauge;
 }
 
 export function createMetrics(): AppMetrics {
@@ -45,6 +49,17 @@ export function createMetrics(): AppMetrics {
       name: 'policy_gate_refusals_total',
       help: 'Policy Gate refusals by reason code',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    llmConfigErrors: new Counter({
+      name: 'llm_config_errors_total',
+      help: 'Configuration errors of the LLM (model not found or permission denied), counted once per detection',
+      labelNames: ['model'],
+      registers: [registry],
+    }),
+    llmModelMisconfigured: new Gauge({
+      name: 'llm_model_misconfigured',
+      help: '1 while the configured LLM model is unusable (the rules generator serves), else 0',
       registers: [registry],
     }),
   };

@@ -12,15 +12,7 @@ export const planMutationResolvers: Resolvers = {
     },
   },
   Mutation: {
-    proposePlan: async (_root, { input }, ctx) => {
-      const result = await ctx.services.proposals.propose(requireRole(ctx, 'plan-proposer'), input);
-      return {
-        plan: result.plan,
-        proposalId: result.proposal_id,
-        source: result.source,
-        droppedSteps: result.dropped_steps.map((d) => ({ actionType: d.action_type, reason: d.reason })),
-      };
-    },
+    proposePlan: (_root, { input }, ctx) => ctx.services.proposals.propose(requireRole(ctx, 'plan-proposer'), input),
     updateDraftPlan: async (_root, { planId, input }, ctx) =>
       payload(await ctx.services.lifecycle.updateDraft(requireRole(ctx, 'plan-proposer'), planId, input)),
     approvePlan: async (_root, { planId }, ctx) => payload(await ctx.services.lifecycle.approve(requireRole(ctx, 'plan-approver'), planId)),
@@ -30,6 +22,16 @@ export const planMutationResolvers: Resolvers = {
     resumePlan: async (_root, { planId, preconditionsMet }, ctx) =>
       payload(await ctx.services.lifecycle.resume(requireRole(ctx, 'plan-approver'), planId, preconditionsMet)),
     abortPlan: async (_root, { planId, reason }, ctx) => payload(await ctx.services.lifecycle.abort(requireRole(ctx, 'plan-approver'), planId, reason)),
+  },
+  ProposePlanPayload: {
+    plan: (r) => r.plan,
+    proposalId: (r) => r.proposal_id,
+    source: (r) => r.source,
+    droppedSteps: (r) => r.dropped_steps.map((d) => ({ actionType: d.action_type, reason: d.reason })),
+    warnings: (r) => r.warnings,
+    replayed: (r) => r.replayed,
+    // Read only when asked for, so a proposal that does not want them costs no extra query.
+    openPlans: (r, _args, ctx) => ctx.services.queries.openPlansLike(requireRole(ctx, 'plan-viewer'), r.plan),
   },
   PolicyGateReason: {
     code: (r) => r.code,

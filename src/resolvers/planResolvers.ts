@@ -42,5 +42,9 @@ export const planResolvers: Resolvers = {
     sequence: (s) => s.sequence,
     dependencies: (s) => s.dependencies,
     constraints: (s) => s.constraints ?? null,
+    rationale: (s) => s.rationale ?? null,
+    evidence: (s) => s.evidence ?? [],
+    dueAt: (s) => s.due_at ?? null,
+    ownerRole: (s) => s.owner_role ?? null,
   },
 };

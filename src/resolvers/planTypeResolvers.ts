@@ -1,5 +1,6 @@
 import type { Resolvers } from '../generated/graphql.js';
 import { requireRole } from '../graphql/context.js';
+import { stepScheduleRows } from '../services/planTypes/PlanTypeCatalog.js';
 
 export const planTypeResolvers: Resolvers = {
   Query: {
@@ -18,5 +19,12 @@ export const planTypeResolvers: Resolvers = {
     defaultSequence: (c) => [...c.default_sequence],
     objectiveTemplate: (c) => c.objective_template,
     expiresAtDaysFromCreation: (c) => c.expires_at_days_from_creation,
+    stepSchedule: (c) => stepScheduleRows(c),
+  },
+  StepScheduleEntry: {
+    actionType: (r) => r.action_type,
+    ownerRole: (r) => r.owner_role,
+    dueDaysBeforeRenewal: (r) => r.due_days_before_renewal,
+    dueDaysAfterCreation: (r) => r.due_days_after_creation,
   },
 };

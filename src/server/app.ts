@@ -104,7 +104,14 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
     });
     const ok = await Promise.race([storeHealthy(), timedOut]);
     clearTimeout(timer);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
+    // 503 only when the store is down; a misconfigured model degrades the service (the rules
+    // serve every proposal) but it still answers, so it stays 200 with the reason.
+    const llm = services.llmStatus();
+    const degraded = llm?.status === 'misconfigured';
+    res.status(ok ? 200 : 503).json({
+      status: ok ? (degraded ? 'degraded' : 'ok') : 'unavailable',
+      ...(degraded ? { llm: { status: llm.status, model: llm.model, reason: llm.reason } } : {}),
+    });
   });
 
   app.get('/metrics', async (_req, res) => {

@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import { instrumentLlmClient } from '../observability/instrumentLlmClient.js';
 import { createLlmClientFromConfig } from '../services/llm/GeminiPlanClient.js';
 import { PlanExpiry } from '../services/lifecycle/PlanExpiry.js';
+import { ModelAvailabilityGuard, type ModelStatus } from '../services/llm/modelAvailability.js';
 import { PlanLifecycleService } from '../services/lifecycle/PlanLifecycleService.js';
 import { PlanTypeCatalog } from '../services/planTypes/PlanTypeCatalog.js';
 import { PlanProposalService } from '../services/plans/PlanProposalService.js';
@@ -40,6 +41,8 @@ export interface AppServices {
   queries: PlanQueryService;
   store: PlanStore;
   expiry: PlanExpiry;
+  /** The model's configuration state for /health; null when no model is configured (rules only). */
+  llmStatus(): ModelStatus | null;
   /** Start-up work (indexes, a repair sweep) and the periodic sweep. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -58,7 +61,17 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
   const plans = new PlanRepository(db, { logger: storeLogger });
   const ledger = new PlanLedger(db, { logger: storeLogger });
   const store = new PlanStore(db, { plans, ledger, logger: storeLogger });
-  const llm = createLlmClientFromConfig(config);
+  const gemini = createLlmClientFromConfig(config);
+  // A model that does not exist (or that the key may not use) is said once, loudly, and then
+  // not called again: the rules serve until the configuration is fixed and the process restarts.
+  const llm = gemini
+    ? new ModelAvailabilityGuard(gemini, (status) => {
+        logger.error({ model: status.model, reason: status.reason }, 'LLM MISCONFIGURED: the model is unusable; proposals use the rules generator');
+        metrics.llmConfigErrors.inc({ model: status.model });
+        metrics.llmModelMisconfigured.set(1);
+      })
+    : null;
+  if (llm) metrics.llmModelMisconfigured.set(0);
   const generator = new PlanProposalGenerator({
     llm: llm ? instrumentLlmClient(llm, metrics) : null,
     fallback: config.PROPOSAL_LLM_FALLBACK,
@@ -77,6 +90,7 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     queries: new PlanQueryService({ store, plans, ledger, expiry }),
     store,
     expiry,
+    llmStatus: () => llm?.status() ?? null,
     start: async () => {
       await ensureIndexes(db);
       // Which reads the store serves without a scan decides how plans and the ledger are read

@@ -424,6 +424,37 @@ async function run(): Promise<void> {
     }
   });
 
+  await step('explains a proposal: rationale, evidence as the cited input, due date and owner per step; warnings; open plans', async () => {
+    const first = await api<{ proposePlan: { plan: { planId: string } } }>(
+      `mutation($input: ProposePlanInput!) { proposePlan(input: $input) { plan { planId } } }`,
+      { input: { accountId: 'acct-ui-explain', planType: 'RENEWAL_DEFENSE', signals: [{ type: 'CHAMPION_LEFT' }] } },
+      alice,
+    );
+    await page.getByRole('button', { name: 'Reset example' }).click();
+    await page.locator('#propose-form').getByLabel('Account id').fill('acct-ui-explain');
+    await page.getByLabel('Signals (JSON array)').fill(
+      JSON.stringify([{ type: 'RENEWAL_WINDOW', days_to_renewal: 45 }, { type: 'SUPPORT_RISK', severity: 'HIGH', open_escalations: 2 }, { type: 'RENEWAL_WINDOWS', days_to_renewal: 10 }]),
+    );
+    await page.getByRole('button', { name: 'Propose plan' }).click();
+    await expectText(page.locator('#propose-warnings [data-warning-code="UNKNOWN_SIGNAL_TYPE"]'), /signals\[2\].*did you mean RENEWAL_WINDOW/, 'warning for the mistyped type');
+    await expectCount(page.locator(`#propose-open-plans [data-open-plan="${first.proposePlan.plan.planId}"]`), 1, 'the other open plan');
+    await expectText(page.locator('#plan-card-heading'), 'Plan for acct-ui-explain', 'card of the new plan');
+    const meeting = page.locator('#plan-card li[data-action-type="REQUEST_RENEWAL_MEETING"]');
+    await expectText(meeting.locator('.step-due'), /Due: \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC.*Owner: ACCOUNT_EXECUTIVE/, 'meeting due date and owner');
+    await expectText(meeting.locator('.rationale'), 'Why: renewal in 45 day(s); account health AT_RISK', 'meeting rationale');
+    await expectText(meeting.locator('[data-evidence="signals[0]"]'), 'signals[0] — RENEWAL_WINDOW: days_to_renewal 45', 'meeting evidence: the cited signal');
+    await expectText(meeting.locator('[data-evidence="posture.health"]'), 'posture.health — health AT_RISK', 'meeting evidence: posture');
+    const escalation = page.locator('#plan-card li[data-action-type="ESCALATE_SUPPORT_RISK"]');
+    await expectText(escalation.locator('[data-evidence="signals[1]"]'), 'SUPPORT_RISK: severity HIGH, open_escalations 2', 'escalation evidence');
+    await expectText(escalation.locator('.step-due'), 'Owner: SUPPORT_MANAGER', 'escalation owner');
+    await expectText(page.locator('#plan-card li[data-action-type="PREP_RENEWAL_BRIEF"] .evidence-none'), 'none cited', 'the brief cites nothing');
+    await screenshot('10b-explained-proposal');
+    // The other plan was proposed elsewhere: its evidence shows as the path into its input.
+    await page.locator(`#propose-open-plans [data-open-plan="${first.proposePlan.plan.planId}"] button`).click();
+    await expectText(page.locator('#plan-card li[data-action-type="REQUEST_RENEWAL_MEETING"] [data-evidence="signals[0]"]'), /^signals\[0\]$/, 'evidence path without the input');
+    await page.getByRole('button', { name: 'Reset example' }).click();
+  });
+
   await step('a plan-viewer token sees no lifecycle buttons and cannot propose', async () => {
     await page.getByRole('button', { name: 'Change token' }).click();
     await page.locator('#token-section').waitFor({ state: 'visible' });

@@ -12,6 +12,6 @@ describe('docs/policy-gate.md', () => {
     const rows = renderPolicyGateDoc()
       .split('\n')
       .filter((line) => /^\| (validateForApproval|evaluateCanActivate|[A-Z]+) \|/.test(line));
-    expect(rows).toHaveLength(14 + 10);
+    expect(rows).toHaveLength(15 + 10);
   });
 });

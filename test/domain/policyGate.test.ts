@@ -164,6 +164,23 @@ describe('validateStructure', () => {
     expect(reasons[0]!.message).toMatch(/^Disallowed step action_type "NOT_ALLOWED"/);
   });
 
+  it('reports a step due before a step that comes earlier; undated or unreadable dates are not ordered', () => {
+    const due = (iso: string) => new Date(iso);
+    const plan = planOf([
+      { ...step('m', MEETING, 1), due_at: due('2026-12-10T00:00:00Z') },
+      { ...step('b', BRIEF, 2), due_at: due('2026-12-01T00:00:00Z') },
+      { ...step('e', ESCALATE, 3), due_at: new Date(NaN) },
+    ]);
+    expect(validateStructure(plan)).toEqual([
+      violation(
+        'Step PREP_RENEWAL_BRIEF (sequence 2, due 2026-12-01T00:00:00.000Z) is due before step REQUEST_RENEWAL_MEETING ' +
+          '(sequence 1, due 2026-12-10T00:00:00.000Z), which comes earlier',
+      ),
+    ]);
+    const ordered = planOf([{ ...step('m', MEETING, 1), due_at: due('2026-12-01T00:00:00Z') }, step('b', BRIEF, 2), { ...step('e', ESCALATE, 3), due_at: due('2026-12-01T00:00:00Z') }]);
+    expect(validateStructure(ordered)).toEqual([]);
+  });
+
   it('treats missing dependencies as none', () => {
     expect(validateStructure(planOf([{ step_id: 'm', action_type: MEETING }]))).toEqual([]);
   });
@@ -360,7 +377,7 @@ describe('describeGateRules', () => {
     const rows = describeGateRules();
     expect(rows.filter((r) => r.gate === 'validateForApproval').map((r) => r.code)).toEqual([
       'INVALID_PLAN_TYPE',
-      ...Array(8).fill('STEP_ORDER_VIOLATION'),
+      ...Array(9).fill('STEP_ORDER_VIOLATION'),
       'HUMAN_TOUCH_REQUIRED',
       'RISK_ELEVATED',
     ]);

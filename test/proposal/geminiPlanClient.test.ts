@@ -100,10 +100,14 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
     expect(fake.requests).toHaveLength(2);
   });
 
-  it.each([400, 403, 404])('never retries HTTP %i', async (status) => {
+  it.each([
+    [400, 'bad_request'],
+    [403, 'model_unavailable'],
+    [404, 'model_unavailable'],
+  ])('never retries HTTP %i (%s)', async (status, kind) => {
     fake.enqueue(fakeReplies.httpError(status, 'API key not valid'));
     const error = await failure(client().proposeSteps(REQUEST));
-    expect(error.kind).toBe('bad_request');
+    expect(error.kind).toBe(kind);
     expect(error.transient).toBe(false);
     expect(error.message).not.toMatch(/API key/);
     expect(fake.requests).toHaveLength(1);
@@ -196,7 +200,7 @@ describe('createLlmClientFromConfig', () => {
   });
 
   it('uses the SDK default endpoint when no base URL is set (not called here)', () => {
-    expect(createLlmClientFromConfig(loadConfig({ GEMINI_API_KEY: 'k' }))!.model).toBe('gemini-2.0-flash');
+    expect(createLlmClientFromConfig(loadConfig({ GEMINI_API_KEY: 'k' }))!.model).toBe('gemini-flash-latest');
   });
 });
 

@@ -4,10 +4,12 @@ import { AppError } from '../../src/domain/errors.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
 import { GeminiPlanClient, LlmError, type LlmPlanClient } from '../../src/services/llm/GeminiPlanClient.js';
 import { PROMPT_VERSION } from '../../src/services/llm/planPrompt.js';
-import { EMPTY_AFTER_SANITIZE, PlanProposalGenerator } from '../../src/services/proposal/PlanProposalGenerator.js';
+import { PlanProposalGenerator } from '../../src/services/proposal/PlanProposalGenerator.js';
 import type { PlanProposalInput, PlanProposalResult } from '../../src/services/proposal/proposalTypes.js';
 import { RULES_VERSION } from '../../src/services/proposal/rulesGenerator.js';
 import { validateForApproval } from '../../src/services/policyGate/PlanPolicyGate.js';
+import { checkEvidence } from '../../src/services/proposal/checkEvidence.js';
+import { scheduleViolations } from '../../src/domain/stepSchedule.js';
 import { fakeReplies, startFakeGemini, type FakeGemini, type FakeGeminiReply } from '../support/fakeGemini.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
@@ -85,9 +87,14 @@ function expectValidDraft(result: PlanProposalResult, input: PlanProposalInput =
     expect(step.status).toBe('PENDING');
     expect(step.sequence).toBe(i + 1);
     for (const dep of step.dependencies) expect(seen).toContain(dep);
-    expect(Object.keys(step.constraints ?? {}).every((k) => k === 'rationale')).toBe(true);
+    // Nothing a proposer says becomes a constraint; the rationale is a field of its own.
+    expect(step.constraints).toBeUndefined();
+    if (step.rationale !== undefined) expect(Array.from(step.rationale).length).toBeLessThanOrEqual(500);
+    expect(step.evidence).toBeDefined();
+    for (const e of step.evidence!) expect(checkEvidence([e], input, step.action_type).dropped).toEqual([]);
     seen.push(step.step_id);
   });
+  expect(scheduleViolations(plan)).toEqual([]);
   expect(new Set(plan.steps.map((s) => s.action_type)).size).toBe(plan.steps.length);
   expect(validateForApproval(plan, input.tenant_id)).toEqual({ valid: true, reasons: [] });
   expect(result.audit).toMatchObject({ plan_id: plan.plan_id, trigger: 'proposal_generated', source: result.source });
@@ -105,7 +112,7 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
     expect(result.dropped_steps).toEqual([]);
     expect(types(plan)).toEqual([M, B, E]);
     expect(plan.steps[1]!.dependencies).toEqual([plan.steps[0]!.step_id]);
-    expect(plan.steps[0]!.constraints).toEqual({ rationale: 'Renewal in 45 days and usage dropped 35%' });
+    expect(plan.steps[0]!.rationale).toBe('Renewal in 45 days and usage dropped 35%');
     expect(plan.objective).toBe('Secure the renewal of account acme-1 before 2027-01-07');
     expect(plan.created_by).toBe('alice');
     expect(result.proposal_id).toMatch(UUID);
@@ -122,7 +129,16 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
       model: 'gemini-test',
       prompt_version: PROMPT_VERSION,
       rules_version: null,
-      steps: plan.steps.map((s) => ({ step_id: s.step_id, action_type: s.action_type, sequence: s.sequence })),
+      steps: plan.steps.map((s) => ({
+        step_id: s.step_id,
+        action_type: s.action_type,
+        sequence: s.sequence,
+        rationale: s.rationale,
+        evidence: [],
+        due_at: s.due_at!.toISOString(),
+        owner_role: s.owner_role,
+      })),
+      renewal_date: '2027-01-07',
       input_summary: {
         signals_count: 2,
         history_count: 0,
@@ -133,6 +149,8 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
         tenant_goals_keys: ['retention_target'],
       },
       dropped_steps: [],
+      dropped_evidence: [],
+      warnings: [],
       fallback_reason: null,
       prompt_truncated: [],
       created_by: 'alice',
@@ -167,7 +185,7 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
     const plan = expectValidDraft(result);
     expect(plan.plan_id).not.toBe('attacker-chosen-id');
     expect(plan.steps[0]!.step_id).not.toBe('fixed-step-id');
-    expect(plan.steps[0]!.constraints).toEqual({ rationale: 'Prepare' });
+    expect(plan.steps[0]!.rationale).toBe('Prepare');
     expect(JSON.stringify(plan)).not.toMatch(/APPROVED|attacker|other-tenant|UPSELL|nobody/);
   });
 
@@ -215,7 +233,7 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
     expect(result.source).toBe('LLM');
     expect(types(plan)).toEqual([B]);
     expect(plan.steps[0]!.dependencies).toEqual([]);
-    expect(Array.from(String(plan.steps[0]!.constraints!.rationale)).length).toBeLessThanOrEqual(300);
+    expect(Array.from(String(plan.steps[0]!.rationale)).length).toBeLessThanOrEqual(500);
     expect(result.dropped_steps).toEqual([
       { action_type: 'APPROVE_PLAN', reason: 'disallowed_action_type' },
       { action_type: B, reason: 'dependency_on_dropped_step' },
@@ -235,7 +253,7 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
     expect(result.source).toBe('RULES');
     expect(result.fallback_reason).toBe(reason);
     expect(types(plan)).toEqual([M, B, E]);
-    expect(plan.steps[0]!.constraints).toEqual({ rationale: 'renewal in 45 day(s); account health AT_RISK' });
+    expect(plan.steps[0]!.rationale).toBe('renewal in 45 day(s); account health AT_RISK');
     expect(result.audit).toMatchObject({
       source: 'RULES',
       model: 'gemini-test',
@@ -273,23 +291,19 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
     expect(result.fallback_reason).toBe('llm_timeout');
   });
 
-  it('falls back to rules when the answer keeps no allowed step, listing what the model lost', async () => {
-    const result = await propose(fakeReplies.answer({ objective: 'x', steps: [{ action_type: 'APPROVE_PLAN' }, { action_type: 'SEND_GIFT' }] }));
-    expectValidDraft(result);
-    expect(result.source).toBe('RULES');
-    expect(result.fallback_reason).toBe(EMPTY_AFTER_SANITIZE);
-    expect(result.dropped_steps).toEqual([
-      { action_type: 'APPROVE_PLAN', reason: 'disallowed_action_type' },
-      { action_type: 'SEND_GIFT', reason: 'disallowed_action_type' },
+  it('rejects an answer that keeps no allowed step (PROPOSAL_REJECTED, the dropped steps in the error) even with fallback rules', async () => {
+    const error = await rejection(propose(fakeReplies.answer({ objective: 'x', steps: [{ action_type: 'APPROVE_PLAN' }, { action_type: 'SEND_GIFT' }] })));
+    expect(error.code).toBe('PROPOSAL_REJECTED');
+    expect(error.details?.droppedSteps).toEqual([
+      { actionType: 'APPROVE_PLAN', reason: 'disallowed_action_type' },
+      { actionType: 'SEND_GIFT', reason: 'disallowed_action_type' },
     ]);
-    expect(result.audit.fallback_reason).toBe(EMPTY_AFTER_SANITIZE);
   });
 
-  it('falls back to rules on an empty step list', async () => {
-    const result = await propose(fakeReplies.emptySteps());
-    expectValidDraft(result);
-    expect(result.fallback_reason).toBe(EMPTY_AFTER_SANITIZE);
-    expect(result.dropped_steps).toEqual([]);
+  it('rejects an empty step list even with fallback rules', async () => {
+    const error = await rejection(propose(fakeReplies.emptySteps()));
+    expect(error.code).toBe('PROPOSAL_REJECTED');
+    expect(error.details?.droppedSteps).toEqual([]);
   });
 
   it('fills the objective template when the model gives none', async () => {
@@ -302,6 +316,38 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
     const result = await propose(fakeReplies.goodPlan(), { ...INPUT, signals });
     expect(result.audit.prompt_truncated).toEqual(['signals']);
     expect(result.audit.input_summary).toMatchObject({ signals_count: 400, signal_types: { USAGE_DROP: 400 } });
+    expect(result.warnings.filter((w) => w.code === 'TRUNCATED_FOR_MODEL')).toEqual([
+      { code: 'TRUNCATED_FOR_MODEL', path: 'signals', message: expect.stringContaining("model's context budget") },
+    ]);
+  });
+
+  it('maps evidence the model gives by its position in a cut list back to the input', async () => {
+    // The first signal is too big for the budget: the model sees [CHAMPION_LEFT, USAGE_DROP] only.
+    const signals = [{ type: 'NOTE', text: 'x'.repeat(20_000) }, { type: 'CHAMPION_LEFT' }, { type: 'USAGE_DROP', percent: 40 }];
+    const reply = fakeReplies.answer({
+      objective: 'Keep acme',
+      steps: [
+        {
+          action_type: M,
+          depends_on: [],
+          rationale: 'Champion left and usage dropped',
+          evidence: [
+            { source: 'SIGNAL', index: 0 },
+            { source: 'SIGNAL', index: 1, field: 'percent' },
+            { source: 'SIGNAL', index: 2 },
+            { source: 'POSTURE', field: 'health' },
+          ],
+        },
+      ],
+    });
+    const result = await propose(reply, { ...INPUT, signals });
+    expect(fake.requests[0]!.prompt).not.toContain('x'.repeat(100));
+    expect(result.plan.steps[0]!.evidence).toEqual([
+      { source: 'SIGNAL', index: 1, field: null },
+      { source: 'SIGNAL', index: 2, field: 'percent' },
+      { source: 'POSTURE', index: null, field: 'health' },
+    ]);
+    expect(result.dropped_evidence).toEqual([{ action_type: M, source: 'SIGNAL', index: -1, field: null, reason: 'index_out_of_range' }]);
   });
 });
 
@@ -327,7 +373,10 @@ describe('PlanProposalGenerator with fallback "error"', () => {
   it('answers PROPOSAL_REJECTED when the answer keeps no allowed step', async () => {
     const error = await rejection(propose(fakeReplies.answer({ steps: [{ action_type: 'APPROVE_PLAN' }] }), INPUT, 'error'));
     expect(error.code).toBe('PROPOSAL_REJECTED');
-    expect(error.details).toEqual({ dropped_steps: [{ action_type: 'APPROVE_PLAN', reason: 'disallowed_action_type' }] });
+    expect(error.details).toEqual({
+      droppedSteps: [{ actionType: 'APPROVE_PLAN', reason: 'disallowed_action_type' }],
+      dropped_steps: [{ action_type: 'APPROVE_PLAN', reason: 'disallowed_action_type' }],
+    });
   });
 
   it('still uses a good answer', async () => {

@@ -7,10 +7,14 @@ import { parseLlmDraft } from '../../src/services/llm/parseLlmDraft.js';
 import { PlanProposalGenerator } from '../../src/services/proposal/PlanProposalGenerator.js';
 import type { PlanProposalInput } from '../../src/services/proposal/proposalTypes.js';
 import { validateForApproval } from '../../src/services/policyGate/PlanPolicyGate.js';
+import { checkEvidence } from '../../src/services/proposal/checkEvidence.js';
+import { scheduleViolations } from '../../src/domain/stepSchedule.js';
+import type { RevenuePlanV1 } from '../../src/domain/plan.js';
 
 /**
  * Whatever the model returns, the generator's output passes the Policy Gate's approval
- * validation (with no tenant policy), or, only with fallback "error", it is PROPOSAL_REJECTED.
+ * validation (with no tenant policy), keeps only evidence that points at the input and due dates
+ * that keep the plan's invariants, or it is PROPOSAL_REJECTED (no allowed step left).
  */
 
 const TENANT = 'tenant-p';
@@ -31,6 +35,20 @@ const dependencyIndex = fc.oneof(
   { weight: 5, arbitrary: fc.integer({ min: -2, max: 8 }) },
   { weight: 1, arbitrary: fc.oneof(fc.double(), fc.integer(), fc.string(), fc.constant(null), fc.anything()) },
 );
+const evidenceItem = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record(
+      {
+        source: fc.oneof(fc.constantFrom('SIGNAL', 'POSTURE', 'HISTORY', 'TENANT_GOALS', 'signal', 'PLAN'), fc.anything()),
+        index: fc.oneof(fc.integer({ min: -2, max: 5 }), fc.constant(null), fc.anything()),
+        field: fc.oneof(fc.constantFrom('health', 'renewal_date', 'type', 'percent', 'at', 'retention_target', '__proto__', 'toString', ''), fc.constant(null), fc.anything()),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { weight: 1, arbitrary: fc.anything() },
+);
 const step = fc.oneof(
   {
     weight: 6,
@@ -39,6 +57,12 @@ const step = fc.oneof(
         action_type: actionType,
         depends_on: fc.oneof({ weight: 5, arbitrary: fc.array(dependencyIndex, { maxLength: 14 }) }, { weight: 1, arbitrary: fc.anything() }),
         rationale: fc.oneof(hostileText, fc.anything()),
+        evidence: fc.oneof(
+          { weight: 4, arbitrary: fc.array(evidenceItem, { maxLength: 14 }) },
+          { weight: 1, arbitrary: fc.anything() },
+        ),
+        due_at: fc.oneof(fc.constant('1970-01-01T00:00:00Z'), fc.anything()),
+        owner_role: fc.string(),
         step_id: fc.string(),
         status: fc.constantFrom('DONE', 'APPROVED'),
         sequence: fc.integer(),
@@ -71,7 +95,21 @@ const modelAnswer = fc.oneof(
 /** A client that answers whatever the property hands it, even outside its contract. */
 const scripted = (answer: unknown): LlmPlanClient => ({ model: 'scripted', proposeSteps: async () => answer as never });
 
-const input = (account: string): PlanProposalInput => ({ tenant_id: TENANT, account_id: account, plan_type: 'RENEWAL_DEFENSE' });
+const input = (account: string): PlanProposalInput => ({
+  tenant_id: TENANT,
+  account_id: account,
+  plan_type: 'RENEWAL_DEFENSE',
+  posture: { health: 'AT_RISK', renewal_date: '2027-01-07' },
+  signals: [{ type: 'USAGE_DROP', percent: 30 }, { type: 'SUPPORT_RISK', severity: 'HIGH' }],
+  history: [{ action_type: 'PREP_RENEWAL_BRIEF', at: '2026-10-01T00:00:00Z' }],
+  tenant_goals: { retention_target: 0.95 },
+});
+
+/** Every kept evidence item points at the input; the due dates keep the plan's invariants. */
+function expectExplained(plan: RevenuePlanV1, given: PlanProposalInput): void {
+  for (const s of plan.steps) expect(checkEvidence(s.evidence, given, s.action_type).dropped).toEqual([]);
+  expect(scheduleViolations(plan)).toEqual([]);
+}
 
 function expectApprovable(plan: Parameters<typeof validateForApproval>[0] & { plan_status: string }): void {
   expect(plan.plan_status).toBe('DRAFT');
@@ -81,13 +119,23 @@ function expectApprovable(plan: Parameters<typeof validateForApproval>[0] & { pl
 }
 
 describe('property: any model output becomes an approvable DRAFT', () => {
-  it('with fallback "rules": always a valid DRAFT; LLM source exactly when an allowed step survived', async () => {
+  it('with fallback "rules": a valid, explained DRAFT from the model, or PROPOSAL_REJECTED when no allowed step survived', async () => {
     await fc.assert(
       fc.asyncProperty(modelAnswer, fc.string({ minLength: 1, maxLength: 40 }), async (answer, account) => {
-        const result = await new PlanProposalGenerator({ llm: scripted(answer), fallback: 'rules', clock: () => NOW }).generateProposal(input(account));
-        expectApprovable(result.plan);
-        expect(Array.from(result.plan.objective).length).toBeLessThanOrEqual(500);
-        if (result.source === 'RULES') expect(result.fallback_reason).toBe('llm_proposal_empty_after_sanitize');
+        try {
+          const result = await new PlanProposalGenerator({ llm: scripted(answer), fallback: 'rules', clock: () => NOW }).generateProposal(input(account));
+          expect(result.source).toBe('LLM');
+          expectApprovable(result.plan);
+          expectExplained(result.plan, input(account));
+          expect(Array.from(result.plan.objective).length).toBeLessThanOrEqual(500);
+          for (const s of result.plan.steps) {
+            expect(s.status).toBe('PENDING');
+            if (s.rationale !== undefined) expect(s.rationale).not.toMatch(/[<>\p{Cc}\p{Cf}]/u);
+          }
+        } catch (e) {
+          expect(e).toBeInstanceOf(AppError);
+          expect((e as AppError).code).toBe('PROPOSAL_REJECTED');
+        }
       }),
       { numRuns: 600 },
     );
@@ -140,7 +188,9 @@ describe('property: any model output becomes an approvable DRAFT', () => {
         const result = await new PlanProposalGenerator({ llm: null, fallback: 'rules', clock: () => NOW }).generateProposal({ ...input('acme'), ...ctx });
         expect(result.source).toBe('RULES');
         expectApprovable(result.plan);
+        expectExplained(result.plan, { ...input('acme'), ...ctx });
         expect(result.plan.steps.map((s) => s.action_type)).toContain('PREP_RENEWAL_BRIEF');
+        expect(result.warnings.length).toBeLessThanOrEqual(50);
       }),
       { numRuns: 400 },
     );

@@ -25,7 +25,7 @@ describe('sanitizeProposedSteps', () => {
     const out = sanitize({
       objective: 'Keep acme',
       steps: [
-        { action_type: BRIEF, depends_on: [1], rationale: 'brief after the meeting' },
+        { action_type: BRIEF, depends_on: [1], rationale: 'brief after the meeting', evidence: [] },
         { action_type: MEETING, depends_on: [] },
         { action_type: ESCALATE, rationale: 'tickets' },
       ],
@@ -33,18 +33,19 @@ describe('sanitizeProposedSteps', () => {
     expect(out).toEqual({
       objective: 'Keep acme',
       steps: [
-        { action_type: MEETING, depends_on: [], rationale: null },
-        { action_type: BRIEF, depends_on: [0], rationale: 'brief after the meeting' },
-        { action_type: ESCALATE, depends_on: [], rationale: 'tickets' },
+        { action_type: MEETING, depends_on: [], rationale: null, evidence: [] },
+        { action_type: BRIEF, depends_on: [0], rationale: 'brief after the meeting', evidence: [] },
+        { action_type: ESCALATE, depends_on: [], rationale: 'tickets', evidence: [] },
       ],
       dropped_steps: [],
+      dropped_evidence: [],
     });
   });
 
   it.each([null, undefined, 'text', 42, [], [{ action_type: BRIEF }], { steps: 'nope' }, { steps: { 0: BRIEF } }])(
     'treats a non-proposal (%p) as an empty proposal',
     (raw) => {
-      expect(sanitize(raw)).toEqual({ objective: '', steps: [], dropped_steps: [] });
+      expect(sanitize(raw)).toEqual({ objective: '', steps: [], dropped_steps: [], dropped_evidence: [] });
     },
   );
 
@@ -99,9 +100,9 @@ describe('sanitizeProposedSteps', () => {
     const filler = Array.from({ length: MAX_PROPOSED_STEPS - steps.length + 2 }, () => ({ action_type: 'PAD' }));
     const out = sanitize({ steps: [...steps, ...filler] });
     expect(out.steps).toEqual([
-      { action_type: MEETING, depends_on: [], rationale: null },
-      { action_type: BRIEF, depends_on: [0], rationale: null },
-      { action_type: ESCALATE, depends_on: [], rationale: null },
+      { action_type: MEETING, depends_on: [], rationale: null, evidence: [] },
+      { action_type: BRIEF, depends_on: [0], rationale: null, evidence: [] },
+      { action_type: ESCALATE, depends_on: [], rationale: null, evidence: [] },
     ]);
     const reasonsOf = (type: string) => out.dropped_steps.filter((d) => d.action_type === type).map((d) => d.reason);
     expect(reasonsOf(MEETING)).toEqual([
@@ -126,7 +127,7 @@ describe('sanitizeProposedSteps', () => {
 
   it('follows a dependency on a dropped duplicate to the kept step of that type', () => {
     const out = sanitize({ steps: [{ action_type: MEETING }, { action_type: MEETING }, { action_type: BRIEF, depends_on: [1, 0] }] });
-    expect(out.steps[1]).toEqual({ action_type: BRIEF, depends_on: [0], rationale: null });
+    expect(out.steps[1]).toEqual({ action_type: BRIEF, depends_on: [0], rationale: null, evidence: [] });
   });
 
   it('treats a null depends_on as none', () => {
@@ -198,8 +199,8 @@ describe('sanitizeProposedSteps', () => {
       approved_by: 'model',
       steps: [{ action_type: BRIEF, step_id: 's', status: 'DONE', sequence: 9, dependencies: ['s'], constraints: { human_touch_owner: 'x' } }],
     });
-    expect(out.steps).toEqual([{ action_type: BRIEF, depends_on: [], rationale: null }]);
-    expect(Object.keys(out)).toEqual(['objective', 'steps', 'dropped_steps']);
+    expect(out.steps).toEqual([{ action_type: BRIEF, depends_on: [], rationale: null, evidence: [] }]);
+    expect(Object.keys(out)).toEqual(['objective', 'steps', 'dropped_steps', 'dropped_evidence']);
   });
 
   it('places allowed types outside the default sequence after the sequenced ones', () => {
@@ -224,7 +225,10 @@ describe('sanitizeProposal', () => {
     }
     expect(caught).toBeInstanceOf(AppError);
     expect((caught as AppError).code).toBe('PROPOSAL_REJECTED');
-    expect((caught as AppError).details).toEqual({ dropped_steps: [{ action_type: 'NOPE', reason: 'disallowed_action_type' }] });
+    expect((caught as AppError).details).toEqual({
+      droppedSteps: [{ actionType: 'NOPE', reason: 'disallowed_action_type' }],
+      dropped_steps: [{ action_type: 'NOPE', reason: 'disallowed_action_type' }],
+    });
   });
 });
 

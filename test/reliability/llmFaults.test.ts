@@ -157,11 +157,22 @@ describe('reliability: LLM faults (fake Gemini, real SDK)', () => {
       const sources = new Map<string, number>();
       let n = 1000;
       const hostileSignals = [...SIGNALS, { type: 'NOTE', text: INJECTION }, { type: 'USAGE_DROP', percent: 40, comment: INJECTION }];
+      // An answer that parses but keeps no allowed step is refused (the seed's "reject
+      // proposal"), whatever the fallback: a typed error, nothing written.
+      const rejected = new Set(['empty steps', 'only unknown action types']);
       for (const [name, reply] of garbage) {
         fakeRules.reset();
         fakeRules.enqueue(reply, reply);
         const res = await propose(rulesServer, n++, hostileSignals);
         figures.add('garbage or hostile model answers injected');
+        if (rejected.has(name)) {
+          expect(contractViolations(res)).toEqual([]);
+          expect(res.errors?.[0]?.extensions?.code).toBe('PROPOSAL_REJECTED');
+          expect(res.ms).toBeLessThan(REQUEST_BOUND_MS);
+          figures.tally('source after garbage/hostile output', 'PROPOSAL_REJECTED');
+          expect(await rulesServer.db.collection('plan_ledger').countDocuments({ account_id: `acct-llm-${n - 1}` })).toBe(0);
+          continue;
+        }
         const p = expectSafeDraft(res);
         expect(res.ms).toBeLessThan(REQUEST_BOUND_MS);
         sources.set(p.source, (sources.get(p.source) ?? 0) + 1);

@@ -11,6 +11,7 @@ import type { PlanStore } from '../../store/PlanStore.js';
 import { validateForApproval, validateStructure } from '../policyGate/PlanPolicyGate.js';
 import { MAX_EXPIRY_DAYS, parseInput, ReasonSchema, UpdateDraftPlanInputSchema, type UpdateDraftPlanInputParsed } from '../plans/apiInputs.js';
 import { activationRefusal, decideActivation, reportActivation, type ActivationVerb, type ActivationVerdict } from './activationDecision.js';
+import { withStepExplanations } from '../plans/draftStepExplanations.js';
 import { canTransition, transitionFor } from './lifecycleMatrix.js';
 import { EXPIRY_ACTOR, PlanExpiry } from './PlanExpiry.js';
 
@@ -226,6 +227,7 @@ function buildDraftChanges(plan: RevenuePlanV1, input: UpdateDraftPlanInputParse
         ...(s.constraints ? { constraints: s.constraints } : {}),
       };
     });
+    changes.steps = withStepExplanations(plan, stepsIn, changes.steps);
   }
   return changes;
 }
@@ -237,7 +239,15 @@ function describeChanges(plan: RevenuePlanV1, changes: DraftChanges): Record<str
   if (changes.steps !== undefined) {
     data.steps = {
       from: plan.steps.map((s) => s.action_type),
-      to: changes.steps.map((s) => ({ step_id: s.step_id, action_type: s.action_type, dependencies: s.dependencies })),
+      to: changes.steps.map((s) => ({
+        step_id: s.step_id,
+        action_type: s.action_type,
+        dependencies: s.dependencies,
+        rationale: s.rationale ?? null,
+        evidence: s.evidence ?? [],
+        due_at: s.due_at?.toISOString() ?? null,
+        owner_role: s.owner_role ?? null,
+      })),
     };
   }
   if (changes.constraints !== undefined) data.constraints_keys = Object.keys(changes.constraints).sort().slice(0, 50);

@@ -1,5 +1,6 @@
 import { GoogleGenerativeAI, SchemaType, type ResponseSchema } from '@google/generative-ai';
 import type { AppConfig } from '../../config/env.js';
+import { EVIDENCE_SOURCES } from '../../domain/plan.js';
 import { classifyLlmFailure } from './classifyLlmFailure.js';
 import { LlmError, type LlmPlanClient, type LlmPlanDraft, type LlmPlanRequest } from './llmPlanClient.js';
 import { parseLlmDraft } from './parseLlmDraft.js';
@@ -8,6 +9,8 @@ export { LlmError, type LlmErrorKind, type LlmPlanClient, type LlmPlanDraft, typ
 
 /** Most steps the response schema lets the model list. */
 export const RESPONSE_MAX_STEPS = 6;
+/** Most evidence items per step the response schema lets the model list. */
+export const RESPONSE_MAX_EVIDENCE = 10;
 /** A retry starts only when at least this much of the deadline is left. */
 export const MIN_ATTEMPT_MS = 100;
 const MAX_OUTPUT_TOKENS = 2048;
@@ -114,9 +117,22 @@ export function planResponseSchema(allowedActionTypes: readonly string[]): Respo
           properties: {
             action_type: { type: SchemaType.STRING, format: 'enum', enum: [...allowedActionTypes] },
             depends_on: { type: SchemaType.ARRAY, items: { type: SchemaType.INTEGER } },
-            rationale: { type: SchemaType.STRING },
+            rationale: { type: SchemaType.STRING, description: 'One sentence, at most 500 characters, naming the facts behind the step.' },
+            evidence: {
+              type: SchemaType.ARRAY,
+              maxItems: RESPONSE_MAX_EVIDENCE,
+              items: {
+                type: SchemaType.OBJECT,
+                properties: {
+                  source: { type: SchemaType.STRING, format: 'enum', enum: [...EVIDENCE_SOURCES] },
+                  index: { type: SchemaType.INTEGER, nullable: true },
+                  field: { type: SchemaType.STRING, nullable: true },
+                },
+                required: ['source'],
+              },
+            },
           },
-          required: ['action_type', 'depends_on'],
+          required: ['action_type', 'depends_on', 'rationale', 'evidence'],
         },
       },
     },

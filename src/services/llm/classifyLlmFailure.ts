@@ -12,6 +12,10 @@ export function classifyLlmFailure(error: unknown): LlmError {
     const status = error.status ?? 0;
     if (status === 429) return new LlmError('rate_limited', 'Gemini rate limit (HTTP 429)', { status, cause: error });
     if (status === 408) return new LlmError('timeout', 'Gemini request timed out (HTTP 408)', { status, cause: error });
+    if (status === 404 || status === 403) {
+      const what = status === 404 ? 'not found' : 'permission denied';
+      return new LlmError('model_unavailable', `Gemini model ${what} (HTTP ${status})`, { status, cause: error });
+    }
     if (status >= 500) return new LlmError('server', `Gemini server error (HTTP ${status})`, { status, cause: error });
     if (status >= 400) return new LlmError('bad_request', `Gemini rejected the request (HTTP ${status})`, { status, cause: error });
     return new LlmError('network', 'Gemini request failed without an HTTP status', { cause: error });

@@ -25,7 +25,12 @@ export interface LlmPlanClient {
   proposeSteps(request: LlmPlanRequest): Promise<LlmPlanDraft>;
 }
 
-export const LLM_ERROR_KINDS = ['timeout', 'rate_limited', 'server', 'bad_request', 'invalid_output', 'network'] as const;
+/**
+ * model_unavailable: the model answered "not found" or "permission denied" (HTTP 404 / 403), a
+ * configuration error (a retired or misspelled GEMINI_MODEL, a key without access), not a
+ * transient failure.
+ */
+export const LLM_ERROR_KINDS = ['timeout', 'rate_limited', 'server', 'bad_request', 'invalid_output', 'network', 'model_unavailable'] as const;
 export type LlmErrorKind = (typeof LLM_ERROR_KINDS)[number];
 
 /** Kinds worth one more try: the next answer may well differ. */

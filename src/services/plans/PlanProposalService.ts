@@ -7,6 +7,7 @@ import type { RevenuePlanV1 } from '../../domain/plan.js';
 import type { AppMetrics } from '../../observability/metrics.js';
 import type { PlanStore, ProposalMeta } from '../../store/PlanStore.js';
 import type { PlanProposalGenerator } from '../proposal/PlanProposalGenerator.js';
+import { collectInputWarnings, type InputWarning } from '../proposal/inputWarnings.js';
 import type { DroppedStep } from '../proposal/proposalTypes.js';
 import { canonicalEncode } from '../../store/ledgerHash.js';
 import { parseInput, ProposePlanInputSchema, type ProposePlanInputParsed } from './apiInputs.js';
@@ -19,15 +20,22 @@ export interface ProposedPlan {
   proposal_id: string;
   source: ProposalSource;
   dropped_steps: DroppedStep[];
+  warnings: InputWarning[];
+  /** True when the idempotency key matched an earlier proposal (this call made nothing new). */
+  replayed: boolean;
 }
 
 /**
  * proposePlan: validate, generate a DRAFT, persist it with its PLAN_CREATED entry.
  * Idempotency: the plan id is derived from (tenant, idempotencyKey), so a repeat — even one
  * racing the first — lands on the same document; the store's unique _id decides who wins and
- * everyone returns the stored proposal.
+ * everyone returns the stored proposal. Within this process, concurrent repeats of one key
+ * also share one generation (single flight), so they make one model call, not one each.
  */
 export class PlanProposalService {
+  /** Proposals being made now, by plan id (tenant + idempotency key). */
+  private readonly inFlight = new Map<string, Promise<{ result: ProposedPlan; requestHash: string }>>();
+
   constructor(
     private readonly deps: { store: PlanStore; generator: PlanProposalGenerator; metrics: AppMetrics },
   ) {}
@@ -40,10 +48,29 @@ export class PlanProposalService {
     const tenantId = principal.tenantId;
     const requestHash = fingerprint(input);
     const planId = input.idempotencyKey ? uuidv5(`${tenantId}\n${input.idempotencyKey}`, IDEMPOTENT_PLAN_NAMESPACE) : undefined;
+    if (!planId) return this.proposeNew(principal, input, requestHash, undefined);
 
+    const running = this.inFlight.get(planId);
+    if (running) {
+      // Someone is making this very proposal now: share its outcome (an error included).
+      const leader = await running;
+      if (leader.requestHash !== requestHash) throw reusedKey();
+      return { ...leader.result, replayed: true };
+    }
+    const flight = this.proposeNew(principal, input, requestHash, planId).then((result) => ({ result, requestHash }));
+    this.inFlight.set(planId, flight);
+    try {
+      return (await flight).result;
+    } finally {
+      this.inFlight.delete(planId);
+    }
+  }
+
+  private async proposeNew(principal: Principal, input: ProposePlanInputParsed, requestHash: string, planId: string | undefined): Promise<ProposedPlan> {
+    const tenantId = principal.tenantId;
     if (planId) {
       const existing = await this.deps.store.getPlanWithProposal(tenantId, planId);
-      if (existing) return this.replay(existing.plan, existing.proposal, requestHash);
+      if (existing) return this.replay(existing.plan, existing.proposal, requestHash, input);
     }
 
     const result = await this.deps.generator.generateProposal({
@@ -70,19 +97,36 @@ export class PlanProposalService {
       event: { actor: principal.sub, data: result.audit },
       proposal,
     });
-    if (!stored.created) return this.replay(stored.plan, stored.proposal, requestHash);
+    if (!stored.created) return this.replay(stored.plan, stored.proposal, requestHash, input);
     this.deps.metrics.proposals.inc({ source: result.source });
-    return { plan: stored.plan, proposal_id: result.proposal_id, source: result.source, dropped_steps: result.dropped_steps };
+    return {
+      plan: stored.plan,
+      proposal_id: result.proposal_id,
+      source: result.source,
+      dropped_steps: result.dropped_steps,
+      warnings: result.warnings,
+      replayed: false,
+    };
   }
 
-  private replay(plan: RevenuePlanV1, proposal: ProposalMeta | null, requestHash: string): ProposedPlan {
+  private replay(plan: RevenuePlanV1, proposal: ProposalMeta | null, requestHash: string, input: ProposePlanInputParsed): ProposedPlan {
     if (!proposal) throw new AppError('INTERNAL_SERVER_ERROR', 'stored proposal metadata is missing');
-    if (proposal.request_hash && proposal.request_hash !== requestHash) {
-      throw new AppError('BAD_USER_INPUT', 'idempotencyKey was already used with a different input', { fields: ['input.idempotencyKey'] });
-    }
-    return { plan, proposal_id: proposal.proposal_id, source: proposal.source, dropped_steps: proposal.dropped_steps };
+    if (proposal.request_hash && proposal.request_hash !== requestHash) throw reusedKey();
+    return {
+      plan,
+      proposal_id: proposal.proposal_id,
+      source: proposal.source,
+      dropped_steps: proposal.dropped_steps,
+      // The input is the one first proposed (same fingerprint) and reading it is pure: the same
+      // input warnings (TRUNCATED_FOR_MODEL, which depends on the model call, is in the audit only).
+      warnings: collectInputWarnings({ posture: input.posture ?? undefined, signals: input.signals ?? undefined, history: input.history ?? undefined }),
+      replayed: true,
+    };
   }
 }
+
+const reusedKey = (): AppError =>
+  new AppError('BAD_USER_INPUT', 'idempotencyKey was already used with a different input', { fields: ['input.idempotencyKey'] });
 
 /**
  * Stable hash of a request's meaning: key order does not matter, and a field sent as null

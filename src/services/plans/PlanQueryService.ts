@@ -10,6 +10,9 @@ import type { PlanStore } from '../../store/PlanStore.js';
 import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
 import { LedgerFilterSchema, PageArgsSchema, parseInput, PlanFilterSchema } from './apiInputs.js';
 
+export const OPEN_PLAN_STATUSES: readonly PlanStatus[] = ['DRAFT', 'APPROVED', 'ACTIVE', 'PAUSED'];
+export const OPEN_PLANS_LIMIT = 20;
+
 export interface PageRequest {
   first?: number | null;
   after?: string | null;
@@ -47,6 +50,22 @@ export class PlanQueryService {
     if (settled.every((p, i) => p === stored.items[i])) return stored;
     const keep = settled.map((p) => !statuses || statuses.includes(p.plan_status));
     return { ...stored, items: settled.filter((_p, i) => keep[i]), cursors: stored.cursors.filter((_c, i) => keep[i]) };
+  }
+
+  /**
+   * The account's other plans of the same type that are still open, newest first (at most
+   * OPEN_PLANS_LIMIT): what a client needs to see a duplicate coming.
+   */
+  async openPlansLike(principal: Principal, plan: Pick<RevenuePlanV1, 'plan_id' | 'account_id' | 'plan_type'>): Promise<RevenuePlanV1[]> {
+    const page = await this.deps.plans.listPlans(
+      principal.tenantId,
+      { accountId: plan.account_id, planType: plan.plan_type, statuses: OPEN_PLAN_STATUSES },
+      { first: OPEN_PLANS_LIMIT + 1 },
+    );
+    return page.items
+      .filter((p) => p.plan_id !== plan.plan_id)
+      .sort((a, b) => b.created_at.getTime() - a.created_at.getTime() || (a.plan_id < b.plan_id ? 1 : -1))
+      .slice(0, OPEN_PLANS_LIMIT);
   }
 
   /** The tenant's ledger feed; oldest first for one plan (its story), newest first otherwise. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PLAN_STATUSES, PLAN_TYPES, LEDGER_EVENT_TYPES } from '../../domain/enums.js';
+import { EVIDENCE_SOURCES, MAX_EVIDENCE_FIELD_CHARS, MAX_EVIDENCE_PER_STEP, MAX_STEP_RATIONALE_CHARS } from '../../domain/plan.js';
 import { AppError } from '../../domain/errors.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../store/cursor.js';
 
@@ -52,10 +53,23 @@ export const ProposePlanInputSchema = z
   });
 export type ProposePlanInputParsed = z.infer<typeof ProposePlanInputSchema>;
 
+export const StepEvidenceInputSchema = z.object({
+  source: z.enum(EVIDENCE_SOURCES),
+  index: z.number().int().min(0).max(MAX_SIGNALS).nullish().transform((v) => v ?? null),
+  field: z.string().min(1).max(MAX_EVIDENCE_FIELD_CHARS).nullish().transform((v) => v ?? null),
+});
+
+/** Role codes such as CSM or ACCOUNT_EXECUTIVE. */
+export const OwnerRoleSchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an upper-case role code such as CSM or ACCOUNT_EXECUTIVE');
+
 export const StepInputSchema = z.object({
   actionType: z.string().min(1).max(64),
   dependsOn: z.array(z.number().int().min(0).max(MAX_STEPS - 1)).max(MAX_STEPS).nullish(),
   constraints: JsonObject.nullish(),
+  rationale: text(MAX_STEP_RATIONALE_CHARS).nullish(),
+  evidence: z.array(StepEvidenceInputSchema).max(MAX_EVIDENCE_PER_STEP).nullish(),
+  dueAt: z.date().nullish(),
+  ownerRole: OwnerRoleSchema.nullish(),
 });
 
 export const UpdateDraftPlanInputSchema = z

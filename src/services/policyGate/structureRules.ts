@@ -90,6 +90,22 @@ export const STRUCTURE_RULES: readonly GateRule<PlanView>[] = [
       });
     },
   },
+  {
+    code: 'STEP_ORDER_VIOLATION',
+    rule: 'In step order, due dates never decrease (a step without dueAt is not ordered), like the default_sequence they follow.',
+    check: ({ steps, label }) => {
+      const dated = steps.filter((s) => s.due_at instanceof Date && !Number.isNaN(s.due_at.getTime()));
+      return dated.flatMap((s, i) => {
+        const before = dated.slice(0, i).find((earlier) => earlier.due_at!.getTime() > s.due_at!.getTime());
+        return before === undefined
+          ? []
+          : [
+              `Step ${label(s)} (${sequenceText(s)}, due ${s.due_at!.toISOString()}) is due before step ${label(before)} ` +
+                `(${sequenceText(before)}, due ${before.due_at!.toISOString()}), which comes earlier`,
+            ];
+      });
+    },
+  },
 ];
 
 const dependenciesOf = (step: GateStep): readonly string[] => [...new Set(step.dependencies ?? [])];

@@ -7,7 +7,10 @@ import { LlmError, type LlmPlanClient } from '../llm/llmPlanClient.js';
 import { buildPlanPrompt, PROMPT_VERSION, type PlanPrompt } from '../llm/planPrompt.js';
 import { readAccountFacts } from './accountFacts.js';
 import { assemblePlan } from './assemblePlan.js';
+import type { DroppedEvidence } from './checkEvidence.js';
 import { summarizeInput } from './inputSummary.js';
+import { collectInputWarnings, type InputWarning } from './inputWarnings.js';
+import { remapEvidenceIndexes } from './remapEvidence.js';
 import { fillObjectiveTemplate } from './objective.js';
 import { buildProposalAudit } from './proposalAudit.js';
 import {
@@ -29,24 +32,18 @@ export interface PlanProposalGeneratorDeps {
   newId?: () => string;
 }
 
-/** Why the model's answer was not used, as recorded in the audit's fallback_reason. */
-export const EMPTY_AFTER_SANITIZE = 'llm_proposal_empty_after_sanitize';
-
-type ModelOutcome =
-  | { used: true; proposal: ProposalDraft }
-  | { used: false; reason: string; dropped: DroppedStep[]; error: AppError };
+type ModelOutcome = { used: true; proposal: ProposalDraft } | { used: false; reason: string; error: AppError };
 
 /**
  * Proposes a DRAFT plan (spec 6.2 §4): the model suggests, the sanitizer bounds, this class sets
  * every id, status and date. It never persists and never approves; the caller stores the plan
  * and appends `audit` as the PLAN_CREATED entry.
  *
- * Fallback: without a model, or when the model fails (error, timeout, unusable answer), the
- * rules generator serves and fallback_reason says why; with fallback 'error' the caller gets
- * LLM_UNAVAILABLE instead. A model answer that parses but keeps no allowed step is treated the
- * same way (fallback_reason llm_proposal_empty_after_sanitize): the caller asked for a plan, the
- * rules can always give one, and the dropped steps stay visible in the result and the audit.
- * With fallback 'error' that case is PROPOSAL_REJECTED, since the model did answer.
+ * Fallback: without a model, or when the model fails (error, timeout, unusable answer, a
+ * misconfigured model), the rules generator serves and fallback_reason says why; with fallback
+ * 'error' the caller gets LLM_UNAVAILABLE instead. A model answer that parses but keeps no
+ * allowed step is PROPOSAL_REJECTED whatever the fallback says (spec 6.2 §4: "if no steps remain
+ * after sanitize → reject proposal"): the model did answer, and its answer is refused.
  */
 export class PlanProposalGenerator {
   private readonly llm: LlmPlanClient | null;
@@ -70,26 +67,30 @@ export class PlanProposalGenerator {
     const now = this.clock();
     const proposalId = this.newId();
     const facts = readAccountFacts(input, now);
+    const inputWarnings = collectInputWarnings(input);
 
     let source: ProposalSource = 'RULES';
     let proposal: ProposalDraft | null = null;
     let fallbackReason: string | null = null;
     let dropped: DroppedStep[] = [];
+    let droppedEvidence: DroppedEvidence[] = [];
     let prompt: PlanPrompt | null = null;
     if (this.llm !== null) {
       prompt = buildPlanPrompt(config, input);
-      const outcome = await this.askModel(this.llm, prompt, config);
+      const outcome = await this.askModel(this.llm, prompt, config, input);
       if (outcome.used) {
         source = 'LLM';
         proposal = outcome.proposal;
         dropped = outcome.proposal.dropped_steps;
+        droppedEvidence = outcome.proposal.dropped_evidence;
       } else {
         if (this.fallback === 'error') throw outcome.error;
         fallbackReason = outcome.reason;
-        dropped = outcome.dropped;
       }
     }
     proposal ??= generateRulesProposal(facts, config, input.account_id, now);
+    // Input warnings are bounded already; the few truncation warnings (one per context field) always show.
+    const warnings = [...inputWarnings, ...truncationWarnings(prompt)];
 
     const plan = assemblePlan({
       config,
@@ -100,6 +101,7 @@ export class PlanProposalGenerator {
         proposal.objective || fillObjectiveTemplate(config.objective_template, { account_id: input.account_id, renewal_date: facts.renewal_date }),
       steps: proposal.steps,
       created_by: input.created_by,
+      renewal_date: facts.renewal_date,
       now,
       newId: this.newId,
     });
@@ -112,6 +114,8 @@ export class PlanProposalGenerator {
       rules_version: source === 'RULES' ? RULES_VERSION : null,
       input_summary: summarizeInput(input, facts),
       dropped_steps: dropped,
+      dropped_evidence: droppedEvidence,
+      warnings,
       fallback_reason: fallbackReason,
       prompt_truncated: prompt?.truncated_fields ?? [],
     });
@@ -120,12 +124,14 @@ export class PlanProposalGenerator {
       proposal_id: proposalId,
       source,
       dropped_steps: dropped,
+      dropped_evidence: droppedEvidence,
+      warnings,
       audit,
       ...(fallbackReason === null ? {} : { fallback_reason: fallbackReason }),
     };
   }
 
-  private async askModel(llm: LlmPlanClient, prompt: PlanPrompt, config: PlanTypeConfig): Promise<ModelOutcome> {
+  private async askModel(llm: LlmPlanClient, prompt: PlanPrompt, config: PlanTypeConfig, input: PlanProposalInput): Promise<ModelOutcome> {
     let answer: unknown;
     try {
       answer = await llm.proposeSteps({
@@ -136,12 +142,21 @@ export class PlanProposalGenerator {
     } catch (error) {
       // A client that breaks its contract (throws something else) is handled like a failed call.
       const reason = `llm_${error instanceof LlmError ? error.kind : 'failed'}`;
-      return { used: false, reason, dropped: [], error: new AppError('LLM_UNAVAILABLE', 'The language model gave no usable answer', { reason }) };
+      return { used: false, reason, error: new AppError('LLM_UNAVAILABLE', 'The language model gave no usable answer', { reason }) };
     }
-    const proposal = sanitizeProposedSteps(answer, config);
-    if (proposal.steps.length > 0) return { used: true, proposal };
-    return { used: false, reason: EMPTY_AFTER_SANITIZE, dropped: proposal.dropped_steps, error: proposalRejected(proposal.dropped_steps) };
+    const proposal = sanitizeProposedSteps(remapEvidenceIndexes(answer, prompt.shown_indexes), config, input);
+    if (proposal.steps.length === 0) throw proposalRejected(proposal.dropped_steps);
+    return { used: true, proposal };
   }
+}
+
+/** What the model did not see because the context was cut to its budget. */
+function truncationWarnings(prompt: PlanPrompt | null): InputWarning[] {
+  return (prompt?.truncated_fields ?? []).map((field) => ({
+    code: 'TRUNCATED_FOR_MODEL' as const,
+    path: field,
+    message: `${field} was shortened to fit the model's context budget; the model did not see all of it`,
+  }));
 }
 
 function parseInput(raw: PlanProposalInput): PlanProposalInput {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { StepEvidence } from '../../domain/plan.js';
 
 /**
  * Reads the account context vocabulary of DESIGN.md ("Signals the rules generator
@@ -20,7 +21,7 @@ const DAY_MS = 86_400_000;
 const MAX_ABS_DAYS = 36_500;
 
 /** An ISO date or date-time string; parsed to epoch milliseconds. */
-const IsoDate = z
+export const IsoDate = z
   .string()
   .max(40)
   .regex(/^\d{4}-\d{2}-\d{2}/)
@@ -35,7 +36,7 @@ const IsoDate = z
 
 const Days = z.number().min(-MAX_ABS_DAYS).max(MAX_ABS_DAYS);
 
-const SignalSchema = z.discriminatedUnion('type', [
+export const SignalSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('RENEWAL_WINDOW'), days_to_renewal: Days.optional(), renewal_date: IsoDate.optional() }),
   z.object({ type: z.literal('SUPPORT_RISK'), severity: z.enum(SUPPORT_SEVERITIES).optional(), open_escalations: z.number().int().min(0).max(1_000_000).optional() }),
   z.object({ type: z.literal('USAGE_DROP'), percent: z.number().min(0).max(100).optional() }),
@@ -52,7 +53,7 @@ const PostureSchema = z
   })
   .catch({});
 
-const HistoryItemSchema = z.object({ action_type: z.string().max(100), at: IsoDate });
+export const HistoryItemSchema = z.object({ action_type: z.string().max(100), at: IsoDate });
 
 export interface AccountFacts {
   /** Calendar days (UTC) from today to the nearest known renewal; negative when overdue. */
@@ -66,12 +67,26 @@ export interface AccountFacts {
   nps_detractor: boolean;
   support_severity: SupportSeverity | null;
   open_escalations: number;
-  /** The well-formed history entries (see requestedWithin). */
-  history: ReadonlyArray<{ action_type: string; at_ms: number }>;
+  /** The well-formed history entries (see requestedWithin); index is the position in the input. */
+  history: ReadonlyArray<{ index: number; action_type: string; at_ms: number }>;
+  /** Which input elements each fact came from, so a rule can cite exactly what made it fire. */
+  sources: FactSources;
   signal_counts: Partial<Record<KnownSignalType, number>>;
   unknown_signal_types: number;
   malformed_signals: number;
 }
+
+export interface FactSources {
+  /** The element that gave the nearest renewal. */
+  renewal: StepEvidence | null;
+  usage_drops: { index: number; percent: number }[];
+  champion_left: number[];
+  nps_detractor: number[];
+  support_risks: { index: number; severity: SupportSeverity | null; open_escalations: number }[];
+}
+
+export const signalEvidence = (index: number): StepEvidence => ({ source: 'SIGNAL', index, field: null });
+export const postureEvidence = (field: string): StepEvidence => ({ source: 'POSTURE', index: null, field });
 
 export interface AccountContext {
   posture?: Record<string, unknown>;
@@ -90,30 +105,33 @@ export function readAccountFacts(context: AccountContext, now: Date): AccountFac
     support_severity: null,
     open_escalations: 0,
     history: readHistory(context.history ?? []),
+    sources: { renewal: null, usage_drops: [], champion_left: [], nps_detractor: [], support_risks: [] },
     signal_counts: {},
     unknown_signal_types: 0,
     malformed_signals: 0,
   };
   const renewals: Renewal[] = [];
-  for (const item of context.signals ?? []) {
+  (context.signals ?? []).forEach((item, index) => {
     const kind = classifySignal(item);
     if (kind === 'malformed') facts.malformed_signals++;
     else if (kind === 'unknown') facts.unknown_signal_types++;
     else {
       facts.signal_counts[kind.type] = (facts.signal_counts[kind.type] ?? 0) + 1;
-      applySignal(facts, kind, renewals, now);
+      applySignal(facts, kind, index, renewals, now);
     }
-  }
+  });
   const posture = PostureSchema.parse(context.posture);
   facts.health = posture.health ?? null;
   // Signals are fresher than posture: posture's date only counts when no signal gave one.
   if (renewals.length === 0 && posture.renewal_date !== undefined) {
-    renewals.push(renewalFromDate(posture.renewal_date, now));
+    renewals.push({ ...renewalFromDate(posture.renewal_date, now), from: postureEvidence('renewal_date') });
   }
+  // Stable sort: of two equally near renewals, the first in the input is cited.
   const nearest = renewals.sort((a, b) => a.days - b.days)[0];
   if (nearest) {
     facts.renewal_days = nearest.days;
     facts.renewal_date = nearest.date;
+    facts.sources.renewal = nearest.from;
   }
   return facts;
 }
@@ -138,13 +156,15 @@ export function classifySignal(item: unknown): SignalClass {
 interface Renewal {
   days: number;
   date: string;
+  from: StepEvidence;
 }
 
-function applySignal(facts: AccountFacts, signal: Signal, renewals: Renewal[], now: Date): void {
+function applySignal(facts: AccountFacts, signal: Signal, index: number, renewals: Renewal[], now: Date): void {
+  const { sources } = facts;
   switch (signal.type) {
     case 'RENEWAL_WINDOW': {
       const renewal = renewalFromWindow(signal, now);
-      if (renewal) renewals.push(renewal);
+      if (renewal) renewals.push({ ...renewal, from: signalEvidence(index) });
       return;
     }
     case 'SUPPORT_RISK':
@@ -152,21 +172,27 @@ function applySignal(facts: AccountFacts, signal: Signal, renewals: Renewal[], n
         facts.support_severity = signal.severity;
       }
       facts.open_escalations = Math.max(facts.open_escalations, signal.open_escalations ?? 0);
+      sources.support_risks.push({ index, severity: signal.severity ?? null, open_escalations: signal.open_escalations ?? 0 });
       return;
     case 'USAGE_DROP':
-      if (signal.percent !== undefined) facts.usage_drop_percent = Math.max(facts.usage_drop_percent ?? 0, signal.percent);
+      if (signal.percent !== undefined) {
+        facts.usage_drop_percent = Math.max(facts.usage_drop_percent ?? 0, signal.percent);
+        sources.usage_drops.push({ index, percent: signal.percent });
+      }
       return;
     case 'CHAMPION_LEFT':
       facts.champion_left = true;
+      sources.champion_left.push(index);
       return;
     case 'NPS_DETRACTOR':
       facts.nps_detractor = true;
+      sources.nps_detractor.push(index);
       return;
   }
 }
 
 /** An explicit days_to_renewal decides the window; renewal_date names the day (or gives both). */
-function renewalFromWindow(signal: { days_to_renewal?: number; renewal_date?: number }, now: Date): Renewal | null {
+function renewalFromWindow(signal: { days_to_renewal?: number; renewal_date?: number }, now: Date): Omit<Renewal, 'from'> | null {
   if (signal.renewal_date !== undefined) {
     const fromDate = renewalFromDate(signal.renewal_date, now);
     return signal.days_to_renewal === undefined ? fromDate : { days: Math.floor(signal.days_to_renewal), date: fromDate.date };
@@ -176,14 +202,14 @@ function renewalFromWindow(signal: { days_to_renewal?: number; renewal_date?: nu
   return { days, date: isoDay(startOfUtcDay(now.getTime()) + days * DAY_MS) };
 }
 
-function renewalFromDate(ms: number, now: Date): Renewal {
+function renewalFromDate(ms: number, now: Date): Omit<Renewal, 'from'> {
   return { days: Math.round((startOfUtcDay(ms) - startOfUtcDay(now.getTime())) / DAY_MS), date: isoDay(ms) };
 }
 
-function readHistory(items: readonly unknown[]): { action_type: string; at_ms: number }[] {
-  return items.flatMap((item) => {
+function readHistory(items: readonly unknown[]): { index: number; action_type: string; at_ms: number }[] {
+  return items.flatMap((item, index) => {
     const parsed = HistoryItemSchema.safeParse(item);
-    return parsed.success ? [{ action_type: parsed.data.action_type, at_ms: parsed.data.at }] : [];
+    return parsed.success ? [{ index, action_type: parsed.data.action_type, at_ms: parsed.data.at }] : [];
   });
 }
 

@@ -1,6 +1,8 @@
 import type { ProposalSource } from '../../domain/enums.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
+import type { DroppedEvidence } from './checkEvidence.js';
 import type { InputSummary } from './inputSummary.js';
+import type { InputWarning } from './inputWarnings.js';
 import type { DroppedStep } from './proposalTypes.js';
 
 export const PROPOSAL_TRIGGER = 'proposal_generated';
@@ -15,6 +17,8 @@ export interface ProposalAuditInput {
   rules_version: string | null;
   input_summary: InputSummary;
   dropped_steps: readonly DroppedStep[];
+  dropped_evidence: readonly DroppedEvidence[];
+  warnings: readonly InputWarning[];
   fallback_reason: string | null;
   prompt_truncated: readonly string[];
 }
@@ -37,9 +41,20 @@ export function buildProposalAudit(input: ProposalAuditInput): Record<string, un
     model: input.model,
     prompt_version: input.prompt_version,
     rules_version: input.rules_version,
-    steps: plan.steps.map((s) => ({ step_id: s.step_id, action_type: s.action_type, sequence: s.sequence })),
+    steps: plan.steps.map((s) => ({
+      step_id: s.step_id,
+      action_type: s.action_type,
+      sequence: s.sequence,
+      rationale: s.rationale ?? null,
+      evidence: (s.evidence ?? []).map((e) => ({ ...e })),
+      due_at: s.due_at?.toISOString() ?? null,
+      owner_role: s.owner_role ?? null,
+    })),
+    renewal_date: plan.renewal_date ?? null,
     input_summary: input.input_summary,
     dropped_steps: input.dropped_steps.map((d) => ({ ...d })),
+    dropped_evidence: input.dropped_evidence.map((d) => ({ ...d })),
+    warnings: input.warnings.map((w) => ({ ...w })),
     fallback_reason: input.fallback_reason,
     prompt_truncated: [...input.prompt_truncated],
     created_by: plan.created_by ?? null,

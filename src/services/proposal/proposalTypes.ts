@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { ProposalSource } from '../../domain/enums.js';
-import type { RevenuePlanV1 } from '../../domain/plan.js';
+import type { RevenuePlanV1, StepEvidence } from '../../domain/plan.js';
+import type { DroppedEvidence } from './checkEvidence.js';
+import type { InputWarning } from './inputWarnings.js';
 
 /** Bounds on what a caller may hand the generator; the API's body limit comes first. */
 export const MAX_CONTEXT_ITEMS = 500;
@@ -69,6 +71,8 @@ export interface ProposedStep {
   /** Indexes of earlier steps of the same list. */
   depends_on: number[];
   rationale: string | null;
+  /** Input elements the step rests on; each points at a real element. */
+  evidence: StepEvidence[];
 }
 
 /** A proposal ready to become a plan: allowed steps in default-sequence order, acyclic, deduplicated. */
@@ -77,6 +81,8 @@ export interface ProposalDraft {
   objective: string;
   steps: ProposedStep[];
   dropped_steps: DroppedStep[];
+  /** Evidence removed from kept steps because it points at nothing. */
+  dropped_evidence: DroppedEvidence[];
 }
 
 export interface PlanProposalResult {
@@ -88,4 +94,7 @@ export interface PlanProposalResult {
   /** The `data` of the PLAN_CREATED ledger entry. */
   audit: Record<string, unknown>;
   fallback_reason?: string;
+  /** What in the input was ignored or could not be read. */
+  warnings: InputWarning[];
+  dropped_evidence: DroppedEvidence[];
 }

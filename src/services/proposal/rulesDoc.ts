@@ -5,7 +5,11 @@ import { RULES_TABLE, RULES_VERSION } from './rulesGenerator.js';
 /** docs/rules-generator.md, rendered from RULES_TABLE (a test keeps the file equal to this). */
 export function renderRulesMarkdown(): string {
   const cell = (text: string): string => text.replaceAll('|', '\\|');
-  const rows = RULES_TABLE.map((r) => `| ${r.action_type} | ${cell(r.when)} | ${r.unless === null ? '—' : cell(r.unless)} |`);
+  const rows = RULES_TABLE.map((r) => `| ${r.action_type} | ${cell(r.when)} | ${r.unless === null ? '—' : cell(r.unless)} | ${cell(r.cites)} |`);
+  const schedule = RENEWAL_DEFENSE_CONFIG.default_sequence.map((type) => {
+    const s = RENEWAL_DEFENSE_CONFIG.step_schedule[type]!;
+    return `| ${type} | ${s.owner_role} | ${s.due_days_before_renewal} days before | ${s.due_days_after_creation} days after |`;
+  });
   return [
     '# Rules generator (RENEWAL_DEFENSE)',
     '',
@@ -13,16 +17,27 @@ export function renderRulesMarkdown(): string {
     '     Do not edit by hand; rewrite it with `UPDATE_RULES_DOC=1 npm test -- test/proposal/rulesDoc.test.ts`. -->',
     '',
     `The deterministic proposer (\`${RULES_VERSION}\`). It serves when no Gemini key is configured, and`,
-    'when the model fails or keeps no allowed step, if PROPOSAL_LLM_FALLBACK is `rules`. Each row that fires adds its step; steps',
+    'when the model fails (error, timeout, unusable answer, a misconfigured model), if PROPOSAL_LLM_FALLBACK is `rules`. A model',
+    'answer that keeps no allowed step is PROPOSAL_REJECTED instead. Each row that fires adds its step; steps',
     `follow the default sequence (${RENEWAL_DEFENSE_CONFIG.default_sequence.join(' → ')}) and carry no`,
-    'dependencies. Each step gets `constraints.rationale` naming the facts that fired it.',
+    'dependencies. Each step gets a `rationale` naming the facts that fired it and `evidence` citing exactly',
+    'the input elements that did (`{source: SIGNAL, index: i}` is `signals[i]`, `{source: POSTURE, field: f}` is `posture.f`).',
     '',
-    '| Step | Proposed when | Unless |',
-    '|---|---|---|',
+    '| Step | Proposed when | Unless | Cites |',
+    '|---|---|---|---|',
     ...rows,
     '',
+    'Due dates and owners come from the plan type\'s schedule (for model and rules proposals alike): a step is due its',
+    'offset before the renewal date when one is known and later than the creation (the renewal day counts from 00:00 UTC),',
+    'else its offset after the creation; dates are then clamped to [creation, renewal] and never decrease along the sequence.',
+    '',
+    '| Step | Owner | Renewal known | No renewal date |',
+    '|---|---|---|---|',
+    ...schedule,
+    '',
     `Signal types read: ${KNOWN_SIGNAL_TYPES.join(', ')}. Unknown types, and items that are not objects or`,
-    'carry a field of the wrong type, are ignored and counted in the PLAN_CREATED input summary. A known',
+    'carry a field of the wrong type, are ignored, counted in the PLAN_CREATED input summary and reported in the',
+    "payload's `warnings` (UNKNOWN_SIGNAL_TYPE, MALFORMED_SIGNAL, UNKNOWN_SIGNAL_FIELD, UNREADABLE_DATE, …). A known",
     'renewal date (from a signal, else posture) is named in the objective; otherwise it says "its renewal date".',
     'Dates are compared by UTC calendar day.',
     '',

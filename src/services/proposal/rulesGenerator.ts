@@ -1,25 +1,34 @@
+import type { StepEvidence } from '../../domain/plan.js';
 import type { PlanTypeConfig } from '../../domain/planTypeConfig.js';
-import { requestedWithin, type AccountFacts } from './accountFacts.js';
+import { postureEvidence, requestedWithin, signalEvidence, type AccountFacts } from './accountFacts.js';
 import { fillObjectiveTemplate } from './objective.js';
 import type { ProposalDraft, ProposedStep } from './proposalTypes.js';
 import { sequenceRank } from './sequenceOrder.js';
 
 /** Recorded in the audit of rules proposals; bump it when a rule changes. */
-export const RULES_VERSION = 'renewal-defense-rules/1';
+export const RULES_VERSION = 'renewal-defense-rules/2';
 
 export const RENEWAL_WINDOW_DAYS = 120;
 export const USAGE_DROP_RISK_PERCENT = 20;
 export const MEETING_COOLDOWN_DAYS = 14;
 
-/** One deterministic rule: when it fires, its step joins the plan with the returned rationale. */
+/** Why a rule fired: the sentence, and exactly the input elements that made it fire. */
+export interface RuleFiring {
+  rationale: string;
+  evidence: StepEvidence[];
+}
+
+/** One deterministic rule: when it fires, its step joins the plan with the returned rationale and evidence. */
 export interface RuleRow {
   action_type: string;
   /** When the step is proposed, in words (docs/rules-generator.md is rendered from these). */
   when: string;
   /** What holds it back even when `when` is met; null when nothing does. */
   unless: string | null;
-  /** The rationale when the rule fires, null when it does not. */
-  evaluate(facts: AccountFacts, now: Date): string | null;
+  /** Which input elements the step cites, in words. */
+  cites: string;
+  /** Null when the rule does not fire. */
+  evaluate(facts: AccountFacts, now: Date): RuleFiring | null;
 }
 
 /**
@@ -35,31 +44,46 @@ export const RULES_TABLE: readonly RuleRow[] = [
       `an overdue renewal counts), or any risk is present: USAGE_DROP of ${USAGE_DROP_RISK_PERCENT}% or more, CHAMPION_LEFT, ` +
       'NPS_DETRACTOR, posture.health AT_RISK or CRITICAL.',
     unless: `History shows a REQUEST_RENEWAL_MEETING dated within the last ${MEETING_COOLDOWN_DAYS} days (or later).`,
+    cites:
+      'The element that gave the renewal, when it is within the window (the RENEWAL_WINDOW signal, or posture.renewal_date); ' +
+      `each USAGE_DROP signal of ${USAGE_DROP_RISK_PERCENT}% or more, each CHAMPION_LEFT and NPS_DETRACTOR signal; posture.health when AT_RISK or CRITICAL.`,
     evaluate: (facts, now) => {
-      const reasons = [...renewalReasons(facts), ...riskReasons(facts)];
+      const renewal = renewalFiring(facts);
+      const risk = riskFiring(facts);
+      const reasons = [...renewal.reasons, ...risk.reasons];
       if (reasons.length === 0 || requestedWithin(facts, 'REQUEST_RENEWAL_MEETING', MEETING_COOLDOWN_DAYS, now)) return null;
-      return reasons.join('; ');
+      return { rationale: reasons.join('; '), evidence: [...renewal.evidence, ...risk.evidence] };
     },
   },
   {
     action_type: 'PREP_RENEWAL_BRIEF',
     when: 'Always.',
     unless: null,
-    evaluate: (facts) =>
-      facts.renewal_date === null
-        ? 'Every renewal defense starts from a current brief'
-        : `Every renewal defense starts from a current brief; renewal on ${facts.renewal_date}`,
+    cites: 'Nothing: the step fires unconditionally.',
+    evaluate: (facts) => ({
+      rationale:
+        facts.renewal_date === null
+          ? 'Every renewal defense starts from a current brief'
+          : `Every renewal defense starts from a current brief; renewal on ${facts.renewal_date}`,
+      evidence: [],
+    }),
   },
   {
     action_type: 'ESCALATE_SUPPORT_RISK',
     when: 'A SUPPORT_RISK signal has severity MEDIUM, HIGH or CRITICAL, or open_escalations above 0; or posture.health is CRITICAL.',
     unless: null,
+    cites: 'Each SUPPORT_RISK signal with severity MEDIUM or above or open_escalations above 0; posture.health when CRITICAL.',
     evaluate: (facts) => {
       const reasons: string[] = [];
       if (facts.support_severity !== null && facts.support_severity !== 'LOW') reasons.push(`support risk ${facts.support_severity}`);
       if (facts.open_escalations > 0) reasons.push(`${facts.open_escalations} open escalation(s)`);
       if (facts.health === 'CRITICAL') reasons.push('account health CRITICAL');
-      return reasons.length === 0 ? null : reasons.join('; ');
+      if (reasons.length === 0) return null;
+      const evidence = facts.sources.support_risks
+        .filter((r) => (r.severity !== null && r.severity !== 'LOW') || r.open_escalations > 0)
+        .map((r) => signalEvidence(r.index));
+      if (facts.health === 'CRITICAL') evidence.push(postureEvidence('health'));
+      return { rationale: reasons.join('; '), evidence };
     },
   },
 ];
@@ -74,28 +98,50 @@ export function generateRulesProposal(facts: AccountFacts, config: PlanTypeConfi
   const steps: ProposedStep[] = RULES_TABLE.filter((row) => config.allowed_step_action_types.includes(row.action_type))
     .sort((a, b) => rank(a) - rank(b))
     .flatMap((row) => {
-      const rationale = row.evaluate(facts, now);
-      return rationale === null ? [] : [{ action_type: row.action_type, depends_on: [], rationale }];
+      const firing = row.evaluate(facts, now);
+      return firing === null ? [] : [{ action_type: row.action_type, depends_on: [], rationale: firing.rationale, evidence: firing.evidence }];
     });
   return {
     objective: fillObjectiveTemplate(config.objective_template, { account_id: accountId, renewal_date: facts.renewal_date }),
     steps,
     dropped_steps: [],
+    dropped_evidence: [],
   };
 }
 
-function renewalReasons(facts: AccountFacts): string[] {
-  if (facts.renewal_days === null || facts.renewal_days > RENEWAL_WINDOW_DAYS) return [];
-  return [facts.renewal_days < 0 ? `renewal overdue by ${-facts.renewal_days} day(s)` : `renewal in ${facts.renewal_days} day(s)`];
+interface PartialFiring {
+  reasons: string[];
+  evidence: StepEvidence[];
 }
 
-function riskReasons(facts: AccountFacts): string[] {
+function renewalFiring(facts: AccountFacts): PartialFiring {
+  if (facts.renewal_days === null || facts.renewal_days > RENEWAL_WINDOW_DAYS) return { reasons: [], evidence: [] };
+  return {
+    reasons: [facts.renewal_days < 0 ? `renewal overdue by ${-facts.renewal_days} day(s)` : `renewal in ${facts.renewal_days} day(s)`],
+    // renewal_days is only ever set together with its source.
+    evidence: [facts.sources.renewal!],
+  };
+}
+
+function riskFiring(facts: AccountFacts): PartialFiring {
   const reasons: string[] = [];
-  if (facts.usage_drop_percent !== null && facts.usage_drop_percent >= USAGE_DROP_RISK_PERCENT) {
+  const evidence: StepEvidence[] = [];
+  const drops = facts.sources.usage_drops.filter((d) => d.percent >= USAGE_DROP_RISK_PERCENT);
+  if (drops.length > 0) {
     reasons.push(`usage dropped ${facts.usage_drop_percent}%`);
+    evidence.push(...drops.map((d) => signalEvidence(d.index)));
   }
-  if (facts.champion_left) reasons.push('champion left');
-  if (facts.nps_detractor) reasons.push('NPS detractor');
-  if (facts.health === 'AT_RISK' || facts.health === 'CRITICAL') reasons.push(`account health ${facts.health}`);
-  return reasons;
+  if (facts.champion_left) {
+    reasons.push('champion left');
+    evidence.push(...facts.sources.champion_left.map(signalEvidence));
+  }
+  if (facts.nps_detractor) {
+    reasons.push('NPS detractor');
+    evidence.push(...facts.sources.nps_detractor.map(signalEvidence));
+  }
+  if (facts.health === 'AT_RISK' || facts.health === 'CRITICAL') {
+    reasons.push(`account health ${facts.health}`);
+    evidence.push(postureEvidence('health'));
+  }
+  return { reasons, evidence };
 }

@@ -12,3 +12,11 @@ export function sanitizeText(value: string, maxChars: number): string {
   const codePoints = Array.from(cleaned);
   return codePoints.length <= maxChars ? cleaned : codePoints.slice(0, maxChars).join('').trimEnd();
 }
+
+/**
+ * sanitizeText for prose a model wrote (objective, rationale): markup tags and stray angle
+ * brackets go too, so nothing it says can render as HTML anywhere it is shown.
+ */
+export function sanitizeProse(value: string, maxChars: number): string {
+  return sanitizeText(value.replace(/<[^<>]*>/g, ' ').replace(/[<>]/g, ''), maxChars);
+}
