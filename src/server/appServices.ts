@@ -85,7 +85,7 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     metrics,
     logger,
     planTypes: new PlanTypeCatalog(),
-    proposals: new PlanProposalService({ store, generator, metrics }),
+    proposals: new PlanProposalService({ store, generator, metrics, expiry }),
     lifecycle: new PlanLifecycleService({ store, plans, config, metrics, expiry }),
     queries: new PlanQueryService({ store, plans, ledger, expiry }),
     store,

@@ -162,4 +162,27 @@ describe('expiry and the activation check (real server, real store)', () => {
     expect(await check(ready)).toEqual({ canActivate: true, reasons: [] });
     expect((await move('activatePlan', ready)).data?.r.ok).toBe(true);
   });
+
+  it('shows a replayed proposal as it is now (expired) and leaves an expired plan out of openPlans', async () => {
+    const proposeKeyed = (key: string) =>
+      server.gql<{ proposePlan: { replayed: boolean; plan: { planId: string; status: string }; openPlans: { planId: string; status: string }[] } }>(
+        'mutation($input: ProposePlanInput!) { proposePlan(input: $input) { replayed plan { planId status } openPlans { planId status } } }',
+        { input: { accountId: 'acct-replay', planType: 'RENEWAL_DEFENSE', signals: [{ type: 'CHAMPION_LEFT' }], idempotencyKey: key } },
+        proposer,
+      );
+    const first = (await proposeKeyed('expiring-1')).data!.proposePlan;
+    expect((await move('approvePlan', first.plan.planId)).data?.r.ok).toBe(true);
+    await pastExpiry(first.plan.planId);
+    const replayed = (await proposeKeyed('expiring-1')).data!.proposePlan;
+    expect(replayed).toMatchObject({ replayed: true, plan: { planId: first.plan.planId, status: 'EXPIRED' } });
+    expect(await expiredEvents(first.plan.planId)).toHaveLength(1);
+
+    const expiring = await planAt('acct-replay', 'APPROVED');
+    await pastExpiry(expiring);
+    const next = (await proposeKeyed('expiring-2')).data!.proposePlan;
+    expect(next.replayed).toBe(false);
+    expect(next.openPlans.map((p) => p.planId)).not.toContain(expiring);
+    expect(next.openPlans.map((p) => p.planId)).not.toContain(first.plan.planId);
+    expect(await storedStatus(expiring)).toBe('EXPIRED');
+  });
 });

@@ -6,6 +6,7 @@ import type { ProposalSource } from '../../domain/enums.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
 import type { AppMetrics } from '../../observability/metrics.js';
 import type { PlanStore, ProposalMeta } from '../../store/PlanStore.js';
+import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
 import type { PlanProposalGenerator } from '../proposal/PlanProposalGenerator.js';
 import { collectInputWarnings, type InputWarning } from '../proposal/inputWarnings.js';
 import type { DroppedStep } from '../proposal/proposalTypes.js';
@@ -37,7 +38,7 @@ export class PlanProposalService {
   private readonly inFlight = new Map<string, Promise<{ result: ProposedPlan; requestHash: string }>>();
 
   constructor(
-    private readonly deps: { store: PlanStore; generator: PlanProposalGenerator; metrics: AppMetrics },
+    private readonly deps: { store: PlanStore; generator: PlanProposalGenerator; metrics: AppMetrics; expiry: PlanExpiry },
   ) {}
 
   async propose(principal: Principal, rawInput: unknown): Promise<ProposedPlan> {
@@ -70,7 +71,7 @@ export class PlanProposalService {
     const tenantId = principal.tenantId;
     if (planId) {
       const existing = await this.deps.store.getPlanWithProposal(tenantId, planId);
-      if (existing) return this.replay(existing.plan, existing.proposal, requestHash, input);
+      if (existing) return this.replay(principal, existing.plan, existing.proposal, requestHash, input);
     }
 
     const result = await this.deps.generator.generateProposal({
@@ -97,7 +98,7 @@ export class PlanProposalService {
       event: { actor: principal.sub, data: result.audit },
       proposal,
     });
-    if (!stored.created) return this.replay(stored.plan, stored.proposal, requestHash, input);
+    if (!stored.created) return this.replay(principal, stored.plan, stored.proposal, requestHash, input);
     this.deps.metrics.proposals.inc({ source: result.source });
     return {
       plan: stored.plan,
@@ -109,11 +110,12 @@ export class PlanProposalService {
     };
   }
 
-  private replay(plan: RevenuePlanV1, proposal: ProposalMeta | null, requestHash: string, input: ProposePlanInputParsed): ProposedPlan {
+  /** The earlier proposal, its plan as it is now (expired on read when past its expiry). */
+  private async replay(principal: Principal, plan: RevenuePlanV1, proposal: ProposalMeta | null, requestHash: string, input: ProposePlanInputParsed): Promise<ProposedPlan> {
     if (!proposal) throw new AppError('INTERNAL_SERVER_ERROR', 'stored proposal metadata is missing');
     if (proposal.request_hash && proposal.request_hash !== requestHash) throw reusedKey();
     return {
-      plan,
+      plan: await this.deps.expiry.settle(plan, { trigger: 'expired_on_read', touchedBy: principal.sub }),
       proposal_id: proposal.proposal_id,
       source: proposal.source,
       dropped_steps: proposal.dropped_steps,

@@ -62,8 +62,9 @@ export class PlanQueryService {
       { accountId: plan.account_id, planType: plan.plan_type, statuses: OPEN_PLAN_STATUSES },
       { first: OPEN_PLANS_LIMIT + 1 },
     );
-    return page.items
-      .filter((p) => p.plan_id !== plan.plan_id)
+    const settled = await this.deps.expiry.settleAll(page.items, { trigger: 'expired_on_read', touchedBy: principal.sub });
+    return settled
+      .filter((p) => p.plan_id !== plan.plan_id && OPEN_PLAN_STATUSES.includes(p.plan_status))
       .sort((a, b) => b.created_at.getTime() - a.created_at.getTime() || (a.plan_id < b.plan_id ? 1 : -1))
       .slice(0, OPEN_PLANS_LIMIT);
   }
