@@ -13,10 +13,16 @@ import { ensureIndexes } from '../store/indexes.js';
 import { PlanLedger } from '../store/PlanLedger.js';
 import { PlanRepository } from '../store/PlanRepository.js';
 import { PlanStore } from '../store/PlanStore.js';
+import { LedgerLogService } from '../services/ledgerLog/LedgerLogService.js';
+import { LedgerSealer } from '../services/ledgerLog/LedgerSealer.js';
+import { LedgerLogStore } from '../store/ledgerLog/LedgerLogStore.js';
+import { ledgerSignerFromConfig } from './ledgerSigner.js';
 
 /** How often half-written plan changes are swept and completed (see PlanStore). */
 const REPAIR_INTERVAL_MS = 30_000;
 const REPAIR_MIN_AGE_MS = 5_000;
+/** Where several instances share a store (MongoDB), how often the sealer looks for entries another one left unsealed. */
+const RECONCILE_INTERVAL_MS = 60_000;
 /**
  * How far back the start-up sweep looks for plans a crash lost between createPlan's two
  * inserts (a restart after a longer outage would need a manual restoreOrphanedCreates).
@@ -33,6 +39,10 @@ export interface AppServices {
   lifecycle: PlanLifecycleService;
   queries: PlanQueryService;
   store: PlanStore;
+  /** The verifiable ledger: checkpoints, proofs, verification (its sealer runs in start()). */
+  ledgerLog: LedgerLogService;
+  /** This process's sealer, null when LEDGER_SEALER=off. */
+  sealer: LedgerSealer | null;
   /** Start-up work (indexes, a repair sweep) and the periodic sweep. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -49,7 +59,13 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
   // The store reports what it hides from callers (driver errors) to the service's log.
   const storeLogger = logger.child({ component: 'store' });
   const plans = new PlanRepository(db, { logger: storeLogger });
-  const ledger = new PlanLedger(db, { logger: storeLogger });
+  const ledgerLogStore = new LedgerLogStore(db, { logger: storeLogger });
+  const signer = ledgerSignerFromConfig(config, logger);
+  const sealer =
+    config.LEDGER_SEALER === 'on'
+      ? new LedgerSealer({ store: ledgerLogStore, signer, logger: logger.child({ component: 'ledger-sealer' }), intervalMs: config.LEDGER_CHECKPOINT_INTERVAL_MS })
+      : null;
+  const ledger = new PlanLedger(db, { logger: storeLogger, ...(sealer ? { onAppended: (entry) => sealer.notify(entry) } : {}) });
   const store = new PlanStore(db, { plans, ledger, logger: storeLogger });
   const llm = createLlmClientFromConfig(config);
   const generator = new PlanProposalGenerator({
@@ -57,6 +73,7 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     fallback: config.PROPOSAL_LLM_FALLBACK,
   });
   let sweeper: { stop(): Promise<void> } | null = null;
+  const queries = new PlanQueryService({ store, plans, ledger });
 
   return {
     config,
@@ -65,8 +82,10 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     planTypes: new PlanTypeCatalog(),
     proposals: new PlanProposalService({ store, generator, metrics }),
     lifecycle: new PlanLifecycleService({ store, plans, config, metrics }),
-    queries: new PlanQueryService({ store, plans, ledger }),
+    queries,
     store,
+    ledgerLog: new LedgerLogService({ store: ledgerLogStore, signer, sealer, queries }),
+    sealer,
     start: async () => {
       await ensureIndexes(db);
       // Which reads the store serves without a scan decides how plans and the ledger are read
@@ -92,9 +111,13 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
       // several instances may share it); on FerretDB it would scan every plan each time, and
       // its one service process settles what it left half-written from its own list.
       sweeper = store.startPendingRepair({ intervalMs: REPAIR_INTERVAL_MS, olderThanMs: REPAIR_MIN_AGE_MS, scan: !capabilities.idOnlyPushdown });
+      // After the sweep (whose appends it is told of): entries a previous process left unsealed
+      // are found by comparing counts, then sealing runs on its timer.
+      await sealer?.start({ reconcileIntervalMs: capabilities.idOnlyPushdown ? 0 : RECONCILE_INTERVAL_MS });
     },
     stop: async () => {
       await sweeper?.stop();
+      await sealer?.stop();
     },
   };
 }
