@@ -33,3 +33,15 @@ describe('checkpoint note', () => {
     expect(parseCheckpointNote(change(formatCheckpointNote(body)))).toBeNull();
   });
 });
+
+describe('export format dates', () => {
+  it('tags Dates anywhere and reads them back', async () => {
+    const { tagDates, untagDates } = await import('../../src/domain/ledgerExportFormat.js');
+    const at = new Date('2026-12-01T08:00:00.000Z');
+    const value = { at, list: [at, 1, 'x', null], nested: { deeper: { at } } };
+    const tagged = tagDates(value);
+    expect(JSON.parse(JSON.stringify(tagged))).toEqual({ at: { $date: at.toISOString() }, list: [{ $date: at.toISOString() }, 1, 'x', null], nested: { deeper: { at: { $date: at.toISOString() } } } });
+    expect(untagDates(JSON.parse(JSON.stringify(tagged)))).toEqual(value);
+    expect(untagDates({ $date: 1, other: 2 })).toEqual({ $date: 1, other: 2 });
+  });
+});

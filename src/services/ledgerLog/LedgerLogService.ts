@@ -1,6 +1,7 @@
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../domain/errors.js';
 import { parseCheckpointNote } from '../../domain/ledgerCheckpoint.js';
+import { EXPORT_FORMAT, tagDates } from '../../domain/ledgerExportFormat.js';
 import {
   appendLeaves,
   combineCover,
@@ -63,7 +64,8 @@ export interface LedgerLogServiceDeps {
   signer: CheckpointSigner;
   /** The sealer of this process, when it runs one: its memory of what it signed is a witness too. */
   sealer?: LedgerSealer | null;
-  queries: PlanQueryService;
+  /** The plan chain's verifier (verifyPlan only; an export needs none). */
+  queries?: PlanQueryService;
 }
 
 export class LedgerLogService {
@@ -136,14 +138,17 @@ export class LedgerLogService {
    */
   async verifyPlan(principal: Principal, planId: string): Promise<PlanLedgerVerification> {
     const tenantId = principal.tenantId;
+    if (!this.deps.queries) throw new Error('LedgerLogService.verifyPlan needs the plan queries');
     const chain = await this.deps.queries.verifyLedger(principal, planId);
     const checkpoint = await this.deps.store.latestCheckpoint(tenantId);
     if (!checkpoint) return { ...chain, checkpoint_tree_size: null };
     const size = checkpoint.tree_size;
+    // A broken chain keeps the seq where the chain breaks; a chain that holds (rewritten to
+    // match) is broken at the first sealed entry the checkpoint does not vouch for.
     const fail = (seq: number | null): PlanLedgerVerification => ({
       ...chain,
       valid: false,
-      broken_at_seq: seq === null ? chain.broken_at_seq : Math.min(seq, chain.broken_at_seq ?? seq),
+      broken_at_seq: chain.broken_at_seq ?? seq,
       checkpoint_tree_size: size,
     });
     if (!this.authentic(checkpoint)) return fail(null);
@@ -171,8 +176,9 @@ export class LedgerLogService {
 
   /** The log for an offline audit: the tenant's checkpoints, then every leaf's entry in order (see ledgerExport). */
   async *exportLog(tenantId: string, treeSize?: number): AsyncGenerator<Record<string, unknown>> {
+    yield { type: 'header', format: EXPORT_FORMAT, tenantId, exportedAt: new Date().toISOString() };
     const checkpoints = await this.deps.store.allCheckpoints(tenantId);
-    for (const c of checkpoints) yield { type: 'checkpoint', ...toView(c) };
+    for (const c of checkpoints) yield { type: 'checkpoint', ...toView(c), timestamp: c.timestamp.toISOString() };
     const size = treeSize ?? checkpoints.at(-1)?.tree_size ?? 0;
     for (let lo = 0; lo < size; lo += 500) {
       const indexes = Array.from({ length: Math.min(500, size - lo) }, (_, i) => lo + i);
@@ -180,7 +186,7 @@ export class LedgerLogService {
       const entries = await this.deps.store.readEntries(tenantId, leaves.map((l) => l?.entry_key ?? ''));
       for (let i = 0; i < indexes.length; i++) {
         const e = entries[i];
-        yield { type: 'leaf', index: indexes[i], entryId: leaves[i]?.entry_id ?? null, entry: e?.ok ? e.record : null };
+        yield { type: 'leaf', index: indexes[i], entryId: leaves[i]?.entry_id ?? null, entry: e?.ok ? tagDates(e.record) : null };
       }
     }
   }
