@@ -219,15 +219,24 @@ export class LedgerSealer {
     return out;
   }
 
-  /** Loads the log's state from the store, reusing what this process knows when it is still the head. */
+  /**
+   * The log's state. What this process left after its last round is trusted after two reads
+   * that hit (its last leaf, its last checkpoint): a log cut back below it shows there, and a
+   * sealer that appended meanwhile makes this one's next insert collide (then it reloads).
+   * Otherwise it is read from the store: the latest checkpoint (probe by seq), the log size
+   * (probe leaves from there), the frontier at the checkpoint's size.
+   */
   private async loadState(tenantId: string): Promise<LogState> {
     const { store } = this.options;
     const known = this.states.get(tenantId);
+    if (known && known.size > 0) {
+      const [[last], checkpoint] = await Promise.all([store.readLeaves(tenantId, [known.size - 1]), known.checkpointSeq > 0 ? store.checkpointBySeq(tenantId, known.checkpointSeq) : Promise.resolve(null)]);
+      if (last && (known.checkpointSeq === 0 || checkpoint?.tree_size === known.checkpointSize)) return known;
+    }
     const checkpoint = await store.latestCheckpoint(tenantId, known?.checkpointSeq ?? 0);
     const checkpointSeq = checkpoint?.seq ?? 0;
     const checkpointSize = checkpoint?.tree_size ?? 0;
     const size = await store.logSize(tenantId, Math.max(checkpointSize, known?.size ?? 0));
-    if (known && known.size === size && known.checkpointSeq === checkpointSeq) return known;
     // Rebuild the frontier at the checkpoint's size from stored nodes, then replay the leaves
     // sealed after it (a sealer that died before its checkpoint), completing their nodes.
     const base = Math.min(checkpointSize, size);
@@ -281,12 +290,9 @@ export class LedgerSealer {
       // Oldest first; ties by key, so the order does not depend on arrival.
       const batch = [...pending.values()].sort((a, b) => a.timestamp - b.timestamp || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).slice(0, this.batchLimit);
       this.hadFullBatch = this.hadFullBatch || batch.length === this.batchLimit;
-      const sealedAt = await store.leafIndexesOf(tenantId, batch.map((p) => p.entry_id));
-      let todo = batch.filter((p, i) => {
-        if (sealedAt[i] === null) return true;
-        pending.delete(p.key);
-        return false;
-      });
+      // No read per entry to see whether it is sealed already: the leaf insert says so (the
+      // unique {tenant_id, entry_id}), and almost none is (a retried append, a racing sealer).
+      let todo = batch;
       let appended = 0;
       while (todo.length > 0) {
         const leaves: NewLeaf[] = todo.map((p) => ({ entry_id: p.entry_id, entry_key: p.key, leaf_hash: toHex(leafHash(fromHex(p.hash) as Hash)) }));
