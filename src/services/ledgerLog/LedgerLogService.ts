@@ -83,12 +83,15 @@ export class LedgerLogService {
   async inclusionProof(principal: Principal, entryId: string, treeSize?: number | null): Promise<InclusionProofView | null> {
     const tenantId = principal.tenantId;
     if (entryId.length === 0 || entryId.length > 256) throw new AppError('BAD_USER_INPUT', 'entryId must be 1 to 256 characters');
-    const checkpoint = await this.findCheckpoint(tenantId, treeSize, true);
-    if (!checkpoint) return null;
-    const [index] = await this.deps.store.leafIndexesOf(tenantId, [entryId]);
-    if (index === null || index === undefined || index >= checkpoint.tree_size) return null;
-    const leaf = await this.recomputedLeaf(tenantId, index);
-    const path = await rangeHashes(this.deps.store, tenantId, inclusionProofRanges(index, checkpoint.tree_size));
+    // Two round trips: the checkpoint and where the entry is sealed; then its leaf, the entry
+    // and the proof's nodes together.
+    const [checkpoint, [ref]] = await Promise.all([this.findCheckpoint(tenantId, treeSize, true), this.deps.store.leafRefsOf(tenantId, [entryId])]);
+    if (!checkpoint || !ref || ref.index >= checkpoint.tree_size) return null;
+    const index = ref.index;
+    const [leaf, path] = await Promise.all([
+      this.recomputedLeaf(tenantId, index, ref.entryKey),
+      rangeHashes(this.deps.store, tenantId, inclusionProofRanges(index, checkpoint.tree_size)),
+    ]);
     if (!leaf || leaf.entryId !== entryId || !path) throw new AppError('INTERNAL_SERVER_ERROR', `the ledger log of this tenant is damaged at leaf ${index}`);
     return { entryId, leafIndex: index, treeSize: checkpoint.tree_size, leafHash: toHex(leaf.hash), auditPath: path.map(toHex) };
   }
@@ -212,10 +215,11 @@ export class LedgerLogService {
   }
 
   /** Leaf `index` recomputed from its entry (null when the leaf or the entry is missing or unreadable). */
-  private async recomputedLeaf(tenantId: string, index: number): Promise<{ entryId: string; hash: Hash } | null> {
-    const [leaf] = await this.deps.store.readLeaves(tenantId, [index]);
+  private async recomputedLeaf(tenantId: string, index: number, entryKey: string | null = null): Promise<{ entryId: string; hash: Hash } | null> {
+    const [[leaf], early] = await Promise.all([this.deps.store.readLeaves(tenantId, [index]), entryKey ? this.deps.store.readEntries(tenantId, [entryKey]) : Promise.resolve(null)]);
     if (!leaf) return null;
-    const [entry] = await this.deps.store.readEntries(tenantId, [leaf.entry_key]);
+    // The entry read with the lookup's key counts only if it is the one the leaf names.
+    const [entry] = early && leaf.entry_key === entryKey ? early : await this.deps.store.readEntries(tenantId, [leaf.entry_key]);
     if (!entry?.ok || entry.record.entry_id !== leaf.entry_id) return null;
     return { entryId: leaf.entry_id, hash: leafHash(fromHex(hashLedgerEntry(entry.record)) as Hash) };
   }

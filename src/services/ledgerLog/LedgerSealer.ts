@@ -250,7 +250,7 @@ export class LedgerSealer {
         return h;
       });
       const next = appendLeaves(state.size, state.frontier, hashes);
-      await store.insertEntryLeaves(tenantId, leaves.map((leaf) => ({ entry_id: (leaf as NonNullable<typeof leaf>).entry_id, index: (leaf as NonNullable<typeof leaf>).index })));
+      await store.insertEntryLeaves(tenantId, leaves.map((leaf) => ({ entry_id: (leaf as NonNullable<typeof leaf>).entry_id, index: (leaf as NonNullable<typeof leaf>).index, entry_key: (leaf as NonNullable<typeof leaf>).entry_key })));
       await store.insertNodes(tenantId, next.completed.map((c) => ({ id: c.id, hash: toHex(c.hash) })));
       state = next;
     }
@@ -299,7 +299,7 @@ export class LedgerSealer {
         const { inserted, conflict } = await store.insertLeaves(tenantId, state.size, leaves);
         const done = todo.slice(0, inserted);
         const next = appendLeaves(state.size, state.frontier, leaves.slice(0, inserted).map((l) => fromHex(l.leaf_hash) as Hash));
-        await store.insertEntryLeaves(tenantId, done.map((p, i) => ({ entry_id: p.entry_id, index: state.size + i })));
+        await store.insertEntryLeaves(tenantId, done.map((p, i) => ({ entry_id: p.entry_id, index: state.size + i, entry_key: p.key })));
         await store.insertNodes(tenantId, next.completed.map((c) => ({ id: c.id, hash: toHex(c.hash) })));
         state = { ...state, size: next.size, frontier: next.frontier };
         for (const p of done) pending.delete(p.key);

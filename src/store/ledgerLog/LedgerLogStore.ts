@@ -29,6 +29,8 @@ interface EntryLeafDoc {
   tenant_id: string;
   entry_id: string;
   index: number;
+  /** The entry's _id in plan_ledger, so a proof reads the entry and its leaf at once. */
+  entry_key?: string;
 }
 
 interface NodeDoc {
@@ -86,6 +88,13 @@ export const checkpointSizeKey = (tenantId: string, treeSize: number) => scoped(
 
 /** Point reads issued at once. */
 const READ_BATCH = 64;
+/**
+ * Tree nodes from this level up are kept in memory once read: every proof shares the upper
+ * levels, and a stored node never changes (a node edited in the database does not reach a
+ * proof through the cache, which is all the better: proofs are checked against the signed root).
+ */
+const CACHED_FROM_LEVEL = 5;
+const MAX_CACHED_NODES = 100_000;
 
 export interface LedgerLogStoreOptions {
   logger?: StoreLogger;
@@ -102,6 +111,10 @@ export class LedgerLogStore {
   private readonly entries: Collection<{ _id: string } & Record<string, unknown>>;
   private readonly logger: StoreLogger;
   readonly capabilities: () => Promise<StoreCapabilities>;
+  /** The latest checkpoint seq seen per tenant: where probing starts (a hint, always re-read). */
+  private readonly latestSeen = new Map<string, number>();
+  /** Upper tree nodes by tenant/level/index (see CACHED_FROM_LEVEL), least recently used first. */
+  private readonly nodeCache = new Map<string, string>();
 
   constructor(db: Db, options: LedgerLogStoreOptions = {}) {
     this.leaves = db.collection(LEDGER_LOG_COLLECTIONS.leaves);
@@ -200,18 +213,23 @@ export class LedgerLogStore {
   // --- entry -> leaf index ------------------------------------------------------------------
 
   async leafIndexesOf(tenantId: string, entryIds: readonly string[]): Promise<(number | null)[]> {
+    return (await this.leafRefsOf(tenantId, entryIds)).map((r) => r?.index ?? null);
+  }
+
+  /** Where each entry is sealed: its leaf index and (when recorded) the entry's _id; null when not sealed. */
+  async leafRefsOf(tenantId: string, entryIds: readonly string[]): Promise<({ index: number; entryKey: string | null } | null)[]> {
     return withStoreErrors(this.logger, 'ledgerLog.leafIndexesOf', async () => {
       const docs = await this.byIds(this.entryLeaves, tenantId, entryIds.map((id) => entryLeafKey(tenantId, id)));
-      return docs.map((d, i) => (d && d.entry_id === entryIds[i] && Number.isSafeInteger(d.index) ? d.index : null));
+      return docs.map((d, i) => (d && d.entry_id === entryIds[i] && Number.isSafeInteger(d.index) ? { index: d.index, entryKey: typeof d.entry_key === 'string' ? d.entry_key : null } : null));
     });
   }
 
   /** Records which leaf seals which entry (idempotent: a lookup already there is kept). */
-  async insertEntryLeaves(tenantId: string, pairs: readonly { entry_id: string; index: number }[]): Promise<void> {
+  async insertEntryLeaves(tenantId: string, pairs: readonly { entry_id: string; index: number; entry_key?: string }[]): Promise<void> {
     await this.insertAllowingDuplicates(
       this.entryLeaves,
       'ledgerLog.insertEntryLeaves',
-      pairs.map(({ entry_id, index }) => ({ _id: entryLeafKey(tenantId, entry_id), tenant_id: tenantId, entry_id, index })),
+      pairs.map(({ entry_id, index, entry_key }) => ({ _id: entryLeafKey(tenantId, entry_id), tenant_id: tenantId, entry_id, index, ...(entry_key ? { entry_key } : {}) })),
     );
   }
 
@@ -220,24 +238,38 @@ export class LedgerLogStore {
   /** Hashes (hex) of perfect subtrees; level 0 comes from the leaves. Missing ones are absent from the map. */
   async readNodes(tenantId: string, ids: readonly NodeId[]): Promise<Map<string, string>> {
     return withStoreErrors(this.logger, 'ledgerLog.readNodes', async () => {
-      const unique = [...new Map(ids.map((id) => [`${id.level}/${id.index}`, id])).values()];
+      const out = new Map<string, string>();
+      const unique = [...new Map(ids.map((id) => [`${id.level}/${id.index}`, id])).values()].filter((id) => {
+        const cached = id.level >= CACHED_FROM_LEVEL ? this.nodeCache.get(nodeKey(tenantId, id.level, id.index)) : undefined;
+        if (cached === undefined) return true;
+        out.set(`${id.level}/${id.index}`, cached);
+        return false;
+      });
       const leafIds = unique.filter((id) => id.level === 0);
       const innerIds = unique.filter((id) => id.level > 0);
       const [leaves, inner] = await Promise.all([
         this.byIds(this.leaves, tenantId, leafIds.map((id) => leafKey(tenantId, id.index))),
         this.byIds(this.nodes, tenantId, innerIds.map((id) => nodeKey(tenantId, id.level, id.index))),
       ]);
-      const out = new Map<string, string>();
       leafIds.forEach((id, i) => {
         const leaf = leaves[i];
         if (leaf && leaf.index === id.index && typeof leaf.leaf_hash === 'string') out.set(`0/${id.index}`, leaf.leaf_hash);
       });
       innerIds.forEach((id, i) => {
         const node = inner[i];
-        if (node && node.level === id.level && node.index === id.index && typeof node.hash === 'string') out.set(`${id.level}/${id.index}`, node.hash);
+        if (node && node.level === id.level && node.index === id.index && typeof node.hash === 'string') {
+          out.set(`${id.level}/${id.index}`, node.hash);
+          if (id.level >= CACHED_FROM_LEVEL) this.cacheNode(nodeKey(tenantId, id.level, id.index), node.hash);
+        }
       });
       return out;
     });
+  }
+
+  private cacheNode(key: string, hash: string): void {
+    this.nodeCache.delete(key);
+    this.nodeCache.set(key, hash);
+    if (this.nodeCache.size > MAX_CACHED_NODES) this.nodeCache.delete(this.nodeCache.keys().next().value as string);
   }
 
   /** Stores perfect subtrees above the leaves (idempotent: their hashes follow from the leaves). */
@@ -260,8 +292,27 @@ export class LedgerLogStore {
     });
   }
 
-  /** The checkpoint with the highest seq, probing from `knownSeq`: O(log n) point reads. */
-  async latestCheckpoint(tenantId: string, knownSeq = 0): Promise<CheckpointDoc | null> {
+  /**
+   * The checkpoint with the highest seq, probing from `knownSeq` (default: the latest this
+   * instance saw): one round trip of two point reads when nothing or one checkpoint came
+   * since, O(log n) point reads otherwise.
+   */
+  async latestCheckpoint(tenantId: string, knownSeq = this.latestSeen.get(tenantId) ?? 0): Promise<CheckpointDoc | null> {
+    const found = await this.probeLatestCheckpoint(tenantId, knownSeq);
+    if (found) this.rememberLatest(tenantId, found.seq);
+    return found;
+  }
+
+  private rememberLatest(tenantId: string, seq: number): void {
+    if (this.latestSeen.size >= 10_000 && !this.latestSeen.has(tenantId)) this.latestSeen.delete(this.latestSeen.keys().next().value as string);
+    this.latestSeen.set(tenantId, seq);
+  }
+
+  private async probeLatestCheckpoint(tenantId: string, knownSeq: number): Promise<CheckpointDoc | null> {
+    if (knownSeq > 0) {
+      const [at, next] = await Promise.all([this.checkpointBySeq(tenantId, knownSeq), this.checkpointBySeq(tenantId, knownSeq + 1)]);
+      if (at && !next) return at;
+    }
     let lo = 0;
     let loDoc: CheckpointDoc | null = null;
     if (knownSeq > 0) {
@@ -303,6 +354,7 @@ export class LedgerLogStore {
     return withStoreErrors(this.logger, 'ledgerLog.insertCheckpoint', async () => {
       try {
         await this.checkpoints.insertOne({ _id: checkpointKey(doc.tenant_id, doc.seq), ...doc });
+        this.rememberLatest(doc.tenant_id, doc.seq);
       } catch (e) {
         if (isDuplicateKeyError(e)) return false;
         throw e;
