@@ -224,24 +224,26 @@ export class LedgerLogService {
     return { entryId: leaf.entry_id, hash: leafHash(fromHex(hashLedgerEntry(entry.record)) as Hash) };
   }
 
-  /** Every leaf below size recomputed from its entry: two streamed queries (the leaves, the entries). */
+  /** Every leaf below size recomputed from its entry: two streamed queries (the leaves, the entries), side by side. */
   private async recomputedLeaves(tenantId: string, size: number): Promise<(Hash | null)[]> {
     const refs: ({ key: string; entryId: string } | null)[] = new Array<null>(size).fill(null);
-    for await (const leaf of this.deps.store.streamLeaves(tenantId)) {
-      if (Number.isSafeInteger(leaf.index) && leaf.index >= 0 && leaf.index < size) refs[leaf.index] = { key: leaf.entry_key, entryId: leaf.entry_id };
-    }
-    const wanted = new Map<string, number[]>();
-    refs.forEach((r, i) => {
-      if (r) wanted.set(r.key, [...(wanted.get(r.key) ?? []), i]);
+    const byKey = new Map<string, { entryId: string; hash: Hash }>();
+    await Promise.all([
+      (async () => {
+        for await (const leaf of this.deps.store.streamLeaves(tenantId)) {
+          if (Number.isSafeInteger(leaf.index) && leaf.index >= 0 && leaf.index < size) refs[leaf.index] = { key: leaf.entry_key, entryId: leaf.entry_id };
+        }
+      })(),
+      (async () => {
+        for await (const { key, entry } of this.deps.store.streamEntries(tenantId)) {
+          if (entry.ok) byKey.set(key, { entryId: entry.record.entry_id, hash: leafHash(fromHex(hashLedgerEntry(entry.record)) as Hash) });
+        }
+      })(),
+    ]);
+    return refs.map((r) => {
+      const e = r ? byKey.get(r.key) : undefined;
+      return e && r && e.entryId === r.entryId ? e.hash : null;
     });
-    const out: (Hash | null)[] = new Array<null>(size).fill(null);
-    for await (const { key, entry } of this.deps.store.streamEntries(tenantId)) {
-      const at = wanted.get(key);
-      if (!at || !entry.ok) continue;
-      const hash = leafHash(fromHex(hashLedgerEntry(entry.record)) as Hash);
-      for (const i of at) if (refs[i]?.entryId === entry.record.entry_id) out[i] = hash;
-    }
-    return out;
   }
 
   /**
