@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/env.js';
 import { CheckpointSigner, generateSigningKey, parsePrivateKey } from '../../src/services/ledgerLog/checkpointSigner.js';
-import { DEV_SIGNING_KEY_FILE, ledgerSignerFromConfig } from '../../src/server/ledgerSigner.js';
+import { DEV_SIGNING_KEY_FILE, TEST_SIGNING_KEY, ledgerSignerFromConfig } from '../../src/server/ledgerSigner.js';
 
 const quiet = { warn: () => undefined };
 const publicKeyOf = (key: string) => new CheckpointSigner(parsePrivateKey(key)).publicKeys()[0]!;
@@ -48,7 +48,10 @@ describe('ledger signing keys from the environment', () => {
     const file = join(dir, DEV_SIGNING_KEY_FILE);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(new CheckpointSigner(parsePrivateKey((await readFile(file, 'utf8')).trim())).keyId).toBe(first.keyId);
-    // Tests without a key get a fresh one per process, written nowhere.
-    expect(ledgerSignerFromConfig(loadConfig({ NODE_ENV: 'test', DATA_DIR: dir }), quiet).keyId).not.toBe(first.keyId);
+    // Tests without a key share a fixed one (so a restarted test service verifies older checkpoints), written nowhere.
+    const testSigner = ledgerSignerFromConfig(loadConfig({ NODE_ENV: 'test', DATA_DIR: join(dir, 'unused') }), quiet);
+    expect(testSigner.keyId).toBe(new CheckpointSigner(parsePrivateKey(TEST_SIGNING_KEY)).keyId);
+    expect(testSigner.keyId).not.toBe(first.keyId);
+    await expect(stat(join(dir, 'unused'))).rejects.toThrow();
   });
 });

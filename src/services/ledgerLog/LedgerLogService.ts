@@ -55,8 +55,10 @@ export interface CheckpointVerification {
 
 export type PlanLedgerVerification = LedgerVerification & { checkpoint_tree_size: number | null };
 
-/** Positions past the last entry found where verifyPlan still looks for sealed entries of the plan. */
-const PLAN_WINDOW = 32;
+/** Positions past the last entry found where verifyPlan still looks for sealed entries of the plan (deleted ones). */
+const PLAN_WINDOW = 16;
+/** Lookups verifyPlan reads at once. */
+const PLAN_BATCH = 16;
 const MAX_SIZE = 2 ** 40;
 
 export interface LedgerLogServiceDeps {
@@ -114,8 +116,9 @@ export class LedgerLogService {
    */
   async verifyCheckpoint(principal: Principal, treeSize?: number | null): Promise<CheckpointVerification> {
     const tenantId = principal.tenantId;
-    const checkpoint = await this.findCheckpoint(tenantId, treeSize);
+    // What this process signed is read first: a checkpoint it signs meanwhile is then in the store too.
     const witnessed = this.deps.sealer?.lastSigned(tenantId) ?? null;
+    const checkpoint = await this.findCheckpoint(tenantId, treeSize);
     if (!checkpoint) {
       if (witnessed) return { treeSize: 0, valid: false, entriesChecked: 0, firstBadLeafIndex: 0 };
       return { treeSize: 0, valid: true, entriesChecked: 0, firstBadLeafIndex: null };
@@ -143,6 +146,7 @@ export class LedgerLogService {
     const tenantId = principal.tenantId;
     if (!this.deps.queries) throw new Error('LedgerLogService.verifyPlan needs the plan queries');
     const chain = await this.deps.queries.verifyLedger(principal, planId);
+    const witnessed = this.deps.sealer?.lastSigned(tenantId);
     const checkpoint = await this.deps.store.latestCheckpoint(tenantId);
     if (!checkpoint) return { ...chain, checkpoint_tree_size: null };
     const size = checkpoint.tree_size;
@@ -155,24 +159,32 @@ export class LedgerLogService {
       checkpoint_tree_size: size,
     });
     if (!this.authentic(checkpoint)) return fail(null);
-    const witnessed = this.deps.sealer?.lastSigned(tenantId);
     if ((witnessed && witnessed.size > size) || this.deps.sealer?.inconsistency(tenantId)) return fail(null);
     const root = fromHex(checkpoint.root_hash) as Hash;
-    for (let from = 1, lastFound = 0; from <= Math.max(chain.entries, lastFound) + PLAN_WINDOW; from += PLAN_WINDOW) {
-      const seqs = Array.from({ length: PLAN_WINDOW }, (_, i) => from + i);
+    // Three batches of point reads: where the plan's entries are sealed (seq 1 … past the
+    // chain's end), then those entries and every node their proofs need, all at once.
+    const sealed: { seq: number; key: string; index: number }[] = [];
+    for (let from = 1, lastFound = 0; from <= Math.max(chain.entries, lastFound) + PLAN_WINDOW; from += PLAN_BATCH) {
+      const seqs = Array.from({ length: PLAN_BATCH }, (_, i) => from + i);
       const keys = seqs.map((seq) => ledgerEntryKey(tenantId, planId, seq));
       const indexes = await this.deps.store.leafIndexesOf(tenantId, keys);
-      for (let i = 0; i < seqs.length; i++) {
-        const index = indexes[i];
-        if (index === null || index === undefined) continue;
+      indexes.forEach((index, i) => {
+        if (index === null || index === undefined) return;
         lastFound = seqs[i] as number;
-        if (index >= size) continue;
-        const [entry] = await this.deps.store.readEntries(tenantId, [keys[i] as string]);
-        const ok = entry?.ok === true && entry.record.plan_id === planId && entry.record.entry_id === keys[i];
-        const leaf = ok ? leafHash(fromHex(hashLedgerEntry(entry.record)) as Hash) : null;
-        const path = leaf ? await rangeHashes(this.deps.store, tenantId, inclusionProofRanges(index, size)) : null;
-        if (!leaf || !path || !verifyInclusion(index, size, leaf, path, root)) return fail(seqs[i] as number);
-      }
+        if (index < size) sealed.push({ seq: seqs[i] as number, key: keys[i] as string, index });
+      });
+    }
+    if (sealed.length === 0) return { ...chain, checkpoint_tree_size: size };
+    const [entries, paths] = await Promise.all([
+      this.deps.store.readEntries(tenantId, sealed.map((s) => s.key)),
+      Promise.all(sealed.map((s) => rangeHashes(this.deps.store, tenantId, inclusionProofRanges(s.index, size)))),
+    ]);
+    for (const [i, s] of sealed.entries()) {
+      const entry = entries[i];
+      const ok = entry?.ok === true && entry.record.plan_id === planId && entry.record.entry_id === s.key;
+      const leaf = ok ? leafHash(fromHex(hashLedgerEntry(entry.record)) as Hash) : null;
+      const path = paths[i];
+      if (!leaf || !path || !verifyInclusion(s.index, size, leaf, path, root)) return fail(s.seq);
     }
     return { ...chain, checkpoint_tree_size: size };
   }

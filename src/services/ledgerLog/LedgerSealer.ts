@@ -88,7 +88,8 @@ export class LedgerSealer {
   constructor(private readonly options: LedgerSealerOptions) {
     this.now = options.now ?? (() => new Date());
     this.batchLimit = options.batchLimit ?? 5000;
-    this.leaseTtlMs = options.leaseTtlMs ?? Math.max(10_000, options.intervalMs * 5);
+    // Released after every round, so it only has to outlast one; a dead holder's lease delays the next sealer by this much.
+    this.leaseTtlMs = options.leaseTtlMs ?? Math.max(3000, options.intervalMs * 3);
     this.reconcileIntervalMs = options.reconcileIntervalMs ?? 0;
   }
 
