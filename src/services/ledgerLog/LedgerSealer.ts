@@ -282,7 +282,9 @@ export class LedgerSealer {
     try {
       let state = await this.loadState(tenantId);
       const previous = this.signed.get(tenantId);
-      if (previous && !(await this.extends(tenantId, previous, state))) {
+      // A state this process carried on from its own last round extends what it signed by construction.
+      const continued = state === this.states.get(tenantId) && state.checkpointSize === previous?.size;
+      if (previous && !continued && !(await this.extends(tenantId, previous, state))) {
         const reason = `the log (size ${state.size}) is not an extension of checkpoint ${previous.size} this service signed`;
         this.broken.set(tenantId, reason);
         logger.error({ tenant_id: tenantId }, `${reason}; refusing to seal or sign for this tenant`);
