@@ -47,6 +47,9 @@ export interface LedgerSealerOptions {
   reconcileIntervalMs?: number;
 }
 
+/** How soon a failed start-up reconciliation is tried again. */
+const RECONCILE_RETRY_MS = 60_000;
+
 interface PendingEntry {
   key: string;
   entry_id: string;
@@ -125,10 +128,19 @@ export class LedgerSealer {
   /** Finds unsealed entries of every tenant (start-up), then seals on the timer. */
   async start(options: { reconcileIntervalMs?: number } = {}): Promise<void> {
     if (options.reconcileIntervalMs !== undefined) this.reconcileIntervalMs = options.reconcileIntervalMs;
-    await this.reconcile();
     this.lastReconcile = Date.now();
+    try {
+      await this.reconcile();
+    } catch (e) {
+      // A store too slow for the start-up count (a large ledger on the embedded store) must not
+      // keep the service from starting: the rounds retry it, at most once a minute.
+      this.startReconcileOwed = true;
+      this.options.logger.warn({ err: e }, 'finding unsealed ledger entries at start failed; retrying in the background');
+    }
     this.schedule(0);
   }
+
+  private startReconcileOwed = false;
 
   private schedule(delay: number): void {
     if (this.stopped) return;
@@ -156,7 +168,11 @@ export class LedgerSealer {
   /** One round: seals every tenant with pending entries; now and then compares counts. */
   async round(): Promise<void> {
     const every = this.reconcileIntervalMs;
-    if (every > 0 && Date.now() - this.lastReconcile >= every) {
+    if (this.startReconcileOwed && Date.now() - this.lastReconcile >= RECONCILE_RETRY_MS) {
+      this.lastReconcile = Date.now();
+      await this.reconcile();
+      this.startReconcileOwed = false;
+    } else if (every > 0 && Date.now() - this.lastReconcile >= every) {
       this.lastReconcile = Date.now();
       await this.reconcile([...new Set([...this.states.keys(), ...this.pending.keys()])]);
     }
