@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { MongoClient, type Db, type Document } from 'mongodb';
 import { mintDevToken } from '../src/auth/devToken.js';
 import { startEmbeddedStore, type EmbeddedStore } from '../src/store/embeddedStore.js';
+import { generateSigningKey } from '../src/services/ledgerLog/checkpointSigner.js';
+import { runLedgerLogCases } from './ledgerLogCases.js';
 import { ledgerChain } from './lib/documents.js';
 import { startBenchFakeGemini, type BenchFakeGemini } from './lib/fakeGemini.js';
 import { runLoadJob, type DriverOp, type HttpJob, type JobLimits, type LoadJob, type LoadResult, type WriteTemplate } from './lib/loadJob.js';
@@ -53,12 +55,14 @@ const cfg = {
  * Each case's share of the budget (they add up to 1). A case ends at its slice's end or when
  * what is left must go to the cases after it, whichever is first; unused time passes on.
  */
-const SLICES = { memoryFirst: 0.05, propose: 0.14, reads: 0.11, ledger: 0.32, llm: 0.06, memorySecond: 0.32 } as const;
+const SLICES = { memoryFirst: 0.05, propose: 0.14, reads: 0.11, ledger: 0.32, llm: 0.06, memorySecond: 0.32, ledgerLog: 0.25 } as const;
 type SliceName = keyof typeof SLICES;
-const SLICE_CASE: Record<SliceName, string> = { memoryFirst: '5', propose: '1', reads: '2', ledger: '3', llm: '4', memorySecond: '5' };
-const ORDER: SliceName[] = ['memoryFirst', 'propose', 'reads', 'ledger', 'llm', 'memorySecond'];
+const SLICE_CASE: Record<SliceName, string> = { memoryFirst: '5', propose: '1', reads: '2', ledger: '3', llm: '4', memorySecond: '5', ledgerLog: '6' };
+const ORDER: SliceName[] = ['memoryFirst', 'propose', 'reads', 'ledger', 'llm', 'memorySecond', 'ledgerLog'];
 
 const JWT_SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';
+/** The ledger's checkpoint key (NODE_ENV=production requires one), new every run. */
+const LEDGER_SIGNING_KEY = generateSigningKey();
 const TENANT = 'bench';
 const RAW_TENANT = 'bench-raw';
 const RESULTS_DIR = resolve(PROJECT_ROOT, 'bench', 'results');
@@ -409,7 +413,7 @@ async function main(): Promise<void> {
   const server = (name: string, dbName: string, extra: Record<string, string> = {}) =>
     startServer({
       name,
-      env: { NODE_ENV: 'production', LOG_LEVEL: 'info', JWT_SECRET, MONGODB_URI: uri, MONGODB_DB: dbName, ...extra },
+      env: { NODE_ENV: 'production', LOG_LEVEL: 'info', JWT_SECRET, LEDGER_SIGNING_KEY, MONGODB_URI: uri, MONGODB_DB: dbName, ...extra },
       logFile: join(tempDir as string, `${name}.log`),
       registry,
       ...(cfg.cpuProf ? { cpuProfDir: profDir } : {}),
@@ -733,6 +737,33 @@ async function main(): Promise<void> {
   }
 
   if (mainServer) await mainServer.stop();
+
+  // ---- case 6: the verifiable ledger (bench/ledgerLogCases.ts) ----
+  if (wants('6')) {
+    await awaitStoreIdle(10_000, 'before case 6');
+    const window = new Window('ledgerLog');
+    await runLedgerLogCases({
+      cfg,
+      admin: adminClient,
+      token,
+      signingKey: LEDGER_SIGNING_KEY,
+      rows,
+      notes,
+      log,
+      server,
+      run,
+      gqlJob,
+      limits,
+      bulkInsert,
+      proposeBodies,
+      window,
+      fmtRun,
+      cpuText,
+      latencyRatio,
+      boundedVerdict,
+      failRow,
+    });
+  }
 }
 
 let failed = false;

@@ -4,6 +4,7 @@ import { ChartView } from './chartView.js';
 import { effectiveRoles, errorNotice, type AppContext, type Role } from './context.js';
 import { byId, h, replace } from './dom.js';
 import { relativeTime } from './format.js';
+import { witnessLedger } from './ledgerWitness.js';
 import { PlanCard } from './planCard.js';
 import { PlansView } from './plansView.js';
 import { ProposeForm } from './proposeForm.js';
@@ -67,6 +68,36 @@ function showBanner(error: unknown): void {
   els.banner.hidden = false;
 }
 
+// The ledger witness (ledgerWitness.ts): a red banner when the tenant's signed ledger history
+// does not extend what this browser saw before. Its state is in data-state / data-tree-size.
+const witnessBanner = h('div', { id: 'ledger-witness', class: 'banner', role: 'alert', hidden: true, 'data-state': 'unchecked' });
+els.banner.after(witnessBanner);
+let witnessRun: Promise<void> = Promise.resolve();
+
+function checkLedgerWitness(): void {
+  const tenantId = viewer?.tenantId;
+  const bearer = token;
+  if (!tenantId || !bearer) return;
+  witnessRun = witnessRun.then(async () => {
+    try {
+      const result = await witnessLedger(tenantId, bearer);
+      if (result.ok) {
+        if (witnessBanner.dataset['state'] === 'failed') return; // the evidence stays until a reload
+        witnessBanner.dataset['state'] = 'ok';
+        witnessBanner.dataset['treeSize'] = String(result.treeSize);
+        witnessBanner.dataset['signatureChecked'] = String(result.signatureChecked);
+        return;
+      }
+      witnessBanner.dataset['state'] = 'failed';
+      replace(witnessBanner, h('p', {}, h('strong', {}, 'Ledger history check failed: '), result.message, '.'));
+      witnessBanner.hidden = false;
+      announce(`Ledger history check failed: ${result.message}`, 'error');
+    } catch {
+      /* unreachable or not allowed: the service banner and the views say so */
+    }
+  });
+}
+
 function hideBanner(): void {
   els.banner.hidden = true;
   replace(els.banner);
@@ -93,6 +124,7 @@ const ctx: AppContext = {
   refreshOverview: async () => {
     await Promise.all([plans.reload(), chart.reload()]);
     plans.select(card.currentPlanId);
+    checkLedgerWitness();
   },
 };
 
@@ -184,6 +216,7 @@ async function connect(candidate: string | null): Promise<void> {
     const fromAddress = card.currentPlanId ? null : planFromAddress();
     await Promise.all([plans.reload(), chart.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
     plans.select(card.currentPlanId);
+    checkLedgerWitness();
   } catch (e) {
     if (isUnreachable(e)) {
       // Keep the token: the service may just be restarting. Retry lives in the banner.

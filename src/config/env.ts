@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TenantGatePolicy } from '../domain/policyGate.js';
+import { parsePrivateKey, parsePublicKey } from './ledgerSigningKey.js';
 
 const optionalString = z
   .string()
@@ -37,6 +38,14 @@ const EnvSchema = z
     TENANT_GATE_POLICIES: optionalString,
     /** Largest accepted request body. */
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(256 * 1024),
+    /** Ed25519 private key (base64 PKCS#8 DER) that signs ledger checkpoints; required in production. */
+    LEDGER_SIGNING_KEY: optionalString,
+    /** Comma-separated base64 raw Ed25519 public keys of rotated-out signing keys (still verify old checkpoints). */
+    LEDGER_PREVIOUS_PUBLIC_KEYS: optionalString,
+    /** How often the sealer appends new entries to the log and signs a checkpoint (an entry is sealed within 5 s). */
+    LEDGER_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).max(4000).default(1000),
+    /** off: this instance does not seal (another one does; benchmarks' baseline). */
+    LEDGER_SEALER: z.enum(['on', 'off']).default('on'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
@@ -44,6 +53,23 @@ const EnvSchema = z
     }
     if (env.JWT_SECRET && env.JWT_SECRET.length < 32 && env.NODE_ENV === 'production') {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 characters in production' });
+    }
+    if (env.NODE_ENV === 'production' && !env.LEDGER_SIGNING_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['LEDGER_SIGNING_KEY'], message: 'is required when NODE_ENV=production (npm run ledger:keygen prints one)' });
+    }
+    if (env.LEDGER_SIGNING_KEY) {
+      try {
+        parsePrivateKey(env.LEDGER_SIGNING_KEY);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['LEDGER_SIGNING_KEY'], message: (e as Error).message });
+      }
+    }
+    for (const key of (env.LEDGER_PREVIOUS_PUBLIC_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean)) {
+      try {
+        parsePublicKey(key);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['LEDGER_PREVIOUS_PUBLIC_KEYS'], message: `${key.slice(0, 12)}…: ${(e as Error).message}` });
+      }
     }
   });
 

@@ -9,8 +9,9 @@ export const ledgerResolvers: Resolvers = {
     ledgerStats: async (_root, { filter }, ctx) =>
       (await ctx.services.queries.ledgerStats(requireRole(ctx, 'plan-viewer'), filter)).map((row) => ({ eventType: row.event_type, day: row.day, count: row.count })),
     verifyPlanLedger: async (_root, { planId }, ctx) => {
-      const result = await ctx.services.queries.verifyLedger(requireRole(ctx, 'plan-viewer'), planId);
-      return { planId: result.plan_id, valid: result.valid, entries: result.entries, brokenAtSeq: result.broken_at_seq };
+      // The chain, then its sealed entries against the latest signed checkpoint.
+      const result = await ctx.services.ledgerLog.verifyPlan(requireRole(ctx, 'plan-viewer'), planId);
+      return { planId: result.plan_id, valid: result.valid, entries: result.entries, brokenAtSeq: result.broken_at_seq, checkpointTreeSize: result.checkpoint_tree_size };
     },
   },
   LedgerEntry: {

@@ -15,10 +15,16 @@ import { ensureIndexes } from '../store/indexes.js';
 import { PlanLedger } from '../store/PlanLedger.js';
 import { PlanRepository } from '../store/PlanRepository.js';
 import { PlanStore } from '../store/PlanStore.js';
+import { LedgerLogService } from '../services/ledgerLog/LedgerLogService.js';
+import { LedgerSealer } from '../services/ledgerLog/LedgerSealer.js';
+import { LedgerLogStore } from '../store/ledgerLog/LedgerLogStore.js';
+import { ledgerSignerFromConfig } from './ledgerSigner.js';
 
 /** How often half-written plan changes are swept and completed (see PlanStore). */
 const REPAIR_INTERVAL_MS = 30_000;
 const REPAIR_MIN_AGE_MS = 5_000;
+/** Where several instances share a store (MongoDB), how often the sealer looks for entries another one left unsealed. */
+const RECONCILE_INTERVAL_MS = 60_000;
 /**
  * How often APPROVED and ACTIVE plans past their expiry are moved to EXPIRED. Reads expire a
  * plan anyway; the sweep frees the active slot and the counts of plans nobody reads.
@@ -43,6 +49,10 @@ export interface AppServices {
   expiry: PlanExpiry;
   /** The model's configuration state for /health; null when no model is configured (rules only). */
   llmStatus(): ModelStatus | null;
+  /** The verifiable ledger: checkpoints, proofs, verification (its sealer runs in start()). */
+  ledgerLog: LedgerLogService;
+  /** This process's sealer, null when LEDGER_SEALER=off. */
+  sealer: LedgerSealer | null;
   /** Start-up work (indexes, a repair sweep) and the periodic sweep. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -59,7 +69,13 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
   // The store reports what it hides from callers (driver errors) to the service's log.
   const storeLogger = logger.child({ component: 'store' });
   const plans = new PlanRepository(db, { logger: storeLogger });
-  const ledger = new PlanLedger(db, { logger: storeLogger });
+  const ledgerLogStore = new LedgerLogStore(db, { logger: storeLogger });
+  const signer = ledgerSignerFromConfig(config, logger);
+  const sealer =
+    config.LEDGER_SEALER === 'on'
+      ? new LedgerSealer({ store: ledgerLogStore, signer, logger: logger.child({ component: 'ledger-sealer' }), intervalMs: config.LEDGER_CHECKPOINT_INTERVAL_MS })
+      : null;
+  const ledger = new PlanLedger(db, { logger: storeLogger, ...(sealer ? { onAppended: (entry) => sealer.notify(entry) } : {}) });
   const store = new PlanStore(db, { plans, ledger, logger: storeLogger });
   const gemini = createLlmClientFromConfig(config);
   // A model that does not exist (or that the key may not use) is said once, loudly, and then
@@ -79,6 +95,7 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
   const expiry = new PlanExpiry({ store, plans, logger: logger.child({ component: 'expiry' }) });
   let sweeper: { stop(): Promise<void> } | null = null;
   let expirySweeper: { stop(): Promise<void> } | null = null;
+  const queries = new PlanQueryService({ store, plans, ledger, expiry });
 
   return {
     config,
@@ -87,10 +104,12 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     planTypes: new PlanTypeCatalog(),
     proposals: new PlanProposalService({ store, generator, metrics, expiry }),
     lifecycle: new PlanLifecycleService({ store, plans, config, metrics, expiry }),
-    queries: new PlanQueryService({ store, plans, ledger, expiry }),
+    queries,
     store,
     expiry,
     llmStatus: () => llm?.status() ?? null,
+    ledgerLog: new LedgerLogService({ store: ledgerLogStore, signer, sealer, queries }),
+    sealer,
     start: async () => {
       await ensureIndexes(db);
       // Which reads the store serves without a scan decides how plans and the ledger are read
@@ -123,10 +142,14 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
         logger.warn({ err: e }, 'expiry sweep failed; will retry');
       }
       expirySweeper = expiry.start({ intervalMs: EXPIRY_SWEEP_INTERVAL_MS });
+      // After the sweeps (whose appends it is told of): entries a previous process left unsealed
+      // are found by comparing counts, then sealing runs on its timer.
+      await sealer?.start({ reconcileIntervalMs: capabilities.idOnlyPushdown ? 0 : RECONCILE_INTERVAL_MS });
     },
     stop: async () => {
       await sweeper?.stop();
       await expirySweeper?.stop();
+      await sealer?.stop();
     },
   };
 }

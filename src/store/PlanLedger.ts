@@ -91,6 +91,11 @@ export interface PlanLedgerOptions {
   maxAppendAttempts?: number;
   /** What the store can serve without a scan; detected from the server when not given. */
   capabilities?: StoreCapabilitiesOption;
+  /**
+   * Told of every entry an append returns (written now or found stored): the verifiable log's
+   * sealer learns of new entries this way, with no read (docs/store.md, "The verifiable log").
+   */
+  onAppended?: (entry: LedgerEntryRecord) => void;
 }
 
 export interface AppendOptions {
@@ -148,6 +153,7 @@ export class PlanLedger {
   private readonly appendQueues = new Map<string, Promise<unknown>>();
   /** The last seq this instance saw written per plan: where probing for the tail starts. */
   private readonly knownTails = new Map<string, number>();
+  private readonly onAppended: (entry: LedgerEntryRecord) => void;
 
   constructor(db: Db, options: PlanLedgerOptions = {}) {
     this.entries = db.collection<LedgerDocument>(PLAN_LEDGER_COLLECTION);
@@ -156,6 +162,7 @@ export class PlanLedger {
     this.now = options.now ?? (() => new Date());
     this.maxAttempts = options.maxAppendAttempts ?? 40;
     this.capabilities = resolveCapabilities(db, options.capabilities);
+    this.onAppended = options.onAppended ?? (() => undefined);
   }
 
   private async idOnly(): Promise<boolean> {
@@ -200,6 +207,7 @@ export class PlanLedger {
       this.serialized(key, async () => {
         const record = await this.appendWithRetry(prepared, expectedSeq);
         this.rememberTail(key, record.seq);
+        this.onAppended(record);
         return record;
       }),
     );
@@ -243,11 +251,14 @@ export class PlanLedger {
       this.serialized(key, async () => {
         if (await this.tryInsert(record, { created_plan: copy })) {
           this.rememberTail(key, 1);
+          this.onAppended(record);
           return { entry: record, createdPlan: copy, inserted: true };
         }
         const stored = await this.readAt(record.tenant_id, record.plan_id, 1);
         if (stored?.entry_id !== record.entry_id) throw new AppError('CONFLICT', `plan id ${record.plan_id} is already in use`);
-        return { entry: this.toRecord(stored), createdPlan: stored.created_plan ?? null, inserted: false };
+        const found = this.toRecord(stored);
+        this.onAppended(found);
+        return { entry: found, createdPlan: stored.created_plan ?? null, inserted: false };
       }),
     );
   }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { MongoClient, type Document } from 'mongodb';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { mintDevToken } from '../../src/auth/devToken.js';
 import { loadConfig } from '../../src/config/env.js';
@@ -14,6 +15,8 @@ import { createLogger } from '../../src/observability/logger.js';
 import { findProjectRoot } from '../../src/server/projectRoot.js';
 import { startService, type RunningService } from '../../src/server/runtime.js';
 import { startEmbeddedStore, type EmbeddedStore } from '../../src/store/embeddedStore.js';
+import { hashLedgerEntry } from '../../src/store/ledgerHash.js';
+import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
 
 const ROOT = findProjectRoot();
 const ARTIFACTS = resolve(ROOT, 'test-artifacts', 'dashboard');
@@ -29,6 +32,7 @@ const WATCHDOG_MS = 6 * 60_000;
 // The database is new on every run, so the tenant can be the README's t1.
 const TENANT = 't1';
 const DB_NAME = `browser_${randomBytes(6).toString('hex')}`;
+const KEY_DIR = join(tmpdir(), `dashboard-browser-key-${randomBytes(6).toString('hex')}`);
 
 interface StepResult {
   name: string;
@@ -142,6 +146,9 @@ async function startTheService(fixedPort = 0): Promise<void> {
     MONGODB_URI: process.env['MONGODB_URI'] ?? store?.uri ?? '',
     MONGODB_DB: DB_NAME,
     JWT_SECRET: SECRET,
+    // The development signing key lives in DATA_DIR: the same one across the test's restarts.
+    DATA_DIR: KEY_DIR,
+    LEDGER_CHECKPOINT_INTERVAL_MS: '200',
   });
   service = await startService(config, createLogger(config.LOG_LEVEL));
   port = service.port;
@@ -513,6 +520,74 @@ async function run(): Promise<void> {
     allowedConsoleErrors = null;
   });
 
+  await step('the ledger witness checks the signed checkpoint and keeps it (localStorage)', async () => {
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const witness = page.locator('#ledger-witness');
+    const deadline = Date.now() + ACTION_TIMEOUT_MS;
+    let size = 0;
+    while (Date.now() < deadline && size === 0) {
+      size = Number((await witness.getAttribute('data-tree-size')) ?? 0);
+      if (size === 0) {
+        await page.waitForTimeout(300);
+        await page.getByRole('button', { name: 'Refresh' }).click();
+      }
+    }
+    assertEqual(await witness.getAttribute('data-state'), 'ok', 'witness state');
+    assert(size > 0, 'the witness saw a checkpoint');
+    // Chromium's WebCrypto has Ed25519: the signature is checked in the browser too.
+    assertEqual(await witness.getAttribute('data-signature-checked'), 'true', 'signature checked in the browser');
+    assert(await witness.isHidden(), 'no banner while the history holds');
+    const kept = await page.evaluate((t) => localStorage.getItem(`renewal-defense.dashboard.witness.${t}`), TENANT);
+    assert(kept && (JSON.parse(kept) as { treeSize: number }).treeSize === size, `kept checkpoint: ${kept}`);
+  });
+
+  await step('a rewritten history (an entry edited, the log re-sealed by a restarted service) shows a red banner naming the sizes', async () => {
+    allowedConsoleErrors = /ERR_CONNECTION_REFUSED|Failed to load resource|Failed to fetch/;
+    const kept = JSON.parse((await page.evaluate((t) => localStorage.getItem(`renewal-defense.dashboard.witness.${t}`), TENANT)) ?? '{}') as { treeSize: number };
+    await service?.stop();
+    service = null;
+    // The attacker: edits a plan's first entry, recomputes its chain, and drops the whole log,
+    // so the next service seals and signs the rewritten history as if it were the first.
+    const client = new MongoClient(process.env['MONGODB_URI'] ?? store?.uri ?? '');
+    await client.connect();
+    try {
+      const db = client.db(DB_NAME);
+      const ledger = db.collection<Document & { _id: string }>('plan_ledger');
+      const first = await ledger.findOne({ tenant_id: TENANT, seq: 1 });
+      assert(first, 'an entry to edit');
+      const chain = await ledger.find({ tenant_id: TENANT, plan_id: first.plan_id }).sort({ seq: 1 }).toArray();
+      let prev: string | null = null;
+      for (const e of chain) {
+        const edited: Document & { _id: string } = { ...e, ...(e.seq === 1 ? { actor: 'mallory' } : {}), prev_hash: prev };
+        edited.hash = hashLedgerEntry(edited as never);
+        prev = edited.hash as string;
+        await ledger.replaceOne({ _id: e._id }, edited);
+      }
+      for (const name of Object.values(LEDGER_LOG_COLLECTIONS)) await db.collection(name).deleteMany({});
+    } finally {
+      await client.close();
+    }
+    await withTimeout(startTheService(port), 30_000, 'restarting the service');
+    const viewerToken = await token(['plan-viewer'], 'victor');
+    const deadline = Date.now() + ACTION_TIMEOUT_MS;
+    let resealed = 0;
+    while (Date.now() < deadline && resealed < kept.treeSize) {
+      resealed = (await api<{ ledgerCheckpoint: { treeSize: number } | null }>('{ ledgerCheckpoint { treeSize } }', {}, viewerToken)).ledgerCheckpoint?.treeSize ?? 0;
+      if (resealed < kept.treeSize) await page.waitForTimeout(200);
+    }
+    // The service's own verifier has no memory across the restart: the rewritten log verifies against its new checkpoint.
+    const own = await api<{ verifyLedgerCheckpoint: { valid: boolean } }>('{ verifyLedgerCheckpoint { valid } }', {}, viewerToken);
+    log(`       (after the rewrite the service's verifyLedgerCheckpoint says valid=${own.verifyLedgerCheckpoint.valid}: only a witness with the old checkpoint can tell)`);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const banner = page.locator('#ledger-witness');
+    await banner.waitFor({ state: 'visible' });
+    await expectText(banner, `checkpoint ${kept.treeSize} seen before is not a prefix of checkpoint ${resealed}`, 'witness banner');
+    assertEqual(await banner.getAttribute('data-state'), 'failed', 'witness state');
+    assert(await banner.evaluate((el) => getComputedStyle(el).backgroundColor === 'rgb(254, 242, 242)'), 'the banner is red');
+    await screenshot('13-ledger-witness-rewritten-history');
+    allowedConsoleErrors = null;
+  });
+
   await step('no uncaught errors or unexpected console errors in the page', async () => {
     assertEqual(pageErrors, [], 'page errors');
     assertEqual(consoleErrors, [], 'console errors');
@@ -524,6 +599,7 @@ async function cleanup(): Promise<void> {
   await service?.stop().catch(() => undefined);
   await store?.stop().catch(() => undefined);
   if (storeDir) await rm(storeDir, { recursive: true, force: true }).catch(() => undefined);
+  await rm(KEY_DIR, { recursive: true, force: true }).catch(() => undefined);
 }
 
 const watchdog = setTimeout(() => {

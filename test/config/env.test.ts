@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../src/config/env.js';
+import { generateSigningKey } from '../../src/services/ledgerLog/checkpointSigner.js';
 
 describe('loadConfig', () => {
   it('gives development defaults with a dev signing secret', () => {
@@ -15,7 +16,8 @@ describe('loadConfig', () => {
   it('requires a signing secret in production, in one clear line', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required when NODE_ENV=production/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).JWT_SECRET).toBe('x'.repeat(32));
+    // Production also needs the ledger's signing key (issue 15).
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), LEDGER_SIGNING_KEY: generateSigningKey() }).JWT_SECRET).toBe('x'.repeat(32));
   });
 
   it('rejects malformed values with the variable name', () => {

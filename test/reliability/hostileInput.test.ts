@@ -13,6 +13,7 @@ import {
   type RawResponse,
   type ReliabilityServer,
 } from '../support/reliability.js';
+import { generateSigningKey } from '../../src/services/ledgerLog/checkpointSigner.js';
 
 /**
  * Hostile input through GraphQL: oversized bodies, deep and wide queries, huge page sizes,
@@ -313,7 +314,8 @@ describe('reliability: hostile input through GraphQL', () => {
   it(
     'in production mode refuses introspection and field suggestions, and sends no stack traces',
     async () => {
-      const prod = await startReliabilityServer({ NODE_ENV: 'production' });
+      // Production also needs the ledger's signing key (issue 15).
+      const prod = await startReliabilityServer({ NODE_ENV: 'production', LEDGER_SIGNING_KEY: generateSigningKey() });
       try {
         const intro = await prod.gql('{ __schema { types { name } } }', {}, token);
         figures.add('hostile inputs tried');

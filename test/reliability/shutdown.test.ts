@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
+import { generateSigningKey } from '../../src/services/ledgerLog/checkpointSigner.js';
 import { testStoreUri } from '../support/testDb.js';
 import { PROPOSE, SIGNALS, postGql, spawnServiceProcess, tokenFor, type ProposedPlan } from '../support/reliability.js';
 
@@ -14,7 +15,8 @@ import { PROPOSE, SIGNALS, postGql, spawnServiceProcess, tokenFor, type Proposed
 describe.each(['SIGTERM', 'SIGINT'] as const)('%s in production mode', (signal) => {
   it('drains, writes its last log lines and exits 0 with an acknowledged proposal stored', async () => {
     const dbName = `shutdown_${randomBytes(6).toString('hex')}`;
-    const service = await spawnServiceProcess({ MONGODB_URI: testStoreUri(), MONGODB_DB: dbName, NODE_ENV: 'production' });
+    // Production also needs the ledger's signing key (issue 15).
+    const service = await spawnServiceProcess({ MONGODB_URI: testStoreUri(), MONGODB_DB: dbName, NODE_ENV: 'production', LEDGER_SIGNING_KEY: generateSigningKey() });
     const client = new MongoClient(testStoreUri());
     try {
       const token = await tokenFor('shutdown', ['plan-proposer'], 'sam');

@@ -1,0 +1,472 @@
+import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
+import { LedgerEntryRecordSchema, type LedgerEntryRecord } from '../../domain/ledger.js';
+import type { NodeId } from '../../domain/merkleTree.js';
+import { PLAN_LEDGER_COLLECTION } from '../indexes.js';
+import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from '../mongoErrors.js';
+import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOption } from '../storeCapabilities.js';
+import { LEDGER_LOG_COLLECTIONS } from './ledgerLogIndexes.js';
+
+// The documents of the tenant Merkle logs (docs/store.md, "The verifiable log"). Leaves, tree
+// nodes and checkpoints are append-only: this class inserts them and never updates or deletes
+// one. Every hot read is a read by _id: the _id of each document is derived from what a
+// reader knows (tenant + leaf index, tenant + entry id, tenant + level + index, tenant + seq,
+// tenant + tree size), so proofs and the sealer's state are O(log n) point reads on any store.
+// The only mutable document is the sealer's lease (not part of the log).
+
+export interface LeafDoc {
+  _id: string;
+  tenant_id: string;
+  index: number;
+  entry_id: string;
+  /** The entry's _id in plan_ledger (its position key), to read it back by _id. */
+  entry_key: string;
+  /** Hex MTH of this leaf as sealed: the tree's level 0, for proofs. Verification never trusts it. */
+  leaf_hash: string;
+}
+
+interface EntryLeafDoc {
+  _id: string;
+  tenant_id: string;
+  entry_id: string;
+  index: number;
+  /** The entry's _id in plan_ledger, so a proof reads the entry and its leaf at once. */
+  entry_key?: string;
+}
+
+interface NodeDoc {
+  _id: string;
+  tenant_id: string;
+  level: number;
+  index: number;
+  hash: string;
+}
+
+export interface CheckpointDoc {
+  _id: string;
+  tenant_id: string;
+  /** 1, 2, 3… per tenant: consecutive, so the latest is found by probing. */
+  seq: number;
+  tree_size: number;
+  root_hash: string;
+  timestamp: Date;
+  key_id: string;
+  signature: string;
+  note: string;
+}
+
+interface CheckpointSizeDoc {
+  _id: string;
+  tenant_id: string;
+  tree_size: number;
+  seq: number;
+}
+
+interface LeaseDoc {
+  _id: string;
+  tenant_id: string;
+  holder: string;
+  expires_at: Date;
+}
+
+/** A leaf to append: the entry it seals and its leaf hash. */
+export interface NewLeaf {
+  entry_id: string;
+  entry_key: string;
+  leaf_hash: string;
+}
+
+/** An entry as the verifier sees it: its stored fields, or why they cannot be read. */
+export type StoredEntry = { ok: true; record: LedgerEntryRecord } | { ok: false };
+
+/** Keys: the tenant id length-prefixed, so no tenant id can make another tenant's key. */
+const scoped = (tenantId: string, ...parts: (string | number)[]): string => `${tenantId.length}:${tenantId}/${parts.join('/')}`;
+export const leafKey = (tenantId: string, index: number) => scoped(tenantId, index);
+export const entryLeafKey = (tenantId: string, entryId: string) => scoped(tenantId, entryId);
+export const nodeKey = (tenantId: string, level: number, index: number) => scoped(tenantId, level, index);
+export const checkpointKey = (tenantId: string, seq: number) => scoped(tenantId, seq);
+export const checkpointSizeKey = (tenantId: string, treeSize: number) => scoped(tenantId, treeSize);
+
+/** Point reads issued at once. */
+const READ_BATCH = 64;
+/**
+ * Tree nodes from this level up are kept in memory once read: every proof shares the upper
+ * levels, and a stored node never changes (a node edited in the database does not reach a
+ * proof through the cache, which is all the better: proofs are checked against the signed root).
+ */
+const CACHED_FROM_LEVEL = 5;
+const MAX_CACHED_NODES = 100_000;
+
+export interface LedgerLogStoreOptions {
+  logger?: StoreLogger;
+  capabilities?: StoreCapabilitiesOption;
+}
+
+export class LedgerLogStore {
+  private readonly leaves: Collection<LeafDoc>;
+  private readonly entryLeaves: Collection<EntryLeafDoc>;
+  private readonly nodes: Collection<NodeDoc>;
+  private readonly checkpoints: Collection<CheckpointDoc>;
+  private readonly checkpointSizes: Collection<CheckpointSizeDoc>;
+  private readonly leases: Collection<LeaseDoc>;
+  private readonly entries: Collection<{ _id: string } & Record<string, unknown>>;
+  private readonly logger: StoreLogger;
+  readonly capabilities: () => Promise<StoreCapabilities>;
+  /** The latest checkpoint seq seen per tenant: where probing starts (a hint, always re-read). */
+  private readonly latestSeen = new Map<string, number>();
+  /** Upper tree nodes by tenant/level/index (see CACHED_FROM_LEVEL), least recently used first. */
+  private readonly nodeCache = new Map<string, string>();
+
+  constructor(db: Db, options: LedgerLogStoreOptions = {}) {
+    this.leaves = db.collection(LEDGER_LOG_COLLECTIONS.leaves);
+    this.entryLeaves = db.collection(LEDGER_LOG_COLLECTIONS.entryLeaves);
+    this.nodes = db.collection(LEDGER_LOG_COLLECTIONS.nodes);
+    this.checkpoints = db.collection(LEDGER_LOG_COLLECTIONS.checkpoints);
+    this.checkpointSizes = db.collection(LEDGER_LOG_COLLECTIONS.checkpointSizes);
+    this.leases = db.collection(LEDGER_LOG_COLLECTIONS.leases);
+    this.entries = db.collection(PLAN_LEDGER_COLLECTION);
+    this.logger = options.logger ?? consoleStoreLogger;
+    this.capabilities = resolveCapabilities(db, options.capabilities);
+  }
+
+  private async idOnly(): Promise<boolean> {
+    return (await this.capabilities()).idOnlyPushdown;
+  }
+
+  /** Point reads by _id (tenant checked in code), in parallel batches; null where absent. */
+  private async byIds<T extends { _id: string; tenant_id: string }>(collection: Collection<T>, tenantId: string, ids: readonly string[]): Promise<(T | null)[]> {
+    const out: (T | null)[] = [];
+    const idOnly = await this.idOnly();
+    for (let i = 0; i < ids.length; i += READ_BATCH) {
+      const batch = ids.slice(i, i + READ_BATCH);
+      if (!idOnly && batch.length > 1) {
+        // An indexed store answers a batch in one query.
+        const docs = (await collection.find({ tenant_id: tenantId, _id: { $in: batch } } as never).toArray()) as unknown as T[];
+        const byId = new Map(docs.map((d) => [d._id, d]));
+        out.push(...batch.map((id) => byId.get(id) ?? null));
+        continue;
+      }
+      const docs = await Promise.all(
+        batch.map(async (_id) => (await (idOnly ? collection.findOne({ _id } as never) : collection.findOne({ tenant_id: tenantId, _id } as never))) as T | null),
+      );
+      out.push(...docs.map((d) => (d && d.tenant_id === tenantId ? d : null)));
+    }
+    return out;
+  }
+
+  // --- leaves -------------------------------------------------------------------------------
+
+  async readLeaves(tenantId: string, indexes: readonly number[]): Promise<(LeafDoc | null)[]> {
+    return withStoreErrors(this.logger, 'ledgerLog.readLeaves', async () => {
+      const docs = await this.byIds(this.leaves, tenantId, indexes.map((i) => leafKey(tenantId, i)));
+      return docs.map((d, i) => (d && d.index === indexes[i] ? d : null));
+    });
+  }
+
+  /** The number of consecutive leaves from 0, probing from `known` (a size believed reached): O(log n) point reads. */
+  async logSize(tenantId: string, known = 0): Promise<number> {
+    return withStoreErrors(this.logger, 'ledgerLog.logSize', async () => {
+      const has = async (size: number) => size === 0 || (await this.readLeaves(tenantId, [size - 1]))[0] !== null;
+      let lo = known > 0 && (await has(known)) ? known : 0;
+      let step = 1;
+      let hi = lo + step;
+      while (await has(hi)) {
+        lo = hi;
+        step *= 2;
+        hi = lo + step;
+      }
+      // lo is present, hi is not: bisect.
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (await has(mid)) lo = mid;
+        else hi = mid;
+      }
+      return lo;
+    });
+  }
+
+  /**
+   * Inserts leaves at start, start + 1, … in order, stopping at the first that cannot go in.
+   * `conflict`: 'index' when that position is taken (another sealer got there first: the
+   * caller's view of the log is stale), 'entry' when that entry is sealed already (at a
+   * position before start). `inserted` leaves went in either way.
+   */
+  async insertLeaves(tenantId: string, start: number, leaves: readonly NewLeaf[]): Promise<{ inserted: number; conflict: 'index' | 'entry' | null }> {
+    if (leaves.length === 0) return { inserted: 0, conflict: null };
+    return withStoreErrors(this.logger, 'ledgerLog.insertLeaves', async () => {
+      const docs: LeafDoc[] = leaves.map((leaf, i) => ({ _id: leafKey(tenantId, start + i), tenant_id: tenantId, index: start + i, ...leaf }));
+      try {
+        await this.leaves.insertMany(docs, { ordered: true });
+        return { inserted: docs.length, conflict: null };
+      } catch (e) {
+        const writeErrors = e instanceof MongoBulkWriteError ? (Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors]) : [];
+        const first = writeErrors[0];
+        if (!first || !isDuplicateKeyError({ code: first.code, errmsg: first.errmsg })) throw e;
+        const inserted = first.index;
+        // FerretDB does not say which unique index refused it: a leaf at that position means
+        // the position was taken; none means the entry is sealed elsewhere.
+        const [taken] = await this.readLeaves(tenantId, [start + inserted]);
+        return { inserted, conflict: taken ? 'index' : 'entry' };
+      }
+    });
+  }
+
+  // --- entry -> leaf index ------------------------------------------------------------------
+
+  async leafIndexesOf(tenantId: string, entryIds: readonly string[]): Promise<(number | null)[]> {
+    return (await this.leafRefsOf(tenantId, entryIds)).map((r) => r?.index ?? null);
+  }
+
+  /** Where each entry is sealed: its leaf index and (when recorded) the entry's _id; null when not sealed. */
+  async leafRefsOf(tenantId: string, entryIds: readonly string[]): Promise<({ index: number; entryKey: string | null } | null)[]> {
+    return withStoreErrors(this.logger, 'ledgerLog.leafIndexesOf', async () => {
+      const docs = await this.byIds(this.entryLeaves, tenantId, entryIds.map((id) => entryLeafKey(tenantId, id)));
+      return docs.map((d, i) => (d && d.entry_id === entryIds[i] && Number.isSafeInteger(d.index) ? { index: d.index, entryKey: typeof d.entry_key === 'string' ? d.entry_key : null } : null));
+    });
+  }
+
+  /** Records which leaf seals which entry (idempotent: a lookup already there is kept). */
+  async insertEntryLeaves(tenantId: string, pairs: readonly { entry_id: string; index: number; entry_key?: string }[]): Promise<void> {
+    await this.insertAllowingDuplicates(
+      this.entryLeaves,
+      'ledgerLog.insertEntryLeaves',
+      pairs.map(({ entry_id, index, entry_key }) => ({ _id: entryLeafKey(tenantId, entry_id), tenant_id: tenantId, entry_id, index, ...(entry_key ? { entry_key } : {}) })),
+    );
+  }
+
+  // --- tree nodes ---------------------------------------------------------------------------
+
+  /** Hashes (hex) of perfect subtrees; level 0 comes from the leaves. Missing ones are absent from the map. */
+  async readNodes(tenantId: string, ids: readonly NodeId[]): Promise<Map<string, string>> {
+    return withStoreErrors(this.logger, 'ledgerLog.readNodes', async () => {
+      const out = new Map<string, string>();
+      const unique = [...new Map(ids.map((id) => [`${id.level}/${id.index}`, id])).values()].filter((id) => {
+        const cached = id.level >= CACHED_FROM_LEVEL ? this.nodeCache.get(nodeKey(tenantId, id.level, id.index)) : undefined;
+        if (cached === undefined) return true;
+        out.set(`${id.level}/${id.index}`, cached);
+        return false;
+      });
+      const leafIds = unique.filter((id) => id.level === 0);
+      const innerIds = unique.filter((id) => id.level > 0);
+      const [leaves, inner] = await Promise.all([
+        this.byIds(this.leaves, tenantId, leafIds.map((id) => leafKey(tenantId, id.index))),
+        this.byIds(this.nodes, tenantId, innerIds.map((id) => nodeKey(tenantId, id.level, id.index))),
+      ]);
+      leafIds.forEach((id, i) => {
+        const leaf = leaves[i];
+        if (leaf && leaf.index === id.index && typeof leaf.leaf_hash === 'string') out.set(`0/${id.index}`, leaf.leaf_hash);
+      });
+      innerIds.forEach((id, i) => {
+        const node = inner[i];
+        if (node && node.level === id.level && node.index === id.index && typeof node.hash === 'string') {
+          out.set(`${id.level}/${id.index}`, node.hash);
+          if (id.level >= CACHED_FROM_LEVEL) this.cacheNode(nodeKey(tenantId, id.level, id.index), node.hash);
+        }
+      });
+      return out;
+    });
+  }
+
+  private cacheNode(key: string, hash: string): void {
+    this.nodeCache.delete(key);
+    this.nodeCache.set(key, hash);
+    if (this.nodeCache.size > MAX_CACHED_NODES) this.nodeCache.delete(this.nodeCache.keys().next().value as string);
+  }
+
+  /** Stores perfect subtrees above the leaves (idempotent: their hashes follow from the leaves). */
+  async insertNodes(tenantId: string, nodes: readonly { id: NodeId; hash: string }[]): Promise<void> {
+    await this.insertAllowingDuplicates(
+      this.nodes,
+      'ledgerLog.insertNodes',
+      nodes
+        .filter((n) => n.id.level > 0)
+        .map(({ id, hash }) => ({ _id: nodeKey(tenantId, id.level, id.index), tenant_id: tenantId, level: id.level, index: id.index, hash })),
+    );
+  }
+
+  // --- checkpoints --------------------------------------------------------------------------
+
+  async checkpointBySeq(tenantId: string, seq: number): Promise<CheckpointDoc | null> {
+    return withStoreErrors(this.logger, 'ledgerLog.checkpoint', async () => {
+      const [doc] = await this.byIds(this.checkpoints, tenantId, [checkpointKey(tenantId, seq)]);
+      return doc && doc.seq === seq ? doc : null;
+    });
+  }
+
+  /**
+   * The checkpoint with the highest seq, probing from `knownSeq` (default: the latest this
+   * instance saw): one round trip of two point reads when nothing or one checkpoint came
+   * since, O(log n) point reads otherwise.
+   */
+  async latestCheckpoint(tenantId: string, knownSeq = this.latestSeen.get(tenantId) ?? 0): Promise<CheckpointDoc | null> {
+    const found = await this.probeLatestCheckpoint(tenantId, knownSeq);
+    if (found) this.rememberLatest(tenantId, found.seq);
+    return found;
+  }
+
+  private rememberLatest(tenantId: string, seq: number): void {
+    if (this.latestSeen.size >= 10_000 && !this.latestSeen.has(tenantId)) this.latestSeen.delete(this.latestSeen.keys().next().value as string);
+    this.latestSeen.set(tenantId, seq);
+  }
+
+  private async probeLatestCheckpoint(tenantId: string, knownSeq: number): Promise<CheckpointDoc | null> {
+    if (knownSeq > 0) {
+      const [at, next] = await Promise.all([this.checkpointBySeq(tenantId, knownSeq), this.checkpointBySeq(tenantId, knownSeq + 1)]);
+      if (at && !next) return at;
+    }
+    let lo = 0;
+    let loDoc: CheckpointDoc | null = null;
+    if (knownSeq > 0) {
+      loDoc = await this.checkpointBySeq(tenantId, knownSeq);
+      if (loDoc) lo = knownSeq;
+    }
+    let step = 1;
+    let hi = lo + step;
+    let hiDoc = await this.checkpointBySeq(tenantId, hi);
+    while (hiDoc) {
+      lo = hi;
+      loDoc = hiDoc;
+      step *= 2;
+      hi = lo + step;
+      hiDoc = await this.checkpointBySeq(tenantId, hi);
+    }
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      const doc = await this.checkpointBySeq(tenantId, mid);
+      if (doc) {
+        lo = mid;
+        loDoc = doc;
+      } else hi = mid;
+    }
+    return loDoc;
+  }
+
+  async checkpointBySize(tenantId: string, treeSize: number): Promise<CheckpointDoc | null> {
+    return withStoreErrors(this.logger, 'ledgerLog.checkpointBySize', async () => {
+      const [ref] = await this.byIds(this.checkpointSizes, tenantId, [checkpointSizeKey(tenantId, treeSize)]);
+      if (!ref || ref.tree_size !== treeSize || !Number.isSafeInteger(ref.seq)) return null;
+      const doc = await this.checkpointBySeq(tenantId, ref.seq);
+      return doc && doc.tree_size === treeSize ? doc : null;
+    });
+  }
+
+  /** Inserts checkpoint `seq`; false when that seq or that tree size is taken already. */
+  async insertCheckpoint(doc: Omit<CheckpointDoc, '_id'>): Promise<boolean> {
+    return withStoreErrors(this.logger, 'ledgerLog.insertCheckpoint', async () => {
+      try {
+        await this.checkpoints.insertOne({ _id: checkpointKey(doc.tenant_id, doc.seq), ...doc });
+        this.rememberLatest(doc.tenant_id, doc.seq);
+      } catch (e) {
+        if (isDuplicateKeyError(e)) return false;
+        throw e;
+      }
+      await this.insertAllowingDuplicates(this.checkpointSizes, 'ledgerLog.insertCheckpointSize', [
+        { _id: checkpointSizeKey(doc.tenant_id, doc.tree_size), tenant_id: doc.tenant_id, tree_size: doc.tree_size, seq: doc.seq },
+      ]);
+      return true;
+    });
+  }
+
+  /** Every checkpoint of a tenant, oldest first (export; not a hot path). */
+  async allCheckpoints(tenantId: string): Promise<CheckpointDoc[]> {
+    return withStoreErrors(this.logger, 'ledgerLog.allCheckpoints', async () => {
+      const docs = await this.checkpoints.find({ tenant_id: tenantId }).toArray();
+      return docs.sort((a, b) => a.seq - b.seq);
+    });
+  }
+
+  // --- the sealer's lease -------------------------------------------------------------------
+
+  /**
+   * Takes or renews the tenant's sealing lease for `holder` until now + ttl; false while
+   * another holder's lease runs. Not part of the log: the log's correctness rests on its
+   * unique keys, the lease only keeps sealers from wasting work on each other.
+   */
+  async acquireLease(tenantId: string, holder: string, now: Date, ttlMs: number): Promise<boolean> {
+    return withStoreErrors(this.logger, 'ledgerLog.lease', async () => {
+      const expires_at = new Date(now.getTime() + ttlMs);
+      try {
+        await this.leases.insertOne({ _id: scoped(tenantId), tenant_id: tenantId, holder, expires_at });
+        return true;
+      } catch (e) {
+        if (!isDuplicateKeyError(e)) throw e;
+      }
+      const taken = await this.leases.findOneAndUpdate(
+        { _id: scoped(tenantId), $or: [{ holder }, { expires_at: { $lt: now } }] },
+        { $set: { holder, expires_at } },
+        { returnDocument: 'after' },
+      );
+      return taken?.holder === holder;
+    });
+  }
+
+  async releaseLease(tenantId: string, holder: string): Promise<void> {
+    await withStoreErrors(this.logger, 'ledgerLog.releaseLease', () =>
+      this.leases.updateOne({ _id: scoped(tenantId), holder }, { $set: { expires_at: new Date(0) } }),
+    );
+  }
+
+  // --- the ledger, read-only ----------------------------------------------------------------
+
+  /** Entries by their _id (position key), parsed; null where absent or another tenant's. */
+  async readEntries(tenantId: string, keys: readonly string[]): Promise<(StoredEntry | null)[]> {
+    return withStoreErrors(this.logger, 'ledgerLog.readEntries', async () => {
+      const docs = await this.byIds(this.entries as unknown as Collection<{ _id: string; tenant_id: string }>, tenantId, keys);
+      return docs.map((d) => (d ? parseEntry(d as unknown as Record<string, unknown>) : null));
+    });
+  }
+
+  /**
+   * Every entry of a tenant, streamed in no particular order, without the store-only plan
+   * copy. One query: a scan on FerretDB, the tenant's index range on MongoDB.
+   */
+  async *streamEntries(tenantId: string, filter: { since?: Date } = {}): AsyncGenerator<{ key: string; entry: StoredEntry }> {
+    const query: Record<string, unknown> = { tenant_id: tenantId };
+    if (filter.since) query.timestamp = { $gte: filter.since };
+    const cursor = this.entries.find(query, { projection: { created_plan: 0 }, batchSize: 1000 });
+    try {
+      for await (const doc of cursor) yield { key: doc._id, entry: parseEntry(doc) };
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  /** Every leaf of a tenant, streamed in no particular order (one query). */
+  async *streamLeaves(tenantId: string): AsyncGenerator<LeafDoc> {
+    const cursor = this.leaves.find({ tenant_id: tenantId }, { batchSize: 1000 });
+    try {
+      for await (const doc of cursor) yield doc;
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  /** Entries per tenant (one aggregation over the ledger; at start and for reconciliation). */
+  async entryCounts(tenantId?: string): Promise<Map<string, number>> {
+    return withStoreErrors(this.logger, 'ledgerLog.entryCounts', async () => {
+      const rows = await this.entries
+        .aggregate<{ _id: unknown; count: unknown }>([...(tenantId === undefined ? [] : [{ $match: { tenant_id: tenantId } }]), { $group: { _id: '$tenant_id', count: { $sum: 1 } } }])
+        .toArray();
+      return new Map(rows.filter((r) => typeof r._id === 'string').map((r) => [r._id as string, Number(r.count)]));
+    });
+  }
+
+  private async insertAllowingDuplicates<T extends { _id: string }>(collection: Collection<T>, op: string, docs: T[]): Promise<void> {
+    if (docs.length === 0) return;
+    await withStoreErrors(this.logger, op, async () => {
+      try {
+        await collection.insertMany(docs as never[], { ordered: false });
+      } catch (e) {
+        if (!(e instanceof MongoBulkWriteError)) throw e;
+        const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+        if (writeErrors.length === 0 || e.insertedCount !== docs.length - writeErrors.length) throw e;
+        const other = writeErrors.find((we) => !isDuplicateKeyError({ code: we.code, errmsg: we.errmsg }));
+        if (other) throw e;
+      }
+    });
+  }
+}
+
+function parseEntry(doc: Record<string, unknown>): StoredEntry {
+  const parsed = LedgerEntryRecordSchema.safeParse({ ...doc, entry_id: doc.entry_id ?? doc._id });
+  return parsed.success ? { ok: true, record: parsed.data } : { ok: false };
+}
