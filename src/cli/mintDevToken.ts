@@ -47,8 +47,9 @@ async function main(): Promise<void> {
   const parsed = parseDevTokenRequest({ tenant: values.tenant, roles: values.roles, sub: values.sub, ttlSeconds: ttl });
   if (!parsed.ok) throw new UsageError(parsed.problems.map((p) => `--${p}`).join('\n'));
 
+  // Before the rest of the configuration: production needs keys this command has no use for.
+  if (process.env.NODE_ENV === 'production') throw new ConfigError('npm run token refuses to mint tokens when NODE_ENV=production');
   const config = loadConfig();
-  if (config.isProduction) throw new ConfigError('npm run token refuses to mint tokens when NODE_ENV=production');
   if (!config.JWT_SECRET) throw new ConfigError('npm run token needs JWT_SECRET (HS256); the service is set up for JWKS');
   const { request } = parsed;
   const token = await mintDevToken({

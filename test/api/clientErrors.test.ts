@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/env.js';
 import { startService, type RunningService } from '../../src/server/runtime.js';
 import { TEST_JWT_SECRET } from '../support/testServer.js';
 import { testStoreUri } from '../support/testDb.js';
+import { generateSigningKey } from '../../src/services/ledgerLog/checkpointSigner.js';
 
 // Every client mistake, down to the transport (body, media type, encoding, method, batching,
 // persisted queries), answers JSON in GraphQL's error shape with a client code, is logged as a
@@ -31,7 +32,7 @@ interface Service {
 
 async function startWithLogs(nodeEnv: 'development' | 'production'): Promise<Service> {
   const dbName = `errors_${randomBytes(6).toString('hex')}`;
-  const config = loadConfig({ NODE_ENV: nodeEnv, PORT: '0', MONGODB_URI: testStoreUri(), MONGODB_DB: dbName, JWT_SECRET: TEST_JWT_SECRET, MAX_BODY_BYTES: String(MAX_BODY_BYTES) });
+  const config = loadConfig({ NODE_ENV: nodeEnv, PORT: '0', MONGODB_URI: testStoreUri(), MONGODB_DB: dbName, JWT_SECRET: TEST_JWT_SECRET, MAX_BODY_BYTES: String(MAX_BODY_BYTES), LEDGER_SIGNING_KEY: generateSigningKey() });
   const logs: LogLine[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const running = await startService(config, logger);

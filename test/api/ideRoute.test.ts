@@ -9,6 +9,7 @@ import express from 'express';
 import { createTokenVerifier } from '../../src/auth/tokenVerifier.js';
 import { ideRouter } from '../../src/server/ideRoute.js';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/testServer.js';
+import { generateSigningKey } from '../../src/services/ledgerLog/checkpointSigner.js';
 
 async function listen(app: express.Express): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(app);
@@ -108,7 +109,8 @@ describe.each([
 ])('the service with NODE_ENV=%s', (nodeEnv, servesIde) => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ NODE_ENV: nodeEnv });
+    // Production requires a ledger signing key (any valid one serves here).
+    server = await startTestServer({ NODE_ENV: nodeEnv, LEDGER_SIGNING_KEY: generateSigningKey() });
   });
   afterAll(async () => {
     await server.close();
