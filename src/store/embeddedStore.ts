@@ -42,6 +42,8 @@ export interface StartOptions {
   port?: number;
   startTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Another FerretDB binary (benchmarks and tests compare .bin/ferretdb-stock); built by the caller. */
+  binary?: string;
 }
 
 /** Builds .bin/ferretdb when missing (see scripts/build-ferretdb.sh). */
@@ -50,8 +52,14 @@ export async function ensureFerretdbBinary(): Promise<string> {
   return BINARY;
 }
 
+/** Builds .bin/ferretdb-stock (FerretDB without our patches, for comparisons) when missing. */
+export async function ensureStockFerretdbBinary(): Promise<string> {
+  await promisify(execFile)('bash', [BUILD_SCRIPT, '--stock'], { maxBuffer: 16 * 1024 * 1024 });
+  return `${BINARY}-stock`;
+}
+
 export async function startEmbeddedStore(options: StartOptions): Promise<EmbeddedStore> {
-  const binary = await ensureFerretdbBinary();
+  const binary = options.binary ?? (await ensureFerretdbBinary());
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   const args = [
