@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { MongoClient, ObjectId, type Db, type Document, type Filter } from 'mongodb';
 import { afterTimeId } from '../../src/store/cursor.js';
@@ -16,6 +19,7 @@ import { testStoreUri } from '../support/testDb.js';
 // same documents in the same order, and the same counts. With MONGODB_URI set, the run's store
 // is MongoDB, and this compares it with stock FerretDB instead.
 
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const POOL = ['t1', 't2', 'a', 'b', '10', '9', '', 'ü', 'x<&>"\\'] as const;
 const BASE = Date.UTC(2026, 0, 1);
 
@@ -125,7 +129,12 @@ async function answer(db: Db, collection: string, q: Query): Promise<unknown> {
   }
 }
 
-describe('pushdown property: the patched store answers like stock FerretDB', () => {
+// Stock FerretDB is built from its Go module on first use; without Go (a MongoDB-only setup)
+// this comparison cannot run here.
+const canBuildStock = spawnSync('go', ['version']).status === 0 || existsSync(join(PROJECT_ROOT, '.bin', 'ferretdb-stock'));
+if (!canBuildStock) process.stderr.write('pushdownProperty: skipped, no Go toolchain to build stock FerretDB\n');
+
+(canBuildStock ? describe : describe.skip)('pushdown property: the patched store answers like stock FerretDB', () => {
   let stock: EmbeddedStore;
   let stockDir: string;
   let stockClient: MongoClient;
