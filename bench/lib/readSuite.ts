@@ -25,10 +25,11 @@ export const STATS_WINDOW_MS = 14 * 86_400_000;
 export const planIdOf = (tenant: string, i: number) => `${tenant}-plan-${String(i).padStart(6, '0')}`;
 const accountOf = (tenant: string, i: number) => `${tenant}-acct-${Math.floor(i / PLANS_PER_ACCOUNT)}`;
 
-/** Plan i of a tenant of `total`, as the store keeps it (PlanRepository.insertStored). */
-function planDocument(tenant: string, i: number, total: number, now: number): Document {
+/** Plan i of a tenant, as the store keeps it (PlanRepository.insertStored). */
+function planDocument(tenant: string, i: number, now: number): Document {
   const planId = planIdOf(tenant, i);
-  const status = i % Math.max(1, Math.floor(total / RARE_PLANS)) === 7 ? RARE_STATUS : (COMMON[i % COMMON.length] as PlanStatus);
+  // The rare status among the first 1,000 plans only: the same 20 plans at every size from 1,000 up.
+  const status = i < 1000 && i % Math.floor(1000 / RARE_PLANS) === 7 ? RARE_STATUS : (COMMON[i % COMMON.length] as PlanStatus);
   const updated = new Date(now - Math.floor((((i * 7919) % 10007) / 10007) * SPREAD_MS));
   const created = new Date(updated.getTime() - 3_600_000);
   const step = randomUUID();
@@ -55,13 +56,13 @@ function planDocument(tenant: string, i: number, total: number, now: number): Do
   };
 }
 
-/** Plans `from`..`to` - 1 of a tenant of `total` plans, with their ledgers, in insert batches. */
-export function* seedBatches(tenant: string, from: number, to: number, total: number, now: number, batch = 500): Generator<{ plans: Document[]; entries: Document[] }> {
+/** Plans `from`..`to` - 1 of a tenant, with their ledgers, in insert batches. */
+export function* seedBatches(tenant: string, from: number, to: number, now: number, batch = 500): Generator<{ plans: Document[]; entries: Document[] }> {
   for (let start = from; start < to; start += batch) {
     const plans: Document[] = [];
     const entries: Document[] = [];
     for (let i = start; i < Math.min(to, start + batch); i++) {
-      const plan = planDocument(tenant, i, total, now);
+      const plan = planDocument(tenant, i, now);
       plans.push(plan);
       // The chain ends at the plan's last update; its entries a few seconds apart.
       const first = new Date((plan.updated_at as Date).getTime() - LEDGER_PER_PLAN * 1000);
