@@ -13,13 +13,13 @@ import { ms, rate, ratio } from './lib/stats.js';
 
 // Case 6 (BENCH_ONLY=6): the verifiable ledger (issue 15). Each side runs in its own server
 // process and database on the same store, in the same run:
-//   6a/6b  proposePlan at 16 and 64 in flight, sealer on vs LEDGER_SEALER=off (goal: ≥ 0.9×);
-//   6c     sealing throughput: entries bulk-loaded, a service started on them, time until a
+//   7a/7b  proposePlan at 16 and 64 in flight, sealer on vs LEDGER_SEALER=off (goal: ≥ 0.9×);
+//   7c     sealing throughput: entries bulk-loaded, a service started on them, time until a
 //          signed checkpoint covers them all (goal: ≥ 1,000 entries/s);
-//   6d     ledgerInclusionProof vs plan(planId) at BENCH_PROOF_ENTRIES (500k) entries (goal: p50
+//   7d     ledgerInclusionProof vs plan(planId) at BENCH_PROOF_ENTRIES (500k) entries (goal: p50
 //          and p99 ≤ 3×); the log is seeded with insertMany (leaves, lookups, nodes, a signed
 //          checkpoint computed here with the service's own tree code and key);
-//   6e     verifyLedgerCheckpoint over the log of 6c: entries/s (reported).
+//   7e     verifyLedgerCheckpoint over the log of 7c: entries/s (reported).
 
 export interface LedgerBenchContext {
   cfg: { warmupMs: number; durationMs: number; timeoutMs: number };
@@ -65,13 +65,13 @@ async function waitSealed(db: Db, entries: number, deadline: number): Promise<{ 
   return { ms: Date.now() - start, size };
 }
 
-/** BENCH_LEDGER_PARTS narrows case 6 to some of propose (6a/6b), seal (6c), proof (6d/6e). */
+/** BENCH_LEDGER_PARTS narrows case 7 to some of propose (7a/7b), seal (7c), proof (7d/7e). */
 const parts = new Set((process.env.BENCH_LEDGER_PARTS ?? 'propose,seal,proof').split(',').map((p) => p.trim()));
 
 export async function runLedgerLogCases(ctx: LedgerBenchContext): Promise<void> {
   const { admin, token, rows, log } = ctx;
 
-  // ---- 6a/6b: proposePlan with and without the sealer ----
+  // ---- 7a/7b: proposePlan with and without the sealer ----
   if (parts.has('propose')) {
     const goal = 'throughput with sealing ≥ 0.9× without';
     const on = await ctx.server('seal-on', 'bench_seal_on');
@@ -128,7 +128,7 @@ export async function runLedgerLogCases(ctx: LedgerBenchContext): Promise<void> 
     }
   }
 
-  // ---- 6c: sealing throughput on bulk-loaded entries ----
+  // ---- 7c: sealing throughput on bulk-loaded entries ----
   if (parts.has('seal')) {
     const goal = '≥ 1,000 entries/s';
     const what = 'sealing throughput (start-up reconcile, then sealer rounds)';
@@ -145,7 +145,7 @@ export async function runLedgerLogCases(ctx: LedgerBenchContext): Promise<void> 
         const sealMs = Date.now() - ready;
         const perSecond = (done.size / sealMs) * 1000;
         rows.push({
-          id: '6c',
+          id: '7c',
           what,
           load: `${loaded.toLocaleString('en-US')} entries bulk-loaded, then a service started on them (its start-up reconcile queues them: ${ms(ready - started)} to ready)`,
           service: `${done.size.toLocaleString('en-US')} entries in signed checkpoints ${ms(sealMs)} after ready: ${rate(perSecond).replace('/s', ' entries/s')}`,
@@ -160,13 +160,13 @@ export async function runLedgerLogCases(ctx: LedgerBenchContext): Promise<void> 
         await sealer.stop();
       }
     } catch (e) {
-      ctx.failRow('6c', what, goal, e);
+      ctx.failRow('7c', what, goal, e);
     } finally {
       await db.dropDatabase().catch(() => undefined);
     }
   }
 
-  // ---- 6d/6e: proofs and verification over a large log ----
+  // ---- 7d/7e: proofs and verification over a large log ----
   if (parts.has('proof')) {
     const size = num('BENCH_PROOF_ENTRIES', 500_000);
     const goal = 'p50 and p99 ≤ 3× plan(planId)';
@@ -183,7 +183,7 @@ export async function runLedgerLogCases(ctx: LedgerBenchContext): Promise<void> 
       const { sample: sampleIds, seeded } = await seedLog(db, size, ctx.signingKey, (m) => log(m), ctx, ctx.window.deadline - 60_000);
       const loadMs = Date.now() - loadStart;
       log(`  seeded a ${seeded} entry log in ${ms(loadMs)}`);
-      if (seeded < size) ctx.notes.push(`6d: the time budget ended the seeding at ${seeded.toLocaleString('en-US')} of ${size.toLocaleString('en-US')} entries; 6d is measured at that size.`);
+      if (seeded < size) ctx.notes.push(`7d: the time budget ended the seeding at ${seeded.toLocaleString('en-US')} of ${size.toLocaleString('en-US')} entries; 7d is measured at that size.`);
       // A few plans through the service, for the plan(planId) side; then their seal.
       const proposed = await ctx.run(ctx.gqlJob(proofServer, token, 'proof: plans to read', ctx.proposeBodies, ctx.limits('proof: plans to read', 4, { warmupMs: 0, maxRequests: 40 }), '"source":"RULES"'), { left: () => 60_000 }, proofServer);
       void proposed;
@@ -199,7 +199,7 @@ export async function runLedgerLogCases(ctx: LedgerBenchContext): Promise<void> 
       const p50 = ctx.latencyRatio(proof, plan, 'p50');
       const p99 = ctx.latencyRatio(proof, plan, 'p99');
       rows.push({
-        id: '6d',
+        id: '7d',
         what: `ledgerInclusionProof vs plan(planId) @ ${seeded.toLocaleString('en-US')} entries`,
         load: `closed loop, 1 in flight; ${seeded.toLocaleString('en-US')} entries in the log (seeded with insertMany in ${ms(loadMs)}), proofs of ${sampleIds.length} entries spread over it`,
         service: `ledgerInclusionProof: ${ctx.fmtRun(proof)}`,
@@ -210,7 +210,7 @@ export async function runLedgerLogCases(ctx: LedgerBenchContext): Promise<void> 
         figures: { proof, plan, p50Ratio: p50.value, p99Ratio: p99.value, size: seeded, loadMs },
       });
     } catch (e) {
-      ctx.failRow('6d', what, goal, e);
+      ctx.failRow('7d', what, goal, e);
     } finally {
       await proofServer?.stop();
       await db.dropDatabase().catch(() => undefined);
@@ -218,7 +218,7 @@ export async function runLedgerLogCases(ctx: LedgerBenchContext): Promise<void> 
   }
 }
 
-/** 6e: one full verification (two streamed queries, every entry rehashed, the whole tree rebuilt). */
+/** 7e: one full verification (two streamed queries, every entry rehashed, the whole tree rebuilt). */
 async function verifyRow(ctx: LedgerBenchContext, server: ServerProcess): Promise<Row> {
   const verifyStart = Date.now();
   const res = await fetch(`${server.url}/graphql`, {
@@ -231,9 +231,9 @@ async function verifyRow(ctx: LedgerBenchContext, server: ServerProcess): Promis
   const verifyMs = Date.now() - verifyStart;
   const checked = body.data?.verifyLedgerCheckpoint.entriesChecked ?? 0;
   return {
-    id: '6e',
+    id: '7e',
     what: `verifyLedgerCheckpoint @ ${checked.toLocaleString('en-US')} entries`,
-    load: 'one request on the log 6c sealed: the whole tree rebuilt from the entries',
+    load: 'one request on the log 7c sealed: the whole tree rebuilt from the entries',
     service: `${ms(verifyMs)}, valid=${String(body.data?.verifyLedgerCheckpoint.valid)}`,
     baseline: '(reported)',
     ratio: `${Math.round((checked / verifyMs) * 1000).toLocaleString('en-US')} entries/s`,

@@ -3,10 +3,11 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MongoClient, type Db, type Document } from 'mongodb';
 import { mintDevToken } from '../src/auth/devToken.js';
-import { startEmbeddedStore, type EmbeddedStore } from '../src/store/embeddedStore.js';
+import { ensureStockFerretdbBinary, startEmbeddedStore, type EmbeddedStore } from '../src/store/embeddedStore.js';
 import { generateSigningKey } from '../src/services/ledgerLog/checkpointSigner.js';
 import { runLedgerLogCases } from './ledgerLogCases.js';
 import { ledgerChain } from './lib/documents.js';
+import { LEDGER_PER_PLAN, SMALL_TENANT, SMALL_TENANT_PLANS, planIdOf, readQueries, seed, seedBatches, type ReadQuery } from './lib/readSuite.js';
 import { startBenchFakeGemini, type BenchFakeGemini } from './lib/fakeGemini.js';
 import { runLoadJob, type DriverOp, type HttpJob, type JobLimits, type LoadJob, type LoadResult, type WriteTemplate } from './lib/loadJob.js';
 import { PROJECT_ROOT, ProcessRegistry, childPids, commOf, cpuMs, forceGc, heapUsedBytes, rssBytes, sleep, startServer, type ServerProcess } from './lib/processes.js';
@@ -35,7 +36,7 @@ const cfg = {
   /** One request taking longer counts as a timeout (an error). */
   timeoutMs: num('BENCH_TIMEOUT_MS', 10_000),
   /** Wall-clock budget of this script (the build before it is not counted). */
-  budgetMs: num('BENCH_BUDGET_MS', 480_000),
+  budgetMs: num('BENCH_BUDGET_MS', 1_300_000),
   concurrencies: (env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map((s) => Number(s.trim())).filter((n) => n > 0),
   readConcurrency: num('BENCH_READ_CONCURRENCY', 1),
   memoryFirst: num('BENCH_MEMORY_FIRST', 1000),
@@ -43,6 +44,10 @@ const cfg = {
   ledgerSmall: num('BENCH_LEDGER_SMALL', 1000),
   ledgerLarge: num('BENCH_LEDGER_LARGE', 200_000),
   ledgerPlanEntries: 50,
+  /** The read suite (case 6): plans of the large tenant at each size (10 ledger entries each). */
+  readSizes: (env.BENCH_READ_SIZES ?? '1000,50000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0),
+  readWarmupMs: num('BENCH_READ_WARMUP_MS', 500),
+  readDurationMs: num('BENCH_READ_DURATION_MS', 2500),
   llmDelayMs: num('BENCH_LLM_DELAY_MS', 300),
   llmConcurrency: num('BENCH_LLM_CONCURRENCY', 50),
   cpuProf: env.BENCH_CPU_PROF === '1',
@@ -55,10 +60,10 @@ const cfg = {
  * Each case's share of the budget (they add up to 1). A case ends at its slice's end or when
  * what is left must go to the cases after it, whichever is first; unused time passes on.
  */
-const SLICES = { memoryFirst: 0.05, propose: 0.14, reads: 0.11, ledger: 0.32, llm: 0.06, memorySecond: 0.32, ledgerLog: 0.25 } as const;
+const SLICES = { memoryFirst: 0.0184, propose: 0.0518, reads: 0.0235, readSuite: 0.4335, ledger: 0.1177, llm: 0.022, memorySecond: 0.1177, ledgerLog: 0.2154 } as const;
 type SliceName = keyof typeof SLICES;
-const SLICE_CASE: Record<SliceName, string> = { memoryFirst: '5', propose: '1', reads: '2', ledger: '3', llm: '4', memorySecond: '5', ledgerLog: '6' };
-const ORDER: SliceName[] = ['memoryFirst', 'propose', 'reads', 'ledger', 'llm', 'memorySecond', 'ledgerLog'];
+const SLICE_CASE: Record<SliceName, string> = { memoryFirst: '5', propose: '1', reads: '2', readSuite: '6', ledger: '3', llm: '4', memorySecond: '5', ledgerLog: '7' };
+const ORDER: SliceName[] = ['memoryFirst', 'propose', 'reads', 'readSuite', 'ledger', 'llm', 'memorySecond', 'ledgerLog'];
 
 const JWT_SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';
 /** The ledger's checkpoint key (NODE_ENV=production requires one), new every run. */
@@ -75,7 +80,6 @@ const log = (message: string) => process.stderr.write(`[bench ${(elapsed() / 100
 const PLAN_FIELDS = 'planId planType tenantId accountId objective status expiresAt createdAt updatedAt createdBy steps { stepId actionType status sequence dependencies constraints }';
 const PROPOSE = `mutation Propose($input: ProposePlanInput!) { proposePlan(input: $input) { proposalId source droppedSteps { actionType reason } plan { ${PLAN_FIELDS} } } }`;
 const PLAN = `query Plan($id: ID!) { plan(planId: $id) { ${PLAN_FIELDS} } }`;
-const PLANS = `query Plans { plans(first: 50) { edges { cursor node { ${PLAN_FIELDS} } } pageInfo { hasNextPage endCursor } } }`;
 const LEDGER = 'query Ledger($id: ID!) { planLedger(filter: { planId: $id }, first: 50) { edges { cursor node { entryId planId seq eventType timestamp actor data prevHash hash } } pageInfo { hasNextPage endCursor } } }';
 
 /** Proposal inputs over 512 accounts, with signals that make the rules choose all three steps. */
@@ -201,12 +205,17 @@ async function run(job: LoadJob, window: Budget, server?: ServerProcess): Promis
  * client gave up on keeps running in FerretDB, and must not slow down the next measurement.
  */
 async function awaitStoreIdle(maxMs: number, why: string): Promise<void> {
-  if (!storePid) return;
+  return awaitProcessIdle(storePid, maxMs, why);
+}
+
+/** Waits until process `pid` uses less than a tenth of a core (or maxMs passed). */
+async function awaitProcessIdle(pid: number | null, maxMs: number, why: string): Promise<void> {
+  if (!pid) return;
   const start = Date.now();
   for (;;) {
-    const before = cpuMs(storePid);
+    const before = cpuMs(pid);
     await sleep(500);
-    const after = cpuMs(storePid);
+    const after = cpuMs(pid);
     if (before === null || after === null || after - before < 50) break;
     if (Date.now() - start >= maxMs) {
       log(`the store is still busy after ${ms(maxMs)} (${why}); going on`);
@@ -238,16 +247,19 @@ interface Side {
  * requests the window allows; over that, the single cold probe request is the figure. After a
  * request the client gave up on, waits for the store to finish it (it does not cancel it).
  */
-async function measureSides(sides: Side[], concurrency: number, window: Window): Promise<LoadResult[]> {
+async function measureSides(sides: Side[], concurrency: number, window: Window, overrides: Partial<JobLimits> = {}): Promise<LoadResult[]> {
   const out: LoadResult[] = [];
   for (const [i, side] of sides.entries()) {
     // A fair part of what is left for each side still to come, and 20 s at most.
     const probeTimeout = Math.max(1000, Math.min(Math.max(cfg.timeoutMs, 20_000), window.left() / (sides.length - i) - 1000));
-    const probe = await run(side.make(limits(`${side.label} probe`, 1, { warmupMs: 0, durationMs: 1, maxRequests: 1, timeoutMs: probeTimeout })), window, side.server);
+    const probeJob = () => side.make(limits(`${side.label} probe`, 1, { warmupMs: 0, durationMs: 1, maxRequests: 1, timeoutMs: probeTimeout }));
+    let probe = await run(probeJob(), window, side.server);
+    // A probe that neither answered nor failed was not counted (it ended past its 1 ms window): once more.
+    if (probe.requests === 0 && probe.errors === 0) probe = await run(probeJob(), window, side.server);
     const took = probe.requests > 0 ? probe.latency.max : Number.POSITIVE_INFINITY;
     let result: LoadResult;
     if (took <= 1000) {
-      result = await run(side.make(limits(side.label, concurrency)), window, side.server);
+      result = await run(side.make(limits(side.label, concurrency, overrides)), window, side.server);
     } else if (took > 5000 || !window.fits()) {
       notes.push(`${side.label}: ${probe.requests > 0 ? `one read took ${ms(took)}, so that single cold request is the measurement` : `the probe request had no answer within ${ms(probe.timeoutMs)}`}.`);
       result = { ...probe, label: side.label };
@@ -504,7 +516,7 @@ async function main(): Promise<void> {
     }
   }
 
-  // ---- case 2: plan(planId) and plans(first: 50), against the raw driver's reads ----
+  // ---- case 2: plan(planId), against the raw driver's reads (lists: case 6) ----
   if (mainServer && wants('2')) {
     await awaitStoreIdle(10_000, 'before case 2');
     const window = new Window('reads');
@@ -527,13 +539,6 @@ async function main(): Promise<void> {
           driver: { op: 'findPlan', tenant: TENANT, ids: sample },
           baseline: 'raw findOne {_id, tenant_id}',
           alt: { driver: { op: 'findPlanById', tenant: TENANT, ids: sample }, name: 'raw findOne {_id}' },
-        },
-        {
-          id: '2b',
-          what: 'plans(first: 50)',
-          bodies: [JSON.stringify({ query: PLANS, operationName: 'Plans' })],
-          driver: { op: 'listPlans', tenant: TENANT },
-          baseline: 'raw find {tenant_id} sort {updated_at: -1} limit 50',
         },
       ];
       for (const k of cases) {
@@ -567,6 +572,135 @@ async function main(): Promise<void> {
       }
     } catch (e) {
       failRow('2', 'reads', goal, e);
+    }
+  }
+
+  // ---- case 6: the read suite: the dashboard's reads at each size, stock vs patched vs raw ----
+  // The large tenant grows from the first size to the last (10 ledger entries per plan); a
+  // small tenant of 100 plans sits beside it throughout. Patched FerretDB is the bench's store;
+  // stock FerretDB (.bin/ferretdb-stock, built on demand) gets the same documents in a store of
+  // its own. Each has its own service process; the raw driver reads the patched store.
+  if (wants('6')) {
+    await awaitStoreIdle(10_000, 'before case 6');
+    const window = new Window('readSuite');
+    const goal = 'see each row';
+    let stockStore: EmbeddedStore | null = null;
+    const servers: ServerProcess[] = [];
+    try {
+      const dbName = 'bench_reads';
+      const sides: { name: 'patched' | 'stock'; uri: string; db: Db; server: ServerProcess }[] = [];
+      const patchedServer = await server('reads', dbName);
+      servers.push(patchedServer);
+      sides.push({ name: 'patched', uri, db: adminClient.db(dbName), server: patchedServer });
+      let stockClient: MongoClient | null = null;
+      if (!cfg.mongoUri) {
+        log('building and starting stock FerretDB (no patches) for case 6');
+        const binary = await ensureStockFerretdbBinary();
+        const started = await startEmbeddedStore({ dataDir: join(tempDir as string, 'ferretdb-stock'), binary, log: (line) => log(`ferretdb-stock: ${line}`) });
+        stockStore = started;
+        registry.track(started.pid, 'stock store', () => started.stop());
+        stockClient = new MongoClient(started.uri, { directConnection: true });
+        await stockClient.connect();
+        const stockServer = await server('reads-stock', dbName, { MONGODB_URI: started.uri });
+        servers.push(stockServer);
+        sides.push({ name: 'stock', uri: started.uri, db: stockClient.db(dbName), server: stockServer });
+      } else notes.push('6: with BENCH_MONGODB_URI there is no stock FerretDB to compare with.');
+      const smallToken = await mintDevToken({ secret: JWT_SECRET, tenantId: SMALL_TENANT, roles: ['plan-viewer'], sub: 'bench', ttlSeconds: 3 * 3600 });
+      const now = Date.now();
+      const seedTo = async (tenant: string, from: number, to: number) => {
+        const t0 = Date.now();
+        const counts = await Promise.all(sides.map((side) => seed(side.db, seedBatches(tenant, from, to, now))));
+        const n = counts[0] ?? 0;
+        log(`  seeded ${n} plans (+${n * LEDGER_PER_PLAN} ledger entries) of ${tenant} into ${sides.length} store(s) in ${ms(Date.now() - t0)}`);
+      };
+      await seedTo(SMALL_TENANT, 0, SMALL_TENANT_PLANS);
+      const sizes = [...cfg.readSizes].sort((a, b) => a - b);
+      const biggest = sizes.at(-1) ?? 0;
+      type Measured = { patched: LoadResult; raw: LoadResult; stock: LoadResult | null };
+      const results = new Map<number, Map<string, Measured>>();
+      let have = 0;
+      for (const size of sizes) {
+        await seedTo(TENANT, have, size);
+        have = size;
+        await awaitStoreIdle(20_000, 'after seeding');
+        const ids = Array.from({ length: 200 }, (_, k) => planIdOf(TENANT, Math.floor((k * size) / 200)));
+        const queries: (ReadQuery & { tenantToken?: string })[] = [
+          ...readQueries(TENANT, size, ids, now),
+          { ...readQueries(SMALL_TENANT, SMALL_TENANT_PLANS, [], now).find((q) => q.key === 'plans')!, key: 'small', what: `small tenant's plans(first: 50) (${SMALL_TENANT_PLANS} plans)`, tenantToken: smallToken },
+        ];
+        const bySize = new Map<string, Measured>();
+        results.set(size, bySize);
+        const overrides = { warmupMs: cfg.readWarmupMs, durationMs: cfg.readDurationMs };
+        const label = (q: ReadQuery, side: string) => `6 ${q.key} @${size} (${side})`;
+        for (const q of queries) {
+          if (!window.fits()) throw new Skipped(`time budget (at ${size} plans, ${q.what})`);
+          const t = q.tenantToken ?? token;
+          const [patched, raw] = await measureSides(
+            [
+              { label: label(q, 'patched service'), make: (l) => gqlJob(patchedServer, t, l.label, q.bodies, l), server: patchedServer },
+              { label: label(q, 'raw driver, patched'), make: (l) => driverJob(uri, dbName, l.label, { op: 'read', reads: q.raw }, l) },
+            ],
+            cfg.readConcurrency,
+            window,
+            overrides,
+          );
+          bySize.set(q.key, { patched: patched!, raw: raw!, stock: null });
+        }
+        // Stock FerretDB after the patched store's runs: a read the client gave up on goes on in
+        // the stock store for a while, and must not slow down the patched figures.
+        const stockSide = sides.find((sd) => sd.name === 'stock');
+        if (stockSide) {
+          for (const q of queries) {
+            if (!window.fits()) break;
+            const t = q.tenantToken ?? token;
+            const [stock] = await measureSides([{ label: label(q, 'stock service'), make: (l) => gqlJob(stockSide.server, t, l.label, q.bodies, l), server: stockSide.server }], cfg.readConcurrency, window, overrides);
+            bySize.get(q.key)!.stock = stock ?? null;
+          }
+          if (stockStore) await awaitProcessIdle(childPids(stockStore.pid).find((pid) => commOf(pid) === 'ferretdb') ?? null, 120_000, 'stock store, after its reads');
+        }
+      }
+      const small = results.get(sizes[0] ?? 0);
+      const large = results.get(biggest);
+      if (!small || !large) throw new Error('no sizes measured');
+      const sizeText = (n: number) => `${n.toLocaleString('en-US')} plans / ${(n * LEDGER_PER_PLAN).toLocaleString('en-US')} entries`;
+      for (const q of readQueries(TENANT, biggest, [], now).concat([{ key: 'small', what: `small tenant's plans(first: 50) (${SMALL_TENANT_PLANS} plans, beside the large tenant)`, bodies: [], raw: [], flat: true }])) {
+        const a = small.get(q.key);
+        const b = large.get(q.key);
+        const point = large.get('plan');
+        if (!a || !b || !point) continue;
+        const growth = latencyRatio(b.patched, a.patched, 'p50');
+        const vsRaw = latencyRatio(b.patched, b.raw, 'p99');
+        const vsStock = b.stock ? latencyRatio(b.stock, b.patched, 'p50') : null;
+        const vsPoint = latencyRatio(b.patched, point.patched, 'p50');
+        const checks: { text: string; verdict: Verdict }[] = [];
+        if (q.flat) checks.push({ text: `p50 @${biggest.toLocaleString('en-US')} ≤ 1.3× @${(sizes[0] ?? 0).toLocaleString('en-US')}`, verdict: boundedVerdict(growth, 1.3) });
+        if (q.vsPointRead) checks.push({ text: `p50 ≤ ${q.vsPointRead}× plan(planId)`, verdict: boundedVerdict(vsPoint, q.vsPointRead) });
+        if (q.key !== 'plan') checks.push({ text: 'p99 ≤ 2× raw', verdict: boundedVerdict(vsRaw, 2) });
+        if (q.key === 'stats' && vsStock) {
+          // Both sides may be bounds (timeouts): "< x" means the stock side answered faster than x times.
+          checks.push({ text: 'stock p50 ≥ 20× patched', verdict: !vsStock.known ? 'error' : vsStock.value >= 20 ? (vsStock.text.startsWith('<') ? 'incomplete' : 'pass') : vsStock.text.startsWith('>') ? 'incomplete' : 'miss' });
+        }
+        const verdicts = checks.map((c) => c.verdict);
+        const verdict: Verdict = verdicts.length === 0 ? '' : verdicts.includes('error') ? 'error' : verdicts.includes('miss') ? 'miss' : verdicts.includes('incomplete') ? 'incomplete' : 'pass';
+        rows.push({
+          id: `6${q.key === 'small' ? 'h' : 'abcdefg'[['plan', 'plans', 'status', 'account', 'counts', 'feed', 'stats'].indexOf(q.key)]}`,
+          what: q.what,
+          load: `closed loop, ${cfg.readConcurrency} in flight; large tenant ${sizeText(sizes[0] ?? 0)} → ${sizeText(biggest)}`,
+          service: `@${(sizes[0] ?? 0).toLocaleString('en-US')}: ${fmtRun(a.patched, false)}; @${biggest.toLocaleString('en-US')}: ${fmtRun(b.patched, false)}`,
+          baseline: `raw driver @${biggest.toLocaleString('en-US')}: ${fmtRun(b.raw, false)}; stock FerretDB @${(sizes[0] ?? 0).toLocaleString('en-US')}: ${fmtRun(a.stock, false)}, @${biggest.toLocaleString('en-US')}: ${fmtRun(b.stock, false)}`,
+          ratio: `growth ${growth.text} p50; ${vsRaw.text} raw p99; ${q.key === 'plan' ? '' : `${vsPoint.text} plan(planId) p50; `}stock ${vsStock ? `${vsStock.text}` : 'n/a'} slower (p50)`,
+          goal: checks.map((c) => c.text).join('; ') || '(reference)',
+          verdict,
+          figures: { small: a, large: b, growthP50: growth.value, vsRawP99: vsRaw.value, vsPointP50: vsPoint.value, stockSlowerP50: vsStock?.value ?? null, sizes },
+        });
+      }
+      await stockClient?.close();
+    } catch (e) {
+      failRow('6', 'read suite (plans lists, counts, feed, stats)', goal, e);
+    } finally {
+      for (const s of servers) await s.stop();
+      await stockStore?.stop();
+      await adminClient.db('bench_reads').dropDatabase().catch(() => undefined);
     }
   }
 
@@ -738,9 +872,9 @@ async function main(): Promise<void> {
 
   if (mainServer) await mainServer.stop();
 
-  // ---- case 6: the verifiable ledger (bench/ledgerLogCases.ts) ----
-  if (wants('6')) {
-    await awaitStoreIdle(10_000, 'before case 6');
+  // ---- case 7: the verifiable ledger (bench/ledgerLogCases.ts) ----
+  if (wants('7')) {
+    await awaitStoreIdle(10_000, 'before case 7');
     const window = new Window('ledgerLog');
     await runLedgerLogCases({
       cfg,

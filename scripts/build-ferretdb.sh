@@ -1,38 +1,68 @@
 #!/usr/bin/env bash
 # Builds the embedded store (FerretDB, version pinned in tools/ferretdb/go.mod + go.sum) into
-# .bin/ferretdb, once. Re-running is cheap: it returns at once when the binary is current.
-# FerretDB's own build writes build/version/version.txt before compiling; a module download has
-# no such file, so we vendor the module graph, add it, build, and drop the vendor tree.
+# .bin/ferretdb, with our patch set (tools/ferretdb/patches/*.patch, each saying what and why;
+# see docs/store.md). Re-running is cheap: it returns at once when the binary matches the
+# version and the patches (stamp .bin/ferretdb.version: version + hash of the patches).
 #
-# One local patch (ours, one line): FerretDB v1's SQLite backend looks documents up by _id with
-# the expression _ferretdb_sjson->'$._id', while it builds the _id index on
-# _ferretdb_sjson->"_id". SQLite uses an expression index only for the identical expression, so
-# every lookup by _id scanned the whole table. Writing the lookup like the index makes those
-# lookups index searches; the store detects this with explain (src/store/storeCapabilities.ts).
+#   scripts/build-ferretdb.sh          the patched store, .bin/ferretdb (runs the Go tests first)
+#   scripts/build-ferretdb.sh --stock  stock FerretDB, no patches, .bin/ferretdb-stock (benchmarks)
+#   scripts/build-ferretdb.sh --test   only the Go tests of the patched code
+#
+# FerretDB's own build writes build/version/version.txt before compiling; a module download has
+# no such file, so we vendor the module graph, add it, patch, build, and drop the vendor tree.
+# A patch that no longer applies fails the build.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/tools/ferretdb"
-out="$root/.bin/ferretdb"
+mode="${1:-patched}"
 version="$(awk '{for (i = 1; i < NF; i++) if ($i == "github.com/FerretDB/FerretDB") { print $(i + 1); exit }}' "$tools/go.mod")"
-stamp="$root/.bin/ferretdb.version"
-build_id="$version+id-index-lookup.1"
+patches=("$tools"/patches/*.patch)
 
-if [[ -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$build_id" ]]; then
+case "$mode" in
+  patched | --test)
+    out="$root/.bin/ferretdb"
+    build_id="$version+patches.$(cat "${patches[@]}" | sha256sum | cut -c1-16)"
+    ;;
+  --stock)
+    out="$root/.bin/ferretdb-stock"
+    build_id="$version+stock"
+    ;;
+  *) echo "usage: $0 [--stock | --test]" >&2; exit 2 ;;
+esac
+stamp="$out.version"
+
+if [[ "$mode" != --test && -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$build_id" ]]; then
   exit 0
 fi
 command -v go >/dev/null || { echo "build-ferretdb: the Go toolchain is needed to build the embedded store (or set MONGODB_URI)" >&2; exit 1; }
-echo "build-ferretdb: building FerretDB $version (once; about two minutes)…" >&2
 export GOTOOLCHAIN=local GOFLAGS=-mod=vendor CGO_ENABLED=0
 cd "$tools"
+# One build at a time in this tree (parallel test workers may all ask for the binary).
+mkdir -p "$root/.bin"
+exec 9>"$root/.bin/build.lock"
+flock 9
+if [[ "$mode" != --test && -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$build_id" ]]; then
+  exit 0
+fi
+trap 'rm -rf "$tools/vendor"' EXIT
 rm -rf vendor
 go mod vendor
-echo "$version" > vendor/github.com/FerretDB/FerretDB/build/version/version.txt
-metadata=vendor/github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata/metadata.go
-sed -i 's|IDColumn = DefaultColumn + "->'"'"'\$\._id'"'"'"|IDColumn = DefaultColumn + "->\\"_id\\""|' "$metadata"
-grep -q 'IDColumn = DefaultColumn + "->\\"_id\\""' "$metadata" || { echo "build-ferretdb: the _id lookup patch no longer applies to $version" >&2; exit 1; }
+module=vendor/github.com/FerretDB/FerretDB
+echo "$version" > "$module/build/version/version.txt"
+if [[ "$mode" != --stock ]]; then
+  for patch in "${patches[@]}"; do
+    if ! patch -d "$module" -p1 --forward --batch --fuzz=0 --no-backup-if-mismatch --reject-file=- --silent < "$patch"; then
+      echo "build-ferretdb: $(basename "$patch") no longer applies to FerretDB $version" >&2
+      exit 1
+    fi
+  done
+  echo "build-ferretdb: testing the patched FerretDB $version…" >&2
+  go test -count=1 github.com/FerretDB/FerretDB/internal/backends/sqlite/... >&2
+  [[ "$mode" == --test ]] && exit 0
+fi
+echo "build-ferretdb: building FerretDB $version ($build_id; once, a few minutes)…" >&2
 mkdir -p "$root/.bin"
 go build -trimpath -o "$out.tmp" github.com/FerretDB/FerretDB/cmd/ferretdb
-rm -rf vendor
 mv "$out.tmp" "$out"
 echo "$build_id" > "$stamp"
 # sed reads to the end: with `head -1` FerretDB could die of SIGPIPE on its second line, and

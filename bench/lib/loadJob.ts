@@ -33,6 +33,8 @@ export interface HttpJob extends JobLimits {
 }
 
 /** A plan document and its PLAN_CREATED ledger entry as the service stores them. */
+import type { RawRead } from './readSuite.js';
+
 export interface WriteTemplate {
   plan: Record<string, unknown>;
   entry: Record<string, unknown>;
@@ -55,7 +57,9 @@ export type DriverOp =
   /** find({ tenant_id, plan_id }).sort({ seq: 1 }).limit(50). */
   | { op: 'ledgerPage'; tenant: string; planId: string }
   /** findOne({ _id: ledgerEntryKey(tenant, plan, seq) }) for seq 1..count, in parallel. */
-  | { op: 'ledgerPointReads'; tenant: string; planId: string; count: number };
+  | { op: 'ledgerPointReads'; tenant: string; planId: string; count: number }
+  /** The read suite's queries (bench/lib/readSuite.ts), round robin: a find or an aggregate. */
+  | { op: 'read'; reads: RawRead[] };
 
 /** The raw driver doing the same store work, without the service. */
 export interface DriverJob extends JobLimits {

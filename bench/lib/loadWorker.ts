@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { MongoClient, type Collection, type Document } from 'mongodb';
+import { BSON, MongoClient, type Collection, type Document } from 'mongodb';
 import { ledgerEntryKey } from '../../src/store/PlanLedger.js';
 import { freshWrite } from './documents.js';
 import type { DriverJob, HttpJob, JobLimits, LoadJob, LoadResult } from './loadJob.js';
@@ -201,6 +201,23 @@ async function runDriver(job: DriverJob): Promise<LoadResult> {
           if (docs.length === 0) throw new Error('no ledger entries');
         };
         break;
+      case 'read': {
+        const reads = spec.reads.map((r) => ({
+          sort: r.sort,
+          limit: r.limit,
+          collection: db.collection(r.collection),
+          filter: r.find === undefined ? null : (BSON.EJSON.parse(r.find) as Document),
+          pipeline: r.aggregate === undefined ? null : (BSON.EJSON.parse(r.aggregate) as Document[]),
+        }));
+        operation = async (n) => {
+          const r = reads[n % reads.length]!;
+          const docs = r.pipeline
+            ? await r.collection.aggregate(r.pipeline, { maxTimeMS }).toArray()
+            : await r.collection.find(r.filter ?? {}, { ...(r.sort ? { sort: r.sort } : {}), ...(r.limit ? { limit: r.limit } : {}), maxTimeMS }).toArray();
+          if (docs.length === 0) throw new Error('no documents');
+        };
+        break;
+      }
       case 'ledgerPointReads': {
         const keys = Array.from({ length: spec.count }, (_, i) => ledgerEntryKey(spec.tenant, spec.planId, i + 1));
         operation = async () => {

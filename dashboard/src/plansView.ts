@@ -3,9 +3,7 @@ import { gql } from './api.js';
 import type { AppContext } from './context.js';
 import { h, replace, uid } from './dom.js';
 import { relativeTime, statusBadge, timeEl } from './format.js';
-import { COUNT_PAGE_SIZE, PLAN_CURSORS, PLAN_STATUSES, PLANS, STATUS_COUNTS, TERMINAL_STATUSES, type Connection, type PlanStatus, type PlanSummary } from './queries.js';
-
-const MAX_COUNT_PAGES = 10;
+import { PLAN_STATUSES, PLANS, STATUS_COUNTS, TERMINAL_STATUSES, type Connection, type PlanStatus, type PlanStatusCount, type PlanSummary } from './queries.js';
 
 interface Filter {
   accountId: string;
@@ -192,11 +190,11 @@ export class PlansView {
   private async loadCounts(generation: number): Promise<void> {
     const token = this.ctx.token();
     if (!token) return;
-    const accountId = this.filter.accountId || null;
+    const filter = this.filter.accountId ? { accountId: this.filter.accountId } : null;
     try {
-      const data = await gql<Record<PlanStatus, Connection<unknown>>>(STATUS_COUNTS, { accountId, first: COUNT_PAGE_SIZE }, token);
-      const counts = await Promise.all(PLAN_STATUSES.map((status) => this.countRest(status, data[status], accountId, token)));
-      if (generation === this.generation) this.renderCounts(counts);
+      const data = await gql<{ planStatusCounts: PlanStatusCount[] }>(STATUS_COUNTS, { filter }, token);
+      const byStatus = new Map(data.planStatusCounts.map((c) => [c.status, c.count]));
+      if (generation === this.generation) this.renderCounts(PLAN_STATUSES.map((status) => ({ status, count: byStatus.get(status) ?? 0 })));
     } catch (e) {
       if (generation !== this.generation) return;
       this.countButtons.forEach((button) => replace(button.querySelector('.count-number') ?? button, '?'));
@@ -204,22 +202,9 @@ export class PlansView {
     }
   }
 
-  /** Pages on (cursors only) when a status has more than one page, up to a bound. */
-  private async countRest(status: PlanStatus, first: Connection<unknown>, accountId: string | null, token: string): Promise<{ status: PlanStatus; count: number; more: boolean }> {
-    let count = first.edges.length;
-    let page = first.pageInfo;
-    for (let i = 1; page.hasNextPage && i < MAX_COUNT_PAGES; i += 1) {
-      const next = await gql<{ plans: Connection<unknown> }>(PLAN_CURSORS, { filter: { status: [status], accountId }, first: COUNT_PAGE_SIZE, after: page.endCursor }, token);
-      count += next.plans.edges.length;
-      page = next.plans.pageInfo;
-    }
-    return { status, count, more: page.hasNextPage };
-  }
-
   /** Updates the count buttons in place (so keyboard focus on one of them survives a refresh). */
-  private renderCounts(counts: { status: PlanStatus; count: number; more: boolean }[]): void {
+  private renderCounts(counts: { status: PlanStatus; count: number }[]): void {
     const total = counts.reduce((a, c) => a + c.count, 0);
-    const anyMore = counts.some((c) => c.more);
     const set = (status: PlanStatus | '', text: string, label: string) => {
       const button = this.countButtons.get(status);
       if (!button) return;
@@ -227,7 +212,7 @@ export class PlansView {
       button.setAttribute('aria-label', `${label}: ${text} plan${text === '1' ? '' : 's'}`);
       button.setAttribute('aria-pressed', String(status === this.filter.status));
     };
-    set('', `${total}${anyMore ? '+' : ''}`, 'All statuses');
-    for (const c of counts) set(c.status, `${c.count}${c.more ? '+' : ''}`, c.status);
+    set('', String(total), 'All statuses');
+    for (const c of counts) set(c.status, String(c.count), c.status);
   }
 }

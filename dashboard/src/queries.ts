@@ -140,19 +140,16 @@ export const PLANS = /* GraphQL */ `
     }
   }`;
 
-/** Counting page size: counts above this many pages × size are shown as "N+". */
-export const COUNT_PAGE_SIZE = 100;
-
-/** One aliased `plans` field per status; only cursors are fetched, to count. */
-export const STATUS_COUNTS = /* GraphQL */ `
-  query DashboardStatusCounts($accountId: ID, $first: Int) {
-    ${PLAN_STATUSES.map((status) => `${status}: plans(filter: { status: [${status}], accountId: $accountId }, first: $first) { edges { cursor } pageInfo { hasNextPage endCursor } }`).join('\n    ')}
+/** Plans per status, counted by the server (statuses without plans are left out). */
+export const STATUS_COUNTS: string = /* GraphQL */ `
+  query DashboardStatusCounts($filter: PlanFilter) {
+    planStatusCounts(filter: $filter) { status count }
   }`;
 
-export const PLAN_CURSORS = /* GraphQL */ `
-  query DashboardPlanCursors($filter: PlanFilter, $first: Int, $after: String) {
-    plans(filter: $filter, first: $first, after: $after) { edges { cursor } pageInfo { hasNextPage endCursor } }
-  }`;
+export interface PlanStatusCount {
+  status: PlanStatus;
+  count: number;
+}
 
 export const PLAN_DETAIL = /* GraphQL */ `
   query DashboardPlan($planId: ID!) {

@@ -57,11 +57,15 @@ export const TimeIdCursorSchema = <K extends string>(kind: K) =>
 /**
  * `base` narrowed to the rows after a (time, id) position in a list sorted by `timeField` then
  * `_id`, both descending: the query side of TimeIdCursorSchema. `base` alone without a position.
+ * The `$lte` bound is implied by the `$or`; it is there so that the embedded store (and any
+ * planner) reads the index from the position on instead of from the top of the tenant's range.
  */
 export function afterTimeId<T extends Document>(base: Filter<T>, timeField: string, after: { t: number; id: string } | null): Filter<T> {
   if (!after) return base;
   const at = new Date(after.t);
-  return { $and: [base, { $or: [{ [timeField]: { $lt: at } }, { [timeField]: at, _id: { $lt: after.id } }] }] } as Filter<T>;
+  return {
+    $and: [base, { [timeField]: { $lte: at } }, { $or: [{ [timeField]: { $lt: at } }, { [timeField]: at, _id: { $lt: after.id } }] }],
+  } as Filter<T>;
 }
 
 /** Position after a ledger entry in one plan's chain. */

@@ -43,6 +43,8 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** Where the store build's progress goes (default: stderr). */
   buildOutput?: (line: string) => void;
+  /** Another FerretDB binary (benchmarks and tests compare .bin/ferretdb-stock); built by the caller. */
+  binary?: string;
 }
 
 /** While the build script runs and has said something, a line this often says it still does. */
@@ -103,8 +105,14 @@ function readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) 
   });
 }
 
+/** Builds .bin/ferretdb-stock (FerretDB without our patches, for comparisons) when missing. */
+export async function ensureStockFerretdbBinary(): Promise<string> {
+  await promisify(execFile)('bash', [BUILD_SCRIPT, '--stock'], { maxBuffer: 16 * 1024 * 1024 });
+  return `${BINARY}-stock`;
+}
+
 export async function startEmbeddedStore(options: StartOptions): Promise<EmbeddedStore> {
-  const binary = await ensureFerretdbBinary(options.buildOutput ? { onOutput: options.buildOutput } : {});
+  const binary = options.binary ?? (await ensureFerretdbBinary(options.buildOutput ? { onOutput: options.buildOutput } : {}));
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   const args = [

@@ -41,8 +41,13 @@ export const LEDGER_INDEX = {
   time: 'ledger_tenant_time',
   /** The tenant feed filtered by account. */
   accountTime: 'ledger_tenant_account_time',
-  /** ledgerStats: counts per event type per day. */
+  /** ledgerStats by event type: counts per event type per day. */
   eventDay: 'ledger_tenant_event_day',
+  /**
+   * ledgerStats over a time window: the range on timestamp, with the grouped fields in the
+   * index, so the embedded store counts from the index without parsing every document.
+   */
+  timeEventDay: 'ledger_tenant_time_event_day',
   /**
    * An entry id is stored once (entries' _id is their position; see PlanLedger). Also finds
    * an entry by a caller-chosen id.
@@ -71,6 +76,7 @@ export const LEDGER_INDEXES: readonly IndexDefinition[] = [
   { name: LEDGER_INDEX.time, key: { tenant_id: 1, timestamp: -1, _id: -1 } },
   { name: LEDGER_INDEX.accountTime, key: { tenant_id: 1, account_id: 1, timestamp: -1, _id: -1 } },
   { name: LEDGER_INDEX.eventDay, key: { tenant_id: 1, event_type: 1, day: 1 } },
+  { name: LEDGER_INDEX.timeEventDay, key: { tenant_id: 1, timestamp: 1, event_type: 1, day: 1 } },
   { name: LEDGER_INDEX.entryId, key: { entry_id: 1 }, unique: true },
 ];
 

@@ -69,6 +69,15 @@ export class PlanQueryService {
       .slice(0, OPEN_PLANS_LIMIT);
   }
 
+  /** Plans per status (the filter as for listPlans, its status ignored), counted by the store. */
+  planStatusCounts(principal: Principal, rawFilter: unknown): Promise<{ status: PlanStatus; count: number }[]> {
+    const filter = parseInput(PlanFilterSchema, rawFilter, 'filter');
+    return this.deps.plans.countByStatus(principal.tenantId, {
+      ...(filter?.accountId ? { accountId: filter.accountId } : {}),
+      ...(filter?.planType ? { planType: filter.planType } : {}),
+    });
+  }
+
   /** The tenant's ledger feed; oldest first for one plan (its story), newest first otherwise. */
   listLedger(principal: Principal, rawFilter: unknown, page: PageRequest): Promise<Page<LedgerEntryRecord>> {
     const filter = toLedgerFilter(parseInput(LedgerFilterSchema, rawFilter, 'filter'));

@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { BSON, type Db, type Document } from 'mongodb';
+import type { PlanStatus } from '../../src/domain/enums.js';
+import { ledgerChain } from './documents.js';
+
+// The read suite (case 6): the dashboard's reads on a tenant with many plans, a small tenant
+// beside it, and the raw driver doing the same queries. Seeded straight into the collections
+// in the store's own document format (plans as PlanRepository stores them, ledger entries from
+// ledgerChain: hashed, keyed by position), as fast as insertMany goes.
+
+export const SMALL_TENANT = 'bench-small';
+export const SMALL_TENANT_PLANS = 100;
+export const LEDGER_PER_PLAN = 10;
+/** Plans per account: "by account" finds about this many. */
+const PLANS_PER_ACCOUNT = 10;
+/** Plans of the rare status ("by status, few matches"), whatever the size. */
+export const RARE_STATUS: PlanStatus = 'ABORTED';
+const RARE_PLANS = 20;
+const COMMON: PlanStatus[] = ['DRAFT', 'APPROVED', 'ACTIVE', 'PAUSED', 'COMPLETED', 'EXPIRED'];
+/** Ledger entries spread over the last 60 days; ledgerStats reads 14 of them. */
+const SPREAD_MS = 60 * 86_400_000;
+export const STATS_WINDOW_MS = 14 * 86_400_000;
+
+/** Plan ids are the same on every store the suite seeds, so one id sample serves all. */
+export const planIdOf = (tenant: string, i: number) => `${tenant}-plan-${String(i).padStart(6, '0')}`;
+const accountOf = (tenant: string, i: number) => `${tenant}-acct-${Math.floor(i / PLANS_PER_ACCOUNT)}`;
+
+/** Plan i of a tenant, as the store keeps it (PlanRepository.insertStored). */
+function planDocument(tenant: string, i: number, now: number): Document {
+  const planId = planIdOf(tenant, i);
+  // The rare status among the first 1,000 plans only: the same 20 plans at every size from 1,000 up.
+  const status = i < 1000 && i % Math.floor(1000 / RARE_PLANS) === 7 ? RARE_STATUS : (COMMON[i % COMMON.length] as PlanStatus);
+  const updated = new Date(now - Math.floor((((i * 7919) % 10007) / 10007) * SPREAD_MS));
+  const created = new Date(updated.getTime() - 3_600_000);
+  const step = randomUUID();
+  const accountId = accountOf(tenant, i);
+  return {
+    _id: planId,
+    plan_type: 'RENEWAL_DEFENSE',
+    tenant_id: tenant,
+    account_id: accountId,
+    objective: `Keep ${accountId} through its renewal`,
+    plan_status: status,
+    steps: [
+      { step_id: step, action_type: 'PREP_RENEWAL_BRIEF', status: 'PENDING', sequence: 1, dependencies: [] },
+      { step_id: randomUUID(), action_type: 'REQUEST_RENEWAL_MEETING', status: 'PENDING', sequence: 2, dependencies: [step], constraints: { channel: 'email' } },
+    ],
+    constraints: { max_touches: 3 },
+    expires_at: new Date(now + 30 * 86_400_000),
+    created_at: created,
+    updated_at: updated,
+    created_by: 'bench-seed',
+    active_slot: status === 'ACTIVE' ? `${accountId}|RENEWAL_DEFENSE|${planId}` : planId,
+    event_count: LEDGER_PER_PLAN,
+    proposal: { proposal_id: randomUUID(), source: 'RULES', dropped_steps: [] },
+  };
+}
+
+/** Plans `from`..`to` - 1 of a tenant, with their ledgers, in insert batches. */
+export function* seedBatches(tenant: string, from: number, to: number, now: number, batch = 500): Generator<{ plans: Document[]; entries: Document[] }> {
+  for (let start = from; start < to; start += batch) {
+    const plans: Document[] = [];
+    const entries: Document[] = [];
+    for (let i = start; i < Math.min(to, start + batch); i++) {
+      const plan = planDocument(tenant, i, now);
+      plans.push(plan);
+      // The chain ends at the plan's last update; its entries a few seconds apart.
+      const first = new Date((plan.updated_at as Date).getTime() - LEDGER_PER_PLAN * 1000);
+      entries.push(...ledgerChain(tenant, plan._id as string, plan.account_id as string, LEDGER_PER_PLAN, first));
+    }
+    yield { plans, entries };
+  }
+}
+
+/** Inserts seed batches, two collections at a time; returns how many plans went in. */
+export async function seed(db: Db, batches: Iterable<{ plans: Document[]; entries: Document[] }>): Promise<number> {
+  let n = 0;
+  for (const { plans, entries } of batches) {
+    await Promise.all([
+      db.collection('plans').insertMany(plans, { ordered: false }),
+      db.collection('plan_ledger').insertMany(entries, { ordered: false }),
+    ]);
+    n += plans.length;
+  }
+  return n;
+}
+
+/** Some accounts of the tenant (for "by account", round robin). */
+export const sampleAccounts = (tenant: string, plans: number, n = 20) =>
+  Array.from({ length: n }, (_, k) => accountOf(tenant, Math.floor((k * plans) / n)));
+
+/** One read of the suite: the GraphQL bodies the service gets, and the raw driver's query. */
+export interface ReadQuery {
+  key: string;
+  what: string;
+  bodies: string[];
+  raw: RawRead[];
+  /** Its goal against plan(planId), if any: at most this many times its p50. */
+  vsPointRead?: number;
+  /** A list whose time must not grow with the data. */
+  flat?: boolean;
+}
+
+/** What the raw driver sends for one read (EJSON, so that dates survive the trip to the worker). */
+export interface RawRead {
+  collection: 'plans' | 'plan_ledger';
+  find?: string;
+  sort?: Record<string, 1 | -1>;
+  limit?: number;
+  aggregate?: string;
+}
+
+const ejson = (v: unknown) => BSON.EJSON.stringify(v as Document, { relaxed: false });
+const PLAN_ITEM = 'planId accountId status objective updatedAt expiresAt';
+const plansBody = (filter: Document | null) =>
+  JSON.stringify({
+    query: `query Plans($filter: PlanFilter) { plans(filter: $filter, first: 50) { edges { cursor node { ${PLAN_ITEM} } } pageInfo { hasNextPage endCursor } } }`,
+    variables: { filter },
+  });
+const planSort = { updated_at: -1, _id: -1 } as const;
+
+/** The suite's reads for a tenant; `now` fixes the ledgerStats window. */
+export function readQueries(tenant: string, plans: number, planIds: string[], now: number): ReadQuery[] {
+  const accounts = sampleAccounts(tenant, plans);
+  const since = new Date(now - STATS_WINDOW_MS);
+  const until = new Date(now + 60_000);
+  const statsFilter = { since: since.toISOString(), until: until.toISOString() };
+  return [
+    {
+      key: 'plan',
+      what: 'plan(planId)',
+      bodies: planIds.map((id) => JSON.stringify({ query: `query Plan($id: ID!) { plan(planId: $id) { ${PLAN_ITEM} } }`, variables: { id } })),
+      raw: planIds.map((id) => ({ collection: 'plans', find: ejson({ _id: id, tenant_id: tenant }), limit: 1 })),
+    },
+    {
+      key: 'plans',
+      what: 'plans(first: 50)',
+      bodies: [plansBody(null)],
+      raw: [{ collection: 'plans', find: ejson({ tenant_id: tenant }), sort: planSort, limit: 51 }],
+      flat: true,
+    },
+    {
+      key: 'status',
+      what: `plans(first: 50) by status (${RARE_STATUS}, ${RARE_PLANS} plans)`,
+      bodies: [plansBody({ status: [RARE_STATUS] })],
+      raw: [{ collection: 'plans', find: ejson({ tenant_id: tenant, plan_status: { $in: [RARE_STATUS] } }), sort: planSort, limit: 51 }],
+      vsPointRead: 5,
+      flat: true,
+    },
+    {
+      key: 'account',
+      what: `plans(first: 50) by account (~${PLANS_PER_ACCOUNT} plans)`,
+      bodies: accounts.map((accountId) => plansBody({ accountId })),
+      raw: accounts.map((accountId) => ({ collection: 'plans', find: ejson({ tenant_id: tenant, account_id: accountId }), sort: planSort, limit: 51 })),
+      vsPointRead: 5,
+      flat: true,
+    },
+    {
+      key: 'counts',
+      what: 'planStatusCounts',
+      bodies: [JSON.stringify({ query: '{ planStatusCounts { status count } }' })],
+      raw: [{ collection: 'plans', aggregate: ejson([{ $match: { tenant_id: tenant } }, { $group: { _id: '$plan_status', count: { $sum: 1 } } }]) }],
+      vsPointRead: 5,
+    },
+    {
+      key: 'feed',
+      what: 'planLedger(first: 50), the tenant feed',
+      bodies: [JSON.stringify({ query: '{ planLedger(first: 50) { edges { cursor node { entryId planId seq eventType timestamp actor } } pageInfo { hasNextPage endCursor } } }' })],
+      raw: [{ collection: 'plan_ledger', find: ejson({ tenant_id: tenant }), sort: { timestamp: -1, _id: -1 }, limit: 51 }],
+      flat: true,
+    },
+    {
+      key: 'stats',
+      what: 'ledgerStats, 14-day window',
+      bodies: [JSON.stringify({ query: 'query Stats($filter: LedgerFilter) { ledgerStats(filter: $filter) { eventType day count } }', variables: { filter: statsFilter } })],
+      raw: [
+        {
+          collection: 'plan_ledger',
+          aggregate: ejson([
+            { $match: { tenant_id: tenant, timestamp: { $gte: since, $lt: until } } },
+            { $group: { _id: { event_type: '$event_type', day: '$day' }, count: { $sum: 1 } } },
+            { $sort: { '_id.day': 1, '_id.event_type': 1 } },
+          ]),
+        },
+      ],
+    },
+  ];
+}
