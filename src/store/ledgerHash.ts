@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalEncode } from '../domain/canonicalEncoding.js';
 import { AppError } from '../domain/errors.js';
 
 // The ledger's hash covers a canonical encoding of an entry, so the same entry hashes the same
@@ -56,29 +57,6 @@ export function toStorableJson(value: unknown, path = 'value', depth = 0): Stora
     return out;
   }
   throw new AppError('BAD_USER_INPUT', `${path} holds a value that is not JSON data`);
-}
-
-/**
- * Canonical text of a storable value: object keys sorted (by UTF-16 code units), no
- * whitespace, Dates as {"$date":"<ISO>"} so they never collide with a string.
- */
-export function canonicalEncode(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error('canonicalEncode: non-finite number');
-    return JSON.stringify(value);
-  }
-  if (typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (value instanceof Date) return `{"$date":${JSON.stringify(value.toISOString())}}`;
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalEncode(item)).join(',')}]`;
-  if (typeof value === 'object') {
-    const keys = Object.keys(value)
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .sort();
-    const body = keys.map((k) => `${JSON.stringify(k)}:${canonicalEncode((value as Record<string, unknown>)[k])}`);
-    return `{${body.join(',')}}`;
-  }
-  throw new Error(`canonicalEncode: unsupported ${typeof value}`);
 }
 
 /** The fields an entry's hash covers (everything but the hash itself and the derived day). */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { PlanStatus } from '../../src/domain/enums.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
-import { transitionFor } from '../../src/services/lifecycle/lifecycleMatrix.js';
+import { transitionFor } from '../../src/domain/lifecycleMatrix.js';
 import { PlanExpiry } from '../../src/services/lifecycle/PlanExpiry.js';
 import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanStore } from '../../src/store/PlanStore.js';

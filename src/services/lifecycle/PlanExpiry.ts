@@ -2,7 +2,7 @@ import { isAppError } from '../../domain/errors.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
 import type { PlanRepository } from '../../store/PlanRepository.js';
 import type { PlanStore } from '../../store/PlanStore.js';
-import { EXPIRING_STATUSES, isDueToExpire } from './activationDecision.js';
+import { EXPIRING_STATUSES, isDueToExpire } from '../../domain/activationDecision.js';
 
 /** The actor recorded on a PLAN_EXPIRED event: the service itself, not whoever looked. */
 export const EXPIRY_ACTOR = 'system:expiry';

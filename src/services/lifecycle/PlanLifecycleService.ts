@@ -4,15 +4,15 @@ import type { AppConfig } from '../../config/env.js';
 import type { PlanStatus } from '../../domain/enums.js';
 import { AppError, isAppError } from '../../domain/errors.js';
 import type { PlanStepV1, RevenuePlanV1 } from '../../domain/plan.js';
-import type { GateReason, ReportedReason } from '../../domain/policyGate.js';
+import type { GateReason, ReportedReason } from '../../domain/policyGate/gateTypes.js';
 import type { AppMetrics } from '../../observability/metrics.js';
 import type { PlanRepository } from '../../store/PlanRepository.js';
 import type { PlanStore } from '../../store/PlanStore.js';
-import { validateForApproval, validateStructure } from '../policyGate/PlanPolicyGate.js';
+import { validateForApproval, validateStructure } from '../../domain/policyGate/PlanPolicyGate.js';
 import { MAX_EXPIRY_DAYS, parseInput, ReasonSchema, UpdateDraftPlanInputSchema, type UpdateDraftPlanInputParsed } from '../plans/apiInputs.js';
-import { activationRefusal, decideActivation, reportActivation, type ActivationVerb, type ActivationVerdict } from './activationDecision.js';
+import { activationRefusal, decideActivation, reportActivation, type ActivationVerb, type ActivationVerdict } from '../../domain/activationDecision.js';
 import { withStepExplanations } from '../plans/draftStepExplanations.js';
-import { canTransition, transitionFor } from './lifecycleMatrix.js';
+import { canTransition, transitionFor } from '../../domain/lifecycleMatrix.js';
 import { EXPIRY_ACTOR, PlanExpiry } from './PlanExpiry.js';
 
 /** A lifecycle mutation's result. Gate refusals are data: ok false, reasons, the plan unchanged. */
