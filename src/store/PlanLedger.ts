@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { LEDGER_EVENT_TYPES, type LedgerEventType } from '../domain/enums.js';
 import { AppError } from '../domain/errors.js';
 import { LedgerEntryRecordSchema, type LedgerAppend, type LedgerEntryRecord } from '../domain/ledger.js';
+import type { Page, PageArgs } from '../domain/page.js';
 import {
   SeqCursorSchema,
   TimeIdCursorSchema,
@@ -11,8 +12,6 @@ import {
   clampPageSize,
   decodeCursor,
   toPage,
-  type Page,
-  type PageArgs,
 } from './cursor.js';
 import { PLAN_LEDGER_COLLECTION } from './indexes.js';
 import { InsertBatcher } from './InsertBatcher.js';

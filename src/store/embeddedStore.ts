@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { findProjectRoot } from '../server/projectRoot.js';
+import { findProjectRoot } from '../config/projectRoot.js';
 
 /**
  * Launches the embedded store: FerretDB (SQLite backend) as a child process on a free

@@ -3,7 +3,7 @@ import { AppError } from '../../domain/errors.js';
 import type { LedgerEventType, PlanStatus } from '../../domain/enums.js';
 import type { LedgerEntryRecord } from '../../domain/ledger.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
-import type { Page } from '../../store/cursor.js';
+import type { Page } from '../../domain/page.js';
 import type { LedgerFilter, LedgerVerificationResult, PlanLedger } from '../../store/PlanLedger.js';
 import type { PlanRepository } from '../../store/PlanRepository.js';
 import type { PlanStore } from '../../store/PlanStore.js';
