@@ -34,12 +34,12 @@ function sourceFiles(dir: string): string[] {
 /** Relative import and export specifiers of a module (static, dynamic and type-only). */
 export function relativeSpecifiers(text: string): string[] {
   const found: string[] = [];
-  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)(['"])(\.{1,2}\/[^'"]+)\1/g)) found.push(m[2]);
+  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)(['"])(\.{1,2}\/[^'"]+)\1/g)) found.push(m[2] as string);
   return found;
 }
 
 /** The room of a file under src/: its top folder, or the file itself at the top. */
-const roomOf = (file: string): string => relative(src, file).split(/[\\/]/)[0];
+const roomOf = (file: string): string => relative(src, file).split(/[\\/]/)[0] as string;
 
 /** Why `from` may not import `to`, or null when it may. */
 export function violation(from: string, to: string): string | null {
