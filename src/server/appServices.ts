@@ -59,7 +59,7 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     llm: llm ? instrumentLlmClient(llm, metrics) : null,
     fallback: config.PROPOSAL_LLM_FALLBACK,
   });
-  const expiry = new PlanExpiry({ store, plans, logger: logger.child({ component: 'expiry' }) });
+  const expiry = new PlanExpiry({ store, logger: logger.child({ component: 'expiry' }) });
   let sweeper: { stop(): Promise<void> } | null = null;
   let expirySweeper: { stop(): Promise<void> } | null = null;
 
@@ -69,8 +69,8 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     logger,
     planTypes: new PlanTypeCatalog(),
     proposals: new PlanProposalService({ store, generator, metrics, expiry }),
-    lifecycle: new PlanLifecycleService({ store, plans, config, metrics, expiry }),
-    queries: new PlanQueryService({ store, plans, ledger, expiry }),
+    lifecycle: new PlanLifecycleService({ store, config, metrics, expiry }),
+    queries: new PlanQueryService({ store, expiry }),
     store,
     expiry,
     llmStatus: () => llm?.status() ?? null,

@@ -1,7 +1,7 @@
 import type { AppConfig } from '../config/env.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
-import type { PlanStore } from '../store/PlanStore.js';
+import type { PlanStore } from '../store/index.js';
 import type { PlanExpiry } from './lifecycle/PlanExpiry.js';
 import type { PlanLifecycleService } from './lifecycle/PlanLifecycleService.js';
 import type { ModelStatus } from './llm/modelAvailability.js';

@@ -71,6 +71,17 @@ describe('imports run one way: domain <- store <- services <- graphql <- resolve
     expect(upward).toEqual([]);
   });
 
+  it("services use the store only through its public face, src/store/index.ts", () => {
+    const inner: string[] = [];
+    for (const file of sourceFiles(join(src, 'services'))) {
+      for (const spec of relativeSpecifiers(readFileSync(file, 'utf8'))) {
+        const target = resolve(dirname(file), spec);
+        if (roomOf(target) === 'store' && relative(src, target) !== join('store', 'index.js')) inner.push(`${relative(root, file)} imports ${spec}`);
+      }
+    }
+    expect(inner).toEqual([]);
+  });
+
   it('the check sees upward, sideways and unknown imports (so it can fail)', () => {
     expect(relativeSpecifiers(`import { a } from '../store/x.js';\nimport type { B } from "./b.js";\nexport { c } from '../c.js';\nconst d = await import('../d.js');\nimport 'zod';`)).toEqual([
       '../store/x.js',

@@ -27,7 +27,7 @@ describe.each(STORE_PROFILES)('PlanExpiry, capabilities %j', (capabilities) => {
     await t.close();
   });
 
-  const expiryOf = (s: PlanStore) => new PlanExpiry({ store: s, plans: s.plans, logger });
+  const expiryOf = (s: PlanStore) => new PlanExpiry({ store: s, logger });
   const path: Record<PlanStatus, PlanStatus[]> = { DRAFT: [], APPROVED: ['APPROVED'], ACTIVE: ['APPROVED', 'ACTIVE'], PAUSED: ['APPROVED', 'ACTIVE', 'PAUSED'], COMPLETED: [], ABORTED: ['APPROVED', 'ABORTED'], EXPIRED: [] };
 
   async function planIn(status: PlanStatus, due: boolean): Promise<RevenuePlanV1> {

@@ -6,7 +6,7 @@ import type { ProposalSource } from '../../domain/enums.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
 import type { AppMetrics } from '../../observability/metrics.js';
 import type { ProposalMeta } from '../../domain/proposalMeta.js';
-import type { PlanStore } from '../../store/PlanStore.js';
+import type { Store } from '../../store/index.js';
 import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
 import type { PlanProposalGenerator } from '../proposal/PlanProposalGenerator.js';
 import { collectInputWarnings, type InputWarning } from '../proposal/inputWarnings.js';
@@ -39,7 +39,7 @@ export class PlanProposalService {
   private readonly inFlight = new Map<string, Promise<{ result: ProposedPlan; requestHash: string }>>();
 
   constructor(
-    private readonly deps: { store: PlanStore; generator: PlanProposalGenerator; metrics: AppMetrics; expiry: PlanExpiry },
+    private readonly deps: { store: Store; generator: PlanProposalGenerator; metrics: AppMetrics; expiry: PlanExpiry },
   ) {}
 
   async propose(principal: Principal, rawInput: unknown): Promise<ProposedPlan> {
