@@ -15,7 +15,8 @@ import {
 } from './cursor.js';
 import { PLAN_LEDGER_COLLECTION } from './indexes.js';
 import { InsertBatcher } from './InsertBatcher.js';
-import { hashLedgerEntry, toStorableJson, utcDay } from './ledgerHash.js';
+import { toStorableJson } from '../domain/storableJson.js';
+import { hashLedgerEntry, utcDay } from './ledgerHash.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
 import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOption } from './storeCapabilities.js';
 

@@ -9,7 +9,7 @@ import type { Page, PageArgs } from '../domain/page.js';
 import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage } from './cursor.js';
 import { PLANS_COLLECTION } from './indexes.js';
 import { InsertBatcher } from './InsertBatcher.js';
-import { toStorableJson } from './ledgerHash.js';
+import { toStorableJson } from '../domain/storableJson.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
 import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOption } from './storeCapabilities.js';
 

@@ -5,7 +5,7 @@ import { AppError, isAppError } from '../domain/errors.js';
 import { RevenuePlanV1Schema, type PlanStepV1, type RevenuePlanV1 } from '../domain/plan.js';
 import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js';
 import { transitionFor } from '../domain/lifecycleMatrix.js';
-import { toStorableJson } from './ledgerHash.js';
+import { toStorableJson } from '../domain/storableJson.js';
 import { consoleStoreLogger, type StoreLogger } from './mongoErrors.js';
 import { PlanLedger, ledgerEntryKey, type LedgerVerification } from './PlanLedger.js';
 import {
