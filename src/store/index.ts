@@ -12,6 +12,6 @@ export type { PlanLedger, PlanRepository, PlanStore };
  * the plain reads of its plans and its ledger. A PlanStore is one.
  */
 export type Store = Pick<PlanStore, 'createPlan' | 'getPlanWithProposal' | 'getPlanRepaired' | 'transition' | 'updateDraft' | 'verifyPlanLedger'> & {
-  readonly plans: Pick<PlanRepository, 'getPlan' | 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn'>;
+  readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn'>;
   readonly ledger: Pick<PlanLedger, 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
 };

@@ -90,9 +90,13 @@ export class PlanQueryService {
     return this.deps.store.ledger.stats(principal.tenantId, filter);
   }
 
-  /** Walks the plan's chain; also compares with the plan's own event count, so a cut-off tail shows. */
+  /**
+   * Walks the plan's chain; also compares with the plan's own event count, so a cut-off tail shows.
+   * The plan is read as plan(planId) reads it (repaired, restored, expired), so a plan a crash left
+   * without its document is verified, not NOT_FOUND.
+   */
   async verifyLedger(principal: Principal, planId: string): Promise<LedgerVerificationResult> {
-    const plan = await this.deps.store.plans.getPlan(principal.tenantId, planId);
+    const plan = await this.getPlan(principal, planId);
     if (!plan) throw new AppError('NOT_FOUND', 'no such plan');
     return this.deps.store.verifyPlanLedger(principal.tenantId, planId);
   }
