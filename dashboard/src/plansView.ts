@@ -3,7 +3,7 @@ import { gql } from './api.js';
 import type { AppContext } from './context.js';
 import { h, replace, uid } from './dom.js';
 import { relativeTime, statusBadge, timeEl } from './format.js';
-import { COUNT_PAGE_SIZE, PLAN_CURSORS, PLAN_STATUSES, PLANS, STATUS_COUNTS, TERMINAL_STATUSES, type Connection, type PlanStatus, type PlanSummary } from './queries.js';
+import { COUNT_PAGE_SIZE, PLAN_CURSORS, PLAN_STATUSES, PLANS, STATUS_COUNTS, TERMINAL_STATUSES, type DashboardPlanCursorsQuery, type DashboardPlansQuery, type DashboardStatusCountsQuery, type PlanCursorsPage, type PlanStatus, type PlanSummary } from './queries.js';
 
 const MAX_COUNT_PAGES = 10;
 
@@ -128,7 +128,7 @@ export class PlansView {
     this.loadMoreButton.disabled = true;
     replace(this.listError);
     try {
-      const data = await gql<{ plans: Connection<PlanSummary> }>(PLANS, { filter: this.graphqlFilter(), first: this.pageSize, after: this.endCursor }, token);
+      const data = await gql<DashboardPlansQuery>(PLANS, { filter: this.graphqlFilter(), first: this.pageSize, after: this.endCursor }, token);
       if (generation !== this.generation) return;
       this.rows.push(...data.plans.edges.map((e) => e.node));
       this.endCursor = data.plans.pageInfo.endCursor;
@@ -194,7 +194,7 @@ export class PlansView {
     if (!token) return;
     const accountId = this.filter.accountId || null;
     try {
-      const data = await gql<Record<PlanStatus, Connection<unknown>>>(STATUS_COUNTS, { accountId, first: COUNT_PAGE_SIZE }, token);
+      const data = await gql<DashboardStatusCountsQuery>(STATUS_COUNTS, { accountId, first: COUNT_PAGE_SIZE }, token);
       const counts = await Promise.all(PLAN_STATUSES.map((status) => this.countRest(status, data[status], accountId, token)));
       if (generation === this.generation) this.renderCounts(counts);
     } catch (e) {
@@ -205,11 +205,11 @@ export class PlansView {
   }
 
   /** Pages on (cursors only) when a status has more than one page, up to a bound. */
-  private async countRest(status: PlanStatus, first: Connection<unknown>, accountId: string | null, token: string): Promise<{ status: PlanStatus; count: number; more: boolean }> {
+  private async countRest(status: PlanStatus, first: PlanCursorsPage, accountId: string | null, token: string): Promise<{ status: PlanStatus; count: number; more: boolean }> {
     let count = first.edges.length;
     let page = first.pageInfo;
     for (let i = 1; page.hasNextPage && i < MAX_COUNT_PAGES; i += 1) {
-      const next = await gql<{ plans: Connection<unknown> }>(PLAN_CURSORS, { filter: { status: [status], accountId }, first: COUNT_PAGE_SIZE, after: page.endCursor }, token);
+      const next = await gql<DashboardPlanCursorsQuery>(PLAN_CURSORS, { filter: { status: [status], accountId }, first: COUNT_PAGE_SIZE, after: page.endCursor }, token);
       count += next.plans.edges.length;
       page = next.plans.pageInfo;
     }
