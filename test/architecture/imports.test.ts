@@ -82,6 +82,14 @@ describe('imports run one way: domain <- store <- services <- graphql <- resolve
     expect(inner).toEqual([]);
   });
 
+  it('the domain is pure: besides itself it imports only zod (no node:, no driver, no I/O)', () => {
+    const packages = sourceFiles(join(src, 'domain')).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/\bfrom\s*(['"])([^.'"][^'"]*)\1/g)].map((m) => `${relative(root, file)}: ${m[2] as string}`),
+    );
+    expect(packages.filter((p) => !p.endsWith(': zod'))).toEqual([]);
+    expect(packages.length).toBeGreaterThan(0);
+  });
+
   it('the check sees upward, sideways and unknown imports (so it can fail)', () => {
     expect(relativeSpecifiers(`import { a } from '../store/x.js';\nimport type { B } from "./b.js";\nexport { c } from '../c.js';\nconst d = await import('../d.js');\nimport 'zod';`)).toEqual([
       '../store/x.js',
