@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'src/generated/**', '.bin/**', '.data/**', 'tools/**', 'dashboard/dist/**', 'ide/dist/**', 'test-artifacts/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'src/generated/**', 'dashboard/src/generated/**', '.bin/**', '.data/**', 'tools/**', 'dashboard/dist/**', 'ide/dist/**', 'test-artifacts/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

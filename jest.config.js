@@ -17,11 +17,9 @@ export default {
   coverageReporters: ['text-summary', 'json-summary'],
   collectCoverageFrom: ['src/**/*.ts', '!src/generated/**', '!src/cli/**'],
   coverageThreshold: {
-    // The deterministic core and the generator are held to full coverage (issues 3 and 5).
+    // The deterministic core (src/domain/: Policy Gate, lifecycle matrix, plan-type config, canonical
+    // encoding) and the generator are held to full coverage (issues 3 and 5).
     './src/domain/': { statements: 100, branches: 100, functions: 100, lines: 100 },
-    './src/services/policyGate/': { statements: 100, branches: 100, functions: 100, lines: 100 },
-    './src/services/lifecycle/lifecycleMatrix.ts': { statements: 100, branches: 100, functions: 100, lines: 100 },
-    './src/services/lifecycle/activationDecision.ts': { statements: 100, branches: 100, functions: 100, lines: 100 },
     './src/services/proposal/': { statements: 100, branches: 100, functions: 100, lines: 100 },
     './src/services/llm/': { statements: 100, branches: 100, functions: 100, lines: 100 },
   },

@@ -18,12 +18,12 @@ const force = process.argv.includes('--force');
 /** --only <step>: run just that step (the test of this script uses it). */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 
-/** Each step: what it reads, one file it writes (missing = rebuild), and the command. */
+/** Each step: what it reads, the file(s) it writes (one missing = rebuild), and the command. */
 const STEPS = [
   {
     name: 'codegen',
-    inputs: ['schema', 'codegen.yml', 'package-lock.json'],
-    output: 'src/generated/graphql.ts',
+    inputs: ['schema', 'codegen.yml', 'dashboard/src/queries.ts', 'package-lock.json'],
+    output: ['src/generated/graphql.ts', 'dashboard/src/generated/operations.ts'],
     command: [join(root, 'node_modules', '.bin', 'graphql-codegen'), '--config', 'codegen.yml', '--silent'],
   },
   {
@@ -64,7 +64,7 @@ const report = [];
 for (const step of STEPS.filter((s) => only === null || s.name === only)) {
   const stampFile = join(stamps, step.name);
   const stamp = stampOf(step);
-  if (!force && existsSync(resolve(root, step.output)) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
+  if (!force && [step.output].flat().every((file) => existsSync(resolve(root, file))) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
     report.push(`${step.name} up to date`);
     continue;
   }

@@ -1,8 +1,8 @@
 // Renders docs/policy-gate.md from the gate's rule lists and the lifecycle matrix, so the docs
 // are the code's own description. scripts/gen-domain-docs.ts writes it; a test keeps it in sync.
 import { TERMINAL_PLAN_STATUSES } from '../src/domain/enums.js';
-import { LIFECYCLE_TRANSITIONS } from '../src/services/lifecycle/lifecycleMatrix.js';
-import { describeGateRules } from '../src/services/policyGate/PlanPolicyGate.js';
+import { LIFECYCLE_TRANSITIONS } from '../src/domain/lifecycleMatrix.js';
+import { describeGateRules } from '../src/domain/policyGate/PlanPolicyGate.js';
 
 export const POLICY_GATE_DOC_PATH = 'docs/policy-gate.md';
 

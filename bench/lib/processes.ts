@@ -3,7 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findProjectRoot } from '../../src/server/projectRoot.js';
+import { findProjectRoot } from '../../src/config/projectRoot.js';
 
 // Every process the bench starts is registered here with a way to stop it by its pid, and
 // run.ts stops them all in a finally block and on SIGINT/SIGTERM. The servers under test run

@@ -4,7 +4,7 @@ import { renderEventsChart, toChartData } from './chart.js';
 import type { AppContext } from './context.js';
 import { h, replace, uid } from './dom.js';
 import { lastDays } from './format.js';
-import { LEDGER_STATS, type LedgerEventCount } from './queries.js';
+import { LEDGER_STATS, type DashboardLedgerStatsQuery } from './queries.js';
 
 export class ChartView {
   private days = 14;
@@ -34,7 +34,7 @@ export class ChartView {
     const since = `${days[0]}T00:00:00.000Z`;
     this.body.setAttribute('aria-busy', 'true');
     try {
-      const data = await gql<{ ledgerStats: LedgerEventCount[] }>(LEDGER_STATS, { filter: { since } }, token);
+      const data = await gql<DashboardLedgerStatsQuery>(LEDGER_STATS, { filter: { since } }, token);
       const chart = toChartData(data.ledgerStats, days);
       replace(
         this.body,

@@ -8,7 +8,7 @@ import { witnessLedger } from './ledgerWitness.js';
 import { PlanCard } from './planCard.js';
 import { PlansView } from './plansView.js';
 import { ProposeForm } from './proposeForm.js';
-import { VIEWER, type Viewer } from './queries.js';
+import { VIEWER, type DashboardViewerQuery, type Viewer } from './queries.js';
 
 const TOKEN_KEY = 'renewal-defense.dashboard.token';
 
@@ -200,7 +200,7 @@ async function connect(candidate: string | null): Promise<void> {
   }
   els.dashboard.setAttribute('aria-busy', 'true');
   try {
-    const data = await gql<{ viewer: Viewer }>(VIEWER, {}, candidate);
+    const data = await gql<DashboardViewerQuery>(VIEWER, {}, candidate);
     token = candidate;
     storeToken(candidate);
     viewer = data.viewer;

@@ -12,7 +12,10 @@ import {
   TERMINAL_STATUSES,
   TRANSITIONS,
   VERIFY_LEDGER,
-  type Connection,
+  type DashboardActivationCheckQuery,
+  type DashboardPlanLedgerQuery,
+  type DashboardPlanQuery,
+  type DashboardVerifyLedgerQuery,
   type GateReason,
   type LedgerEntry,
   type LedgerVerification,
@@ -77,9 +80,9 @@ export class PlanCard {
     if (!planId || !token) return;
     this.body.setAttribute('aria-busy', 'true');
     const [planResult, ledgerResult, verifyResult] = await Promise.allSettled([
-      gql<{ plan: PlanDetail | null }>(PLAN_DETAIL, { planId }, token),
-      gql<{ planLedger: Connection<LedgerEntry> }>(PLAN_LEDGER, { planId, first: LEDGER_PAGE, after: null }, token),
-      gql<{ verifyPlanLedger: LedgerVerification }>(VERIFY_LEDGER, { planId }, token),
+      gql<DashboardPlanQuery>(PLAN_DETAIL, { planId }, token),
+      gql<DashboardPlanLedgerQuery>(PLAN_LEDGER, { planId, first: LEDGER_PAGE, after: null }, token),
+      gql<DashboardVerifyLedgerQuery>(VERIFY_LEDGER, { planId }, token),
     ]);
     this.body.removeAttribute('aria-busy');
     if (planId !== this.planId) return; // another plan was opened meanwhile
@@ -304,7 +307,7 @@ export class PlanCard {
     if (!planId || !token) return;
     replace(this.result);
     try {
-      const data = await gql<{ planActivationCheck: { canActivate: boolean; reasons: GateReason[] } }>(ACTIVATION_CHECK, { planId, preconditionsMet }, token);
+      const data = await gql<DashboardActivationCheckQuery>(ACTIVATION_CHECK, { planId, preconditionsMet }, token);
       const check = data.planActivationCheck;
       if (check.canActivate) {
         replace(this.result, successNotice('The Policy Gate would allow activating this plan now.'));
@@ -357,7 +360,7 @@ export class PlanCard {
   }
 
   private renderEntry(entry: LedgerEntry): HTMLElement {
-    const data = entry.data ?? {};
+    const data = (entry.data ?? {}) as Record<string, unknown>;
     const reason = typeof data['reason'] === 'string' ? data['reason'] : null;
     return h(
       'li',
@@ -383,7 +386,7 @@ export class PlanCard {
     if (!planId || !token) return;
     button.disabled = true;
     try {
-      const data = await gql<{ planLedger: Connection<LedgerEntry> }>(PLAN_LEDGER, { planId, first: LEDGER_PAGE, after: this.ledgerCursor }, token);
+      const data = await gql<DashboardPlanLedgerQuery>(PLAN_LEDGER, { planId, first: LEDGER_PAGE, after: this.ledgerCursor }, token);
       const entries = data.planLedger.edges.map((e) => e.node);
       this.ledger.push(...entries);
       list.append(...entries.map((e) => this.renderEntry(e)));

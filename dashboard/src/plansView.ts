@@ -3,7 +3,7 @@ import { gql } from './api.js';
 import type { AppContext } from './context.js';
 import { h, replace, uid } from './dom.js';
 import { relativeTime, statusBadge, timeEl } from './format.js';
-import { PLAN_STATUSES, PLANS, STATUS_COUNTS, TERMINAL_STATUSES, type Connection, type PlanStatus, type PlanStatusCount, type PlanSummary } from './queries.js';
+import { PLAN_STATUSES, PLANS, STATUS_COUNTS, TERMINAL_STATUSES, type DashboardPlansQuery, type DashboardStatusCountsQuery, type PlanStatus, type PlanSummary } from './queries.js';
 
 interface Filter {
   accountId: string;
@@ -126,7 +126,7 @@ export class PlansView {
     this.loadMoreButton.disabled = true;
     replace(this.listError);
     try {
-      const data = await gql<{ plans: Connection<PlanSummary> }>(PLANS, { filter: this.graphqlFilter(), first: this.pageSize, after: this.endCursor }, token);
+      const data = await gql<DashboardPlansQuery>(PLANS, { filter: this.graphqlFilter(), first: this.pageSize, after: this.endCursor }, token);
       if (generation !== this.generation) return;
       this.rows.push(...data.plans.edges.map((e) => e.node));
       this.endCursor = data.plans.pageInfo.endCursor;
@@ -192,7 +192,7 @@ export class PlansView {
     if (!token) return;
     const filter = this.filter.accountId ? { accountId: this.filter.accountId } : null;
     try {
-      const data = await gql<{ planStatusCounts: PlanStatusCount[] }>(STATUS_COUNTS, { filter }, token);
+      const data = await gql<DashboardStatusCountsQuery>(STATUS_COUNTS, { filter }, token);
       const byStatus = new Map(data.planStatusCounts.map((c) => [c.status, c.count]));
       if (generation === this.generation) this.renderCounts(PLAN_STATUSES.map((status) => ({ status, count: byStatus.get(status) ?? 0 })));
     } catch (e) {

@@ -5,7 +5,7 @@ import { successNotice, type AppContext } from './context.js';
 import { h, replace, uid } from './dom.js';
 import { rememberProposalInput } from './evidence.js';
 import { formatTime, statusBadge } from './format.js';
-import { PROPOSE, type ProposePayload } from './queries.js';
+import { PROPOSE, type DashboardProposeMutation } from './queries.js';
 
 const EXAMPLE_SIGNALS = JSON.stringify(
   [
@@ -181,7 +181,7 @@ export class ProposeForm {
     this.submit.disabled = true;
     replace(this.submit, 'Proposing…');
     try {
-      const data = await gql<{ proposePlan: ProposePayload }>(PROPOSE, { input }, token);
+      const data = await gql<DashboardProposeMutation>(PROPOSE, { input }, token);
       const p = data.proposePlan;
       this.idempotencyKey = null;
       const dropped = p.droppedSteps;

@@ -1,4 +1,15 @@
-// The GraphQL operations the dashboard sends, and the shapes it reads back (schema/*.graphql).
+// The GraphQL operations the dashboard sends (static documents: codegen reads them from this file).
+import type {
+  DashboardActivationCheckQuery,
+  DashboardApproveMutation,
+  DashboardLedgerStatsQuery,
+  DashboardPlanLedgerQuery,
+  DashboardPlanQuery,
+  DashboardPlansQuery,
+  DashboardProposeMutation,
+  DashboardVerifyLedgerQuery,
+  DashboardViewerQuery,
+} from './generated/operations.js';
 
 export const PLAN_STATUSES = ['DRAFT', 'APPROVED', 'ACTIVE', 'PAUSED', 'COMPLETED', 'ABORTED', 'EXPIRED'] as const;
 export type PlanStatus = (typeof PLAN_STATUSES)[number];
@@ -21,121 +32,29 @@ export const LEDGER_EVENT_TYPES = [
 ] as const;
 export type LedgerEventType = (typeof LEDGER_EVENT_TYPES)[number];
 
-export interface Viewer {
-  sub: string;
-  tenantId: string;
-  roles: string[];
-}
+// Result types are generated from these documents and the schema (`npm run codegen`, into the
+// git-ignored generated/operations.ts): the names below are views of them, never hand-written twins.
+export type * from './generated/operations.js';
+export type Viewer = DashboardViewerQuery['viewer'];
+export type PageInfo = DashboardPlansQuery['plans']['pageInfo'];
+export type PlanSummary = DashboardPlansQuery['plans']['edges'][number]['node'];
+export type PlanDetail = NonNullable<DashboardPlanQuery['plan']>;
+export type PlanStep = PlanDetail['steps'][number];
+export type StepEvidence = PlanStep['evidence'][number];
+export type LedgerEntry = DashboardPlanLedgerQuery['planLedger']['edges'][number]['node'];
+export type LedgerVerification = DashboardVerifyLedgerQuery['verifyPlanLedger'];
+export type LedgerEventCount = DashboardLedgerStatsQuery['ledgerStats'][number];
+export type GateReason = DashboardActivationCheckQuery['planActivationCheck']['reasons'][number];
+export type TransitionPayload = DashboardApproveMutation['approvePlan'];
+export type ProposePayload = DashboardProposeMutation['proposePlan'];
+export type ProposalWarning = ProposePayload['warnings'][number];
 
-export interface PageInfo {
-  hasNextPage: boolean;
-  endCursor: string | null;
-}
+export const VIEWER: string = /* GraphQL */ `query DashboardViewer { viewer { sub tenantId roles } }`;
 
-export interface Connection<T> {
-  edges: { cursor: string; node: T }[];
-  pageInfo: PageInfo;
-}
-
-export interface PlanSummary {
-  planId: string;
-  accountId: string;
-  objective: string;
-  status: PlanStatus;
-  updatedAt: string;
-  expiresAt: string;
-}
-
-export interface PlanStep {
-  stepId: string;
-  actionType: string;
-  status: string;
-  sequence: number;
-  dependencies: string[];
-  rationale: string | null;
-  evidence: StepEvidence[];
-  dueAt: string | null;
-  ownerRole: string | null;
-}
-
-export interface StepEvidence {
-  source: 'SIGNAL' | 'POSTURE' | 'HISTORY' | 'TENANT_GOALS';
-  index: number | null;
-  field: string | null;
-}
-
-export interface ProposalWarning {
-  code: string;
-  message: string;
-  path: string | null;
-}
-
-export interface PlanDetail extends PlanSummary {
-  planType: string;
-  createdAt: string;
-  createdBy: string | null;
-  approvedAt: string | null;
-  approvedBy: string | null;
-  completedAt: string | null;
-  abortedAt: string | null;
-  expiredAt: string | null;
-  completionReason: string | null;
-  steps: PlanStep[];
-}
-
-export interface LedgerEntry {
-  entryId: string;
-  seq: number;
-  eventType: LedgerEventType;
-  timestamp: string;
-  actor: string | null;
-  data: Record<string, unknown> | null;
-  hash: string;
-  prevHash: string | null;
-}
-
-export interface LedgerVerification {
-  planId: string;
-  valid: boolean;
-  entries: number;
-  brokenAtSeq: number | null;
-}
-
-export interface LedgerEventCount {
-  eventType: LedgerEventType;
-  day: string;
-  count: number;
-}
-
-export interface GateReason {
-  code: string;
-  message: string;
-}
-
-export interface TransitionPayload {
-  ok: boolean;
-  reasons: GateReason[];
-  plan: { planId: string; status: PlanStatus } | null;
-}
-
-export interface ProposePayload {
-  proposalId: string;
-  source: 'LLM' | 'RULES';
-  droppedSteps: { actionType: string; reason: string }[];
-  warnings: ProposalWarning[];
-  replayed: boolean;
-  openPlans: { planId: string; status: PlanStatus; createdAt: string; objective: string }[];
-  plan: { planId: string; accountId: string; status: PlanStatus };
-}
-
-export const VIEWER = /* GraphQL */ `query DashboardViewer { viewer { sub tenantId roles } }`;
-
-const PLAN_SUMMARY = 'planId accountId objective status updatedAt expiresAt';
-
-export const PLANS = /* GraphQL */ `
+export const PLANS: string = /* GraphQL */ `
   query DashboardPlans($filter: PlanFilter, $first: Int, $after: String) {
     plans(filter: $filter, first: $first, after: $after) {
-      edges { cursor node { ${PLAN_SUMMARY} } }
+      edges { cursor node { planId accountId objective status updatedAt expiresAt } }
       pageInfo { hasNextPage endCursor }
     }
   }`;
@@ -146,20 +65,15 @@ export const STATUS_COUNTS: string = /* GraphQL */ `
     planStatusCounts(filter: $filter) { status count }
   }`;
 
-export interface PlanStatusCount {
-  status: PlanStatus;
-  count: number;
-}
-
-export const PLAN_DETAIL = /* GraphQL */ `
+export const PLAN_DETAIL: string = /* GraphQL */ `
   query DashboardPlan($planId: ID!) {
     plan(planId: $planId) {
-      ${PLAN_SUMMARY} planType createdAt createdBy approvedAt approvedBy completedAt abortedAt expiredAt completionReason
+      planId accountId objective status updatedAt expiresAt planType createdAt createdBy approvedAt approvedBy completedAt abortedAt expiredAt completionReason
       steps { stepId actionType status sequence dependencies rationale evidence { source index field } dueAt ownerRole }
     }
   }`;
 
-export const PLAN_LEDGER = /* GraphQL */ `
+export const PLAN_LEDGER: string = /* GraphQL */ `
   query DashboardPlanLedger($planId: ID!, $first: Int, $after: String) {
     planLedger(filter: { planId: $planId }, first: $first, after: $after) {
       edges { cursor node { entryId seq eventType timestamp actor data hash prevHash } }
@@ -167,18 +81,18 @@ export const PLAN_LEDGER = /* GraphQL */ `
     }
   }`;
 
-export const VERIFY_LEDGER = /* GraphQL */ `
+export const VERIFY_LEDGER: string = /* GraphQL */ `
   query DashboardVerifyLedger($planId: ID!) { verifyPlanLedger(planId: $planId) { planId valid entries brokenAtSeq } }`;
 
-export const LEDGER_STATS = /* GraphQL */ `
+export const LEDGER_STATS: string = /* GraphQL */ `
   query DashboardLedgerStats($filter: LedgerFilter) { ledgerStats(filter: $filter) { eventType day count } }`;
 
-export const ACTIVATION_CHECK = /* GraphQL */ `
+export const ACTIVATION_CHECK: string = /* GraphQL */ `
   query DashboardActivationCheck($planId: ID!, $preconditionsMet: Boolean!) {
     planActivationCheck(planId: $planId, preconditionsMet: $preconditionsMet) { canActivate reasons { code message } }
   }`;
 
-export const PROPOSE = /* GraphQL */ `
+export const PROPOSE: string = /* GraphQL */ `
   mutation DashboardPropose($input: ProposePlanInput!) {
     proposePlan(input: $input) {
       proposalId source replayed droppedSteps { actionType reason }
@@ -188,29 +102,27 @@ export const PROPOSE = /* GraphQL */ `
     }
   }`;
 
-const TRANSITION_FIELDS = 'ok reasons { code message } plan { planId status }';
-
 export type TransitionKind = 'approve' | 'activate' | 'pause' | 'resume' | 'abort';
 
 export const TRANSITIONS: Record<TransitionKind, { field: string; document: string }> = {
   approve: {
     field: 'approvePlan',
-    document: `mutation DashboardApprove($planId: ID!) { approvePlan(planId: $planId) { ${TRANSITION_FIELDS} } }`,
+    document: /* GraphQL */ `mutation DashboardApprove($planId: ID!) { approvePlan(planId: $planId) { ok reasons { code message } plan { planId status } } }`,
   },
   activate: {
     field: 'activatePlan',
-    document: `mutation DashboardActivate($planId: ID!, $preconditionsMet: Boolean!) { activatePlan(planId: $planId, preconditionsMet: $preconditionsMet) { ${TRANSITION_FIELDS} } }`,
+    document: /* GraphQL */ `mutation DashboardActivate($planId: ID!, $preconditionsMet: Boolean!) { activatePlan(planId: $planId, preconditionsMet: $preconditionsMet) { ok reasons { code message } plan { planId status } } }`,
   },
   pause: {
     field: 'pausePlan',
-    document: `mutation DashboardPause($planId: ID!, $reason: String) { pausePlan(planId: $planId, reason: $reason) { ${TRANSITION_FIELDS} } }`,
+    document: /* GraphQL */ `mutation DashboardPause($planId: ID!, $reason: String) { pausePlan(planId: $planId, reason: $reason) { ok reasons { code message } plan { planId status } } }`,
   },
   resume: {
     field: 'resumePlan',
-    document: `mutation DashboardResume($planId: ID!, $preconditionsMet: Boolean!) { resumePlan(planId: $planId, preconditionsMet: $preconditionsMet) { ${TRANSITION_FIELDS} } }`,
+    document: /* GraphQL */ `mutation DashboardResume($planId: ID!, $preconditionsMet: Boolean!) { resumePlan(planId: $planId, preconditionsMet: $preconditionsMet) { ok reasons { code message } plan { planId status } } }`,
   },
   abort: {
     field: 'abortPlan',
-    document: `mutation DashboardAbort($planId: ID!, $reason: String!) { abortPlan(planId: $planId, reason: $reason) { ${TRANSITION_FIELDS} } }`,
+    document: /* GraphQL */ `mutation DashboardAbort($planId: ID!, $reason: String!) { abortPlan(planId: $planId, reason: $reason) { ok reasons { code message } plan { planId status } } }`,
   },
 };

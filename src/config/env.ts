@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TenantGatePolicy } from '../domain/policyGate.js';
+import type { TenantGatePolicy } from '../domain/policyGate/gateTypes.js';
 import { parsePrivateKey, parsePublicKey } from './ledgerSigningKey.js';
 
 const optionalString = z

@@ -1,4 +1,4 @@
-import type { Page } from '../store/cursor.js';
+import type { Page } from '../domain/page.js';
 
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];

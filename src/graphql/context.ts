@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import type { PlanRole } from '../auth/roles.js';
 import { AppError } from '../domain/errors.js';
-import type { AppServices } from '../server/appServices.js';
+import type { AppServices } from '../services/AppServices.js';
 import type { RequestLoaders } from './loaders.js';
 
 /** What every resolver receives: who is calling, the services, and per-request loaders. */

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findProjectRoot } from '../server/projectRoot.js';
+import { findProjectRoot } from '../config/projectRoot.js';
 
 /** The SDL of schema/*.graphql, the single source of truth of the API. */
 export function loadTypeDefs(): string {

@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal.js';
 import type { LedgerEntryRecord } from '../domain/ledger.js';
-import type { Page } from '../store/cursor.js';
-import type { AppServices } from '../server/appServices.js';
+import type { Page } from '../domain/page.js';
+import type { AppServices } from '../services/AppServices.js';
 
 /** Per-request batching: a page of plans with their ledgers is one ledger query, not N. */
 export interface RequestLoaders {

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
-import { DEFAULT_PAGE_SIZE } from '../store/cursor.js';
+import { DEFAULT_PAGE_SIZE } from '../domain/page.js';
 
 /**
  * Bounds how many list items one operation can ask for: every field with a `first` argument

@@ -1,4 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { isAppError } from '../domain/errors.js';
+import { toStorableJson } from '../domain/storableJson.js';
 
 const badInput = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 
@@ -36,31 +38,19 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   },
 });
 
+/** Client JSON nests at most this deep (the store admits more: whole documents). */
+const MAX_CLIENT_JSON_DEPTH = 10;
+
 /**
- * Checks that client JSON is plain data a MongoDB document can hold safely: no key starts with
- * '$' or contains '.' or a NUL (operator injection, dotted paths), and nesting is bounded.
+ * Checks that client JSON is plain data the store keeps exactly and safely, by the one rule
+ * for free-form JSON (domain/storableJson.ts), at most MAX_CLIENT_JSON_DEPTH levels deep.
  */
-export function assertSafeJson(value: unknown, depth = 0, path = '$'): void {
-  if (depth > 10) throw badInput(`JSON nested deeper than 10 levels at ${path}`);
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw badInput(`JSON number at ${path} is not finite`);
-    return;
+export function assertSafeJson(value: unknown): void {
+  try {
+    toStorableJson(value, 'JSON', MAX_CLIENT_JSON_DEPTH);
+  } catch (e) {
+    throw isAppError(e) ? badInput(e.message) : e;
   }
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => assertSafeJson(v, depth + 1, `${path}[${i}]`));
-    return;
-  }
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const [key, v] of Object.entries(value)) {
-      if (key.startsWith('$') || key.includes('.') || key.includes('\0') || key.length === 0 || key.length > 128) {
-        throw badInput(`JSON key at ${path} is not allowed (empty, over 128 characters, starts with '$', or contains '.' or NUL)`);
-      }
-      assertSafeJson(v, depth + 1, `${path}.${key}`);
-    }
-    return;
-  }
-  throw badInput(`JSON value at ${path} is not plain data`);
 }
 
 function literalToJson(ast: ValueNode, variables: Record<string, unknown> | null | undefined): unknown {

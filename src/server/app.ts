@@ -15,7 +15,7 @@ import { loadTypeDefs } from '../graphql/loadSchema.js';
 import { observabilityPlugin } from '../graphql/observabilityPlugin.js';
 import { pageBudgetPlugin } from '../graphql/pageBudgetPlugin.js';
 import { buildResolvers } from '../resolvers/index.js';
-import type { AppServices } from './appServices.js';
+import type { AppServices } from '../services/AppServices.js';
 import { dashboardRouter } from './dashboardRoute.js';
 import { transportErrorAnswer } from './transportErrors.js';
 import { ideRouter } from './ideRoute.js';

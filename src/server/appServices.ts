@@ -1,11 +1,12 @@
 import type { Db } from 'mongodb';
+import type { AppServices } from '../services/AppServices.js';
 import type { AppConfig } from '../config/env.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
-import { instrumentLlmClient } from '../observability/instrumentLlmClient.js';
+import { instrumentLlmClient } from './instrumentLlmClient.js';
 import { createLlmClientFromConfig } from '../services/llm/GeminiPlanClient.js';
 import { PlanExpiry } from '../services/lifecycle/PlanExpiry.js';
-import { ModelAvailabilityGuard, type ModelStatus } from '../services/llm/modelAvailability.js';
+import { ModelAvailabilityGuard } from '../services/llm/modelAvailability.js';
 import { PlanLifecycleService } from '../services/lifecycle/PlanLifecycleService.js';
 import { PlanTypeCatalog } from '../services/planTypes/PlanTypeCatalog.js';
 import { PlanProposalService } from '../services/plans/PlanProposalService.js';
@@ -35,28 +36,6 @@ const EXPIRY_SWEEP_INTERVAL_MS = 60_000;
  * inserts (a restart after a longer outage would need a manual restoreOrphanedCreates).
  */
 const RESTORE_LOOKBACK_MS = 7 * 86_400_000;
-
-/** The services resolvers call, built once per process. */
-export interface AppServices {
-  config: AppConfig;
-  metrics: AppMetrics;
-  logger: Logger;
-  planTypes: PlanTypeCatalog;
-  proposals: PlanProposalService;
-  lifecycle: PlanLifecycleService;
-  queries: PlanQueryService;
-  store: PlanStore;
-  expiry: PlanExpiry;
-  /** The model's configuration state for /health; null when no model is configured (rules only). */
-  llmStatus(): ModelStatus | null;
-  /** The verifiable ledger: checkpoints, proofs, verification (its sealer runs in start()). */
-  ledgerLog: LedgerLogService;
-  /** This process's sealer, null when LEDGER_SEALER=off. */
-  sealer: LedgerSealer | null;
-  /** Start-up work (indexes, a repair sweep) and the periodic sweep. */
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
 
 export interface AppServiceDeps {
   config: AppConfig;
@@ -92,10 +71,10 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     llm: llm ? instrumentLlmClient(llm, metrics) : null,
     fallback: config.PROPOSAL_LLM_FALLBACK,
   });
-  const expiry = new PlanExpiry({ store, plans, logger: logger.child({ component: 'expiry' }) });
+  const expiry = new PlanExpiry({ store, logger: logger.child({ component: 'expiry' }) });
   let sweeper: { stop(): Promise<void> } | null = null;
   let expirySweeper: { stop(): Promise<void> } | null = null;
-  const queries = new PlanQueryService({ store, plans, ledger, expiry });
+  const queries = new PlanQueryService({ store, expiry });
 
   return {
     config,
@@ -103,7 +82,7 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     logger,
     planTypes: new PlanTypeCatalog(),
     proposals: new PlanProposalService({ store, generator, metrics, expiry }),
-    lifecycle: new PlanLifecycleService({ store, plans, config, metrics, expiry }),
+    lifecycle: new PlanLifecycleService({ store, config, metrics, expiry }),
     queries,
     store,
     expiry,

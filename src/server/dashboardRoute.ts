@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { findProjectRoot } from './projectRoot.js';
+import { findProjectRoot } from '../config/projectRoot.js';
 
 /**
  * A strict policy for the dashboard's pages: its own scripts and styles only (no inline code,

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mintDevToken, parseDevTokenRequest } from '../auth/devToken.js';
 import type { AppConfig } from '../config/env.js';
-import { findProjectRoot } from './projectRoot.js';
+import { findProjectRoot } from '../config/projectRoot.js';
 
 /** Lifetime of a token the IDE mints: a working day. */
 const IDE_TOKEN_TTL_SECONDS = 8 * 3600;

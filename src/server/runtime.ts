@@ -4,7 +4,8 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startEmbeddedStore, type EmbeddedStore } from '../store/embeddedStore.js';
 import { connectMongo, type MongoConnection } from '../store/mongoConnection.js';
-import { createAppServices, type AppServices } from './appServices.js';
+import type { AppServices } from '../services/AppServices.js';
+import { createAppServices } from './appServices.js';
 import { createHttpApp, type HttpApp } from './app.js';
 
 export interface RunningService {

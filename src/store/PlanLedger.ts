@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { LEDGER_EVENT_TYPES, type LedgerEventType } from '../domain/enums.js';
 import { AppError } from '../domain/errors.js';
 import { LedgerEntryRecordSchema, type LedgerAppend, type LedgerEntryRecord } from '../domain/ledger.js';
+import type { Page, PageArgs } from '../domain/page.js';
 import {
   SeqCursorSchema,
   TimeIdCursorSchema,
@@ -11,12 +12,11 @@ import {
   clampPageSize,
   decodeCursor,
   toPage,
-  type Page,
-  type PageArgs,
 } from './cursor.js';
 import { PLAN_LEDGER_COLLECTION } from './indexes.js';
 import { InsertBatcher } from './InsertBatcher.js';
-import { hashLedgerEntry, toStorableJson, utcDay } from './ledgerHash.js';
+import { toStorableJson } from '../domain/storableJson.js';
+import { hashLedgerEntry, utcDay } from './ledgerHash.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
 import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOption } from './storeCapabilities.js';
 

@@ -1,13 +1,15 @@
 import type { Collection, Db, Document, Filter } from 'mongodb';
 import { z } from 'zod';
-import { LEDGER_EVENT_TYPES, PLAN_STATUSES, PROPOSAL_SOURCES, type PlanStatus, type PlanType } from '../domain/enums.js';
+import { LEDGER_EVENT_TYPES, PLAN_STATUSES, type PlanStatus, type PlanType } from '../domain/enums.js';
 import { AppError } from '../domain/errors.js';
 import { RevenuePlanV1Schema, type RevenuePlanV1 } from '../domain/plan.js';
-import { canTransition, transitionFor } from '../services/lifecycle/lifecycleMatrix.js';
-import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage, type Page, type PageArgs } from './cursor.js';
+import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js';
+import { canTransition, transitionFor } from '../domain/lifecycleMatrix.js';
+import type { Page, PageArgs } from '../domain/page.js';
+import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage } from './cursor.js';
 import { PLANS_COLLECTION } from './indexes.js';
 import { InsertBatcher } from './InsertBatcher.js';
-import { toStorableJson } from './ledgerHash.js';
+import { toStorableJson } from '../domain/storableJson.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
 import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOption } from './storeCapabilities.js';
 
@@ -35,16 +37,6 @@ import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOpti
 // embedded FerretDB serves a single service process; on MongoDB the lock only saves doomed
 // round trips. Uniqueness (the active slot, plan ids) is enforced by the database on both,
 // across processes.
-
-export const ProposalMetaSchema = z.object({
-  proposal_id: z.string().min(1),
-  source: z.enum(PROPOSAL_SOURCES),
-  dropped_steps: z.array(z.object({ action_type: z.string(), reason: z.string() })),
-  idempotency_key: z.string().min(1).optional(),
-  /** Fingerprint of the proposing request, so a reused idempotency key with other input is caught. */
-  request_hash: z.string().min(1).optional(),
-});
-export type ProposalMeta = z.infer<typeof ProposalMetaSchema>;
 
 export const PendingEventSchema = z.object({
   entry_id: z.string().min(1),

@@ -3,18 +3,17 @@ import { z } from 'zod';
 import type { LedgerEventType, PlanStatus } from '../domain/enums.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { RevenuePlanV1Schema, type PlanStepV1, type RevenuePlanV1 } from '../domain/plan.js';
-import { transitionFor } from '../services/lifecycle/lifecycleMatrix.js';
-import { toStorableJson } from './ledgerHash.js';
+import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js';
+import { transitionFor } from '../domain/lifecycleMatrix.js';
+import { toStorableJson } from '../domain/storableJson.js';
 import { consoleStoreLogger, type StoreLogger } from './mongoErrors.js';
 import { PlanLedger, ledgerEntryKey, type LedgerVerification } from './PlanLedger.js';
 import {
   PlanRepository,
-  ProposalMetaSchema,
   assertTransition,
   parsePlanInput,
   statusChange,
   type PendingEvent,
-  type ProposalMeta,
   type StoredPlan,
   type TransitionFields,
 } from './PlanRepository.js';

@@ -1,27 +1,11 @@
 import type { Document, Filter } from 'mongodb';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from '../domain/page.js';
 
 // Opaque page cursors: base64url of a small JSON position (a keyset, never an offset, so a
 // page boundary stays put while new rows arrive). Each list reads them with its own schema,
 // so a cursor from one list is BAD_USER_INPUT in another, as is anything tampered with.
-
-/** Page size bounds the store enforces whatever the caller validated. */
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 500;
-
-export interface PageArgs {
-  first?: number | null;
-  after?: string | null;
-}
-
-/** A page of a list; cursors[i] is the position of items[i]. */
-export interface Page<T> {
-  items: T[];
-  hasNextPage: boolean;
-  endCursor: string | null;
-  cursors: string[];
-}
 
 /** 1..MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE when absent. */
 export function clampPageSize(first: number | null | undefined): number {

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
-import { findProjectRoot } from '../server/projectRoot.js';
+import { findProjectRoot } from '../config/projectRoot.js';
 
 /**
  * Launches the embedded store: FerretDB (SQLite backend) as a child process on a free

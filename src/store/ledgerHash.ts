@@ -1,85 +1,9 @@
 import { createHash } from 'node:crypto';
-import { AppError } from '../domain/errors.js';
+import { canonicalEncode } from '../domain/canonicalEncoding.js';
 
-// The ledger's hash covers a canonical encoding of an entry, so the same entry hashes the same
-// before it is written and after it is read back (key order, Dates and -0 do not matter).
-// That only holds for values that survive a store round trip unchanged; toStorableJson
-// admits exactly those and is applied to every free-form value before it is stored.
-
-/** Values the store keeps exactly: JSON plus Dates. */
-export type StorableJson =
-  | null
-  | boolean
-  | number
-  | string
-  | Date
-  | StorableJson[]
-  | { [key: string]: StorableJson };
-
-const MAX_DEPTH = 64;
-
-const isPlainObject = (v: object): boolean => {
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
-};
-
-/**
- * A copy of `value` the store keeps exactly, or BAD_USER_INPUT naming the offending path.
- * Drops undefined properties and turns undefined array items into null (what JSON and the
- * driver do anyway), turns -0 into 0, and refuses what a store would reject, crash on or
- * change: NaN and infinities, invalid Dates, keys that start with '$' or contain '.', and
- * anything that is not plain data.
- */
-export function toStorableJson(value: unknown, path = 'value', depth = 0): StorableJson {
-  if (depth > MAX_DEPTH) throw new AppError('BAD_USER_INPUT', `${path} is nested too deeply`);
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new AppError('BAD_USER_INPUT', `${path} must be a finite number`);
-    return value === 0 ? 0 : value;
-  }
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new AppError('BAD_USER_INPUT', `${path} is an invalid date`);
-    return new Date(value.getTime());
-  }
-  if (Array.isArray(value)) {
-    return value.map((item, i) => (item === undefined ? null : toStorableJson(item, `${path}[${i}]`, depth + 1)));
-  }
-  if (typeof value === 'object' && isPlainObject(value)) {
-    const out: { [key: string]: StorableJson } = {};
-    for (const [key, item] of Object.entries(value)) {
-      if (item === undefined) continue;
-      if (key.startsWith('$') || key.includes('.')) {
-        throw new AppError('BAD_USER_INPUT', `${path} has a key the store cannot keep: ${JSON.stringify(key)}`);
-      }
-      out[key] = toStorableJson(item, `${path}.${key}`, depth + 1);
-    }
-    return out;
-  }
-  throw new AppError('BAD_USER_INPUT', `${path} holds a value that is not JSON data`);
-}
-
-/**
- * Canonical text of a storable value: object keys sorted (by UTF-16 code units), no
- * whitespace, Dates as {"$date":"<ISO>"} so they never collide with a string.
- */
-export function canonicalEncode(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error('canonicalEncode: non-finite number');
-    return JSON.stringify(value);
-  }
-  if (typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (value instanceof Date) return `{"$date":${JSON.stringify(value.toISOString())}}`;
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalEncode(item)).join(',')}]`;
-  if (typeof value === 'object') {
-    const keys = Object.keys(value)
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .sort();
-    const body = keys.map((k) => `${JSON.stringify(k)}:${canonicalEncode((value as Record<string, unknown>)[k])}`);
-    return `{${body.join(',')}}`;
-  }
-  throw new Error(`canonicalEncode: unsupported ${typeof value}`);
-}
+// The ledger's hash covers a canonical encoding of an entry (domain/canonicalEncoding.ts), so the
+// same entry hashes the same before it is written and after it is read back; every free-form
+// value is made storable first (domain/storableJson.ts), so it survives the round trip unchanged.
 
 /** The fields an entry's hash covers (everything but the hash itself and the derived day). */
 export interface HashedLedgerFields {

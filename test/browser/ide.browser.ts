@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { loadConfig } from '../../src/config/env.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { findProjectRoot } from '../../src/server/projectRoot.js';
+import { findProjectRoot } from '../../src/config/projectRoot.js';
 import { startService, type RunningService } from '../../src/server/runtime.js';
 import { startEmbeddedStore, type EmbeddedStore } from '../../src/store/embeddedStore.js';
 

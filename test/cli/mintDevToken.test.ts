@@ -8,7 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { parseDevTokenRequest } from '../../src/auth/devToken.js';
 import { createTokenVerifier } from '../../src/auth/tokenVerifier.js';
 import { DEV_JWT_SECRET } from '../../src/config/env.js';
-import { findProjectRoot } from '../../src/server/projectRoot.js';
+import { findProjectRoot } from '../../src/config/projectRoot.js';
 
 const ROOT = findProjectRoot();
 const TSX = resolve(ROOT, 'node_modules', '.bin', 'tsx');

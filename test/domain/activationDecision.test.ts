@@ -8,7 +8,7 @@ import {
   isDueToExpire,
   reportActivation,
   type ActivationVerb,
-} from '../../src/services/lifecycle/activationDecision.js';
+} from '../../src/domain/activationDecision.js';
 import { deepFreeze, TENANT } from './planFixtures.js';
 
 const NOW = new Date('2026-12-01T08:00:00.000Z');

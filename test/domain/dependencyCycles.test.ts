@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { findDependencyCycles } from '../../src/services/policyGate/dependencyCycles.js';
+import { findDependencyCycles } from '../../src/domain/policyGate/dependencyCycles.js';
 
 const graph = (edges: Record<string, string[]>) => (node: string): string[] => edges[node] ?? [];
 

@@ -6,7 +6,7 @@ import {
   isTerminal,
   LIFECYCLE_TRANSITIONS,
   transitionFor,
-} from '../../src/services/lifecycle/lifecycleMatrix.js';
+} from '../../src/domain/lifecycleMatrix.js';
 
 // The 6.1 table (plus APPROVED -> EXPIRED, which DESIGN.md's expiry rule adds), written out
 // independently of the module so a change to either shows up here.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { getPlanTypeConfig, listPlanTypeConfigs, RENEWAL_DEFENSE_CONFIG } from '../../src/config/planTypeConfig.js';
+import { getPlanTypeConfig, listPlanTypeConfigs, RENEWAL_DEFENSE_CONFIG } from '../../src/domain/planTypeConfig.js';
 import { PLAN_TYPES, RENEWAL_DEFENSE_STEP_ACTION_TYPES } from '../../src/domain/enums.js';
 
 describe('plan-type config', () => {

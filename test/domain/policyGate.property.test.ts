@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { RENEWAL_DEFENSE_CONFIG } from '../../src/config/planTypeConfig.js';
+import { RENEWAL_DEFENSE_CONFIG } from '../../src/domain/planTypeConfig.js';
 import type { GateablePlan } from '../../src/domain/plan.js';
-import type { ApprovalContext, GateReason } from '../../src/domain/policyGate.js';
-import { evaluateCanActivate, validateForApproval, validateStructure } from '../../src/services/policyGate/PlanPolicyGate.js';
+import type { ApprovalContext, GateReason } from '../../src/domain/policyGate/gateTypes.js';
+import { evaluateCanActivate, validateForApproval, validateStructure } from '../../src/domain/policyGate/PlanPolicyGate.js';
 import { planOf, TENANT, type GateStep } from './planFixtures.js';
 
 // A fixed seed keeps CI reproducible; a failure prints the counterexample and its path.

@@ -1,15 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { AppError } from '../../src/domain/errors.js';
-import type { GateReason } from '../../src/domain/policyGate.js';
-import * as gate from '../../src/services/policyGate/PlanPolicyGate.js';
+import type { GateReason } from '../../src/domain/policyGate/gateTypes.js';
+import * as gate from '../../src/domain/policyGate/PlanPolicyGate.js';
 import {
   describeGateRules,
   evaluateCanActivate,
   GATE_NAMES,
   validateForApproval,
   validateStructure,
-} from '../../src/services/policyGate/PlanPolicyGate.js';
-import { DEFAULT_ELEVATED_APPROVER_ROLE } from '../../src/services/policyGate/tenantPolicyRules.js';
+} from '../../src/domain/policyGate/PlanPolicyGate.js';
+import { DEFAULT_ELEVATED_APPROVER_ROLE } from '../../src/domain/policyGate/tenantPolicyRules.js';
 import { BRIEF, deepFreeze, ESCALATE, MEETING, planOf, step, TENANT, validPlan } from './planFixtures.js';
 
 const violation = (message: string): GateReason => ({ code: 'STEP_ORDER_VIOLATION', message });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { RENEWAL_DEFENSE_CONFIG } from '../../src/config/planTypeConfig.js';
+import { RENEWAL_DEFENSE_CONFIG } from '../../src/domain/planTypeConfig.js';
 import { clampDue, DEFAULT_STEP_SCHEDULE, renewalInstant, scheduleSteps, scheduleViolations } from '../../src/domain/stepSchedule.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'graphql';
 import { exampleTabs } from '../../ide/src/exampleTabs.js';
-import { findProjectRoot } from '../../src/server/projectRoot.js';
+import { findProjectRoot } from '../../src/config/projectRoot.js';
 
 const EXAMPLES = readFileSync(resolve(findProjectRoot(), 'docs', 'operations.graphql'), 'utf8');
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { findProjectRoot } from '../../src/server/projectRoot.js';
+import { findProjectRoot } from '../../src/config/projectRoot.js';
 
 const ROOT = findProjectRoot();
 const read = (file: string) => JSON.parse(readFileSync(resolve(ROOT, file), 'utf8')) as Record<string, unknown>;

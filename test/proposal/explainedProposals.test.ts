@@ -5,7 +5,7 @@ import { buildProposalAudit } from '../../src/services/proposal/proposalAudit.js
 import { sanitizeProse } from '../../src/services/proposal/sanitizeText.js';
 import { sanitizeProposedSteps } from '../../src/services/proposal/sanitizeProposal.js';
 import { remapEvidenceIndexes } from '../../src/services/proposal/remapEvidence.js';
-import { RENEWAL_DEFENSE_CONFIG } from '../../src/config/planTypeConfig.js';
+import { RENEWAL_DEFENSE_CONFIG } from '../../src/domain/planTypeConfig.js';
 
 const CONTEXT = {
   posture: { health: 'AT_RISK', renewal_date: '2027-01-07' },

@@ -7,7 +7,7 @@ import {
 } from '@google/generative-ai';
 import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config/env.js';
-import { RENEWAL_DEFENSE_CONFIG } from '../../src/config/planTypeConfig.js';
+import { RENEWAL_DEFENSE_CONFIG } from '../../src/domain/planTypeConfig.js';
 import { classifyLlmFailure } from '../../src/services/llm/classifyLlmFailure.js';
 import {
   createLlmClientFromConfig,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { RENEWAL_DEFENSE_CONFIG } from '../../src/config/planTypeConfig.js';
+import { RENEWAL_DEFENSE_CONFIG } from '../../src/domain/planTypeConfig.js';
 import { fitContextToBudget } from '../../src/services/llm/contextBudget.js';
 import { buildPlanPrompt, CONTEXT_BUDGET_BYTES, DATA_CLOSE_TAG, DATA_OPEN_TAG, PROMPT_VERSION } from '../../src/services/llm/planPrompt.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { RENEWAL_DEFENSE_CONFIG } from '../../src/config/planTypeConfig.js';
+import { RENEWAL_DEFENSE_CONFIG } from '../../src/domain/planTypeConfig.js';
 import { AppError } from '../../src/domain/errors.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
 import { GeminiPlanClient, LlmError, type LlmPlanClient } from '../../src/services/llm/GeminiPlanClient.js';
@@ -7,7 +7,7 @@ import { PROMPT_VERSION } from '../../src/services/llm/planPrompt.js';
 import { PlanProposalGenerator } from '../../src/services/proposal/PlanProposalGenerator.js';
 import type { PlanProposalInput, PlanProposalResult } from '../../src/services/proposal/proposalTypes.js';
 import { RULES_VERSION } from '../../src/services/proposal/rulesGenerator.js';
-import { validateForApproval } from '../../src/services/policyGate/PlanPolicyGate.js';
+import { validateForApproval } from '../../src/domain/policyGate/PlanPolicyGate.js';
 import { checkEvidence } from '../../src/services/proposal/checkEvidence.js';
 import { scheduleViolations } from '../../src/domain/stepSchedule.js';
 import { fakeReplies, startFakeGemini, type FakeGemini, type FakeGeminiReply } from '../support/fakeGemini.js';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { RENEWAL_DEFENSE_CONFIG } from '../../src/config/planTypeConfig.js';
+import { RENEWAL_DEFENSE_CONFIG } from '../../src/domain/planTypeConfig.js';
 import { AppError } from '../../src/domain/errors.js';
 import { LlmError, type LlmPlanClient } from '../../src/services/llm/llmPlanClient.js';
 import { parseLlmDraft } from '../../src/services/llm/parseLlmDraft.js';
 import { PlanProposalGenerator } from '../../src/services/proposal/PlanProposalGenerator.js';
 import type { PlanProposalInput } from '../../src/services/proposal/proposalTypes.js';
-import { validateForApproval } from '../../src/services/policyGate/PlanPolicyGate.js';
+import { validateForApproval } from '../../src/domain/policyGate/PlanPolicyGate.js';
 import { checkEvidence } from '../../src/services/proposal/checkEvidence.js';
 import { scheduleViolations } from '../../src/domain/stepSchedule.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';

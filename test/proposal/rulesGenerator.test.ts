@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { RENEWAL_DEFENSE_CONFIG } from '../../src/config/planTypeConfig.js';
+import { RENEWAL_DEFENSE_CONFIG } from '../../src/domain/planTypeConfig.js';
 import type { PlanTypeConfig } from '../../src/domain/planTypeConfig.js';
 import { classifySignal, readAccountFacts, type AccountContext } from '../../src/services/proposal/accountFacts.js';
 import { generateRulesProposal, RULES_TABLE } from '../../src/services/proposal/rulesGenerator.js';

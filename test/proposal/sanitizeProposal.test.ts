@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { RENEWAL_DEFENSE_CONFIG } from '../../src/config/planTypeConfig.js';
+import { RENEWAL_DEFENSE_CONFIG } from '../../src/domain/planTypeConfig.js';
 import { AppError } from '../../src/domain/errors.js';
 import type { PlanTypeConfig } from '../../src/domain/planTypeConfig.js';
 import { fillObjectiveTemplate, MAX_OBJECTIVE_CHARS } from '../../src/services/proposal/objective.js';

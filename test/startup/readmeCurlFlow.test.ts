@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { findProjectRoot } from '../../src/server/projectRoot.js';
+import { findProjectRoot } from '../../src/config/projectRoot.js';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/testServer.js';
 
 const ROOT = findProjectRoot();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { findProjectRoot } from '../../src/server/projectRoot.js';
+import { findProjectRoot } from '../../src/config/projectRoot.js';
 import { spawnServiceProcess, type ServiceProcess } from '../support/reliability.js';
 import { testStoreUri } from '../support/testDb.js';
 

@@ -111,7 +111,7 @@ async function workload(): Promise<void> {
     await sealer.reconcile();
     await sealer.reconcile([tenant]);
     await sealer.sealAll();
-    const queries = new PlanQueryService({ store, plans: store.plans, ledger: store.ledger, expiry: new PlanExpiry({ store, plans: store.plans }) });
+    const queries = new PlanQueryService({ store, expiry: new PlanExpiry({ store }) });
     const log = new LedgerLogService({ store: logStore, signer: new CheckpointSigner(parsePrivateKey(generateSigningKey())), sealer, queries });
     const principal: Principal = { sub: 'x', tenantId: tenant, claimedRoles: ['plan-viewer'], roles: new Set(['plan-viewer']) };
     const latest = await log.checkpoint(principal);

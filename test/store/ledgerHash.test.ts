@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { canonicalEncode, hashLedgerEntry, toStorableJson, utcDay } from '../../src/store/ledgerHash.js';
+import { canonicalEncode } from '../../src/domain/canonicalEncoding.js';
+import { toStorableJson } from '../../src/domain/storableJson.js';
+import { hashLedgerEntry, utcDay } from '../../src/store/ledgerHash.js';
 
 const entry = {
   entry_id: 'e1',

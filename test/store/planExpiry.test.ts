@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { PlanStatus } from '../../src/domain/enums.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
-import { transitionFor } from '../../src/services/lifecycle/lifecycleMatrix.js';
+import { transitionFor } from '../../src/domain/lifecycleMatrix.js';
 import { PlanExpiry } from '../../src/services/lifecycle/PlanExpiry.js';
 import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanStore } from '../../src/store/PlanStore.js';
@@ -27,7 +27,7 @@ describe.each(STORE_PROFILES)('PlanExpiry, capabilities %j', (capabilities) => {
     await t.close();
   });
 
-  const expiryOf = (s: PlanStore) => new PlanExpiry({ store: s, plans: s.plans, logger });
+  const expiryOf = (s: PlanStore) => new PlanExpiry({ store: s, logger });
   const path: Record<PlanStatus, PlanStatus[]> = { DRAFT: [], APPROVED: ['APPROVED'], ACTIVE: ['APPROVED', 'ACTIVE'], PAUSED: ['APPROVED', 'ACTIVE', 'PAUSED'], COMPLETED: [], ABORTED: ['APPROVED', 'ABORTED'], EXPIRED: [] };
 
   async function planIn(status: PlanStatus, due: boolean): Promise<RevenuePlanV1> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { PLAN_STATUSES, type PlanStatus } from '../../src/domain/enums.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
-import { canTransition } from '../../src/services/lifecycle/lifecycleMatrix.js';
+import { canTransition } from '../../src/domain/lifecycleMatrix.js';
 import { PLANS_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanRepository } from '../../src/store/PlanRepository.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { LedgerEventType, PlanStatus } from '../../src/domain/enums.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
-import { transitionFor } from '../../src/services/lifecycle/lifecycleMatrix.js';
+import { transitionFor } from '../../src/domain/lifecycleMatrix.js';
 import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanStore, planEventId, type PlanStoreFaults, type ProposalMeta } from '../../src/store/PlanStore.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';

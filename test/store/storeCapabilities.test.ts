@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Document } from 'mongodb';
 import { ensureIndexes } from '../../src/store/indexes.js';
 import { capabilitiesFromBuildInfo, detectStoreCapabilities, idLookupIndexedFromExplain, resolveCapabilities } from '../../src/store/storeCapabilities.js';
-import { openTestDb, type TestDb } from '../support/testDb.js';
+import { openTestDb, testStoreProfile, type TestDb } from '../support/testDb.js';
+
+const profile = await testStoreProfile();
 
 let t: TestDb;
 beforeAll(async () => {
@@ -31,11 +33,14 @@ describe('store capabilities', () => {
     const build = (await t.db.admin().command({ buildInfo: 1 })) as Document;
     const detected = await detectStoreCapabilities(t.db);
     expect(detected.idOnlyPushdown).toBe(typeof build.ferretdbVersion === 'string');
-    if (!detected.idOnlyPushdown) expect(detected.idLookupIndexed).toBe(true);
     const lazy = resolveCapabilities(t.db, undefined);
     expect(await lazy()).toEqual(detected);
     expect(lazy()).toBe(lazy());
     const given = resolveCapabilities(t.db, { idOnlyPushdown: true, idLookupIndexed: true });
     expect(await given()).toEqual({ idOnlyPushdown: true, idLookupIndexed: true });
+  });
+
+  (profile.ferretdb ? it.skip : it)(`detects MongoDB as an indexed store ${profile.ferretdb ? profile.needs('MongoDB') : ''}`.trim(), async () => {
+    expect(await detectStoreCapabilities(t.db)).toMatchObject({ idOnlyPushdown: false, idLookupIndexed: true });
   });
 });

@@ -8,7 +8,7 @@ import { ERROR_CODES } from '../../src/domain/errors.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startService, type RunningService } from '../../src/server/runtime.js';
 import { hashLedgerEntry, utcDay } from '../../src/store/ledgerHash.js';
-import { findProjectRoot } from '../../src/server/projectRoot.js';
+import { findProjectRoot } from '../../src/config/projectRoot.js';
 import { TEST_JWT_SECRET } from './testServer.js';
 import { testStoreUri } from './testDb.js';
 

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type Db, type Document } from 'mongodb';
+import { ensureIndexes } from '../../src/store/indexes.js';
+import { detectStoreCapabilities, type StoreCapabilities } from '../../src/store/storeCapabilities.js';
 
 export interface TestDb {
   client: MongoClient;
@@ -34,4 +36,29 @@ export async function openTestDb(prefix = 't'): Promise<TestDb> {
       await client.close();
     },
   };
+}
+
+/** What the run's store is, asked once per test file before its tests register. */
+export interface TestStoreProfile extends StoreCapabilities {
+  ferretdb: boolean;
+  /** Names the store a skipped test needs, for its name (jest's summary counts it as skipped). */
+  needs(what: 'MongoDB' | 'FerretDB' | 'FerretDB with indexed _id lookups' | 'a store without indexed _id lookups'): string;
+}
+
+/**
+ * Read with a top-level await, so a test for a store the run does not have registers as
+ * skipped (`(profile.ferretdb ? it : it.skip)(…)`) instead of passing without checking.
+ */
+export async function testStoreProfile(): Promise<TestStoreProfile> {
+  const t = await openTestDb('profile');
+  try {
+    await ensureIndexes(t.db);
+    const build = (await t.db.admin().command({ buildInfo: 1 })) as Document;
+    const capabilities = await detectStoreCapabilities(t.db);
+    const ferretdb = typeof build.ferretdbVersion === 'string';
+    const store = ferretdb ? `FerretDB ${String(build.ferretdbVersion)}` : `MongoDB ${String(build.version)}`;
+    return { ...capabilities, ferretdb, needs: (what) => `[needs ${what}; this run has ${store}]` };
+  } finally {
+    await t.close();
+  }
 }

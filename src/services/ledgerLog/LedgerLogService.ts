@@ -16,9 +16,7 @@ import {
   verifyInclusion,
   type Hash,
 } from '../../domain/merkleTree.js';
-import type { CheckpointDoc, LedgerLogStore } from '../../store/ledgerLog/LedgerLogStore.js';
-import { hashLedgerEntry } from '../../store/ledgerHash.js';
-import { ledgerEntryKey, type LedgerVerification } from '../../store/PlanLedger.js';
+import { hashLedgerEntry, ledgerEntryKey, type CheckpointDoc, type LedgerLogStore, type LedgerVerification } from '../../store/index.js';
 import type { PlanQueryService } from '../plans/PlanQueryService.js';
 import type { CheckpointSigner, PublicSigningKey } from './checkpointSigner.js';
 import type { LedgerSealer } from './LedgerSealer.js';

@@ -12,8 +12,7 @@ import {
   verifyConsistency,
   type Hash,
 } from '../../domain/merkleTree.js';
-import type { LedgerLogStore, NewLeaf } from '../../store/ledgerLog/LedgerLogStore.js';
-import { ledgerEntryKey } from '../../store/PlanLedger.js';
+import { ledgerEntryKey, type LedgerLogStore, type NewLeaf } from '../../store/index.js';
 import type { CheckpointSigner } from './checkpointSigner.js';
 import { rangeHashes } from './nodeReads.js';
 

@@ -1,5 +1,5 @@
 import { combineCover, fromHex, rangeCover, type Hash, type LeafRange } from '../../domain/merkleTree.js';
-import type { LedgerLogStore } from '../../store/ledgerLog/LedgerLogStore.js';
+import type { LedgerLogStore } from '../../store/index.js';
 
 /**
  * The hashes of leaf ranges (as a proof lists them), from the stored perfect subtrees that

@@ -1,8 +1,7 @@
 import { isAppError } from '../../domain/errors.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
-import type { PlanRepository } from '../../store/PlanRepository.js';
-import type { PlanStore } from '../../store/PlanStore.js';
-import { EXPIRING_STATUSES, isDueToExpire } from './activationDecision.js';
+import type { Store } from '../../store/index.js';
+import { EXPIRING_STATUSES, isDueToExpire } from '../../domain/activationDecision.js';
 
 /** The actor recorded on a PLAN_EXPIRED event: the service itself, not whoever looked. */
 export const EXPIRY_ACTOR = 'system:expiry';
@@ -11,8 +10,7 @@ export const EXPIRY_ACTOR = 'system:expiry';
 export type ExpiryCause = { trigger: 'expired_on_read'; touchedBy: string } | { trigger: 'expired_by_sweep' };
 
 interface Deps {
-  store: PlanStore;
-  plans: PlanRepository;
+  store: Store;
   clock?: () => Date;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
@@ -76,7 +74,7 @@ export class PlanExpiry {
 
   /** Expires up to `limit` due plans of any tenant; returns how many it found due and left EXPIRED. A failure is logged and left for next time. */
   async sweep(limit = 500): Promise<number> {
-    const due = await this.deps.plans.findExpiredIn(EXPIRING_STATUSES, this.clock(), limit);
+    const due = await this.deps.store.plans.findExpiredIn(EXPIRING_STATUSES, this.clock(), limit);
     let expired = 0;
     for (const { tenant_id, plan_id } of due) {
       try {

@@ -4,15 +4,14 @@ import type { AppConfig } from '../../config/env.js';
 import type { PlanStatus } from '../../domain/enums.js';
 import { AppError, isAppError } from '../../domain/errors.js';
 import type { PlanStepV1, RevenuePlanV1 } from '../../domain/plan.js';
-import type { GateReason, ReportedReason } from '../../domain/policyGate.js';
+import type { GateReason, ReportedReason } from '../../domain/policyGate/gateTypes.js';
 import type { AppMetrics } from '../../observability/metrics.js';
-import type { PlanRepository } from '../../store/PlanRepository.js';
-import type { PlanStore } from '../../store/PlanStore.js';
-import { validateForApproval, validateStructure } from '../policyGate/PlanPolicyGate.js';
+import type { Store } from '../../store/index.js';
+import { validateForApproval, validateStructure } from '../../domain/policyGate/PlanPolicyGate.js';
 import { MAX_EXPIRY_DAYS, parseInput, ReasonSchema, UpdateDraftPlanInputSchema, type UpdateDraftPlanInputParsed } from '../plans/apiInputs.js';
-import { activationRefusal, decideActivation, reportActivation, type ActivationVerb, type ActivationVerdict } from './activationDecision.js';
+import { activationRefusal, decideActivation, reportActivation, type ActivationVerb, type ActivationVerdict } from '../../domain/activationDecision.js';
 import { withStepExplanations } from '../plans/draftStepExplanations.js';
-import { canTransition, transitionFor } from './lifecycleMatrix.js';
+import { canTransition, transitionFor } from '../../domain/lifecycleMatrix.js';
 import { EXPIRY_ACTOR, PlanExpiry } from './PlanExpiry.js';
 
 /** A lifecycle mutation's result. Gate refusals are data: ok false, reasons, the plan unchanged. */
@@ -26,11 +25,10 @@ export interface TransitionOutcome {
 export const SYSTEM_ACTOR = EXPIRY_ACTOR;
 
 interface Deps {
-  store: PlanStore;
-  plans: PlanRepository;
+  store: Store;
   config: Pick<AppConfig, 'tenantGatePolicies'>;
   metrics: AppMetrics;
-  /** Expiry on touch; built from store and plans when not given. */
+  /** Expiry on touch; built from the store when not given. */
   expiry?: PlanExpiry;
   clock?: () => Date;
 }
@@ -45,7 +43,7 @@ export class PlanLifecycleService {
 
   constructor(private readonly deps: Deps) {
     this.clock = deps.clock ?? (() => new Date());
-    this.expiry = deps.expiry ?? new PlanExpiry({ store: deps.store, plans: deps.plans, clock: this.clock });
+    this.expiry = deps.expiry ?? new PlanExpiry({ store: deps.store, clock: this.clock });
   }
 
   async approve(principal: Principal, planId: string): Promise<TransitionOutcome> {
@@ -148,8 +146,8 @@ export class PlanLifecycleService {
     const refusal = activationRefusal(verb, plan, now);
     // Ruled out by status or expiry: no need to look at the account's other plans.
     if (refusal) return { kind: 'lifecycle', refusal };
-    const ids = await this.deps.plans.findActivePlanIds(principal.tenantId, plan.account_id, plan.plan_type);
-    const others = (await this.deps.plans.getPlans(principal.tenantId, ids.filter((id) => id !== plan.plan_id))).filter((p): p is RevenuePlanV1 => p !== null);
+    const ids = await this.deps.store.plans.findActivePlanIds(principal.tenantId, plan.account_id, plan.plan_type);
+    const others = (await this.deps.store.plans.getPlans(principal.tenantId, ids.filter((id) => id !== plan.plan_id))).filter((p): p is RevenuePlanV1 => p !== null);
     const settled = await this.expiry.settleAll(others, { trigger: 'expired_on_read', touchedBy: principal.sub });
     const stillActive = [...ids.filter((id) => id === plan.plan_id), ...settled.filter((p) => p.plan_status === 'ACTIVE').map((p) => p.plan_id)];
     return decideActivation(verb, { plan, now, tenant_id: principal.tenantId, account_id: plan.account_id, existing_active_plan_ids: stillActive, preconditions_met: preconditionsMet });

@@ -1,4 +1,4 @@
-import { getPlanTypeConfig, listPlanTypeConfigs } from '../../config/planTypeConfig.js';
+import { getPlanTypeConfig, listPlanTypeConfigs } from '../../domain/planTypeConfig.js';
 import type { PlanTypeConfig, StepSchedule } from '../../domain/planTypeConfig.js';
 import { DEFAULT_STEP_SCHEDULE } from '../../domain/stepSchedule.js';
 

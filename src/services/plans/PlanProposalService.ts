@@ -5,12 +5,13 @@ import { AppError } from '../../domain/errors.js';
 import type { ProposalSource } from '../../domain/enums.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
 import type { AppMetrics } from '../../observability/metrics.js';
-import type { PlanStore, ProposalMeta } from '../../store/PlanStore.js';
+import type { ProposalMeta } from '../../domain/proposalMeta.js';
+import type { Store } from '../../store/index.js';
 import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
 import type { PlanProposalGenerator } from '../proposal/PlanProposalGenerator.js';
 import { collectInputWarnings, type InputWarning } from '../proposal/inputWarnings.js';
 import type { DroppedStep } from '../proposal/proposalTypes.js';
-import { canonicalEncode } from '../../store/ledgerHash.js';
+import { canonicalEncode } from '../../domain/canonicalEncoding.js';
 import { parseInput, ProposePlanInputSchema, type ProposePlanInputParsed } from './apiInputs.js';
 
 /** Fixed namespace for plan ids derived from (tenant, idempotency key). */
@@ -38,7 +39,7 @@ export class PlanProposalService {
   private readonly inFlight = new Map<string, Promise<{ result: ProposedPlan; requestHash: string }>>();
 
   constructor(
-    private readonly deps: { store: PlanStore; generator: PlanProposalGenerator; metrics: AppMetrics; expiry: PlanExpiry },
+    private readonly deps: { store: Store; generator: PlanProposalGenerator; metrics: AppMetrics; expiry: PlanExpiry },
   ) {}
 
   async propose(principal: Principal, rawInput: unknown): Promise<ProposedPlan> {

@@ -3,10 +3,8 @@ import { AppError } from '../../domain/errors.js';
 import type { LedgerEventType, PlanStatus } from '../../domain/enums.js';
 import type { LedgerEntryRecord } from '../../domain/ledger.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
-import type { Page } from '../../store/cursor.js';
-import type { LedgerFilter, LedgerVerificationResult, PlanLedger } from '../../store/PlanLedger.js';
-import type { PlanRepository } from '../../store/PlanRepository.js';
-import type { PlanStore } from '../../store/PlanStore.js';
+import type { Page } from '../../domain/page.js';
+import type { LedgerFilter, LedgerVerificationResult, Store } from '../../store/index.js';
 import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
 import { LedgerFilterSchema, PageArgsSchema, parseInput, PlanFilterSchema } from './apiInputs.js';
 
@@ -20,7 +18,7 @@ export interface PageRequest {
 
 /** Read paths, all scoped to the caller's tenant. Another tenant's ids read as absent. */
 export class PlanQueryService {
-  constructor(private readonly deps: { store: PlanStore; plans: PlanRepository; ledger: PlanLedger; expiry: PlanExpiry }) {}
+  constructor(private readonly deps: { store: Store; expiry: PlanExpiry }) {}
 
   /** The plan as it is now (expired first when it is past its time), or null. */
   async getPlan(principal: Principal, planId: string): Promise<RevenuePlanV1 | null> {
@@ -37,7 +35,7 @@ export class PlanQueryService {
     const filter = parseInput(PlanFilterSchema, rawFilter, 'filter');
     const { first, after } = parseInput(PageArgsSchema, page, 'page');
     const statuses = filter?.status?.length ? (filter.status as PlanStatus[]) : null;
-    const stored = await this.deps.plans.listPlans(
+    const stored = await this.deps.store.plans.listPlans(
       principal.tenantId,
       {
         ...(filter?.accountId ? { accountId: filter.accountId } : {}),
@@ -57,7 +55,7 @@ export class PlanQueryService {
    * OPEN_PLANS_LIMIT): what a client needs to see a duplicate coming.
    */
   async openPlansLike(principal: Principal, plan: Pick<RevenuePlanV1, 'plan_id' | 'account_id' | 'plan_type'>): Promise<RevenuePlanV1[]> {
-    const page = await this.deps.plans.listPlans(
+    const page = await this.deps.store.plans.listPlans(
       principal.tenantId,
       { accountId: plan.account_id, planType: plan.plan_type, statuses: OPEN_PLAN_STATUSES },
       { first: OPEN_PLANS_LIMIT + 1 },
@@ -72,7 +70,7 @@ export class PlanQueryService {
   /** Plans per status (the filter as for listPlans, its status ignored), counted by the store. */
   planStatusCounts(principal: Principal, rawFilter: unknown): Promise<{ status: PlanStatus; count: number }[]> {
     const filter = parseInput(PlanFilterSchema, rawFilter, 'filter');
-    return this.deps.plans.countByStatus(principal.tenantId, {
+    return this.deps.store.plans.countByStatus(principal.tenantId, {
       ...(filter?.accountId ? { accountId: filter.accountId } : {}),
       ...(filter?.planType ? { planType: filter.planType } : {}),
     });
@@ -82,28 +80,32 @@ export class PlanQueryService {
   listLedger(principal: Principal, rawFilter: unknown, page: PageRequest): Promise<Page<LedgerEntryRecord>> {
     const filter = toLedgerFilter(parseInput(LedgerFilterSchema, rawFilter, 'filter'));
     const { first, after } = parseInput(PageArgsSchema, page, 'page');
-    return this.deps.ledger.listForTenant(principal.tenantId, filter, { first, after });
+    return this.deps.store.ledger.listForTenant(principal.tenantId, filter, { first, after });
   }
 
   /** One plan's ledger page (Plan.ledger). */
   planLedgerPage(principal: Principal, planId: string, page: PageRequest): Promise<Page<LedgerEntryRecord>> {
     const { first, after } = parseInput(PageArgsSchema, page, 'page');
-    return this.deps.ledger.listByPlan(principal.tenantId, planId, { first, after });
+    return this.deps.store.ledger.listByPlan(principal.tenantId, planId, { first, after });
   }
 
   /** First pages of many plans' ledgers in one query (for the per-request loader). */
   firstLedgerPages(principal: Principal, planIds: readonly string[], first: number): Promise<Map<string, Page<LedgerEntryRecord>>> {
-    return this.deps.ledger.listByPlans(principal.tenantId, [...planIds], first);
+    return this.deps.store.ledger.listByPlans(principal.tenantId, [...planIds], first);
   }
 
   ledgerStats(principal: Principal, rawFilter: unknown): Promise<{ event_type: LedgerEventType; day: string; count: number }[]> {
     const filter = toLedgerFilter(parseInput(LedgerFilterSchema, rawFilter, 'filter'));
-    return this.deps.ledger.stats(principal.tenantId, filter);
+    return this.deps.store.ledger.stats(principal.tenantId, filter);
   }
 
-  /** Walks the plan's chain; also compares with the plan's own event count, so a cut-off tail shows. */
+  /**
+   * Walks the plan's chain; also compares with the plan's own event count, so a cut-off tail shows.
+   * The plan is read as plan(planId) reads it (repaired, restored, expired), so a plan a crash left
+   * without its document is verified, not NOT_FOUND.
+   */
   async verifyLedger(principal: Principal, planId: string): Promise<LedgerVerificationResult> {
-    const plan = await this.deps.plans.getPlan(principal.tenantId, planId);
+    const plan = await this.getPlan(principal, planId);
     if (!plan) throw new AppError('NOT_FOUND', 'no such plan');
     return this.deps.store.verifyPlanLedger(principal.tenantId, planId);
   }

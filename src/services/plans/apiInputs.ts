@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PLAN_STATUSES, PLAN_TYPES, LEDGER_EVENT_TYPES } from '../../domain/enums.js';
 import { EVIDENCE_SOURCES, MAX_EVIDENCE_FIELD_CHARS, MAX_EVIDENCE_PER_STEP, MAX_STEP_RATIONALE_CHARS } from '../../domain/plan.js';
 import { AppError } from '../../domain/errors.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../store/cursor.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../domain/page.js';
 
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE };
 

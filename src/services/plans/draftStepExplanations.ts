@@ -1,4 +1,4 @@
-import { getPlanTypeConfig } from '../../config/planTypeConfig.js';
+import { getPlanTypeConfig } from '../../domain/planTypeConfig.js';
 import { AppError } from '../../domain/errors.js';
 import type { PlanStepV1, RevenuePlanV1 } from '../../domain/plan.js';
 import { renewalInstant, scheduleSteps } from '../../domain/stepSchedule.js';

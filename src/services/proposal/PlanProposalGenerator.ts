@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { getPlanTypeConfig } from '../../config/planTypeConfig.js';
+import { getPlanTypeConfig } from '../../domain/planTypeConfig.js';
 import type { ProposalSource } from '../../domain/enums.js';
 import { AppError } from '../../domain/errors.js';
 import type { PlanTypeConfig } from '../../domain/planTypeConfig.js';

@@ -1,4 +1,4 @@
-import { RENEWAL_DEFENSE_CONFIG } from '../../config/planTypeConfig.js';
+import { RENEWAL_DEFENSE_CONFIG } from '../../domain/planTypeConfig.js';
 import { KNOWN_SIGNAL_TYPES } from './accountFacts.js';
 import { RULES_TABLE, RULES_VERSION } from './rulesGenerator.js';
 

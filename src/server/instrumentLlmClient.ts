@@ -1,6 +1,6 @@
 import type { LlmPlanClient } from '../services/llm/llmPlanClient.js';
 import { LlmError } from '../services/llm/llmPlanClient.js';
-import type { AppMetrics } from './metrics.js';
+import type { AppMetrics } from '../observability/metrics.js';
 
 /** Wraps an LLM client so every call's latency is observed by outcome (ok or the error kind). */
 export function instrumentLlmClient(client: LlmPlanClient, metrics: AppMetrics): LlmPlanClient {

@@ -1,15 +1,15 @@
-import { getPlanTypeConfig, listPlanTypeConfigs } from '../../config/planTypeConfig.js';
-import type { GateReasonCode } from '../../domain/enums.js';
-import { AppError } from '../../domain/errors.js';
-import type { GateablePlan } from '../../domain/plan.js';
+import { getPlanTypeConfig, listPlanTypeConfigs } from '../planTypeConfig.js';
+import type { GateReasonCode } from '../enums.js';
+import { AppError } from '../errors.js';
+import type { GateablePlan } from '../plan.js';
 import type {
   ActivationDecision,
   ActivationInput,
   ApprovalContext,
   ApprovalValidation,
   GateReason,
-} from '../../domain/policyGate.js';
-import type { PlanTypeConfig } from '../../domain/planTypeConfig.js';
+} from './gateTypes.js';
+import type { PlanTypeConfig } from '../planTypeConfig.js';
 import { runRules, viewPlan, type GateRule } from './gateRule.js';
 import { STRUCTURE_RULES } from './structureRules.js';
 import { TENANT_POLICY_RULES, type ApprovalRuleInput } from './tenantPolicyRules.js';

@@ -1,7 +1,7 @@
-import type { GateReasonCode } from '../../domain/enums.js';
-import type { GateablePlan } from '../../domain/plan.js';
-import type { GateReason } from '../../domain/policyGate.js';
-import type { PlanTypeConfig } from '../../domain/planTypeConfig.js';
+import type { GateReasonCode } from '../enums.js';
+import type { GateablePlan } from '../plan.js';
+import type { GateReason } from './gateTypes.js';
+import type { PlanTypeConfig } from '../planTypeConfig.js';
 
 /**
  * One rule of the gate, as data: the code it reports, the sentence that documents it

@@ -1,5 +1,5 @@
-import type { GateReasonCode } from './enums.js';
-import type { GateablePlan } from './plan.js';
+import type { GateReasonCode } from '../enums.js';
+import type { GateablePlan } from '../plan.js';
 
 export interface GateReason {
   code: GateReasonCode;

@@ -1,7 +1,7 @@
-import type { PlanStatus } from '../../domain/enums.js';
-import type { RevenuePlanV1 } from '../../domain/plan.js';
-import type { ActivationInput, GateReason, ReportedReason } from '../../domain/policyGate.js';
-import { evaluateCanActivate } from '../policyGate/PlanPolicyGate.js';
+import type { PlanStatus } from './enums.js';
+import type { RevenuePlanV1 } from './plan.js';
+import type { ActivationInput, GateReason, ReportedReason } from './policyGate/gateTypes.js';
+import { evaluateCanActivate } from './policyGate/PlanPolicyGate.js';
 
 // One decision for "may this plan become ACTIVE now?", shared by activatePlan / resumePlan
 // (which act on it) and planActivationCheck (which reports it), so the two cannot disagree.

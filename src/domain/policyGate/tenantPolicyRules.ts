@@ -1,4 +1,4 @@
-import type { ApprovalContext } from '../../domain/policyGate.js';
+import type { ApprovalContext } from './gateTypes.js';
 import type { GateRule, PlanView } from './gateRule.js';
 
 export const DEFAULT_ELEVATED_APPROVER_ROLE = 'plan-approver-elevated';

@@ -1,6 +1,6 @@
-import { TERMINAL_PLAN_STATUSES, type LedgerEventType, type PlanStatus } from '../../domain/enums.js';
-import type { RevenuePlanV1 } from '../../domain/plan.js';
-import type { GateName } from '../policyGate/PlanPolicyGate.js';
+import { TERMINAL_PLAN_STATUSES, type LedgerEventType, type PlanStatus } from './enums.js';
+import type { RevenuePlanV1 } from './plan.js';
+import type { GateName } from './policyGate/PlanPolicyGate.js';
 
 /** Timestamp fields a transition stamps (updated_at is stamped by every write, so it is not listed). */
 export type TransitionTimestampField = Extract<keyof RevenuePlanV1, 'approved_at' | 'completed_at' | 'aborted_at' | 'expired_at'>;

@@ -1,0 +1,34 @@
+import type { AppConfig } from '../config/env.js';
+import type { Logger } from '../observability/logger.js';
+import type { AppMetrics } from '../observability/metrics.js';
+import type { PlanStore } from '../store/index.js';
+import type { LedgerLogService } from './ledgerLog/LedgerLogService.js';
+import type { LedgerSealer } from './ledgerLog/LedgerSealer.js';
+import type { PlanExpiry } from './lifecycle/PlanExpiry.js';
+import type { PlanLifecycleService } from './lifecycle/PlanLifecycleService.js';
+import type { ModelStatus } from './llm/modelAvailability.js';
+import type { PlanTypeCatalog } from './planTypes/PlanTypeCatalog.js';
+import type { PlanProposalService } from './plans/PlanProposalService.js';
+import type { PlanQueryService } from './plans/PlanQueryService.js';
+
+/** The services resolvers call, built once per process (composed in server/appServices.ts). */
+export interface AppServices {
+  config: AppConfig;
+  metrics: AppMetrics;
+  logger: Logger;
+  planTypes: PlanTypeCatalog;
+  proposals: PlanProposalService;
+  lifecycle: PlanLifecycleService;
+  queries: PlanQueryService;
+  store: PlanStore;
+  expiry: PlanExpiry;
+  /** The model's configuration state for /health; null when no model is configured (rules only). */
+  llmStatus(): ModelStatus | null;
+  /** The verifiable ledger: checkpoints, proofs, verification (its sealer runs in start()). */
+  ledgerLog: LedgerLogService;
+  /** This process's sealer, null when LEDGER_SEALER=off. */
+  sealer: LedgerSealer | null;
+  /** Start-up work (indexes, a repair sweep) and the periodic sweep. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}

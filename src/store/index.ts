@@ -1,0 +1,21 @@
+// The store's public face: what services may use of it, and nothing else (services import only
+// this module; the layering is in README, "Project layout"). The store's design: docs/store.md.
+import type { PlanLedger } from './PlanLedger.js';
+import type { PlanRepository } from './PlanRepository.js';
+import type { PlanStore } from './PlanStore.js';
+
+export type { LedgerFilter, LedgerVerification, LedgerVerificationResult } from './PlanLedger.js';
+export { ledgerEntryKey } from './PlanLedger.js';
+export { hashLedgerEntry } from './ledgerHash.js';
+// The verifiable ledger's own collections (docs/store.md, "The verifiable ledger").
+export type { CheckpointDoc, LedgerLogStore, NewLeaf } from './ledgerLog/LedgerLogStore.js';
+export type { PlanLedger, PlanRepository, PlanStore };
+
+/**
+ * The one store dependency services receive: the plan writes and repairing reads of PlanStore,
+ * the plain reads of its plans and its ledger. A PlanStore is one.
+ */
+export type Store = Pick<PlanStore, 'createPlan' | 'getPlanWithProposal' | 'getPlanRepaired' | 'transition' | 'updateDraft' | 'verifyPlanLedger'> & {
+  readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn' | 'countByStatus'>;
+  readonly ledger: Pick<PlanLedger, 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
+};
