@@ -78,7 +78,7 @@ export async function runLedgerLogCases(ctx: LedgerBenchContext): Promise<void> 
     const off = await ctx.server('seal-off', 'bench_seal_off', { LEDGER_SEALER: 'off' });
     try {
       for (const [i, c] of CONCURRENCIES.entries()) {
-        const id = `6${String.fromCharCode(97 + i)}`;
+        const id = `7${String.fromCharCode(97 + i)}`;
         const what = `proposePlan c=${c}, sealing on vs off`;
         try {
           // Alternating short runs (off, on, on, off, off, on): the machine's load drifts, and
