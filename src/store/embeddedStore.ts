@@ -90,7 +90,8 @@ export async function ensureFerretdbBinary({ onOutput = (line) => process.stderr
   return BINARY;
 }
 
-function readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+/** Calls onLine for each line a child process's output stream prints (the last one even without a newline). */
+export function readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
   let buffer = '';
   stream?.setEncoding('utf8');
   stream?.on('data', (chunk: string) => {

@@ -9,6 +9,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { startService, type RunningService } from '../../src/server/runtime.js';
 import { hashLedgerEntry, utcDay } from '../../src/store/ledgerHash.js';
 import { findProjectRoot } from '../../src/config/projectRoot.js';
+import { readLines } from '../../src/store/embeddedStore.js';
 import { TEST_JWT_SECRET } from './testServer.js';
 import { testStoreUri } from './testDb.js';
 
@@ -276,18 +277,7 @@ export async function spawnServiceProcess(env: Record<string, string>, readyTime
         /* not JSON: keep waiting */
       }
     };
-    for (const stream of [child.stdout, child.stderr]) {
-      let buffer = '';
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => {
-        buffer += chunk;
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          onLine(buffer.slice(0, nl));
-          buffer = buffer.slice(nl + 1);
-        }
-      });
-    }
+    for (const stream of [child.stdout, child.stderr]) readLines(stream, onLine);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`service process exited before ready (code ${code}, signal ${signal}):\n${output.slice(-20).join('\n')}`));
