@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { RENEWAL_DEFENSE_CONFIG } from '../../src/domain/planTypeConfig.js';
 import { AppError } from '../../src/domain/errors.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
@@ -10,7 +10,7 @@ import { RULES_VERSION } from '../../src/services/proposal/rulesGenerator.js';
 import { validateForApproval } from '../../src/domain/policyGate/PlanPolicyGate.js';
 import { checkEvidence } from '../../src/services/proposal/checkEvidence.js';
 import { scheduleViolations } from '../../src/domain/stepSchedule.js';
-import { fakeReplies, startFakeGemini, type FakeGemini, type FakeGeminiReply } from '../support/fakeGemini.js';
+import { fakeReplies, useFakeGemini, type FakeGeminiReply } from '../support/fakeGemini.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const TENANT = 'tenant-1';
@@ -33,14 +33,7 @@ const INPUT: PlanProposalInput = {
   created_by: 'alice',
 };
 
-let fake: FakeGemini;
-beforeAll(async () => {
-  fake = await startFakeGemini();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+const fake = useFakeGemini();
 
 const gemini = (timeoutMs = 2000): LlmPlanClient =>
   new GeminiPlanClient({ apiKey: 'test-key', model: 'gemini-test', baseUrl: fake.baseUrl, timeoutMs, retryDelayMs: () => 5 });
