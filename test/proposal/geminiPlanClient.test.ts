@@ -18,7 +18,7 @@ import {
 } from '../../src/services/llm/GeminiPlanClient.js';
 import { MAX_ANSWER_CHARS, MAX_ANSWER_OBJECTIVE_CHARS, MAX_ANSWER_STEPS, parseLlmDraft } from '../../src/services/llm/parseLlmDraft.js';
 import { fakeReplies, useFakeGemini } from '../support/fakeGemini.js';
-import { llmFailure } from '../support/llmFailure.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const REQUEST: LlmPlanRequest = {
   allowed_action_types: RENEWAL_DEFENSE_CONFIG.allowed_step_action_types,
@@ -75,7 +75,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
     [500, 'server'],
   ] as const)('gives up after one retry on HTTP %i (%s)', async (status, kind) => {
     fake.enqueue(fakeReplies.httpError(status), fakeReplies.httpError(status));
-    const error = await llmFailure(client().proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, client().proposeSteps(REQUEST));
     expect(error.kind).toBe(kind);
     expect(error.status).toBe(status);
     expect(error.transient).toBe(true);
@@ -88,7 +88,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
     [404, 'model_unavailable'],
   ])('never retries HTTP %i (%s)', async (status, kind) => {
     fake.enqueue(fakeReplies.httpError(status, 'API key not valid'));
-    const error = await llmFailure(client().proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, client().proposeSteps(REQUEST));
     expect(error.kind).toBe(kind);
     expect(error.transient).toBe(false);
     expect(error.message).not.toMatch(/API key/);
@@ -98,7 +98,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
   it('bounds a hang by the timeout and does not retry past the deadline', async () => {
     fake.enqueue(fakeReplies.hang());
     const started = Date.now();
-    const error = await llmFailure(client({ timeoutMs: 300 }).proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, client({ timeoutMs: 300 }).proposeSteps(REQUEST));
     const elapsed = Date.now() - started;
     expect(error.kind).toBe('timeout');
     expect(elapsed).toBeGreaterThanOrEqual(250);
@@ -109,7 +109,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
   it('keeps one deadline across the retry: a fast failure then a hang still ends at the bound', async () => {
     fake.enqueue(fakeReplies.httpError(500), fakeReplies.hang());
     const started = Date.now();
-    const error = await llmFailure(client({ timeoutMs: 400 }).proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, client({ timeoutMs: 400 }).proposeSteps(REQUEST));
     expect(error.kind).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(400 + 1500);
     expect(fake.requests).toHaveLength(2);
@@ -117,7 +117,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
 
   it('skips the retry when too little of the deadline is left', async () => {
     fake.enqueue(fakeReplies.httpError(500));
-    const error = await llmFailure(client({ timeoutMs: 150, retryDelayMs: () => 100 }).proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, client({ timeoutMs: 150, retryDelayMs: () => 100 }).proposeSteps(REQUEST));
     expect(error.kind).toBe('server');
     expect(fake.requests).toHaveLength(1);
   });
@@ -138,7 +138,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
     ['a 200 without candidates', { kind: 'raw', status: 200, body: '{}' } as const],
   ])('reports %s as invalid_output without a retry', async (_name, reply) => {
     fake.enqueue(reply);
-    const error = await llmFailure(client().proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, client().proposeSteps(REQUEST));
     expect(error.kind).toBe('invalid_output');
     expect(fake.requests).toHaveLength(1);
   });
@@ -152,7 +152,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
       });
     });
     let attempts = 0;
-    const error = await llmFailure(
+    const error = await rejectionOf(LlmError, 
       client({
         baseUrl: `http://127.0.0.1:${closedPort}`,
         retryDelayMs: () => {

@@ -11,6 +11,7 @@ import { validateForApproval } from '../../src/domain/policyGate/PlanPolicyGate.
 import { checkEvidence } from '../../src/services/proposal/checkEvidence.js';
 import { scheduleViolations } from '../../src/domain/stepSchedule.js';
 import { fakeReplies, useFakeGemini, type FakeGeminiReply } from '../support/fakeGemini.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const TENANT = 'tenant-1';
@@ -44,16 +45,6 @@ const generator = (options: { llm?: LlmPlanClient | null; fallback?: 'rules' | '
 async function propose(reply: FakeGeminiReply | null, input: PlanProposalInput = INPUT, fallback: 'rules' | 'error' = 'rules') {
   if (reply) fake.enqueue(reply);
   return generator({ fallback }).generateProposal(input);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error('expected an AppError');
 }
 
 /** What every proposal must be, whatever the model said. */
@@ -285,7 +276,7 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
   });
 
   it('rejects an answer that keeps no allowed step (PROPOSAL_REJECTED, the dropped steps in the error) even with fallback rules', async () => {
-    const error = await rejection(propose(fakeReplies.answer({ objective: 'x', steps: [{ action_type: 'APPROVE_PLAN' }, { action_type: 'SEND_GIFT' }] })));
+    const error = await rejectionOf(AppError, propose(fakeReplies.answer({ objective: 'x', steps: [{ action_type: 'APPROVE_PLAN' }, { action_type: 'SEND_GIFT' }] })));
     expect(error.code).toBe('PROPOSAL_REJECTED');
     expect(error.details?.droppedSteps).toEqual([
       { actionType: 'APPROVE_PLAN', reason: 'disallowed_action_type' },
@@ -294,7 +285,7 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
   });
 
   it('rejects an empty step list even with fallback rules', async () => {
-    const error = await rejection(propose(fakeReplies.emptySteps()));
+    const error = await rejectionOf(AppError, propose(fakeReplies.emptySteps()));
     expect(error.code).toBe('PROPOSAL_REJECTED');
     expect(error.details?.droppedSteps).toEqual([]);
   });
@@ -350,7 +341,7 @@ describe('PlanProposalGenerator with fallback "error"', () => {
     ['HTTP 500', fakeReplies.httpError(500), 'llm_server'],
   ])('answers LLM_UNAVAILABLE on %s', async (_name, reply, reason) => {
     fake.setDefault(reply);
-    const error = await rejection(propose(null, INPUT, 'error'));
+    const error = await rejectionOf(AppError, propose(null, INPUT, 'error'));
     expect(error.code).toBe('LLM_UNAVAILABLE');
     expect(error.details).toEqual({ reason });
   });
@@ -358,13 +349,13 @@ describe('PlanProposalGenerator with fallback "error"', () => {
   it('answers LLM_UNAVAILABLE on a hang, within the bound', async () => {
     fake.enqueue(fakeReplies.hang());
     const started = Date.now();
-    const error = await rejection(generator({ llm: gemini(300), fallback: 'error' }).generateProposal(INPUT));
+    const error = await rejectionOf(AppError, generator({ llm: gemini(300), fallback: 'error' }).generateProposal(INPUT));
     expect(error.code).toBe('LLM_UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(300 + 1500);
   });
 
   it('answers PROPOSAL_REJECTED when the answer keeps no allowed step', async () => {
-    const error = await rejection(propose(fakeReplies.answer({ steps: [{ action_type: 'APPROVE_PLAN' }] }), INPUT, 'error'));
+    const error = await rejectionOf(AppError, propose(fakeReplies.answer({ steps: [{ action_type: 'APPROVE_PLAN' }] }), INPUT, 'error'));
     expect(error.code).toBe('PROPOSAL_REJECTED');
     expect(error.details).toEqual({
       droppedSteps: [{ actionType: 'APPROVE_PLAN', reason: 'disallowed_action_type' }],
@@ -430,7 +421,7 @@ describe('PlanProposalGenerator input checks', () => {
         return { objective: null, steps: [] };
       },
     };
-    const error = await rejection(
+    const error = await rejectionOf(AppError, 
       new PlanProposalGenerator({ llm, fallback: 'rules' }).generateProposal({ ...INPUT, plan_type: planType as string }),
     );
     expect(error.code).toBe('BAD_USER_INPUT');
@@ -439,7 +430,7 @@ describe('PlanProposalGenerator input checks', () => {
   });
 
   it('refuses malformed input with the fields named', async () => {
-    const error = await rejection(generator({ llm: null }).generateProposal({ ...INPUT, account_id: '', signals: 'x' as unknown as unknown[] }));
+    const error = await rejectionOf(AppError, generator({ llm: null }).generateProposal({ ...INPUT, account_id: '', signals: 'x' as unknown as unknown[] }));
     expect(error.code).toBe('BAD_USER_INPUT');
     expect(error.message).toMatch(/account_id/);
     expect(error.details).toMatchObject({ issues: expect.arrayContaining([expect.objectContaining({ path: 'signals' })]) });
