@@ -2,21 +2,10 @@ import express, { type Router } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findProjectRoot } from '../config/projectRoot.js';
+import { pageContentSecurityPolicy, setPageSecurityHeaders } from './pageSecurity.js';
 
-/**
- * A strict policy for the dashboard's pages: its own scripts and styles only (no inline code,
- * no CDN), requests only to this origin (POST /graphql), never framed.
- */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The dashboard's own scripts and styles only (no inline code, no CDN); it posts only to this origin's /graphql. */
+const CONTENT_SECURITY_POLICY = pageContentSecurityPolicy(["script-src 'self'", "style-src 'self'"]);
 
 /** Serves the dashboard's built static assets (dashboard/dist) at /dashboard. */
 export function dashboardRouter(distDir: string = join(findProjectRoot(), 'dashboard', 'dist')): Router {
@@ -27,9 +16,7 @@ export function dashboardRouter(distDir: string = join(findProjectRoot(), 'dashb
       res.redirect(301, `/dashboard/${req.originalUrl.slice('/dashboard'.length)}`);
       return;
     }
-    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
+    setPageSecurityHeaders(res, CONTENT_SECURITY_POLICY);
     next();
   });
   router.use(

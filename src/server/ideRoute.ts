@@ -4,27 +4,17 @@ import { join } from 'node:path';
 import { mintDevToken, parseDevTokenRequest } from '../auth/devToken.js';
 import type { AppConfig } from '../config/env.js';
 import { findProjectRoot } from '../config/projectRoot.js';
+import { pageContentSecurityPolicy, setPageSecurityHeaders } from './pageSecurity.js';
 
 /** Lifetime of a token the IDE mints: a working day. */
 const IDE_TOKEN_TTL_SECONDS = 8 * 3600;
 
 /**
- * The IDE's page policy: its own scripts, styles, fonts and workers only (no CDN), requests only
- * to this origin. Monaco writes its styles into <style> elements at run time, hence
- * 'unsafe-inline' for styles, and GraphiQL inlines its fonts as data: URLs (scripts stay 'self').
+ * The IDE's page policy: its own scripts, styles, fonts and workers only (no CDN). Monaco writes
+ * its styles into <style> elements at run time, hence 'unsafe-inline' for styles, and GraphiQL
+ * inlines its fonts as data: URLs (scripts stay 'self').
  */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "worker-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "font-src 'self' data:",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+const CONTENT_SECURITY_POLICY = pageContentSecurityPolicy(["script-src 'self'", "worker-src 'self'", "style-src 'self' 'unsafe-inline'", "font-src 'self' data:"]);
 
 export interface IdeRouterOptions {
   config: Pick<AppConfig, 'JWT_SECRET' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>;
@@ -53,9 +43,7 @@ const fromThisMachine = (req: Request): boolean => {
 export function ideRouter({ config, distDir = join(findProjectRoot(), 'ide', 'dist'), examplesFile = join(findProjectRoot(), 'docs', 'operations.graphql') }: IdeRouterOptions): Router {
   const router = express.Router();
   const security = (res: express.Response) => {
-    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
+    setPageSecurityHeaders(res, CONTENT_SECURITY_POLICY);
     res.setHeader('Cache-Control', 'no-cache');
   };
 

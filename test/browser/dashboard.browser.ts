@@ -3,27 +3,20 @@
 // own embedded store (or uses MONGODB_URI) and the real service on a free port, drives the page
 // like a person would, and saves screenshots under test-artifacts/dashboard/.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MongoClient, type Document } from 'mongodb';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { mintDevToken } from '../../src/auth/devToken.js';
-import { loadConfig } from '../../src/config/env.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { findProjectRoot } from '../../src/config/projectRoot.js';
-import { startService, type RunningService } from '../../src/server/runtime.js';
-import { startEmbeddedStore, type EmbeddedStore } from '../../src/store/embeddedStore.js';
 import { hashLedgerEntry } from '../../src/store/ledgerHash.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
+import { assert, BrowserTestRig, expectTextWithin, log, prepareRun, ROOT, runBrowserTest, Steps } from './support.js';
 
-const ROOT = findProjectRoot();
 const ARTIFACTS = resolve(ROOT, 'test-artifacts', 'dashboard');
 const DOCS_SCREENSHOT = resolve(ROOT, 'docs', 'dashboard.png');
 /** docs/dashboard.png is committed: it is rewritten only on request (UPDATE_DOCS_SCREENSHOT=1). */
 const UPDATE_DOCS_SCREENSHOT = process.env['UPDATE_DOCS_SCREENSHOT'] === '1';
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SECRET = 'browser-test-secret-0123456789abcdef0123456789';
 const STEP_TIMEOUT_MS = 45_000;
 const ACTION_TIMEOUT_MS = 10_000;
@@ -34,19 +27,16 @@ const TENANT = 't1';
 const DB_NAME = `browser_${randomBytes(6).toString('hex')}`;
 const KEY_DIR = join(tmpdir(), `dashboard-browser-key-${randomBytes(6).toString('hex')}`);
 
-interface StepResult {
-  name: string;
-  ok: boolean;
-  ms: number;
-  error?: string;
-}
-
-const results: StepResult[] = [];
+const rig = new BrowserTestRig({
+  name: 'dashboard',
+  dbName: DB_NAME,
+  secret: SECRET,
+  // The development signing key lives in DATA_DIR: the same one across the test's restarts.
+  env: { DATA_DIR: KEY_DIR, LEDGER_CHECKPOINT_INTERVAL_MS: '200' },
+});
+const steps = new Steps(STEP_TIMEOUT_MS, (n) => screenshot(`FAILED-${n}`));
+const { step } = steps;
 let page: Page;
-let browser: Browser | null = null;
-let store: EmbeddedStore | null = null;
-let storeDir: string | null = null;
-let service: RunningService | null = null;
 let baseUrl = '';
 let port = 0;
 const pageErrors: string[] = [];
@@ -54,42 +44,8 @@ const consoleErrors: string[] = [];
 /** Console errors a step provokes on purpose (the browser logs failed requests). */
 let allowedConsoleErrors: RegExp | null = null;
 
-function log(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function screenshot(name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, timeout: ACTION_TIMEOUT_MS });
-}
-
-async function step(name: string, fn: () => Promise<void>): Promise<void> {
-  const started = Date.now();
-  try {
-    await withTimeout(fn(), STEP_TIMEOUT_MS, name);
-    results.push({ name, ok: true, ms: Date.now() - started });
-    log(`  ok   ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    const message = e instanceof Error ? e.message.split('\n').slice(0, 6).join('\n       ') : String(e);
-    results.push({ name, ok: false, ms: Date.now() - started, error: message });
-    log(`  FAIL ${name}\n       ${message}`);
-    await screenshot(`FAILED-${results.length}`).catch(() => undefined);
-  }
-}
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
 }
 
 function assertEqual<T>(actual: T, expected: T, what: string): void {
@@ -98,17 +54,7 @@ function assertEqual<T>(actual: T, expected: T, what: string): void {
   if (a !== b) throw new Error(`${what}: expected ${b}, got ${a}`);
 }
 
-/** Polls a locator's text until it contains `expected` (bounded). */
-async function expectText(locator: Locator, expected: string | RegExp, what: string, timeoutMs = ACTION_TIMEOUT_MS): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = ((await locator.first().textContent({ timeout: 1000 }).catch(() => null)) ?? '').replace(/\s+/g, ' ').trim();
-    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return last;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`${what}: expected text ${String(expected)}, last saw ${JSON.stringify(last.slice(0, 300))}`);
-}
+const expectText = (locator: Locator, expected: string | RegExp, what: string, timeoutMs = ACTION_TIMEOUT_MS) => expectTextWithin(locator, expected, what, timeoutMs);
 
 async function expectCount(locator: Locator, expected: number, what: string, timeoutMs = ACTION_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -137,20 +83,8 @@ async function api<T>(query: string, variables: Record<string, unknown>, bearer:
   return body.data;
 }
 
-async function startTheService(fixedPort = 0): Promise<void> {
-  const config = loadConfig({
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: String(fixedPort),
-    LOG_LEVEL: 'silent',
-    MONGODB_URI: process.env['MONGODB_URI'] ?? store?.uri ?? '',
-    MONGODB_DB: DB_NAME,
-    JWT_SECRET: SECRET,
-    // The development signing key lives in DATA_DIR: the same one across the test's restarts.
-    DATA_DIR: KEY_DIR,
-    LEDGER_CHECKPOINT_INTERVAL_MS: '200',
-  });
-  service = await startService(config, createLogger(config.LOG_LEVEL));
+async function startTheService(fixedPort = 0, timeoutMs = 60_000): Promise<void> {
+  const service = await rig.startService(fixedPort, timeoutMs);
   port = service.port;
   baseUrl = service.url;
 }
@@ -171,25 +105,13 @@ async function expectStatus(expected: string): Promise<void> {
 }
 
 async function run(): Promise<void> {
-  await rm(ARTIFACTS, { recursive: true, force: true }); // no stale FAILED-* shots from an earlier run
-  await mkdir(ARTIFACTS, { recursive: true });
-  assert(existsSync(CHROMIUM), `chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-  assert(existsSync(resolve(ROOT, 'dashboard', 'dist', 'index.html')), 'dashboard/dist is missing: run npm run dashboard:build');
-
-  if (!process.env['MONGODB_URI']) {
-    storeDir = await mkdtemp(join(tmpdir(), 'dashboard-browser-'));
-    store = await withTimeout(startEmbeddedStore({ dataDir: storeDir }), 120_000, 'starting the embedded store');
-  }
-  await withTimeout(startTheService(), 60_000, 'starting the service');
+  await prepareRun(ARTIFACTS, 'dashboard');
+  await rig.startStore();
+  await startTheService();
   log(`dashboard browser test: service at ${baseUrl}, tenant ${TENANT}`);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', timezoneId: 'UTC', locale: 'en-GB' });
+  await rig.launchBrowser();
+  const context = await rig.newContext({ width: 1440, height: 900 });
   page = await context.newPage();
   page.setDefaultTimeout(ACTION_TIMEOUT_MS);
   page.setDefaultNavigationTimeout(15_000);
@@ -506,14 +428,13 @@ async function run(): Promise<void> {
 
   await step('server down: a clear error with Retry, and recovery when the service is back', async () => {
     allowedConsoleErrors = /ERR_CONNECTION_REFUSED|Failed to load resource|Failed to fetch/;
-    await service?.stop();
-    service = null;
+    await rig.stopService();
     await page.getByRole('button', { name: 'Refresh' }).click();
     await expectText(page.locator('#banner'), 'unreachable', 'banner');
     await expectText(page.locator('#banner'), 'NETWORK', 'banner code');
     await expectText(liveRegion(), 'NETWORK', 'live region');
     await screenshot('12-server-down');
-    await withTimeout(startTheService(port), 30_000, 'restarting the service');
+    await startTheService(port, 30_000);
     await page.getByRole('button', { name: 'Retry' }).click();
     await page.locator('#banner').waitFor({ state: 'hidden' });
     await expectText(page.locator('#viewer-sub'), 'victor', 'reconnected');
@@ -544,11 +465,10 @@ async function run(): Promise<void> {
   await step('a rewritten history (an entry edited, the log re-sealed by a restarted service) shows a red banner naming the sizes', async () => {
     allowedConsoleErrors = /ERR_CONNECTION_REFUSED|Failed to load resource|Failed to fetch/;
     const kept = JSON.parse((await page.evaluate((t) => localStorage.getItem(`renewal-defense.dashboard.witness.${t}`), TENANT)) ?? '{}') as { treeSize: number };
-    await service?.stop();
-    service = null;
+    await rig.stopService();
     // The attacker: edits a plan's first entry, recomputes its chain, and drops the whole log,
     // so the next service seals and signs the rewritten history as if it were the first.
-    const client = new MongoClient(process.env['MONGODB_URI'] ?? store?.uri ?? '');
+    const client = new MongoClient(rig.mongoUri);
     await client.connect();
     try {
       const db = client.db(DB_NAME);
@@ -567,7 +487,7 @@ async function run(): Promise<void> {
     } finally {
       await client.close();
     }
-    await withTimeout(startTheService(port), 30_000, 'restarting the service');
+    await startTheService(port, 30_000);
     const viewerToken = await token(['plan-viewer'], 'victor');
     const deadline = Date.now() + ACTION_TIMEOUT_MS;
     let resealed = 0;
@@ -594,33 +514,14 @@ async function run(): Promise<void> {
   });
 }
 
-async function cleanup(): Promise<void> {
-  await browser?.close().catch(() => undefined);
-  await service?.stop().catch(() => undefined);
-  await store?.stop().catch(() => undefined);
-  if (storeDir) await rm(storeDir, { recursive: true, force: true }).catch(() => undefined);
-  await rm(KEY_DIR, { recursive: true, force: true }).catch(() => undefined);
-}
-
-const watchdog = setTimeout(() => {
-  log(`dashboard browser test: watchdog fired after ${WATCHDOG_MS / 1000} s`);
-  log(`dashboard browser test: ${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`);
-  process.exit(2);
-}, WATCHDOG_MS);
-
-let setupError: unknown = null;
-try {
-  await run();
-} catch (e) {
-  setupError = e;
-  log(`  FAIL setup: ${e instanceof Error ? e.message : String(e)}`);
-} finally {
-  await withTimeout(cleanup(), 30_000, 'cleanup').catch((e: unknown) => log(`cleanup: ${String(e)}`));
-  clearTimeout(watchdog);
-}
-
-const passed = results.filter((r) => r.ok).length;
-const failed = results.filter((r) => !r.ok).length + (setupError ? 1 : 0);
-log(`screenshots: ${ARTIFACTS}`);
-log(`dashboard browser test: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await runBrowserTest({
+  label: 'dashboard browser test',
+  artifacts: ARTIFACTS,
+  watchdogMs: WATCHDOG_MS,
+  run,
+  tally: () => steps.tally(),
+  cleanup: async () => {
+    await rig.stop();
+    await rm(KEY_DIR, { recursive: true, force: true }).catch(() => undefined);
+  },
+});

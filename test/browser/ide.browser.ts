@@ -4,85 +4,29 @@
 // this service. Run with `npm run test:browser` (it builds the IDE first). Screenshots go to
 // test-artifacts/ide/.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { loadConfig } from '../../src/config/env.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { findProjectRoot } from '../../src/config/projectRoot.js';
-import { startService, type RunningService } from '../../src/server/runtime.js';
-import { startEmbeddedStore, type EmbeddedStore } from '../../src/store/embeddedStore.js';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { assert, BrowserTestRig, expectTextWithin, log, prepareRun, ROOT, runBrowserTest, Steps } from './support.js';
 
-const ROOT = findProjectRoot();
 const ARTIFACTS = resolve(ROOT, 'test-artifacts', 'ide');
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SECRET = 'ide-browser-test-secret-0123456789abcdef0123';
 const STEP_TIMEOUT_MS = 60_000;
 const ACTION_TIMEOUT_MS = 15_000;
 const WATCHDOG_MS = 5 * 60_000;
 const DB_NAME = `ide_${randomBytes(6).toString('hex')}`;
 
-interface StepResult {
-  name: string;
-  ok: boolean;
-}
-
-const results: StepResult[] = [];
-let browser: Browser | null = null;
+const rig = new BrowserTestRig({ name: 'ide', dbName: DB_NAME, secret: SECRET });
+const steps = new Steps(STEP_TIMEOUT_MS, async (n) => {
+  await page.screenshot({ path: join(ARTIFACTS, `FAILED-${n}.png`) });
+});
+const { step } = steps;
 let context: BrowserContext;
 let page: Page;
-let store: EmbeddedStore | null = null;
-let storeDir: string | null = null;
-let service: RunningService | null = null;
 let baseUrl = '';
-/** Every request the page tried outside 127.0.0.1 (each was aborted). */
-const blocked: string[] = [];
 const pageErrors: string[] = [];
 const consoleErrors: string[] = [];
 
-const log = (line: string) => process.stdout.write(`${line}\n`);
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function step(name: string, fn: () => Promise<void>): Promise<void> {
-  const started = Date.now();
-  try {
-    await withTimeout(fn(), STEP_TIMEOUT_MS, name);
-    results.push({ name, ok: true });
-    log(`  ok   ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false });
-    log(`  FAIL ${name}\n       ${e instanceof Error ? e.message.split('\n').slice(0, 6).join('\n       ') : String(e)}`);
-    await page?.screenshot({ path: join(ARTIFACTS, `FAILED-${results.length}.png`) }).catch(() => undefined);
-  }
-}
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-async function expectText(locator: Locator, expected: string | RegExp, what: string, timeoutMs = ACTION_TIMEOUT_MS): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = ((await locator.first().textContent({ timeout: 1000 }).catch(() => null)) ?? '').replace(/\s+/g, ' ').trim();
-    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return last;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`${what}: expected ${String(expected)}, last saw ${JSON.stringify(last.slice(0, 300))}`);
-}
+const expectText = (locator: Locator, expected: string | RegExp, what: string, timeoutMs = ACTION_TIMEOUT_MS) => expectTextWithin(locator, expected, what, timeoutMs);
 
 /** The response pane's text (Monaco renders it as lines of spans; non-breaking spaces included). */
 const responseText = () => page.locator('.graphiql-response');
@@ -92,19 +36,7 @@ async function openIde(target: Page): Promise<void> {
   await target.locator('.graphiql-container').waitFor({ state: 'visible', timeout: ACTION_TIMEOUT_MS });
 }
 
-/** A browser context offline but for this machine: anything not to 127.0.0.1 is aborted and recorded. */
-async function newContext(): Promise<BrowserContext> {
-  const ctx = await (browser as Browser).newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light', timezoneId: 'UTC', locale: 'en-GB' });
-  await ctx.route('**/*', async (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1') await route.continue();
-    else {
-      blocked.push(url.href);
-      await route.abort('internetdisconnected');
-    }
-  });
-  return ctx;
-}
+const newContext = () => rig.newContext({ width: 1400, height: 900 });
 
 async function newPage(ctx: BrowserContext = context): Promise<Page> {
   const p = await ctx.newPage();
@@ -117,33 +49,11 @@ async function newPage(ctx: BrowserContext = context): Promise<Page> {
 }
 
 async function run(): Promise<void> {
-  await rm(ARTIFACTS, { recursive: true, force: true });
-  await mkdir(ARTIFACTS, { recursive: true });
-  assert(existsSync(CHROMIUM), `chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-  assert(existsSync(resolve(ROOT, 'ide', 'dist', 'index.html')), 'ide/dist is missing: run npm run ide:build');
-  if (!process.env['MONGODB_URI']) {
-    storeDir = await mkdtemp(join(tmpdir(), 'ide-browser-'));
-    store = await withTimeout(startEmbeddedStore({ dataDir: storeDir }), 120_000, 'starting the embedded store');
-  }
-  const config = loadConfig({
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    MONGODB_URI: process.env['MONGODB_URI'] ?? store?.uri ?? '',
-    MONGODB_DB: DB_NAME,
-    JWT_SECRET: SECRET,
-  });
-  service = await withTimeout(startService(config, createLogger(config.LOG_LEVEL)), 60_000, 'starting the service');
-  baseUrl = service.url;
+  await prepareRun(ARTIFACTS, 'ide');
+  await rig.startStore();
+  baseUrl = (await rig.startService()).url;
   log(`IDE browser test: service at ${baseUrl}`);
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  await rig.launchBrowser();
   context = await newContext();
   page = await newPage();
 
@@ -231,37 +141,10 @@ async function run(): Promise<void> {
   });
 
   await step('nothing was requested outside 127.0.0.1, no page errors, no console errors', async () => {
-    assert(blocked.length === 0, `requests outside this machine: ${JSON.stringify(blocked.slice(0, 10))}`);
+    assert(rig.blocked.length === 0, `requests outside this machine: ${JSON.stringify(rig.blocked.slice(0, 10))}`);
     assert(pageErrors.length === 0, `page errors: ${JSON.stringify(pageErrors.slice(0, 5))}`);
     assert(consoleErrors.length === 0, `console errors: ${JSON.stringify(consoleErrors.slice(0, 5))}`);
   });
 }
 
-async function cleanup(): Promise<void> {
-  await browser?.close().catch(() => undefined);
-  await service?.stop().catch(() => undefined);
-  await store?.stop().catch(() => undefined);
-  if (storeDir) await rm(storeDir, { recursive: true, force: true }).catch(() => undefined);
-}
-
-const watchdog = setTimeout(() => {
-  log(`IDE browser test: watchdog fired after ${WATCHDOG_MS / 1000} s`);
-  process.exit(2);
-}, WATCHDOG_MS);
-
-let setupError: unknown = null;
-try {
-  await run();
-} catch (e) {
-  setupError = e;
-  log(`  FAIL setup: ${e instanceof Error ? e.message : String(e)}`);
-} finally {
-  await withTimeout(cleanup(), 30_000, 'cleanup').catch((e: unknown) => log(`cleanup: ${String(e)}`));
-  clearTimeout(watchdog);
-}
-
-const passed = results.filter((r) => r.ok).length;
-const failed = results.filter((r) => !r.ok).length + (setupError ? 1 : 0);
-log(`screenshots: ${ARTIFACTS}`);
-log(`IDE browser test: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await runBrowserTest({ label: 'IDE browser test', artifacts: ARTIFACTS, watchdogMs: WATCHDOG_MS, run, tally: () => steps.tally(), cleanup: () => rig.stop() });

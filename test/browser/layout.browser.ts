@@ -3,21 +3,12 @@
 // panel's content inside its panel (wide tables may scroll inside their own box). Screenshots of
 // both sizes go to test-artifacts/layout/. Run with `npm run test:browser`.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { mintDevToken } from '../../src/auth/devToken.js';
-import { loadConfig } from '../../src/config/env.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { findProjectRoot } from '../../src/config/projectRoot.js';
-import { startService, type RunningService } from '../../src/server/runtime.js';
-import { startEmbeddedStore, type EmbeddedStore } from '../../src/store/embeddedStore.js';
+import { assert, BrowserTestRig, log, prepareRun, ROOT, runBrowserTest } from './support.js';
 
-const ROOT = findProjectRoot();
 const ARTIFACTS = resolve(ROOT, 'test-artifacts', 'layout');
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SECRET = 'layout-browser-test-secret-0123456789abcdef';
 const TIMEOUT_MS = 15_000;
 const WATCHDOG_MS = 5 * 60_000;
@@ -26,21 +17,12 @@ const SIZES = [
   { name: 'phone', width: 390, height: 844 },
 ] as const;
 
-let browser: Browser | null = null;
-let store: EmbeddedStore | null = null;
-let storeDir: string | null = null;
-let service: RunningService | null = null;
+const rig = new BrowserTestRig({ name: 'layout', dbName: `layout_${randomBytes(6).toString('hex')}`, secret: SECRET });
 let passed = 0;
 let failed = 0;
 
-const log = (line: string) => process.stdout.write(`${line}\n`);
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
 async function gql<T>(bearer: string, query: string, variables: Record<string, unknown>): Promise<T> {
-  const res = await fetch(`${service?.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(`${rig.service?.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body: JSON.stringify({ query, variables }) });
   const body = (await res.json()) as { data?: T; errors?: unknown };
   assert(!body.errors && body.data, `API call failed: ${JSON.stringify(body.errors)}`);
   return body.data;
@@ -94,24 +76,9 @@ async function overflows(page: Page): Promise<{ scrollWidth: number; innerWidth:
 }
 
 async function run(): Promise<void> {
-  await rm(ARTIFACTS, { recursive: true, force: true });
-  await mkdir(ARTIFACTS, { recursive: true });
-  assert(existsSync(CHROMIUM), `chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-  assert(existsSync(resolve(ROOT, 'dashboard', 'dist', 'index.html')), 'dashboard/dist is missing: run npm run dashboard:build');
-  if (!process.env['MONGODB_URI']) {
-    storeDir = await mkdtemp(join(tmpdir(), 'layout-browser-'));
-    store = await startEmbeddedStore({ dataDir: storeDir });
-  }
-  const config = loadConfig({
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    MONGODB_URI: process.env['MONGODB_URI'] ?? store?.uri ?? '',
-    MONGODB_DB: `layout_${randomBytes(6).toString('hex')}`,
-    JWT_SECRET: SECRET,
-  });
-  service = await startService(config, createLogger(config.LOG_LEVEL));
+  await prepareRun(ARTIFACTS, 'dashboard');
+  await rig.startStore();
+  const service = await rig.startService();
   const token = await mintDevToken({ secret: SECRET, tenantId: 't1', roles: ['plan-proposer', 'plan-approver'], sub: 'alice', ttlSeconds: 1800 });
   // Long ids and several plans: the widths a real tenant's data brings.
   await propose(token, 'acct-with-a-rather-long-identifier-0001', [{ type: 'RENEWAL_WINDOW', days_to_renewal: 45 }, { type: 'SUPPORT_RISK', severity: 'HIGH', open_escalations: 2 }]);
@@ -129,13 +96,12 @@ async function run(): Promise<void> {
   ] as const) {
     await gql(token, `mutation($p: ID!) { ${op} }`, { p: planId });
   }
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, timeout: 30_000, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  await rig.launchBrowser();
 
   for (const size of SIZES) {
     const name = `${size.name} (${size.width} px)`;
     try {
-      const context = await browser.newContext({ viewport: { width: size.width, height: size.height }, colorScheme: 'light', timezoneId: 'UTC', locale: 'en-GB' });
-      await context.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
+      const context = await rig.newContext({ width: size.width, height: size.height });
       const page = await context.newPage();
       page.setDefaultTimeout(TIMEOUT_MS);
       await page.goto(`${service.url}/dashboard/`);
@@ -174,26 +140,4 @@ async function run(): Promise<void> {
   }
 }
 
-async function cleanup(): Promise<void> {
-  await browser?.close().catch(() => undefined);
-  await service?.stop().catch(() => undefined);
-  await store?.stop().catch(() => undefined);
-  if (storeDir) await rm(storeDir, { recursive: true, force: true }).catch(() => undefined);
-}
-
-const watchdog = setTimeout(() => {
-  log('layout browser test: watchdog fired');
-  process.exit(2);
-}, WATCHDOG_MS);
-try {
-  await run();
-} catch (e) {
-  failed += 1;
-  log(`  FAIL setup: ${e instanceof Error ? e.message : String(e)}`);
-} finally {
-  await cleanup();
-  clearTimeout(watchdog);
-}
-log(`screenshots: ${ARTIFACTS}`);
-log(`layout browser test: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await runBrowserTest({ label: 'layout browser test', artifacts: ARTIFACTS, watchdogMs: WATCHDOG_MS, run, tally: () => ({ passed, failed }), cleanup: () => rig.stop() });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   GoogleGenerativeAIAbortError,
   GoogleGenerativeAIError,
@@ -17,7 +17,8 @@ import {
   type LlmPlanRequest,
 } from '../../src/services/llm/GeminiPlanClient.js';
 import { MAX_ANSWER_CHARS, MAX_ANSWER_OBJECTIVE_CHARS, MAX_ANSWER_STEPS, parseLlmDraft } from '../../src/services/llm/parseLlmDraft.js';
-import { fakeReplies, startFakeGemini, type FakeGemini } from '../support/fakeGemini.js';
+import { fakeReplies, useFakeGemini } from '../support/fakeGemini.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const REQUEST: LlmPlanRequest = {
   allowed_action_types: RENEWAL_DEFENSE_CONFIG.allowed_step_action_types,
@@ -25,29 +26,10 @@ const REQUEST: LlmPlanRequest = {
   prompt: 'Propose a plan.\n<account_data>\n{"account_id":"acme"}\n</account_data>',
 };
 
-let fake: FakeGemini;
-beforeAll(async () => {
-  fake = await startFakeGemini();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.reset();
-});
+const fake = useFakeGemini();
 
 const client = (overrides: Partial<ConstructorParameters<typeof GeminiPlanClient>[0]> = {}) =>
   new GeminiPlanClient({ apiKey: 'test-key', model: 'gemini-test', baseUrl: fake.baseUrl, timeoutMs: 2000, retryDelayMs: () => 5, ...overrides });
-
-async function failure(promise: Promise<unknown>): Promise<LlmError> {
-  try {
-    await promise;
-  } catch (e) {
-    expect(e).toBeInstanceOf(LlmError);
-    return e as LlmError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
   it('asks generateContent with a JSON response schema whose action types are the allowed steps', async () => {
@@ -93,7 +75,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
     [500, 'server'],
   ] as const)('gives up after one retry on HTTP %i (%s)', async (status, kind) => {
     fake.enqueue(fakeReplies.httpError(status), fakeReplies.httpError(status));
-    const error = await failure(client().proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, client().proposeSteps(REQUEST));
     expect(error.kind).toBe(kind);
     expect(error.status).toBe(status);
     expect(error.transient).toBe(true);
@@ -106,7 +88,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
     [404, 'model_unavailable'],
   ])('never retries HTTP %i (%s)', async (status, kind) => {
     fake.enqueue(fakeReplies.httpError(status, 'API key not valid'));
-    const error = await failure(client().proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, client().proposeSteps(REQUEST));
     expect(error.kind).toBe(kind);
     expect(error.transient).toBe(false);
     expect(error.message).not.toMatch(/API key/);
@@ -116,7 +98,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
   it('bounds a hang by the timeout and does not retry past the deadline', async () => {
     fake.enqueue(fakeReplies.hang());
     const started = Date.now();
-    const error = await failure(client({ timeoutMs: 300 }).proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, client({ timeoutMs: 300 }).proposeSteps(REQUEST));
     const elapsed = Date.now() - started;
     expect(error.kind).toBe('timeout');
     expect(elapsed).toBeGreaterThanOrEqual(250);
@@ -127,7 +109,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
   it('keeps one deadline across the retry: a fast failure then a hang still ends at the bound', async () => {
     fake.enqueue(fakeReplies.httpError(500), fakeReplies.hang());
     const started = Date.now();
-    const error = await failure(client({ timeoutMs: 400 }).proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, client({ timeoutMs: 400 }).proposeSteps(REQUEST));
     expect(error.kind).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(400 + 1500);
     expect(fake.requests).toHaveLength(2);
@@ -135,7 +117,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
 
   it('skips the retry when too little of the deadline is left', async () => {
     fake.enqueue(fakeReplies.httpError(500));
-    const error = await failure(client({ timeoutMs: 150, retryDelayMs: () => 100 }).proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, client({ timeoutMs: 150, retryDelayMs: () => 100 }).proposeSteps(REQUEST));
     expect(error.kind).toBe('server');
     expect(fake.requests).toHaveLength(1);
   });
@@ -156,7 +138,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
     ['a 200 without candidates', { kind: 'raw', status: 200, body: '{}' } as const],
   ])('reports %s as invalid_output without a retry', async (_name, reply) => {
     fake.enqueue(reply);
-    const error = await failure(client().proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, client().proposeSteps(REQUEST));
     expect(error.kind).toBe('invalid_output');
     expect(fake.requests).toHaveLength(1);
   });
@@ -170,7 +152,7 @@ describe('GeminiPlanClient against a fake Gemini server (real SDK)', () => {
       });
     });
     let attempts = 0;
-    const error = await failure(
+    const error = await rejectionOf(LlmError, 
       client({
         baseUrl: `http://127.0.0.1:${closedPort}`,
         retryDelayMs: () => {

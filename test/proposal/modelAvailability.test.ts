@@ -1,31 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { GeminiPlanClient, LlmError } from '../../src/services/llm/GeminiPlanClient.js';
 import { ModelAvailabilityGuard, type ModelStatus } from '../../src/services/llm/modelAvailability.js';
-import { fakeReplies, startFakeGemini, type FakeGemini } from '../support/fakeGemini.js';
+import { fakeReplies, useFakeGemini } from '../support/fakeGemini.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const REQUEST = { allowed_action_types: ['PREP_RENEWAL_BRIEF'], system_instruction: 'sys', prompt: 'p' };
 const SINCE = new Date('2026-11-23T12:00:00Z');
 
-let fake: FakeGemini;
-beforeAll(async () => {
-  fake = await startFakeGemini();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+const fake = useFakeGemini();
 
 const gemini = () => new GeminiPlanClient({ apiKey: 'k', model: 'gemini-2.0-flash', baseUrl: fake.baseUrl, timeoutMs: 2000, retryDelayMs: () => 5 });
-
-async function failure(promise: Promise<unknown>): Promise<LlmError> {
-  try {
-    await promise;
-  } catch (e) {
-    expect(e).toBeInstanceOf(LlmError);
-    return e as LlmError;
-  }
-  throw new Error('expected an LlmError');
-}
 
 describe('ModelAvailabilityGuard (real SDK, fake Gemini)', () => {
   it.each([
@@ -36,8 +20,8 @@ describe('ModelAvailabilityGuard (real SDK, fake Gemini)', () => {
     const guard = new ModelAvailabilityGuard(gemini(), (s) => seen.push(s), () => SINCE);
     expect(guard.status()).toEqual({ status: 'ok', model: 'gemini-2.0-flash', reason: null, since: null });
     fake.setDefault(fakeReplies.httpError(status));
-    expect((await failure(guard.proposeSteps(REQUEST))).kind).toBe('model_unavailable');
-    const again = await failure(guard.proposeSteps(REQUEST));
+    expect((await rejectionOf(LlmError, guard.proposeSteps(REQUEST))).kind).toBe('model_unavailable');
+    const again = await rejectionOf(LlmError, guard.proposeSteps(REQUEST));
     expect(again.kind).toBe('model_unavailable');
     expect(again.message).toMatch(/not retried/);
     expect(fake.requests).toHaveLength(1);
@@ -49,7 +33,7 @@ describe('ModelAvailabilityGuard (real SDK, fake Gemini)', () => {
   it('passes answers and transient failures through without latching', async () => {
     const guard = new ModelAvailabilityGuard(gemini());
     fake.enqueue(fakeReplies.httpError(500), fakeReplies.httpError(500));
-    expect((await failure(guard.proposeSteps(REQUEST))).kind).toBe('server');
+    expect((await rejectionOf(LlmError, guard.proposeSteps(REQUEST))).kind).toBe('server');
     expect((await guard.proposeSteps(REQUEST)).steps.length).toBeGreaterThan(0);
     expect(guard.status().status).toBe('ok');
     expect(guard.model).toBe('gemini-2.0-flash');
@@ -58,7 +42,7 @@ describe('ModelAvailabilityGuard (real SDK, fake Gemini)', () => {
   it('reports with the default callback and clock too', async () => {
     const guard = new ModelAvailabilityGuard(gemini());
     fake.enqueue(fakeReplies.httpError(404));
-    await failure(guard.proposeSteps(REQUEST));
+    await rejectionOf(LlmError, guard.proposeSteps(REQUEST));
     expect(guard.status().since).toBeInstanceOf(Date);
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { RENEWAL_DEFENSE_CONFIG } from '../../src/domain/planTypeConfig.js';
 import { AppError } from '../../src/domain/errors.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
@@ -10,7 +10,8 @@ import { RULES_VERSION } from '../../src/services/proposal/rulesGenerator.js';
 import { validateForApproval } from '../../src/domain/policyGate/PlanPolicyGate.js';
 import { checkEvidence } from '../../src/services/proposal/checkEvidence.js';
 import { scheduleViolations } from '../../src/domain/stepSchedule.js';
-import { fakeReplies, startFakeGemini, type FakeGemini, type FakeGeminiReply } from '../support/fakeGemini.js';
+import { fakeReplies, useFakeGemini, type FakeGeminiReply } from '../support/fakeGemini.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const TENANT = 'tenant-1';
@@ -33,14 +34,7 @@ const INPUT: PlanProposalInput = {
   created_by: 'alice',
 };
 
-let fake: FakeGemini;
-beforeAll(async () => {
-  fake = await startFakeGemini();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+const fake = useFakeGemini();
 
 const gemini = (timeoutMs = 2000): LlmPlanClient =>
   new GeminiPlanClient({ apiKey: 'test-key', model: 'gemini-test', baseUrl: fake.baseUrl, timeoutMs, retryDelayMs: () => 5 });
@@ -51,16 +45,6 @@ const generator = (options: { llm?: LlmPlanClient | null; fallback?: 'rules' | '
 async function propose(reply: FakeGeminiReply | null, input: PlanProposalInput = INPUT, fallback: 'rules' | 'error' = 'rules') {
   if (reply) fake.enqueue(reply);
   return generator({ fallback }).generateProposal(input);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error('expected an AppError');
 }
 
 /** What every proposal must be, whatever the model said. */
@@ -292,7 +276,7 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
   });
 
   it('rejects an answer that keeps no allowed step (PROPOSAL_REJECTED, the dropped steps in the error) even with fallback rules', async () => {
-    const error = await rejection(propose(fakeReplies.answer({ objective: 'x', steps: [{ action_type: 'APPROVE_PLAN' }, { action_type: 'SEND_GIFT' }] })));
+    const error = await rejectionOf(AppError, propose(fakeReplies.answer({ objective: 'x', steps: [{ action_type: 'APPROVE_PLAN' }, { action_type: 'SEND_GIFT' }] })));
     expect(error.code).toBe('PROPOSAL_REJECTED');
     expect(error.details?.droppedSteps).toEqual([
       { actionType: 'APPROVE_PLAN', reason: 'disallowed_action_type' },
@@ -301,7 +285,7 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
   });
 
   it('rejects an empty step list even with fallback rules', async () => {
-    const error = await rejection(propose(fakeReplies.emptySteps()));
+    const error = await rejectionOf(AppError, propose(fakeReplies.emptySteps()));
     expect(error.code).toBe('PROPOSAL_REJECTED');
     expect(error.details?.droppedSteps).toEqual([]);
   });
@@ -357,7 +341,7 @@ describe('PlanProposalGenerator with fallback "error"', () => {
     ['HTTP 500', fakeReplies.httpError(500), 'llm_server'],
   ])('answers LLM_UNAVAILABLE on %s', async (_name, reply, reason) => {
     fake.setDefault(reply);
-    const error = await rejection(propose(null, INPUT, 'error'));
+    const error = await rejectionOf(AppError, propose(null, INPUT, 'error'));
     expect(error.code).toBe('LLM_UNAVAILABLE');
     expect(error.details).toEqual({ reason });
   });
@@ -365,13 +349,13 @@ describe('PlanProposalGenerator with fallback "error"', () => {
   it('answers LLM_UNAVAILABLE on a hang, within the bound', async () => {
     fake.enqueue(fakeReplies.hang());
     const started = Date.now();
-    const error = await rejection(generator({ llm: gemini(300), fallback: 'error' }).generateProposal(INPUT));
+    const error = await rejectionOf(AppError, generator({ llm: gemini(300), fallback: 'error' }).generateProposal(INPUT));
     expect(error.code).toBe('LLM_UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(300 + 1500);
   });
 
   it('answers PROPOSAL_REJECTED when the answer keeps no allowed step', async () => {
-    const error = await rejection(propose(fakeReplies.answer({ steps: [{ action_type: 'APPROVE_PLAN' }] }), INPUT, 'error'));
+    const error = await rejectionOf(AppError, propose(fakeReplies.answer({ steps: [{ action_type: 'APPROVE_PLAN' }] }), INPUT, 'error'));
     expect(error.code).toBe('PROPOSAL_REJECTED');
     expect(error.details).toEqual({
       droppedSteps: [{ actionType: 'APPROVE_PLAN', reason: 'disallowed_action_type' }],
@@ -437,7 +421,7 @@ describe('PlanProposalGenerator input checks', () => {
         return { objective: null, steps: [] };
       },
     };
-    const error = await rejection(
+    const error = await rejectionOf(AppError, 
       new PlanProposalGenerator({ llm, fallback: 'rules' }).generateProposal({ ...INPUT, plan_type: planType as string }),
     );
     expect(error.code).toBe('BAD_USER_INPUT');
@@ -446,7 +430,7 @@ describe('PlanProposalGenerator input checks', () => {
   });
 
   it('refuses malformed input with the fields named', async () => {
-    const error = await rejection(generator({ llm: null }).generateProposal({ ...INPUT, account_id: '', signals: 'x' as unknown as unknown[] }));
+    const error = await rejectionOf(AppError, generator({ llm: null }).generateProposal({ ...INPUT, account_id: '', signals: 'x' as unknown as unknown[] }));
     expect(error.code).toBe('BAD_USER_INPUT');
     expect(error.message).toMatch(/account_id/);
     expect(error.details).toMatchObject({ issues: expect.arrayContaining([expect.objectContaining({ path: 'signals' })]) });

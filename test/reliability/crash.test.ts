@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MongoClient, type Db } from 'mongodb';
-import { testStoreUri } from '../support/testDb.js';
+import type { Db } from 'mongodb';
+import { openTestDb, type TestDb } from '../support/testDb.js';
 import {
   auditLedgers,
   contractViolations,
@@ -42,8 +41,7 @@ const EVENT_OF: Record<Exclude<Op, 'propose'>, string> = {
 };
 
 describe('reliability: SIGKILL in the middle of a burst', () => {
-  const dbName = `crash_${randomBytes(6).toString('hex')}`;
-  let client: MongoClient;
+  let testDb: TestDb | undefined;
   let db: Db;
   let proc: ServiceProcess | null = null;
   let token: string;
@@ -51,30 +49,22 @@ describe('reliability: SIGKILL in the middle of a burst', () => {
 
   const start = async () => {
     const t0 = performance.now();
-    proc = await spawnServiceProcess({ MONGODB_URI: testStoreUri(), MONGODB_DB: dbName });
+    proc = await spawnServiceProcess({ MONGODB_URI: testDb!.uri, MONGODB_DB: testDb!.dbName });
     started.push(proc.pid);
     figures.set('last service start-up (ms, tsx included)', Math.round(performance.now() - t0));
     return proc;
   };
 
   beforeAll(async () => {
-    client = new MongoClient(testStoreUri(), { serverSelectionTimeoutMS: 5000 });
-    await client.connect();
-    db = client.db(dbName);
+    testDb = await openTestDb('crash');
+    db = testDb.db;
     token = await tokenFor('crash', ['plan-proposer', 'plan-approver'], 'kim');
   }, 30_000);
 
   afterAll(async () => {
     figures.print();
-    if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
-      proc.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([proc.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 15_000)))]);
-      clearTimeout(timer);
-      if (proc.child.exitCode === null && proc.child.signalCode === null) proc.kill('SIGKILL');
-    }
-    await db?.dropDatabase().catch(() => undefined);
-    await client?.close();
+    await proc?.stop();
+    await testDb?.close();
   }, 60_000);
 
   it(

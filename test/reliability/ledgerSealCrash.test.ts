@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MongoClient, type Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import { generateSigningKey } from '../../src/services/ledgerLog/checkpointSigner.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
-import { testStoreUri } from '../support/testDb.js';
+import { openTestDb, type TestDb } from '../support/testDb.js';
 import { Figures, mapLimit, postGql, PROPOSE, SIGNALS, spawnServiceProcess, tokenFor, type ServiceProcess } from '../support/reliability.js';
 
 /**
@@ -18,33 +17,24 @@ const KILLS = 3;
 const figures = new Figures('ledger sealing crash (SIGKILL mid-seal)');
 
 describe('reliability: SIGKILL while sealing', () => {
-  const dbName = `sealcrash_${randomBytes(6).toString('hex')}`;
   const key = generateSigningKey();
-  let client: MongoClient;
+  let testDb: TestDb | undefined;
   let db: Db;
   let proc: ServiceProcess | null = null;
   let token: string;
 
-  const start = async () => (proc = await spawnServiceProcess({ MONGODB_URI: testStoreUri(), MONGODB_DB: dbName, LEDGER_SIGNING_KEY: key, LEDGER_CHECKPOINT_INTERVAL_MS: '150' }));
+  const start = async () => (proc = await spawnServiceProcess({ MONGODB_URI: testDb!.uri, MONGODB_DB: testDb!.dbName, LEDGER_SIGNING_KEY: key, LEDGER_CHECKPOINT_INTERVAL_MS: '150' }));
 
   beforeAll(async () => {
-    client = new MongoClient(testStoreUri(), { serverSelectionTimeoutMS: 5000 });
-    await client.connect();
-    db = client.db(dbName);
+    testDb = await openTestDb('sealcrash');
+    db = testDb.db;
     token = await tokenFor('sealcrash', ['plan-proposer', 'plan-viewer'], 'sam');
   }, 30_000);
 
   afterAll(async () => {
     figures.print();
-    if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
-      proc.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([proc.exited, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
-      clearTimeout(timer);
-      if (proc.child.exitCode === null && proc.child.signalCode === null) proc.kill('SIGKILL');
-    }
-    await db?.dropDatabase().catch(() => undefined);
-    await client?.close();
+    await proc?.stop();
+    await testDb?.close();
   }, 60_000);
 
   /** Leaves stored beyond the latest checkpoint: a seal in progress (or cut short). */

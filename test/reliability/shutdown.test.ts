@@ -30,7 +30,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s in production mode', (signal) 
       await client.connect();
       expect(await client.db(dbName).collection('plans').countDocuments({ _id: res.data!.proposePlan.plan.planId as never })).toBe(1);
     } finally {
-      if (service.child.exitCode === null && service.child.signalCode === null) service.kill('SIGKILL');
+      if (service.running()) service.kill('SIGKILL');
       await client.db(dbName).dropDatabase().catch(() => undefined);
       await client.close();
     }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { afterAll, beforeAll, beforeEach } from '@jest/globals';
 
 /**
  * A fake Gemini endpoint on 127.0.0.1 that speaks the REST shape @google/generative-ai uses
@@ -215,6 +216,37 @@ export async function startFakeGemini(options: { delayMs?: number; defaultReply?
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * One fake for the whole test file (or describe block) it is called in: started before all its
+ * tests, reset before each, closed after all. The object it returns stands for that fake.
+ */
+export function useFakeGemini(options: Parameters<typeof startFakeGemini>[0] = {}): FakeGemini {
+  let current: FakeGemini | undefined;
+  const live = (): FakeGemini => {
+    if (!current) throw new Error('the fake Gemini is started in beforeAll: use it inside a test');
+    return current;
+  };
+  beforeAll(async () => {
+    current = await startFakeGemini(options);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  beforeEach(() => current?.reset());
+  return {
+    get baseUrl() {
+      return live().baseUrl;
+    },
+    get requests() {
+      return live().requests;
+    },
+    enqueue: (...replies) => live().enqueue(...replies),
+    setDefault: (reply) => live().setDefault(reply),
+    reset: () => live().reset(),
+    close: () => live().close(),
   };
 }
 

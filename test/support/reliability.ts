@@ -246,6 +246,10 @@ export interface ServiceProcess {
   output: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal: NodeJS.Signals): void;
+  /** Not yet exited (nor ended by a signal). */
+  running(): boolean;
+  /** Ends it if it still runs: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Runs `node --import tsx src/main.ts` as its own process and waits for its ready line. */
@@ -283,7 +287,17 @@ export async function spawnServiceProcess(env: Record<string, string>, readyTime
       reject(new Error(`service process exited before ready (code ${code}, signal ${signal}):\n${output.slice(-20).join('\n')}`));
     });
   });
-  return { child, pid, url, output, exited, kill: (signal) => void process.kill(pid, signal) };
+  const kill = (signal: NodeJS.Signals) => void process.kill(pid, signal);
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const stop = async (graceMs = 15_000) => {
+    if (!running()) return;
+    kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    if (running()) kill('SIGKILL');
+  };
+  return { child, pid, url, output, exited, kill, running, stop };
 }
 
 const NEXT_STATUS: Readonly<Record<string, string | null>> = {
