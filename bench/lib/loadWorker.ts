@@ -173,7 +173,11 @@ async function runDriver(job: DriverJob): Promise<LoadResult> {
         operation = async (n) => {
           const { plan, entry } = freshWrite(spec.template, spec.tenant, n);
           const { _id, active_slot: _slot, event_count: _count, proposal, ...fields } = plan;
-          await ledger.insertOne({ ...entry, created_plan: { plan: { plan_id: _id, ...fields }, proposal: proposal ?? null } });
+          // The copy as the service stored it for the template (what the entry's data holds left
+          // out: src/store/createdPlanCopy.ts), for this plan; a whole copy if it kept none.
+          const stored = spec.template.entry.created_plan as { plan: Document } | undefined;
+          const createdPlan = stored ? { ...stored, plan: { ...stored.plan, plan_id: _id, tenant_id: spec.tenant } } : { plan: { plan_id: _id, ...fields }, proposal: proposal ?? null };
+          await ledger.insertOne({ ...entry, created_plan: createdPlan });
           await plans.insertOne(plan);
         };
         break;
