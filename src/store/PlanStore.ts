@@ -18,7 +18,7 @@ import {
   type TransitionFields,
 } from './PlanRepository.js';
 import type { StoreCapabilities, StoreCapabilitiesOption } from './storeCapabilities.js';
-import { CreatedPlanCopySchema, compactCreatedPlan, expandCreatedPlan } from './createdPlanCopy.js';
+import { CreatedPlanCopySchema, compactCreatedPlan, expandCreatedPlan, readCreatedPlan, storedCreatedPlan } from './createdPlanCopy.js';
 
 // The multi-write protocol: a plan change and its ledger event, without transactions.
 //
@@ -191,8 +191,8 @@ export class PlanStore {
         data: event.data,
         timestamp: this.now(),
       },
-      // What the entry's data holds of the plan is not copied again (createdPlanCopy.ts).
-      { ...compactCreatedPlan(plan, proposal, event.data) },
+      // What the entry's data holds of the plan is not copied again, and the rest is one text (createdPlanCopy.ts).
+      storedCreatedPlan(compactCreatedPlan(plan, proposal, event.data)),
     );
     if (!first.inserted) {
       // Seq 1 holds this plan's PLAN_CREATED already: an earlier attempt of this create, or a racing one.
@@ -479,7 +479,7 @@ export class PlanStore {
   private async restoreCreated(tenantId: string, planId: string, copy: unknown, data: Record<string, unknown>): Promise<StoredPlan> {
     const existing = await this.plans.getStored(tenantId, planId);
     if (existing) return existing;
-    const parsed = CreatedPlanCopySchema.safeParse(copy);
+    const parsed = CreatedPlanCopySchema.safeParse(readCreatedPlan(copy));
     const proposal = parsed.success ? ProposalMetaSchema.nullable().safeParse(parsed.data.proposal) : null;
     const plan = parsed.success ? RevenuePlanV1Schema.safeParse(expandCreatedPlan(parsed.data, data)) : null;
     if (!parsed.success || !proposal?.success || !plan?.success || plan.data.tenant_id !== tenantId || plan.data.plan_id !== planId) {

@@ -1,4 +1,6 @@
+import { BSON } from 'mongodb';
 import { z } from 'zod';
+import { toStorableJson } from '../domain/storableJson.js';
 
 // A plan's PLAN_CREATED entry keeps a copy of the plan as created (its store-only field
 // created_plan), so the ledger alone can restore a plan document a crash lost (PlanStore.ts).
@@ -8,6 +10,10 @@ import { z } from 'zod';
 // from the data on restore; so the entry does not carry the plan's explanations twice, and
 // those parts of a restored plan come from hashed, verifiable fields. A copy without
 // `from_data` (as written before) is the whole plan.
+//
+// The copy is stored as one EJSON text ({ ejson }): nothing queries inside it, and one string
+// costs the store far less to write than the same values as nested fields (FerretDB converts
+// every value). A copy stored as a document (as written before) reads as it is.
 
 /** The plan's own fields that always stay in the copy: its identity, and the steps (merged per step). */
 const ALWAYS_KEPT = new Set(['plan_id', 'tenant_id', 'steps']);
@@ -105,4 +111,19 @@ export function expandCreatedPlan(copy: z.infer<typeof CreatedPlanCopySchema>, d
     });
   }
   return plan;
+}
+
+/** The stored form of a copy: its EJSON text (Dates kept), after the store's JSON rule. */
+export function storedCreatedPlan(copy: CreatedPlanCopy): { ejson: string } {
+  return { ejson: BSON.EJSON.stringify(toStorableJson(copy, 'created_plan'), { relaxed: true }) };
+}
+
+/** A copy as stored (its EJSON text, or a document as written before) read back; null when unreadable. */
+export function readCreatedPlan(stored: unknown): unknown {
+  if (!isObject(stored) || typeof stored.ejson !== 'string') return stored;
+  try {
+    return BSON.EJSON.parse(stored.ejson, { relaxed: true });
+  } catch {
+    return null;
+  }
 }

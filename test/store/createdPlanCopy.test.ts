@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { BSON } from 'mongodb';
 import { RevenuePlanV1Schema, type RevenuePlanV1 } from '../../src/domain/plan.js';
 import { toStorableJson } from '../../src/domain/storableJson.js';
-import { CreatedPlanCopySchema, compactCreatedPlan, expandCreatedPlan, sameStorable } from '../../src/store/createdPlanCopy.js';
+import { CreatedPlanCopySchema, compactCreatedPlan, expandCreatedPlan, readCreatedPlan, sameStorable, storedCreatedPlan } from '../../src/store/createdPlanCopy.js';
 import { draftPlan } from './storeFixtures.js';
 
 // The copy of a created plan its PLAN_CREATED entry keeps leaves out what the entry's data holds
@@ -41,11 +41,12 @@ const auditOf = (plan: RevenuePlanV1): Record<string, unknown> =>
     created_by: plan.created_by ?? null,
   }) as Record<string, unknown>;
 
-/** compact, a store round trip (BSON), expand, parse: what a restore gets back. */
+/** compact, the stored form, a store round trip (BSON), read, expand, parse: what a restore gets back. */
 function roundTrip(plan: RevenuePlanV1, data: Record<string, unknown>) {
-  const copy = toStorableJson(compactCreatedPlan(plan as never, { proposal_id: 'p1' }, data));
+  const copy = storedCreatedPlan(compactCreatedPlan(plan as never, { proposal_id: 'p1' }, data));
+  expect(Object.keys(copy)).toEqual(['ejson']);
   const stored = BSON.deserialize(BSON.serialize({ copy, data }));
-  const parsed = CreatedPlanCopySchema.parse(stored.copy);
+  const parsed = CreatedPlanCopySchema.parse(readCreatedPlan(stored.copy));
   return { copy: parsed, plan: RevenuePlanV1Schema.parse(expandCreatedPlan(parsed, stored.data as Record<string, unknown>)) };
 }
 
@@ -97,10 +98,14 @@ describe('created plan copy', () => {
     expect(compactCreatedPlan({ ...plan, steps: 'none' } as never, null, data).plan.steps).toBe('none');
   });
 
-  it('a copy written before (no from_data) is the plan itself', () => {
+  it('a copy written before (a document, no from_data) is the plan itself; an unreadable text is nothing', () => {
     const plan = toStorableJson(explained()) as Record<string, unknown>;
-    const copy = CreatedPlanCopySchema.parse({ plan, proposal: null });
+    const stored = { plan, proposal: null };
+    expect(readCreatedPlan(stored)).toBe(stored);
+    const copy = CreatedPlanCopySchema.parse(readCreatedPlan(stored));
     expect(expandCreatedPlan(copy, auditOf(explained()))).toEqual(plan);
+    expect(readCreatedPlan({ ejson: '{not json' })).toBeNull();
+    expect(readCreatedPlan(null)).toBeNull();
   });
 
   it('restores nothing the data lacks, and leaves odd steps of a copy as they are', () => {

@@ -5,6 +5,7 @@ import type { RevenuePlanV1 } from '../../src/domain/plan.js';
 import { transitionFor } from '../../src/domain/lifecycleMatrix.js';
 import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanStore, planEventId, type PlanStoreFaults, type ProposalMeta } from '../../src/store/PlanStore.js';
+import { readCreatedPlan } from '../../src/store/createdPlanCopy.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger, rejectionCode, STORE_PROFILES } from './storeFixtures.js';
 
@@ -232,12 +233,12 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       };
       await expect(crashingStore('afterLedgerAppend').store.createPlan({ plan, event: { actor: null, data }, proposal })).rejects.toBeInstanceOf(Crash);
       const entry = await rawLedger().findOne({ _id: planEventId('t1', plan.plan_id, 1) });
-      expect(entry?.created_plan).toMatchObject({ from_data: { plan: ['account_id', 'objective'], steps: ['action_type', 'rationale', 'evidence', 'owner_role'] }, proposal });
+      expect(readCreatedPlan(entry?.created_plan)).toMatchObject({ from_data: { plan: ['account_id', 'objective'], steps: ['action_type', 'rationale', 'evidence', 'owner_role'] }, proposal });
       expect(JSON.stringify(entry?.created_plan)).not.toContain('why 0');
       expect(await store.getPlanRepaired('t1', plan.plan_id)).toEqual(plan);
       expect(await story(plan)).toEqual(['PLAN_CREATED']);
 
-      // A copy written before copies were compacted: the whole plan, no from_data.
+      // A copy written before copies were compacted: the whole plan as a document, no from_data.
       const older = draftPlan();
       await expect(crashingStore('afterLedgerAppend').store.createPlan({ plan: older, event: { actor: null, data: { objective: 'not the plan\'s' } }, proposal })).rejects.toBeInstanceOf(Crash);
       await rawLedger().updateOne({ _id: planEventId('t1', older.plan_id, 1) }, { $set: { created_plan: { plan: older, proposal } } });
