@@ -127,7 +127,6 @@ export type { ProposalMeta };
 export const planEventId = (tenantId: string, planId: string, eventNumber: number): string =>
   ledgerEntryKey(tenantId, planId, eventNumber);
 
-
 const owedKey = (tenantId: string, planId: string) => `${tenantId}\u0000${planId}`;
 
 const EventInputSchema = z.object({ actor: z.string().nullable(), data: z.record(z.string(), z.unknown()) });
