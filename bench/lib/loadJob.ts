@@ -45,7 +45,8 @@ export type DriverOp =
   | { op: 'proposeWrites'; tenant: string; template: WriteTemplate }
   /**
    * The service's own store protocol for a new plan, without the service: insertOne(ledger
-   * entry with the copy of the plan in created_plan), then insertOne(plan), one at a time.
+   * entry with the copy of the plan in created_plan, stored like the template's), then
+   * insertOne(plan), one at a time.
    */
   | { op: 'proposeProtocol'; tenant: string; template: WriteTemplate }
   /** findOne({ _id, tenant_id }), ids round robin. */

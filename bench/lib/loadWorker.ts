@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { BSON, MongoClient, type Collection, type Document } from 'mongodb';
 import { ledgerEntryKey } from '../../src/store/PlanLedger.js';
+import { readCreatedPlan, storedCreatedPlan, type CreatedPlanCopy } from '../../src/store/createdPlanCopy.js';
 import { freshWrite } from './documents.js';
 import type { DriverJob, HttpJob, JobLimits, LoadJob, LoadResult } from './loadJob.js';
 import { SampleBuffer, summarize } from './stats.js';
@@ -173,7 +174,11 @@ async function runDriver(job: DriverJob): Promise<LoadResult> {
         operation = async (n) => {
           const { plan, entry } = freshWrite(spec.template, spec.tenant, n);
           const { _id, active_slot: _slot, event_count: _count, proposal, ...fields } = plan;
-          await ledger.insertOne({ ...entry, created_plan: { plan: { plan_id: _id, ...fields }, proposal: proposal ?? null } });
+          // The copy as the service stored it for the template (what the entry's data holds left
+          // out, as one text: src/store/createdPlanCopy.ts), for this plan; whole if there is none.
+          const stored = readCreatedPlan(spec.template.entry.created_plan) as CreatedPlanCopy | null | undefined;
+          const copy: CreatedPlanCopy = stored?.plan ? { ...stored, plan: { ...stored.plan, plan_id: _id, tenant_id: spec.tenant } } : { plan: { plan_id: _id, ...fields }, proposal: proposal ?? null };
+          await ledger.insertOne({ ...entry, created_plan: storedCreatedPlan(copy) });
           await plans.insertOne(plan);
         };
         break;

@@ -18,6 +18,7 @@ import {
   type TransitionFields,
 } from './PlanRepository.js';
 import type { StoreCapabilities, StoreCapabilitiesOption } from './storeCapabilities.js';
+import { CreatedPlanCopySchema, compactCreatedPlan, expandCreatedPlan, readCreatedPlan, storedCreatedPlan } from './createdPlanCopy.js';
 
 // The multi-write protocol: a plan change and its ledger event, without transactions.
 //
@@ -126,13 +127,6 @@ export type { ProposalMeta };
 export const planEventId = (tenantId: string, planId: string, eventNumber: number): string =>
   ledgerEntryKey(tenantId, planId, eventNumber);
 
-/** What a plan's PLAN_CREATED entry keeps of it (its store-only field created_plan), to restore its document. */
-interface CreatedPlanCopy {
-  plan: RevenuePlanV1;
-  proposal: ProposalMeta | null;
-}
-const CreatedPlanCopySchema = z.object({ plan: z.unknown(), proposal: ProposalMetaSchema.nullable() });
-
 const owedKey = (tenantId: string, planId: string) => `${tenantId}\u0000${planId}`;
 
 const EventInputSchema = z.object({ actor: z.string().nullable(), data: z.record(z.string(), z.unknown()) });
@@ -196,11 +190,12 @@ export class PlanStore {
         data: event.data,
         timestamp: this.now(),
       },
-      { plan, proposal } satisfies CreatedPlanCopy,
+      // What the entry's data holds of the plan is not copied again, and the rest is one text (createdPlanCopy.ts).
+      storedCreatedPlan(compactCreatedPlan(plan, proposal, event.data)),
     );
     if (!first.inserted) {
       // Seq 1 holds this plan's PLAN_CREATED already: an earlier attempt of this create, or a racing one.
-      const existing = await this.restoreCreated(tenant_id, plan_id, first.createdPlan);
+      const existing = await this.restoreCreated(tenant_id, plan_id, first.createdPlan, first.entry.data);
       this.owed.delete(owedKey(tenant_id, plan_id));
       return { plan: existing.plan, proposal: existing.proposal, created: false };
     }
@@ -468,7 +463,7 @@ export class PlanStore {
     const first = await this.ledger.createdCopy(tenantId, planId);
     if (!first) return null;
     try {
-      return await this.restoreCreated(tenantId, planId, first.createdPlan);
+      return await this.restoreCreated(tenantId, planId, first.createdPlan, first.entry.data);
     } catch (e) {
       // The id is held by another tenant's plan: for this tenant there is no such plan.
       if (isAppError(e) && e.code === 'CONFLICT') return null;
@@ -476,17 +471,21 @@ export class PlanStore {
     }
   }
 
-  /** The stored plan, inserting it from `copy` (a CreatedPlanCopy) when its document is missing. */
-  private async restoreCreated(tenantId: string, planId: string, copy: unknown): Promise<StoredPlan> {
+  /**
+   * The stored plan, inserting it when its document is missing from `copy` (a CreatedPlanCopy)
+   * and `data`, its PLAN_CREATED entry's data (what the copy left out, see createdPlanCopy.ts).
+   */
+  private async restoreCreated(tenantId: string, planId: string, copy: unknown, data: Record<string, unknown>): Promise<StoredPlan> {
     const existing = await this.plans.getStored(tenantId, planId);
     if (existing) return existing;
-    const parsed = CreatedPlanCopySchema.safeParse(copy);
-    const plan = parsed.success ? RevenuePlanV1Schema.safeParse(parsed.data.plan) : null;
-    if (!parsed.success || !plan?.success || plan.data.tenant_id !== tenantId || plan.data.plan_id !== planId) {
+    const parsed = CreatedPlanCopySchema.safeParse(readCreatedPlan(copy));
+    const proposal = parsed.success ? ProposalMetaSchema.nullable().safeParse(parsed.data.proposal) : null;
+    const plan = parsed.success ? RevenuePlanV1Schema.safeParse(expandCreatedPlan(parsed.data, data)) : null;
+    if (!parsed.success || !proposal?.success || !plan?.success || plan.data.tenant_id !== tenantId || plan.data.plan_id !== planId) {
       this.logger.error({ tenant_id: tenantId, plan_id: planId }, 'the copy of a created plan in its PLAN_CREATED entry is invalid');
       throw new AppError('INTERNAL_SERVER_ERROR', `plan ${planId} cannot be restored from its ledger entry`);
     }
-    const stored: StoredPlan = { plan: plan.data, event_count: 1, pending_event: null, proposal: parsed.data.proposal };
+    const stored: StoredPlan = { plan: plan.data, event_count: 1, pending_event: null, proposal: proposal.data };
     if (await this.plans.insertStored(stored)) {
       this.logger.warn({ tenant_id: tenantId, plan_id: planId }, 'restored a plan document from its PLAN_CREATED entry');
       return stored;

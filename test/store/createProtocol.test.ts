@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient, type CommandStartedEvent, type Db, type Document } from 'mongodb';
 import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanStore, planEventId } from '../../src/store/PlanStore.js';
+import { readCreatedPlan } from '../../src/store/createdPlanCopy.js';
 import { openTestDb, testStoreUri, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger, STORE_PROFILES } from './storeFixtures.js';
 
@@ -46,7 +47,9 @@ describe.each(STORE_PROFILES)('createPlan on capabilities %j', (capabilities) =>
     const commands = storeCommands();
     expect(commands.map((c) => `${c.name} ${c.collection}`)).toEqual([`insert ${PLAN_LEDGER_COLLECTION}`, `insert ${PLANS_COLLECTION}`]);
     const [entry] = commands[0]!.docs!;
-    expect(entry).toMatchObject({ _id: planEventId('t-create', plan.plan_id, 1), seq: 1, prev_hash: null, event_type: 'PLAN_CREATED', created_plan: { plan: { plan_id: plan.plan_id, objective: plan.objective }, proposal } });
+    expect(entry).toMatchObject({ _id: planEventId('t-create', plan.plan_id, 1), seq: 1, prev_hash: null, event_type: 'PLAN_CREATED' });
+    // The copy is stored as one EJSON text (src/store/createdPlanCopy.ts).
+    expect(readCreatedPlan(entry!.created_plan)).toMatchObject({ plan: { plan_id: plan.plan_id, objective: plan.objective }, proposal });
     const [doc] = commands[1]!.docs!;
     expect(doc).toMatchObject({ _id: plan.plan_id, event_count: 1 });
     expect(doc).not.toHaveProperty('pending_event');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { canonicalEncode } from '../../src/domain/canonicalEncoding.js';
 import { toStorableJson } from '../../src/domain/storableJson.js';
 import { hashLedgerEntry, utcDay } from '../../src/store/ledgerHash.js';
@@ -25,6 +26,18 @@ describe('canonical encoding and hash', () => {
     expect(canonicalEncode({ a: undefined, b: -0 })).toBe('{"b":0}');
     expect(() => canonicalEncode(Number.NaN)).toThrow();
     expect(() => canonicalEncode(() => 1)).toThrow();
+  });
+
+  it('keeps one text for good: every stored hash covers it (pinned from the first encoder)', () => {
+    const value = { z: [true, false, null, undefined, 1.5, -0, 'é"\\\n\u2028', { '': 1, ä: 2, B: 3, a: [] }], a: {}, m: new Date(86_400_000), u: undefined, n: -12e-7, big: 2 ** 53 };
+    const text = canonicalEncode(value);
+    expect(text).toBe('{"a":{},"big":9007199254740992,"m":{"$date":"1970-01-02T00:00:00.000Z"},"n":-0.0000012,"z":[true,false,null,null,1.5,0,"é\\"\\\\\\n\u2028",{"":1,"B":3,"a":[],"ä":2}]}');
+    expect(createHash('sha256').update(text).digest('hex')).toBe('ec0ccff87d0da35553b2d95cc9cb99f3b212577b23d4d99c2c762ca9dd32234d');
+    expect(canonicalEncode([])).toBe('[]');
+    expect(canonicalEncode({ a: undefined })).toBe('{}');
+    expect(() => canonicalEncode(Infinity)).toThrow('non-finite');
+    expect(() => canonicalEncode(Symbol('s'))).toThrow('unsupported symbol');
+    expect(() => canonicalEncode(BigInt(1))).toThrow('unsupported bigint');
   });
 
   it('hashes the same entry the same way, and any field change differently', () => {

@@ -5,6 +5,7 @@ import type { RevenuePlanV1 } from '../../src/domain/plan.js';
 import { transitionFor } from '../../src/domain/lifecycleMatrix.js';
 import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanStore, planEventId, type PlanStoreFaults, type ProposalMeta } from '../../src/store/PlanStore.js';
+import { readCreatedPlan } from '../../src/store/createdPlanCopy.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger, rejectionCode, STORE_PROFILES } from './storeFixtures.js';
 
@@ -220,6 +221,30 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       // The restored plan takes its next change like any other.
       await move(plan, 'DRAFT', 'APPROVED');
       expect(await story(plan)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
+    });
+
+    it('createPlan: the copy leaves out what the entry\'s data holds of the plan; a restore takes it from there, and reads a whole copy written before', async () => {
+      const plan = draftPlan({ renewal_date: '2027-01-07' });
+      plan.steps = plan.steps.map((s, i) => ({ ...s, rationale: `why ${i}`, evidence: [{ source: 'POSTURE', index: null, field: 'health' }], due_at: new Date(Date.UTC(2026, 11, 20)), owner_role: 'CSM' }));
+      const data = {
+        objective: plan.objective,
+        account_id: plan.account_id,
+        steps: plan.steps.map((s) => ({ step_id: s.step_id, action_type: s.action_type, rationale: s.rationale, evidence: s.evidence, owner_role: s.owner_role })),
+      };
+      await expect(crashingStore('afterLedgerAppend').store.createPlan({ plan, event: { actor: null, data }, proposal })).rejects.toBeInstanceOf(Crash);
+      const entry = await rawLedger().findOne({ _id: planEventId('t1', plan.plan_id, 1) });
+      expect(readCreatedPlan(entry?.created_plan)).toMatchObject({ from_data: { plan: ['account_id', 'objective'], steps: ['action_type', 'rationale', 'evidence', 'owner_role'] }, proposal });
+      expect(JSON.stringify(entry?.created_plan)).not.toContain('why 0');
+      expect(await store.getPlanRepaired('t1', plan.plan_id)).toEqual(plan);
+      expect(await story(plan)).toEqual(['PLAN_CREATED']);
+
+      // A copy written before copies were compacted: the whole plan as a document, no from_data.
+      const older = draftPlan();
+      await expect(crashingStore('afterLedgerAppend').store.createPlan({ plan: older, event: { actor: null, data: { objective: 'not the plan\'s' } }, proposal })).rejects.toBeInstanceOf(Crash);
+      await rawLedger().updateOne({ _id: planEventId('t1', older.plan_id, 1) }, { $set: { created_plan: { plan: older, proposal } } });
+      expect(await store.getPlanRepaired('t1', older.plan_id)).toEqual(older);
+      expect(await store.getProposalMeta('t1', older.plan_id)).toEqual(proposal);
+      expect(await story(older)).toEqual(['PLAN_CREATED']);
     });
 
     it('createPlan: a change of a plan whose document was lost restores it first', async () => {

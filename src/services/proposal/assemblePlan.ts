@@ -1,4 +1,4 @@
-import { RevenuePlanV1Schema, type RevenuePlanV1 } from '../../domain/plan.js';
+import type { RevenuePlanV1 } from '../../domain/plan.js';
 import type { PlanTypeConfig } from '../../domain/planTypeConfig.js';
 import { scheduleSteps } from '../../domain/stepSchedule.js';
 import type { ProposedStep } from './proposalTypes.js';
@@ -56,6 +56,6 @@ export function assemblePlan(input: AssemblePlanInput): RevenuePlanV1 {
     ...(input.created_by === undefined ? {} : { created_by: input.created_by }),
     ...(input.renewal_date === null ? {} : { renewal_date: input.renewal_date }),
   };
-  // A last check at the edge: a shape error here is a bug, better thrown than stored.
-  return RevenuePlanV1Schema.parse(plan);
+  // Checked once, where it is stored: PlanStore.createPlan parses every plan it is given.
+  return plan;
 }
