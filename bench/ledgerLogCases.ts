@@ -5,6 +5,7 @@ import { parsePrivateKey } from '../src/config/ledgerSigningKey.js';
 import { CheckpointSigner } from '../src/services/ledgerLog/checkpointSigner.js';
 import { LEDGER_LOG_COLLECTIONS } from '../src/store/ledgerLog/ledgerLogIndexes.js';
 import { checkpointKey, checkpointSizeKey, entryLeafKey, leafKey, nodeKey } from '../src/store/ledgerLog/LedgerLogStore.js';
+import { LedgerTiles } from '../src/store/ledgerLog/LedgerTiles.js';
 import { ledgerChain } from './lib/documents.js';
 import type { HttpJob, JobLimits, LoadJob, LoadResult } from './lib/loadJob.js';
 import type { ServerProcess } from './lib/processes.js';
@@ -17,8 +18,8 @@ import { ms, rate, ratio } from './lib/stats.js';
 //   7c     sealing throughput: entries bulk-loaded, a service started on them, time until a
 //          signed checkpoint covers them all (goal: ≥ 1,000 entries/s);
 //   7d     ledgerInclusionProof vs plan(planId) at BENCH_PROOF_ENTRIES (500k) entries (goal: p50
-//          and p99 ≤ 3×); the log is seeded with insertMany (leaves, lookups, nodes, a signed
-//          checkpoint computed here with the service's own tree code and key);
+//          and p99 ≤ 3×); the log is seeded with insertMany (leaves, lookups, nodes, tiles, a
+//          signed checkpoint computed here with the service's own tree and tile code and key);
 //   7e     verifyLedgerCheckpoint over the log of 7c: entries/s (reported).
 
 export interface LedgerBenchContext {
@@ -267,6 +268,8 @@ async function seedLog(db: Db, size: number, signingKey: string, log: (m: string
   let state = { size: 0, frontier: [] as Hash[] };
   const sample: string[] = [];
   const every = Math.max(1, Math.floor(size / 500));
+  // The store's own tile code; every node a tile needs was completed in this run (it remembers them).
+  const tiles = new LedgerTiles(db.collection(LEDGER_LOG_COLLECTIONS.tiles), nodeKey);
   for (const entries of chains(size, start, 2000)) {
     if (Date.now() >= until) break;
     const leaves: Document[] = [];
@@ -282,8 +285,10 @@ async function seedLog(db: Db, size: number, signingKey: string, log: (m: string
     }
     const next = appendLeaves(state.size, state.frontier, hashes);
     const nodes = next.completed.filter((c) => c.id.level > 0).map((c) => ({ _id: nodeKey(TENANT, c.id.level, c.id.index), tenant_id: TENANT, level: c.id.level, index: c.id.index, hash: toHex(c.hash) }));
+    const tileDocs = await tiles.filledBy(TENANT, next.completed.map((c) => ({ id: c.id, hash: toHex(c.hash) })), () => Promise.resolve(new Map()));
     state = next;
     await Promise.all([
+      ctx.bulkInsert(db, LEDGER_LOG_COLLECTIONS.tiles, tileDocs.length > 0 ? [tileDocs] : [], Number.POSITIVE_INFINITY),
       ctx.bulkInsert(db, 'plan_ledger', [entries], Number.POSITIVE_INFINITY),
       ctx.bulkInsert(db, LEDGER_LOG_COLLECTIONS.leaves, [leaves], Number.POSITIVE_INFINITY),
       ctx.bulkInsert(db, LEDGER_LOG_COLLECTIONS.entryLeaves, [lookups], Number.POSITIVE_INFINITY),
