@@ -32,6 +32,13 @@ const nodeName = (id: NodeId) => `${id.level}/${id.index}`;
 export class LedgerTiles {
   private readonly cache = new Map<string, Hash[]>();
   private readonly recent = new Map<string, string>();
+  /**
+   * Full tiles found missing (a log sealed before tiles): their nodes are read from the node
+   * documents at once, in one round trip. Tiles are written before the checkpoint that covers
+   * them, so one missing under a checkpointed tree stays missing; were it written after all,
+   * the node documents still give the same hashes.
+   */
+  private readonly absent = new Set<string>();
 
   constructor(
     readonly collection: Collection<TileDoc>,
@@ -48,7 +55,7 @@ export class LedgerTiles {
     const direct: NodeId[] = [];
     for (const id of ids) {
       const { tile } = tileSpan(id);
-      if (!tileFull(tile, size)) {
+      if (!tileFull(tile, size) || this.absent.has(this.keyOf(tenantId, tile.level, tile.index))) {
         direct.push(id);
         continue;
       }
@@ -80,9 +87,12 @@ export class LedgerTiles {
     const cached = this.cache.get(key);
     if (cached) return cached;
     const doc = await this.collection.findOne({ _id: key });
-    if (!doc || doc.tenant_id !== tenantId || doc.level !== tile.level || doc.index !== tile.index || typeof doc.hashes !== 'string' || doc.hashes.length !== HEX_WIDTH) return null;
-    const bytes = fromHex(doc.hashes);
-    if (!bytes) return null;
+    const bytes = doc && doc.tenant_id === tenantId && doc.level === tile.level && doc.index === tile.index && typeof doc.hashes === 'string' && doc.hashes.length === HEX_WIDTH ? fromHex(doc.hashes) : null;
+    if (!bytes) {
+      this.absent.add(key);
+      if (this.absent.size > MAX_CACHED_TILES) this.absent.delete(this.absent.values().next().value as string);
+      return null;
+    }
     const hashes = Array.from({ length: TILE_WIDTH }, (_, k) => bytes.subarray(k * 32, k * 32 + 32));
     if (tile.level > 0) {
       this.cache.set(key, hashes);
