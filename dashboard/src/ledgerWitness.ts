@@ -14,8 +14,6 @@ const STORAGE_PREFIX = 'renewal-defense.dashboard.witness.';
 /** Entries remembered per tenant (the newest the feed showed). */
 const REMEMBERED = 40;
 
-type Checkpoint = CheckpointJson;
-
 interface Kept {
   treeSize: number;
   rootHash: string;
@@ -44,7 +42,7 @@ const unhex = (text: string): Uint8Array => fromHex(text) ?? new Uint8Array(0);
 const unbase64 = (text: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 /** true / false when the browser can check Ed25519; null when it cannot. */
-async function signatureValid(c: Checkpoint, keys: { keyId: string; publicKey: string }[]): Promise<boolean | null> {
+async function signatureValid(c: CheckpointJson, keys: { keyId: string; publicKey: string }[]): Promise<boolean | null> {
   const key = keys.find((k) => k.keyId === c.keyId);
   if (!key) return false;
   let imported: CryptoKey;
@@ -83,7 +81,7 @@ function refusedOnly(e: unknown): undefined {
 }
 
 /** Whether the entry is leaf of the checkpoint with exactly this hash; null while it is not yet sealed in it. */
-async function included(entry: { entryId: string; hash: string }, c: Checkpoint, token: string): Promise<boolean | null> {
+async function included(entry: { entryId: string; hash: string }, c: CheckpointJson, token: string): Promise<boolean | null> {
   const data = await gql<{ ledgerInclusionProof: { leafIndex: number; treeSize: number; leafHash: string; auditPath: string[] } | null }>(INCLUSION, { entryId: entry.entryId, size: c.treeSize }, token).catch(refusedOnly);
   const p = data?.ledgerInclusionProof;
   if (p === null) return null;
@@ -94,7 +92,7 @@ async function included(entry: { entryId: string; hash: string }, c: Checkpoint,
 
 /** Checks the tenant's current checkpoint against the kept one; keeps the new one when it holds. */
 export async function witnessLedger(tenantId: string, token: string): Promise<WitnessResult> {
-  const data = await gql<{ ledgerCheckpoint: Checkpoint | null; ledgerSigningKeys: { keyId: string; publicKey: string }[]; planLedger: { edges: { node: { entryId: string; hash: string } }[] } }>(QUERY, {}, token);
+  const data = await gql<{ ledgerCheckpoint: CheckpointJson | null; ledgerSigningKeys: { keyId: string; publicKey: string }[]; planLedger: { edges: { node: { entryId: string; hash: string } }[] } }>(QUERY, {}, token);
   const kept = read(tenantId);
   const now = data.ledgerCheckpoint;
   if (!now) {
@@ -125,7 +123,7 @@ export async function witnessLedger(tenantId: string, token: string): Promise<Wi
   return { ok: true, treeSize: now.treeSize, signatureChecked: signature === true };
 }
 
-async function consistent(kept: Kept, now: Checkpoint, token: string): Promise<boolean> {
+async function consistent(kept: Kept, now: CheckpointJson, token: string): Promise<boolean> {
   if (kept.treeSize === 0) return true;
   const data = await gql<{ ledgerConsistencyProof: { path: string[] } }>(CONSISTENCY, { from: kept.treeSize, to: now.treeSize }, token).catch(refusedOnly);
   return data !== undefined && tree.verifyConsistency(kept.treeSize, now.treeSize, unhex(kept.rootHash), unhex(now.rootHash), data.ledgerConsistencyProof.path.map(unhex));
