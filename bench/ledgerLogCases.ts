@@ -66,6 +66,14 @@ async function waitSealed(db: Db, entries: number, deadline: number): Promise<{ 
   return { ms: Date.now() - start, size };
 }
 
+/** Alternating runs of one side as one: requests over time for throughput, the median of the runs' p50 and p99. */
+function merged(rs: LoadResult[]): LoadResult {
+  const requests = rs.reduce((n, r) => n + r.requests, 0);
+  const seconds = rs.reduce((n, r) => n + (r.throughput > 0 ? r.requests / r.throughput : 0), 0);
+  const p = (k: 'p50' | 'p99') => [...rs.map((r) => r.latency[k])].sort((a, b) => a - b)[Math.floor(rs.length / 2)] as number;
+  return { ...(rs[0] as LoadResult), requests, errors: rs.reduce((n, r) => n + r.errors, 0), throughput: seconds > 0 ? requests / seconds : 0, latency: { ...(rs[0] as LoadResult).latency, p50: p('p50'), p99: p('p99') } };
+}
+
 /** BENCH_LEDGER_PARTS narrows case 7 to some of propose (7a/7b), seal (7c), proof (7d/7e). */
 const parts = new Set((process.env.BENCH_LEDGER_PARTS ?? 'propose,seal,proof').split(',').map((p) => p.trim()));
 
@@ -96,12 +104,6 @@ export async function runLedgerLogCases(ctx: LedgerBenchContext): Promise<void> 
               results[which].push(await ctx.run(ctx.gqlJob(srv, token, label, ctx.proposeBodies, l(label), '"source":"RULES"'), { left: () => side }, srv));
             }
           }
-          const merged = (rs: LoadResult[]): LoadResult => {
-            const requests = rs.reduce((n, r) => n + r.requests, 0);
-            const seconds = rs.reduce((n, r) => n + (r.throughput > 0 ? r.requests / r.throughput : 0), 0);
-            const p = (k: 'p50' | 'p99') => [...rs.map((r) => r.latency[k])].sort((a, b) => a - b)[Math.floor(rs.length / 2)] as number;
-            return { ...(rs[0] as LoadResult), requests, errors: rs.reduce((n, r) => n + r.errors, 0), throughput: seconds > 0 ? requests / seconds : 0, latency: { ...(rs[0] as LoadResult).latency, p50: p('p50'), p99: p('p99') } };
-          };
           const withSealing = merged(results.on);
           const without = merged(results.off);
           const db = admin.db('bench_seal_on');
@@ -194,15 +196,26 @@ export async function runLedgerLogCases(ctx: LedgerBenchContext): Promise<void> 
       const PROOF = 'query Proof($id: ID!) { ledgerInclusionProof(entryId: $id) { entryId leafIndex treeSize leafHash auditPath } }';
       const proofBodies = sampleIds.map((id) => JSON.stringify({ query: PROOF, operationName: 'Proof', variables: { id } }));
       const planBodies = planIds.map((id) => JSON.stringify({ query: PLAN, operationName: 'Plan', variables: { id } }));
-      const side = ctx.cfg.warmupMs + ctx.cfg.durationMs + 3000;
-      const proof = await ctx.run(ctx.gqlJob(proofServer, token, `inclusion proof @${seeded}`, proofBodies, ctx.limits(`inclusion proof @${seeded}`, 1), '"auditPath"'), { left: () => side }, proofServer);
-      const plan = await ctx.run(ctx.gqlJob(proofServer, token, `plan(planId) @${seeded}`, planBodies, ctx.limits(`plan(planId) @${seeded}`, 1), '"planId"'), { left: () => side }, proofServer);
+      // Alternating short runs (proof, plan, plan, proof, proof, plan), as in 7a/7b: the shared
+      // machine's load drifts, and each side sees the same drift.
+      const side = ctx.cfg.warmupMs + ctx.cfg.durationMs / 2 + 3000;
+      const l = (label: string) => ctx.limits(label, 1, { durationMs: Math.max(1000, Math.round(ctx.cfg.durationMs / 2)) });
+      const runs: { proof: LoadResult[]; plan: LoadResult[] } = { proof: [], plan: [] };
+      for (let round = 0; round < 3; round++) {
+        for (const which of round % 2 === 0 ? (['proof', 'plan'] as const) : (['plan', 'proof'] as const)) {
+          const label = `${which === 'proof' ? 'inclusion proof' : 'plan(planId)'} @${seeded} (round ${round + 1})`;
+          const job = which === 'proof' ? ctx.gqlJob(proofServer, token, label, proofBodies, l(label), '"auditPath"') : ctx.gqlJob(proofServer, token, label, planBodies, l(label), '"planId"');
+          runs[which].push(await ctx.run(job, { left: () => side }, proofServer));
+        }
+      }
+      const proof = merged(runs.proof);
+      const plan = merged(runs.plan);
       const p50 = ctx.latencyRatio(proof, plan, 'p50');
       const p99 = ctx.latencyRatio(proof, plan, 'p99');
       rows.push({
         id: '7d',
         what: `ledgerInclusionProof vs plan(planId) @ ${seeded.toLocaleString('en-US')} entries`,
-        load: `closed loop, 1 in flight; ${seeded.toLocaleString('en-US')} entries in the log (seeded with insertMany in ${ms(loadMs)}), proofs of ${sampleIds.length} entries spread over it`,
+        load: `closed loop, 1 in flight; ${seeded.toLocaleString('en-US')} entries in the log (seeded with insertMany in ${ms(loadMs)}), proofs of ${sampleIds.length} entries spread over it; 3 alternating rounds each (latency: median of the rounds)`,
         service: `ledgerInclusionProof: ${ctx.fmtRun(proof)}`,
         baseline: `plan(planId) on the same server: ${ctx.fmtRun(plan)}`,
         ratio: `${p50.text} p50, ${p99.text} p99`,

@@ -22,15 +22,20 @@ export type NodeHashes = Map<string, string>;
 export type NodeReader = (ids: readonly NodeId[]) => Promise<NodeHashes>;
 
 const HEX_WIDTH = TILE_WIDTH * 64;
-/** Full tiles of level ≥ 1 kept in memory: each serves the proofs of 2^(2H) leaves and never changes. */
-const MAX_CACHED_TILES = 20_000;
+/**
+ * Full tiles kept in memory, least recently used first (1 KB each): a full tile never changes,
+ * so a cached one is as good as the document. Level ≥ 1 tiles serve 2^(2H) leaves each and stay;
+ * level-0 ones serve the entries proven lately.
+ */
+const MAX_CACHED_TILES = 8_192;
 /** Hashes of recently completed nodes at tile levels, so the sealer fills a tile without reading back what it wrote. */
 const MAX_RECENT = 8_192;
 
 const nodeName = (id: NodeId) => `${id.level}/${id.index}`;
+const splitTile = (bytes: Uint8Array): Hash[] => Array.from({ length: TILE_WIDTH }, (_, k) => bytes.subarray(k * 32, k * 32 + 32));
 
 export class LedgerTiles {
-  private readonly cache = new Map<string, Hash[]>();
+  private readonly cache = new Map<string, Uint8Array>();
   private readonly recent = new Map<string, string>();
   /**
    * Full tiles found missing (a log sealed before tiles): their nodes are read from the node
@@ -85,7 +90,11 @@ export class LedgerTiles {
   private async tile(tenantId: string, tile: TileId): Promise<Hash[] | null> {
     const key = this.keyOf(tenantId, tile.level, tile.index);
     const cached = this.cache.get(key);
-    if (cached) return cached;
+    if (cached) {
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      return splitTile(cached);
+    }
     const doc = await this.collection.findOne({ _id: key });
     const bytes = doc && doc.tenant_id === tenantId && doc.level === tile.level && doc.index === tile.index && typeof doc.hashes === 'string' && doc.hashes.length === HEX_WIDTH ? fromHex(doc.hashes) : null;
     if (!bytes) {
@@ -93,12 +102,9 @@ export class LedgerTiles {
       if (this.absent.size > MAX_CACHED_TILES) this.absent.delete(this.absent.values().next().value as string);
       return null;
     }
-    const hashes = Array.from({ length: TILE_WIDTH }, (_, k) => bytes.subarray(k * 32, k * 32 + 32));
-    if (tile.level > 0) {
-      this.cache.set(key, hashes);
-      if (this.cache.size > MAX_CACHED_TILES) this.cache.delete(this.cache.keys().next().value as string);
-    }
-    return hashes;
+    this.cache.set(key, bytes);
+    if (this.cache.size > MAX_CACHED_TILES) this.cache.delete(this.cache.keys().next().value as string);
+    return splitTile(bytes);
   }
 
   /**
