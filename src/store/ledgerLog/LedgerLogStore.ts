@@ -245,35 +245,37 @@ export class LedgerLogStore {
    * that tree come from the tiles.
    */
   async readNodes(tenantId: string, ids: readonly NodeId[], treeSize = 0): Promise<Map<string, string>> {
-    return withStoreErrors(this.logger, 'ledgerLog.readNodes', () => this.tiles.read(tenantId, ids, treeSize, (rest) => this.readNodeDocs(tenantId, rest)));
+    return withStoreErrors(this.logger, 'ledgerLog.readTiles', () => this.tiles.read(tenantId, ids, treeSize, (rest) => this.readNodeDocs(tenantId, rest)));
   }
 
   private async readNodeDocs(tenantId: string, ids: readonly NodeId[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const unique = [...new Map(ids.map((id) => [`${id.level}/${id.index}`, id])).values()].filter((id) => {
-      const cached = id.level >= CACHED_FROM_LEVEL ? this.nodeCache.get(nodeKey(tenantId, id.level, id.index)) : undefined;
-      if (cached === undefined) return true;
-      out.set(`${id.level}/${id.index}`, cached);
-      return false;
+    return withStoreErrors(this.logger, 'ledgerLog.readNodes', async () => {
+      const out = new Map<string, string>();
+      const unique = [...new Map(ids.map((id) => [`${id.level}/${id.index}`, id])).values()].filter((id) => {
+        const cached = id.level >= CACHED_FROM_LEVEL ? this.nodeCache.get(nodeKey(tenantId, id.level, id.index)) : undefined;
+        if (cached === undefined) return true;
+        out.set(`${id.level}/${id.index}`, cached);
+        return false;
+      });
+      const leafIds = unique.filter((id) => id.level === 0);
+      const innerIds = unique.filter((id) => id.level > 0);
+      const [leaves, inner] = await Promise.all([
+        this.byIds(this.leaves, tenantId, leafIds.map((id) => leafKey(tenantId, id.index))),
+        this.byIds(this.nodes, tenantId, innerIds.map((id) => nodeKey(tenantId, id.level, id.index))),
+      ]);
+      leafIds.forEach((id, i) => {
+        const leaf = leaves[i];
+        if (leaf && leaf.index === id.index && typeof leaf.leaf_hash === 'string') out.set(`0/${id.index}`, leaf.leaf_hash);
+      });
+      innerIds.forEach((id, i) => {
+        const node = inner[i];
+        if (node && node.level === id.level && node.index === id.index && typeof node.hash === 'string') {
+          out.set(`${id.level}/${id.index}`, node.hash);
+          if (id.level >= CACHED_FROM_LEVEL) this.cacheNode(nodeKey(tenantId, id.level, id.index), node.hash);
+        }
+      });
+      return out;
     });
-    const leafIds = unique.filter((id) => id.level === 0);
-    const innerIds = unique.filter((id) => id.level > 0);
-    const [leaves, inner] = await Promise.all([
-      this.byIds(this.leaves, tenantId, leafIds.map((id) => leafKey(tenantId, id.index))),
-      this.byIds(this.nodes, tenantId, innerIds.map((id) => nodeKey(tenantId, id.level, id.index))),
-    ]);
-    leafIds.forEach((id, i) => {
-      const leaf = leaves[i];
-      if (leaf && leaf.index === id.index && typeof leaf.leaf_hash === 'string') out.set(`0/${id.index}`, leaf.leaf_hash);
-    });
-    innerIds.forEach((id, i) => {
-      const node = inner[i];
-      if (node && node.level === id.level && node.index === id.index && typeof node.hash === 'string') {
-        out.set(`${id.level}/${id.index}`, node.hash);
-        if (id.level >= CACHED_FROM_LEVEL) this.cacheNode(nodeKey(tenantId, id.level, id.index), node.hash);
-      }
-    });
-    return out;
   }
 
   private cacheNode(key: string, hash: string): void {
