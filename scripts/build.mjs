@@ -34,7 +34,7 @@ const STEPS = [
   },
   {
     name: 'dashboard',
-    inputs: ['dashboard/src', 'dashboard/static', 'tsconfig.dashboard.json', 'scripts/dashboard-build.mjs', 'package-lock.json'],
+    inputs: ['dashboard/src', 'dashboard/static', 'src/domain', 'tsconfig.dashboard.json', 'scripts/dashboard-build.mjs', 'package-lock.json'],
     output: 'dashboard/dist/index.html',
     command: [node, 'scripts/dashboard-build.mjs'],
   },

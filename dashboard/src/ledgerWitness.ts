@@ -2,23 +2,17 @@
 // It keeps the last checkpoint it accepted per tenant (localStorage), with the entries it saw
 // in it, and checks each new checkpoint: signed by a published key (Ed25519 in WebCrypto, when
 // the browser has it), an extension of the kept one (RFC 9162 consistency proof), and still
-// holding the kept entries unchanged (inclusion proofs). Hashing is WebCrypto SHA-256. A
-// failure keeps the old checkpoint (the evidence) and shows a red banner naming the sizes.
+// holding the kept entries unchanged (inclusion proofs). The tree code and the note's format
+// are the service's own (src/domain, bundled in), over the plain SHA-256 of src/domain/sha256.ts.
+// A failure keeps the old checkpoint (the evidence) and shows a red banner naming the sizes.
+import { noteStates, type CheckpointJson } from '../../src/domain/ledgerCheckpoint.js';
+import { fromHex, merkleHashing, toHex } from '../../src/domain/merkleCore.js';
+import { sha256 } from '../../src/domain/sha256.js';
 import { gql, isUnreachable } from './api.js';
 
 const STORAGE_PREFIX = 'renewal-defense.dashboard.witness.';
 /** Entries remembered per tenant (the newest the feed showed). */
 const REMEMBERED = 40;
-
-interface Checkpoint {
-  tenantId: string;
-  treeSize: number;
-  rootHash: string;
-  timestamp: string;
-  keyId: string;
-  signature: string;
-  note: string;
-}
 
 interface Kept {
   treeSize: number;
@@ -42,75 +36,13 @@ const INCLUSION = /* GraphQL */ `
   query WitnessInclusion($entryId: ID!, $size: Int!) { ledgerInclusionProof(entryId: $entryId, treeSize: $size) { leafIndex treeSize leafHash auditPath } }
 `;
 
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-const unhex = (text: string): Uint8Array => new Uint8Array((text.match(/../g) ?? []).map((b) => parseInt(b, 16)));
+const tree = merkleHashing(sha256);
+/** Bytes of a hex string; none for text that is not hex (no proof verifies with it). */
+const unhex = (text: string): Uint8Array => fromHex(text) ?? new Uint8Array(0);
 const unbase64 = (text: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
-
-async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', all));
-}
-const node = (l: Uint8Array, r: Uint8Array) => sha256(Uint8Array.of(1), l, r);
-
-/** RFC 9162 §2.1.3.2. */
-async function verifyInclusion(index: number, size: number, leaf: Uint8Array, path: Uint8Array[], root: Uint8Array): Promise<boolean> {
-  if (index >= size) return false;
-  let fn = index;
-  let sn = size - 1;
-  let r = leaf;
-  for (const p of path) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      r = await node(p, r);
-      while (fn % 2 === 0 && fn !== 0) {
-        fn = Math.floor(fn / 2);
-        sn = Math.floor(sn / 2);
-      }
-    } else r = await node(r, p);
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && equal(r, root);
-}
-
-/** RFC 9162 §2.1.4.2 (size1 < size2, size1 > 0). */
-async function verifyConsistency(size1: number, size2: number, root1: Uint8Array, root2: Uint8Array, proof: Uint8Array[]): Promise<boolean> {
-  if (proof.length === 0) return false;
-  let k = 1;
-  while (k < size1) k *= 2;
-  const path = k === size1 ? [root1, ...proof] : proof;
-  let fn = size1 - 1;
-  let sn = size2 - 1;
-  while (fn % 2 === 1) {
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  let fr = path[0] as Uint8Array;
-  let sr = fr;
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      fr = await node(c, fr);
-      sr = await node(c, sr);
-      while (fn % 2 === 0 && fn !== 0) {
-        fn = Math.floor(fn / 2);
-        sn = Math.floor(sn / 2);
-      }
-    } else sr = await node(sr, c);
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && equal(fr, root1) && equal(sr, root2);
-}
 
 /** true / false when the browser can check Ed25519; null when it cannot. */
-async function signatureValid(c: Checkpoint, keys: { keyId: string; publicKey: string }[]): Promise<boolean | null> {
+async function signatureValid(c: CheckpointJson, keys: { keyId: string; publicKey: string }[]): Promise<boolean | null> {
   const key = keys.find((k) => k.keyId === c.keyId);
   if (!key) return false;
   let imported: CryptoKey;
@@ -149,18 +81,18 @@ function refusedOnly(e: unknown): undefined {
 }
 
 /** Whether the entry is leaf of the checkpoint with exactly this hash; null while it is not yet sealed in it. */
-async function included(entry: { entryId: string; hash: string }, c: Checkpoint, token: string): Promise<boolean | null> {
+async function included(entry: { entryId: string; hash: string }, c: CheckpointJson, token: string): Promise<boolean | null> {
   const data = await gql<{ ledgerInclusionProof: { leafIndex: number; treeSize: number; leafHash: string; auditPath: string[] } | null }>(INCLUSION, { entryId: entry.entryId, size: c.treeSize }, token).catch(refusedOnly);
   const p = data?.ledgerInclusionProof;
   if (p === null) return null;
   if (!p) return false;
-  const leaf = await sha256(Uint8Array.of(0), unhex(entry.hash));
-  return p.leafHash === hex(leaf) && (await verifyInclusion(p.leafIndex, p.treeSize, leaf, p.auditPath.map(unhex), unhex(c.rootHash)));
+  const leaf = tree.leafHash(unhex(entry.hash));
+  return p.leafHash === toHex(leaf) && tree.verifyInclusion(p.leafIndex, p.treeSize, leaf, p.auditPath.map(unhex), unhex(c.rootHash));
 }
 
 /** Checks the tenant's current checkpoint against the kept one; keeps the new one when it holds. */
 export async function witnessLedger(tenantId: string, token: string): Promise<WitnessResult> {
-  const data = await gql<{ ledgerCheckpoint: Checkpoint | null; ledgerSigningKeys: { keyId: string; publicKey: string }[]; planLedger: { edges: { node: { entryId: string; hash: string } }[] } }>(QUERY, {}, token);
+  const data = await gql<{ ledgerCheckpoint: CheckpointJson | null; ledgerSigningKeys: { keyId: string; publicKey: string }[]; planLedger: { edges: { node: { entryId: string; hash: string } }[] } }>(QUERY, {}, token);
   const kept = read(tenantId);
   const now = data.ledgerCheckpoint;
   if (!now) {
@@ -168,7 +100,7 @@ export async function witnessLedger(tenantId: string, token: string): Promise<Wi
   }
   const signature = await signatureValid(now, data.ledgerSigningKeys);
   if (signature === false) return { ok: false, message: `checkpoint ${now.treeSize} is not signed by a published key` };
-  if (now.tenantId !== tenantId || !now.note.startsWith(`renewal-defense-ledger/v1\n${tenantId}\n${now.treeSize}\n${now.rootHash}\n`)) {
+  if (now.tenantId !== tenantId || !noteStates(now.note, now)) {
     return { ok: false, message: `checkpoint ${now.treeSize} does not match its signed note` };
   }
   if (kept) {
@@ -191,10 +123,10 @@ export async function witnessLedger(tenantId: string, token: string): Promise<Wi
   return { ok: true, treeSize: now.treeSize, signatureChecked: signature === true };
 }
 
-async function consistent(kept: Kept, now: Checkpoint, token: string): Promise<boolean> {
+async function consistent(kept: Kept, now: CheckpointJson, token: string): Promise<boolean> {
   if (kept.treeSize === 0) return true;
   const data = await gql<{ ledgerConsistencyProof: { path: string[] } }>(CONSISTENCY, { from: kept.treeSize, to: now.treeSize }, token).catch(refusedOnly);
-  return data !== undefined && (await verifyConsistency(kept.treeSize, now.treeSize, unhex(kept.rootHash), unhex(now.rootHash), data.ledgerConsistencyProof.path.map(unhex)));
+  return data !== undefined && tree.verifyConsistency(kept.treeSize, now.treeSize, unhex(kept.rootHash), unhex(now.rootHash), data.ledgerConsistencyProof.path.map(unhex));
 }
 
 /** The operations the witness sends (validated against the schema by the dashboard's contract test). */

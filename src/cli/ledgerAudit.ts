@@ -1,5 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { parseCheckpointNote } from '../domain/ledgerCheckpoint.js';
+import { CHECKPOINT_FORMAT, noteStates, parseCheckpointNote, type CheckpointJson } from '../domain/ledgerCheckpoint.js';
 import { appendLeaves, combineCover, fromHex, leafHash, toHex, verifyConsistency, type Hash } from '../domain/merkleTree.js';
 import { hashLedgerEntry } from '../store/ledgerHash.js';
 import { EXPORT_FORMAT, untagDates } from '../domain/ledgerExportFormat.js';
@@ -23,20 +23,11 @@ import { EXPORT_FORMAT, untagDates } from '../domain/ledgerExportFormat.js';
 // inside an entry are written {"$date":"<ISO>"} (the store refuses keys starting with "$",
 // so that cannot be data).
 
+export type { CheckpointJson };
 
 export interface TrustedKey {
   keyId: string;
   publicKey: string;
-}
-
-export interface CheckpointJson {
-  tenantId: string;
-  treeSize: number;
-  rootHash: string;
-  timestamp: string;
-  keyId: string;
-  signature: string;
-  note: string;
 }
 
 export interface AuditReport {
@@ -55,11 +46,8 @@ export interface AuditReport {
 
 /** Whether the checkpoint's note states its fields and is signed by a trusted key. */
 export function checkpointProblem(c: CheckpointJson, keys: readonly TrustedKey[]): string | null {
-  const body = parseCheckpointNote(c.note);
-  if (!body) return `checkpoint ${c.treeSize}: the note is not a ${'renewal-defense-ledger/v1'} note`;
-  if (body.tenantId !== c.tenantId || body.treeSize !== c.treeSize || body.rootHash !== c.rootHash || body.timestamp.toISOString() !== c.timestamp) {
-    return `checkpoint ${c.treeSize}: its fields differ from its signed note`;
-  }
+  if (!parseCheckpointNote(c.note)) return `checkpoint ${c.treeSize}: the note is not a ${CHECKPOINT_FORMAT} note`;
+  if (!noteStates(c.note, c)) return `checkpoint ${c.treeSize}: its fields differ from its signed note`;
   const key = keys.find((k) => k.keyId === c.keyId);
   if (!key) return `checkpoint ${c.treeSize}: signed by key ${c.keyId}, which is not trusted`;
   const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.publicKey, 'base64').toString('base64url') }, format: 'jwk' });

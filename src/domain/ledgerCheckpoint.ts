@@ -32,3 +32,24 @@ export function parseCheckpointNote(note: string): CheckpointBody | null {
   if (Number.isNaN(at.getTime()) || at.toISOString() !== timestamp) return null;
   return { tenantId, treeSize: Number(size), rootHash, timestamp: at };
 }
+
+/** A checkpoint as the API answers it and the export writes it (JSON: the timestamp an ISO string). */
+export interface CheckpointJson {
+  tenantId: string;
+  treeSize: number;
+  rootHash: string;
+  timestamp: string;
+  keyId: string;
+  signature: string;
+  note: string;
+}
+
+/**
+ * Whether `note` is a note of this format stating exactly these fields: what a checkpoint
+ * claims counts only as far as its signed note says it (the timestamp too, when given).
+ */
+export function noteStates(note: string, c: { tenantId: string; treeSize: number; rootHash: string; timestamp?: Date | string }): boolean {
+  const body = parseCheckpointNote(note);
+  if (!body || body.tenantId !== c.tenantId || body.treeSize !== c.treeSize || body.rootHash !== c.rootHash) return false;
+  return c.timestamp === undefined || body.timestamp.toISOString() === (c.timestamp instanceof Date ? c.timestamp.toISOString() : c.timestamp);
+}

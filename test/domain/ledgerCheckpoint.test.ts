@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { CHECKPOINT_FORMAT, formatCheckpointNote, parseCheckpointNote } from '../../src/domain/ledgerCheckpoint.js';
+import { CHECKPOINT_FORMAT, formatCheckpointNote, noteStates, parseCheckpointNote } from '../../src/domain/ledgerCheckpoint.js';
 
 const ROOT = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const body = { tenantId: 'tenant-a', treeSize: 12, rootHash: ROOT, timestamp: new Date('2026-12-01T08:00:00.120Z') };
@@ -43,5 +43,18 @@ describe('export format dates', () => {
     expect(JSON.parse(JSON.stringify(tagged))).toEqual({ at: { $date: at.toISOString() }, list: [{ $date: at.toISOString() }, 1, 'x', null], nested: { deeper: { at: { $date: at.toISOString() } } } });
     expect(untagDates(JSON.parse(JSON.stringify(tagged)))).toEqual(value);
     expect(untagDates({ $date: 1, other: 2 })).toEqual({ $date: 1, other: 2 });
+  });
+
+  it('says whether a note states exactly the fields a checkpoint claims', () => {
+    const note = formatCheckpointNote(body);
+    const claimed = { tenantId: 'tenant-a', treeSize: 12, rootHash: ROOT };
+    expect(noteStates(note, claimed)).toBe(true);
+    expect(noteStates(note, { ...claimed, timestamp: body.timestamp })).toBe(true);
+    expect(noteStates(note, { ...claimed, timestamp: '2026-12-01T08:00:00.120Z' })).toBe(true);
+    expect(noteStates(note, { ...claimed, timestamp: '2026-12-01T08:00:00.121Z' })).toBe(false);
+    expect(noteStates(note, { ...claimed, tenantId: 'tenant-b' })).toBe(false);
+    expect(noteStates(note, { ...claimed, treeSize: 13 })).toBe(false);
+    expect(noteStates(note, { ...claimed, rootHash: ROOT.replace('e3', 'e4') })).toBe(false);
+    expect(noteStates(`${note}x`, claimed)).toBe(false);
   });
 });

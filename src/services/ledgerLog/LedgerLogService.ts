@@ -1,6 +1,6 @@
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../domain/errors.js';
-import { parseCheckpointNote } from '../../domain/ledgerCheckpoint.js';
+import { noteStates } from '../../domain/ledgerCheckpoint.js';
 import { EXPORT_FORMAT, tagDates } from '../../domain/ledgerExportFormat.js';
 import {
   appendLeaves,
@@ -83,17 +83,22 @@ export class LedgerLogService {
   async inclusionProof(principal: Principal, entryId: string, treeSize?: number | null): Promise<InclusionProofView | null> {
     const tenantId = principal.tenantId;
     if (entryId.length === 0 || entryId.length > 256) throw new AppError('BAD_USER_INPUT', 'entryId must be 1 to 256 characters');
-    // Two round trips: the checkpoint and where the entry is sealed; then its leaf, the entry
-    // and the proof's nodes together.
+    // Two round trips: the checkpoint and where the entry is sealed; then the entry and the
+    // proof's nodes with the leaf's own stored hash (mostly one tile). When the entry hashes to
+    // that leaf, it is the leaf; otherwise the leaf document says which entry it seals.
     const [checkpoint, [ref]] = await Promise.all([this.findCheckpoint(tenantId, treeSize, true), this.deps.store.leafRefsOf(tenantId, [entryId])]);
     if (!checkpoint || !ref || ref.index >= checkpoint.tree_size) return null;
     const index = ref.index;
-    const [leaf, path] = await Promise.all([
-      this.recomputedLeaf(tenantId, index, ref.entryKey),
-      rangeHashes(this.deps.store, tenantId, inclusionProofRanges(index, checkpoint.tree_size)),
+    const [entries, hashes] = await Promise.all([
+      ref.entryKey ? this.deps.store.readEntries(tenantId, [ref.entryKey]) : Promise.resolve([null]),
+      rangeHashes(this.deps.store, tenantId, [...inclusionProofRanges(index, checkpoint.tree_size), { lo: index, hi: index + 1 }]),
     ]);
-    if (!leaf || leaf.entryId !== entryId || !path) throw new AppError('INTERNAL_SERVER_ERROR', `the ledger log of this tenant is damaged at leaf ${index}`);
-    return { entryId, leafIndex: index, treeSize: checkpoint.tree_size, leafHash: toHex(leaf.hash), auditPath: path.map(toHex) };
+    const stored = hashes?.pop();
+    const [entry] = entries;
+    const direct = entry?.ok && entry.record.entry_id === entryId ? leafHash(fromHex(hashLedgerEntry(entry.record)) as Hash) : null;
+    const leaf = direct && stored && hashesEqual(direct, stored) ? { entryId, hash: direct } : await this.recomputedLeaf(tenantId, index, ref.entryKey);
+    if (!leaf || leaf.entryId !== entryId || !hashes) throw new AppError('INTERNAL_SERVER_ERROR', `the ledger log of this tenant is damaged at leaf ${index}`);
+    return { entryId, leafIndex: index, treeSize: checkpoint.tree_size, leafHash: toHex(leaf.hash), auditPath: hashes.map(toHex) };
   }
 
   async consistencyProof(principal: Principal, fromSize: number, toSize?: number | null): Promise<{ fromSize: number; toSize: number; path: string[] }> {
@@ -214,14 +219,7 @@ export class LedgerLogService {
 
   /** Whether a stored checkpoint is what the note says and the note is signed by one of our keys. */
   private authentic(c: CheckpointDoc): boolean {
-    const body = parseCheckpointNote(c.note);
-    return (
-      body !== null &&
-      body.tenantId === c.tenant_id &&
-      body.treeSize === c.tree_size &&
-      body.rootHash === c.root_hash &&
-      this.deps.signer.verify(c.note, c.signature, c.key_id)
-    );
+    return noteStates(c.note, { tenantId: c.tenant_id, treeSize: c.tree_size, rootHash: c.root_hash, timestamp: c.timestamp }) && this.deps.signer.verify(c.note, c.signature, c.key_id);
   }
 
   /** Leaf `index` recomputed from its entry (null when the leaf or the entry is missing or unreadable). */

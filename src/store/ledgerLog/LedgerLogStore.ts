@@ -5,6 +5,7 @@ import { PLAN_LEDGER_COLLECTION } from '../indexes.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from '../mongoErrors.js';
 import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOption } from '../storeCapabilities.js';
 import { LEDGER_LOG_COLLECTIONS } from './ledgerLogIndexes.js';
+import { LedgerTiles } from './LedgerTiles.js';
 
 // The documents of the tenant Merkle logs (docs/store.md, "The verifiable log"). Leaves, tree
 // nodes and checkpoints are append-only: this class inserts them and never updates or deletes
@@ -115,6 +116,8 @@ export class LedgerLogStore {
   private readonly latestSeen = new Map<string, number>();
   /** Upper tree nodes by tenant/level/index (see CACHED_FROM_LEVEL), least recently used first. */
   private readonly nodeCache = new Map<string, string>();
+  /** Full tiles of the tree (LedgerTiles.ts): most of a proof's nodes in a document or two. */
+  private readonly tiles: LedgerTiles;
 
   constructor(db: Db, options: LedgerLogStoreOptions = {}) {
     this.leaves = db.collection(LEDGER_LOG_COLLECTIONS.leaves);
@@ -123,6 +126,7 @@ export class LedgerLogStore {
     this.checkpoints = db.collection(LEDGER_LOG_COLLECTIONS.checkpoints);
     this.checkpointSizes = db.collection(LEDGER_LOG_COLLECTIONS.checkpointSizes);
     this.leases = db.collection(LEDGER_LOG_COLLECTIONS.leases);
+    this.tiles = new LedgerTiles(db.collection(LEDGER_LOG_COLLECTIONS.tiles), nodeKey);
     this.entries = db.collection(PLAN_LEDGER_COLLECTION);
     this.logger = options.logger ?? consoleStoreLogger;
     this.capabilities = resolveCapabilities(db, options.capabilities);
@@ -235,8 +239,16 @@ export class LedgerLogStore {
 
   // --- tree nodes ---------------------------------------------------------------------------
 
-  /** Hashes (hex) of perfect subtrees; level 0 comes from the leaves. Missing ones are absent from the map. */
-  async readNodes(tenantId: string, ids: readonly NodeId[]): Promise<Map<string, string>> {
+  /**
+   * Hashes (hex) of perfect subtrees; level 0 comes from the leaves. Missing ones are absent
+   * from the map. With `treeSize` (a size the log has reached), nodes inside full tiles of
+   * that tree come from the tiles.
+   */
+  async readNodes(tenantId: string, ids: readonly NodeId[], treeSize = 0): Promise<Map<string, string>> {
+    return withStoreErrors(this.logger, 'ledgerLog.readTiles', () => this.tiles.read(tenantId, ids, treeSize, (rest) => this.readNodeDocs(tenantId, rest)));
+  }
+
+  private async readNodeDocs(tenantId: string, ids: readonly NodeId[]): Promise<Map<string, string>> {
     return withStoreErrors(this.logger, 'ledgerLog.readNodes', async () => {
       const out = new Map<string, string>();
       const unique = [...new Map(ids.map((id) => [`${id.level}/${id.index}`, id])).values()].filter((id) => {
@@ -272,8 +284,14 @@ export class LedgerLogStore {
     if (this.nodeCache.size > MAX_CACHED_NODES) this.nodeCache.delete(this.nodeCache.keys().next().value as string);
   }
 
-  /** Stores perfect subtrees above the leaves (idempotent: their hashes follow from the leaves). */
+  /** Stores perfect subtrees above the leaves, then the tiles they fill (idempotent: their hashes follow from the leaves). */
   async insertNodes(tenantId: string, nodes: readonly { id: NodeId; hash: string }[]): Promise<void> {
+    await this.insertNodeDocs(tenantId, nodes);
+    const tiles = await withStoreErrors(this.logger, 'ledgerLog.readTileNodes', () => this.tiles.filledBy(tenantId, nodes, (ids) => this.readNodeDocs(tenantId, ids)));
+    await this.insertAllowingDuplicates(this.tiles.collection, 'ledgerLog.insertTiles', tiles);
+  }
+
+  private async insertNodeDocs(tenantId: string, nodes: readonly { id: NodeId; hash: string }[]): Promise<void> {
     await this.insertAllowingDuplicates(
       this.nodes,
       'ledgerLog.insertNodes',

@@ -9,6 +9,7 @@ export const LEDGER_LOG_COLLECTIONS = {
   leaves: 'ledger_log_leaves',
   entryLeaves: 'ledger_log_entry_leaves',
   nodes: 'ledger_log_nodes',
+  tiles: 'ledger_log_tiles',
   checkpoints: 'ledger_log_checkpoints',
   checkpointSizes: 'ledger_log_checkpoint_sizes',
   leases: 'ledger_log_leases',
