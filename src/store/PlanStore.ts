@@ -17,7 +17,6 @@ import {
   type StoredPlan,
   type TransitionFields,
 } from './PlanRepository.js';
-import type { StoreCapabilities, StoreCapabilitiesOption } from './storeCapabilities.js';
 
 // The multi-write protocol: a plan change and its ledger event, without transactions.
 //
@@ -68,8 +67,6 @@ export interface PlanStoreDeps {
   logger?: StoreLogger;
   faults?: PlanStoreFaults;
   now?: () => Date;
-  /** What the store can serve without a scan (for the repository and ledger built here). */
-  capabilities?: StoreCapabilitiesOption;
 }
 
 export interface PlanEventInput {
@@ -158,15 +155,9 @@ export class PlanStore {
   constructor(db: Db, deps: PlanStoreDeps = {}) {
     this.logger = deps.logger ?? consoleStoreLogger;
     this.now = deps.now ?? (() => new Date());
-    const capabilities = deps.capabilities !== undefined ? { capabilities: deps.capabilities } : {};
-    this.plans = deps.plans ?? new PlanRepository(db, { logger: this.logger, now: this.now, ...capabilities });
-    this.ledger = deps.ledger ?? new PlanLedger(db, { logger: this.logger, now: this.now, ...capabilities });
+    this.plans = deps.plans ?? new PlanRepository(db, { logger: this.logger, now: this.now });
+    this.ledger = deps.ledger ?? new PlanLedger(db, { logger: this.logger, now: this.now });
     this.faults = deps.faults ?? {};
-  }
-
-  /** The store's capabilities, as the ledger sees them (see storeCapabilities.ts). */
-  capabilities(): Promise<StoreCapabilities> {
-    return this.ledger.capabilities();
   }
 
   /**
@@ -321,8 +312,8 @@ export class PlanStore {
    * probably still being completed by their writer), in any tenant, up to `limit` plans, and
    * settles what this instance knows it left half-written (a failed ledger append or plan
    * insert while it kept running). `scan: false` skips the store-wide query and settles only
-   * those: on FerretDB that query is a scan of every plan, and the embedded store has one
-   * service process, whose start-up sweep scans once.
+   * those: on the embedded store that query scans every plan (its filter is a nested field), and
+   * the embedded store serves one service process, whose start-up sweep scans once.
    * Returns how many plans it repaired; a plan whose repair fails is logged and left for next time.
    */
   async repairPendingEvents(olderThanMs: number, limit = 500, options: { scan?: boolean } = {}): Promise<number> {

@@ -12,12 +12,12 @@ import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndex
 import { LedgerLogStore } from '../../src/store/ledgerLog/LedgerLogStore.js';
 import { PlanLedger } from '../../src/store/PlanLedger.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
-import { memoryLogger, STORE_PROFILES } from './storeFixtures.js';
+import { memoryLogger } from './storeFixtures.js';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const signer = new CheckpointSigner(parsePrivateKey(generateSigningKey()));
 
-describe.each(STORE_PROFILES)('the sealer, capabilities %j', (capabilities) => {
+describe('the sealer', () => {
   let t: TestDb;
   let logStore: LedgerLogStore;
   const notified: LedgerEntryRecord[] = [];
@@ -26,8 +26,8 @@ describe.each(STORE_PROFILES)('the sealer, capabilities %j', (capabilities) => {
   beforeAll(async () => {
     t = await openTestDb('seal');
     await ensureIndexes(t.db);
-    logStore = new LedgerLogStore(t.db, { capabilities, logger: memoryLogger() });
-    ledger = new PlanLedger(t.db, { capabilities, logger: memoryLogger(), onAppended: (e) => notified.push(e) });
+    logStore = new LedgerLogStore(t.db, { logger: memoryLogger() });
+    ledger = new PlanLedger(t.db, { logger: memoryLogger(), onAppended: (e) => notified.push(e) });
   });
   afterAll(async () => {
     await t.close();

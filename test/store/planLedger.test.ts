@@ -5,10 +5,9 @@ import { PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.j
 import { hashLedgerEntry } from '../../src/store/ledgerHash.js';
 import { PlanLedger, ledgerEntryKey } from '../../src/store/PlanLedger.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
-import { memoryLogger, rejectionCode, STORE_PROFILES } from './storeFixtures.js';
+import { memoryLogger, rejectionCode } from './storeFixtures.js';
 
-// Every test runs once per store profile (see STORE_PROFILES).
-describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
+describe('PlanLedger', () => {
   let t: TestDb;
   let ledger: PlanLedger;
   const logger = memoryLogger();
@@ -16,7 +15,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
   beforeAll(async () => {
     t = await openTestDb('ledger');
     await ensureIndexes(t.db);
-    ledger = new PlanLedger(t.db, { logger, capabilities });
+    ledger = new PlanLedger(t.db, { logger });
   });
   afterAll(async () => {
     await t.close();
@@ -63,7 +62,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       expect(b).toEqual(a);
       // Racing appends of one entry id, also from writers that share no queue: stored once.
       const sameId = randomUUID();
-      const writers = Array.from({ length: 5 }, () => new PlanLedger(t.db, { logger, capabilities }));
+      const writers = Array.from({ length: 5 }, () => new PlanLedger(t.db, { logger }));
       const concurrent = await Promise.all(Array.from({ length: 10 }, (_, i) => writers[i % 5]!.append(event(planId, { entry_id: sameId }))));
       expect(new Set(concurrent.map((e) => `${e.entry_id}/${e.seq}/${e.hash}`)).size).toBe(1);
       expect(await rejectionCode(ledger.append(event(randomUUID(), { entry_id: entryId })))).toBe('CONFLICT');
@@ -89,7 +88,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
 
     it('writers that do not share a queue (other processes) are serialized by the unique seq index', async () => {
       const planId = randomUUID();
-      const writers = Array.from({ length: 5 }, () => new PlanLedger(t.db, { logger, capabilities }));
+      const writers = Array.from({ length: 5 }, () => new PlanLedger(t.db, { logger }));
       const results = await Promise.all(
         writers.flatMap((w, wi) => Array.from({ length: 8 }, (_, i) => w.append(event(planId, { data: { wi, i } })))),
       );

@@ -6,10 +6,9 @@ import { canTransition } from '../../src/domain/lifecycleMatrix.js';
 import { PLANS_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanRepository } from '../../src/store/PlanRepository.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
-import { draftPlan, memoryLogger, rejectionCode, STORE_PROFILES } from './storeFixtures.js';
+import { draftPlan, memoryLogger, rejectionCode } from './storeFixtures.js';
 
-// Every test runs once per store profile (see STORE_PROFILES).
-describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
+describe('PlanRepository', () => {
   let t: TestDb;
   let repo: PlanRepository;
   const logger = memoryLogger();
@@ -17,7 +16,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
   beforeAll(async () => {
     t = await openTestDb('repo');
     await ensureIndexes(t.db);
-    repo = new PlanRepository(t.db, { logger, capabilities });
+    repo = new PlanRepository(t.db, { logger });
   });
   afterAll(async () => {
     await t.close();

@@ -6,10 +6,9 @@ import { transitionFor } from '../../src/domain/lifecycleMatrix.js';
 import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanStore, planEventId, type PlanStoreFaults, type ProposalMeta } from '../../src/store/PlanStore.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
-import { draftPlan, memoryLogger, rejectionCode, STORE_PROFILES } from './storeFixtures.js';
+import { draftPlan, memoryLogger, rejectionCode } from './storeFixtures.js';
 
-// Every test runs once per store profile (see STORE_PROFILES).
-describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
+describe('PlanStore', () => {
   let t: TestDb;
   let store: PlanStore;
   const logger = memoryLogger();
@@ -17,7 +16,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
   beforeAll(async () => {
     t = await openTestDb('pstore');
     await ensureIndexes(t.db);
-    store = new PlanStore(t.db, { logger, capabilities });
+    store = new PlanStore(t.db, { logger });
   });
   afterAll(async () => {
     await t.close();
@@ -34,7 +33,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
     const fault = () => {
       if (armed) throw new Crash('simulated crash');
     };
-    return { store: new PlanStore(t.db, { capabilities, logger, faults: { [at]: fault } }), disarm: () => void (armed = false) };
+    return { store: new PlanStore(t.db, { logger, faults: { [at]: fault } }), disarm: () => void (armed = false) };
   }
 
   async function created(overrides: Partial<RevenuePlanV1> = {}): Promise<RevenuePlanV1> {
@@ -89,7 +88,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
           // Separate store instances: no shared in-process queue between the racers.
-          new PlanStore(t.db, { logger, capabilities }).createPlan({ plan: { ...plan, objective: `attempt ${i}` }, event: { actor: `u${i}`, data: { i } }, proposal: { ...proposal, proposal_id: `p${i}` } }),
+          new PlanStore(t.db, { logger }).createPlan({ plan: { ...plan, objective: `attempt ${i}` }, event: { actor: `u${i}`, data: { i } }, proposal: { ...proposal, proposal_id: `p${i}` } }),
         ),
       );
       expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -148,7 +147,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
 
     it('N=20 parallel approvals: exactly one succeeds and exactly one PLAN_APPROVED is recorded', async () => {
       const plan = await created();
-      const stores = Array.from({ length: 4 }, () => new PlanStore(t.db, { logger, capabilities }));
+      const stores = Array.from({ length: 4 }, () => new PlanStore(t.db, { logger }));
       const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => move(plan, 'DRAFT', 'APPROVED', stores[i % 4])));
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT' });
@@ -233,7 +232,6 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
     it('createPlan: a failed plan insert is settled by the same instance\'s sweep without a scan', async () => {
       let failing = true;
       const flaky = new PlanStore(t.db, {
-        capabilities,
         logger,
         faults: {
           afterLedgerAppend: () => {
@@ -313,7 +311,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       // Concurrent repairs (sweep, reads, retries at once) still record each event once.
       const c = await created();
       await expect(move(c, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
-      await Promise.all([store.repairPendingEvents(0), store.getPlanRepaired('t1', c.plan_id), new PlanStore(t.db, { logger, capabilities }).flushPending('t1', c.plan_id), store.flushPending('t1', c.plan_id)]);
+      await Promise.all([store.repairPendingEvents(0), store.getPlanRepaired('t1', c.plan_id), new PlanStore(t.db, { logger }).flushPending('t1', c.plan_id), store.flushPending('t1', c.plan_id)]);
       expect(await story(c)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
     });
 
