@@ -410,7 +410,6 @@ export class PlanLedger {
     const size = clampPageSize(page.first);
     const base = ledgerMatch(tenantId, filter);
     if (filter.planId) {
-      const planId = filter.planId;
       const after = page.after ? decodeCursor(page.after, SeqCursorSchema) : null;
       return withStoreErrors(this.logger, 'ledger.list', async () => {
         const query: Filter<LedgerDocument> = after ? { ...base, seq: { $gt: after.s } } : base;
