@@ -96,6 +96,8 @@ export interface TransitionInput {
   to: PlanStatus;
   fields?: TransitionFields;
   event: PlanEventInput & { event_type: LedgerEventType };
+  /** The plan as this store returned it to the caller: the change starts from it, without reading the plan again. */
+  basedOn?: RevenuePlanV1;
 }
 
 export interface DraftChanges {
@@ -112,6 +114,8 @@ export interface UpdateDraftInput {
   changes: DraftChanges;
   /** The PLAN_UPDATED event (its type may be given; it can only be PLAN_UPDATED). */
   event: PlanEventInput & { event_type?: 'PLAN_UPDATED' };
+  /** As in TransitionInput. */
+  basedOn?: RevenuePlanV1;
 }
 
 export type { ProposalMeta };
@@ -151,6 +155,12 @@ export class PlanStore {
   private readonly now: () => Date;
   /** Plans this instance left half-written while it kept running (a write failed): the sweep settles them. */
   private readonly owed = new Map<string, { tenant_id: string; plan_id: string; since: number }>();
+  /**
+   * The document behind each plan object this store returned (read, or written by a change), so
+   * a change based on it (basedOn) skips reading the plan again. A stale one costs only a retry:
+   * the conditional write checks status, event count and no pending event, and the retry reads.
+   */
+  private readonly readFrom = new WeakMap<RevenuePlanV1, StoredPlan>();
 
   constructor(db: Db, deps: PlanStoreDeps = {}) {
     this.logger = deps.logger ?? consoleStoreLogger;
@@ -219,7 +229,7 @@ export class PlanStore {
       throw new AppError('BAD_USER_INPUT', `${from} -> ${to} records ${String(expectedEvent)}, not ${input.event.event_type}`);
     }
     const event = parseEvent(input.event);
-    return this.changePlan(tenantId, planId, 'transition', (current) => {
+    return this.changePlan(tenantId, planId, 'transition', input.basedOn, (current) => {
       if (current.plan.plan_status !== from) {
         throw new AppError('CONFLICT', `plan ${planId} is ${current.plan.plan_status}, not ${from}; reload and retry`, {
           expected_status: from,
@@ -242,7 +252,7 @@ export class PlanStore {
     const changes = DraftChangesSchema.safeParse(input.changes);
     if (!changes.success) throw new AppError('BAD_USER_INPUT', `invalid draft changes: ${changes.error.issues[0]?.message ?? ''}`);
     const event = parseEvent(input.event);
-    return this.changePlan(tenantId, planId, 'update', (current) => {
+    return this.changePlan(tenantId, planId, 'update', input.basedOn, (current) => {
       if (current.plan.plan_status !== 'DRAFT') {
         throw new AppError('INVALID_TRANSITION', `plan ${planId} is ${current.plan.plan_status}; only a DRAFT can be edited`);
       }
@@ -278,7 +288,7 @@ export class PlanStore {
   async getPlanRepaired(tenantId: string, planId: string, accountId?: string): Promise<RevenuePlanV1 | null> {
     const stored = await this.loadStored(tenantId, planId);
     if (!stored || (accountId !== undefined && stored.plan.account_id !== accountId)) return null;
-    await this.completeOnRead(stored);
+    this.remember(await this.completeOnRead(stored));
     return stored.plan;
   }
 
@@ -291,7 +301,7 @@ export class PlanStore {
   async getPlanWithProposal(tenantId: string, planId: string): Promise<{ plan: RevenuePlanV1; proposal: ProposalMeta | null } | null> {
     const stored = await this.loadStored(tenantId, planId);
     if (!stored) return null;
-    await this.completeOnRead(stored);
+    this.remember(await this.completeOnRead(stored));
     return { plan: stored.plan, proposal: stored.proposal };
   }
 
@@ -389,11 +399,13 @@ export class PlanStore {
    * Steps 1 to 3 for a change of an existing plan. `decide` sees the current plan (with no
    * event pending) and returns the write, or throws to refuse it. A write that does not match
    * (someone changed the plan since we read it) is decided again once against the new state.
+   * The first attempt starts from the document behind `basedOn` when this store returned it.
    */
   private async changePlan(
     tenantId: string,
     planId: string,
     op: 'transition' | 'update',
+    basedOn: RevenuePlanV1 | undefined,
     decide: (current: StoredPlan) => {
       expectStatus: PlanStatus;
       set: Record<string, unknown>;
@@ -402,10 +414,12 @@ export class PlanStore {
     },
   ): Promise<RevenuePlanV1> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      let current = await this.loadStored(tenantId, planId);
+      const known = attempt === 0 && basedOn ? this.readFrom.get(basedOn) : undefined;
+      let current = known && known.plan.tenant_id === tenantId && known.plan.plan_id === planId ? known : await this.loadStored(tenantId, planId);
       if (current?.pending_event) {
+        // Completed, the plan is as read without it (the conditional write checks that it still is).
         await this.complete(current);
-        current = await this.plans.getStored(tenantId, planId);
+        current = { ...current, pending_event: null };
       }
       if (!current) throw new AppError('NOT_FOUND', `plan ${planId} not found`);
       const write = decide(current);
@@ -425,19 +439,32 @@ export class PlanStore {
       await this.faults.afterPlanWrite?.(op, planId);
       await this.complete(updated);
       this.owed.delete(owedKey(tenantId, planId));
+      this.remember({ ...updated, pending_event: null });
       return updated.plan;
     }
     throw new AppError('CONFLICT', `plan ${planId} keeps changing concurrently; reload and retry`);
   }
 
-  /** complete() for readers: the plan change is committed either way, so a failure is only logged (retried later). */
-  private async completeOnRead(stored: StoredPlan): Promise<void> {
-    if (!stored.pending_event) return;
+  /**
+   * complete() for readers: the plan change is committed either way, so a failure is only logged
+   * (retried later). Returns the document as it is after it.
+   */
+  private async completeOnRead(stored: StoredPlan): Promise<StoredPlan> {
+    if (!stored.pending_event) return stored;
     const { tenant_id, plan_id } = stored.plan;
-    await this.complete(stored).catch((e: unknown) => {
+    try {
+      await this.complete(stored);
+      return { ...stored, pending_event: null };
+    } catch (e) {
       this.owe(tenant_id, plan_id);
       this.logger.warn({ tenant_id, plan_id, err: String(e) }, 'pending ledger event not completed on read');
-    });
+      return stored;
+    }
+  }
+
+  /** Keeps the document behind a plan object this store returns (see readFrom). */
+  private remember(stored: StoredPlan): void {
+    this.readFrom.set(stored.plan, stored);
   }
 
   /** Remembers a plan this instance is about to leave half-written if the next write fails. */
