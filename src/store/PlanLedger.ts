@@ -87,6 +87,8 @@ export interface AppendOptions {
    * one insert, with no search for the tail. Ignored unless entry_id is that key.
    */
   expectedSeq?: number;
+  /** With expectedSeq: the hash of the entry at expectedSeq - 1, when the caller keeps it (PlanStore's ledger_hash), saving its read. */
+  prevHash?: string;
 }
 
 /** An entry as stored: _id is its position key, entry_id a field. */
@@ -157,7 +159,7 @@ export class PlanLedger {
     const key = `${prepared.tenant_id}\u0000${prepared.plan_id}`;
     return withStoreErrors(this.logger, 'ledger.append', () =>
       this.serialized(key, async () => {
-        const record = await this.appendWithRetry(prepared, expectedSeq);
+        const record = await this.appendWithRetry(prepared, expectedSeq, expectedSeq === undefined ? undefined : options.prevHash);
         this.onAppended(record);
         return record;
       }),
@@ -238,10 +240,10 @@ export class PlanLedger {
     });
   }
 
-  private async appendWithRetry(entry: PreparedEntry, expectedSeq: number | undefined): Promise<LedgerEntryRecord> {
+  private async appendWithRetry(entry: PreparedEntry, expectedSeq: number | undefined, prevHash: string | undefined): Promise<LedgerEntryRecord> {
     const { tenant_id, plan_id } = entry;
     if (expectedSeq !== undefined && entry.entry_id === ledgerEntryKey(tenant_id, plan_id, expectedSeq)) {
-      const placed = await this.appendAt(entry as PreparedEntry & { entry_id: string }, expectedSeq);
+      const placed = await this.appendAt(entry as PreparedEntry & { entry_id: string }, expectedSeq, prevHash);
       if (placed) return placed;
       // Its seq is held by another entry (one appended outside PlanStore) or the chain is
       // shorter than the event number says: append it at the end like any other entry.
@@ -270,16 +272,21 @@ export class PlanLedger {
    * The append of an entry whose id is the key of seq n: null when n is not free for it (held
    * by another entry, or n - 1 missing), so the caller appends it at the end instead.
    */
-  private async appendAt(entry: PreparedEntry & { entry_id: string }, n: number): Promise<LedgerEntryRecord | null> {
+  private async appendAt(entry: PreparedEntry & { entry_id: string }, n: number, knownPrevHash?: string): Promise<LedgerEntryRecord | null> {
     const { tenant_id, plan_id } = entry;
     // The insert itself tells whether seq n is free (a unique-index check, cheap on every
-    // store); only a taken seq (a retry, a repair, another writer) costs a read of it.
-    const prev = n === 1 ? null : await this.readAt(tenant_id, plan_id, n - 1);
-    if (n > 1 && typeof prev?.hash !== 'string') {
-      const here = await this.readAt(tenant_id, plan_id, n);
-      return here?.entry_id === entry.entry_id ? this.toRecord(here) : null;
+    // store); only a taken seq (a retry, a repair, another writer) costs a read of it. The
+    // previous entry's hash is read unless the caller keeps it.
+    let prevHash: string | null = null;
+    if (n > 1) {
+      const prev = knownPrevHash === undefined ? await this.readAt(tenant_id, plan_id, n - 1) : { hash: knownPrevHash };
+      if (typeof prev?.hash !== 'string') {
+        const here = await this.readAt(tenant_id, plan_id, n);
+        return here?.entry_id === entry.entry_id ? this.toRecord(here) : null;
+      }
+      prevHash = prev.hash;
     }
-    const record = this.build(entry, n, prev ? (prev.hash as string) : null);
+    const record = this.build(entry, n, prevHash);
     if (await this.tryInsert(record)) return record;
     const here = await this.readAt(tenant_id, plan_id, n);
     return here?.entry_id === entry.entry_id ? this.toRecord(here) : null;

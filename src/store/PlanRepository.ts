@@ -33,6 +33,7 @@ const StoreFieldsSchema = z.object({
   event_count: z.number().int().min(0),
   pending_event: PendingEventSchema.optional(),
   proposal: ProposalMetaSchema.optional(),
+  ledger_hash: z.string().min(1).optional(),
 });
 
 /** A plan document with its store-only fields (for PlanStore). */
@@ -41,6 +42,12 @@ export interface StoredPlan {
   event_count: number;
   pending_event: PendingEvent | null;
   proposal: ProposalMeta | null;
+  /**
+   * The hash of the plan's last appended ledger entry (seq event_count, or event_count - 1 while
+   * an event is pending): the next append's prev_hash, without reading that entry. Null in
+   * documents written before the field existed.
+   */
+  ledger_hash: string | null;
 }
 
 /** Fields a status change may set besides plan_status and updated_at. */
@@ -169,7 +176,7 @@ export class PlanRepository {
     if (valid.plan_status !== 'DRAFT') {
       throw new AppError('INVALID_TRANSITION', `only DRAFT plans can be put, not ${valid.plan_status}`);
     }
-    const inserted = await this.insertStored({ plan: valid, event_count: 0, pending_event: null, proposal: null });
+    const inserted = await this.insertStored({ plan: valid, event_count: 0, pending_event: null, proposal: null, ledger_hash: null });
     if (inserted) return valid;
     return withStoreErrors(this.logger, 'plans.putPlan', () =>
       this.locked(valid.plan_id, async () => {
@@ -293,6 +300,7 @@ export class PlanRepository {
       event_count: stored.event_count,
       ...(stored.pending_event ? { pending_event: toStorableJson(stored.pending_event, 'pending_event') } : {}),
       ...(stored.proposal ? { proposal: toStorableJson(stored.proposal, 'proposal') } : {}),
+      ...(stored.ledger_hash ? { ledger_hash: stored.ledger_hash } : {}),
     };
     return withStoreErrors(this.logger, 'plans.insert', async () => {
       try {
@@ -328,13 +336,16 @@ export class PlanRepository {
     );
   }
 
-  /** Removes the pending event if it is still this one; false when it was already gone. */
-  async clearPendingEvent(tenantId: string, planId: string, entryId: string): Promise<boolean> {
+  /**
+   * Removes the pending event if it is still this one, recording `hash` (its entry's) as the
+   * plan's ledger_hash; false when it was already gone.
+   */
+  async clearPendingEvent(tenantId: string, planId: string, entryId: string, hash: string): Promise<boolean> {
     return withStoreErrors(this.logger, 'plans.clearPendingEvent', () =>
       this.locked(planId, async () => {
         const result = await this.plans.updateOne(
           { tenant_id: tenantId, _id: planId, 'pending_event.entry_id': entryId },
-          { $unset: { pending_event: '' } },
+          { $unset: { pending_event: '' }, $set: { ledger_hash: hash } },
         );
         return result.modifiedCount === 1;
       }),
@@ -438,6 +449,7 @@ export class PlanRepository {
         event_count: extras.data.event_count,
         pending_event: extras.data.pending_event ?? null,
         proposal: extras.data.proposal ?? null,
+        ledger_hash: extras.data.ledger_hash ?? null,
       };
     }
     const issues = [...(plan.success ? [] : plan.error.issues), ...(extras.success ? [] : extras.error.issues)];

@@ -201,12 +201,12 @@ export class PlanStore {
     );
     if (!first.inserted) {
       // Seq 1 holds this plan's PLAN_CREATED already: an earlier attempt of this create, or a racing one.
-      const existing = await this.restoreCreated(tenant_id, plan_id, first.createdPlan);
+      const existing = await this.restoreCreated(tenant_id, plan_id, first.createdPlan, first.entry.hash);
       this.owed.delete(owedKey(tenant_id, plan_id));
       return { plan: existing.plan, proposal: existing.proposal, created: false };
     }
     await this.faults.afterLedgerAppend?.(plan_id);
-    const inserted = await this.plans.insertStored({ plan, event_count: 1, pending_event: null, proposal });
+    const inserted = await this.plans.insertStored({ plan, event_count: 1, pending_event: null, proposal, ledger_hash: first.entry.hash });
     this.owed.delete(owedKey(tenant_id, plan_id));
     if (inserted) return { plan, proposal, created: true };
     // Taken between the two inserts: by a restore of this very plan (a racing retry or read
@@ -418,8 +418,7 @@ export class PlanStore {
       let current = known && known.plan.tenant_id === tenantId && known.plan.plan_id === planId ? known : await this.loadStored(tenantId, planId);
       if (current?.pending_event) {
         // Completed, the plan is as read without it (the conditional write checks that it still is).
-        await this.complete(current);
-        current = { ...current, pending_event: null };
+        current = await this.completed(current);
       }
       if (!current) throw new AppError('NOT_FOUND', `plan ${planId} not found`);
       const write = decide(current);
@@ -437,9 +436,9 @@ export class PlanStore {
       if (!updated) continue;
       this.owe(tenantId, planId);
       await this.faults.afterPlanWrite?.(op, planId);
-      await this.complete(updated);
+      const settled = await this.completed(updated);
       this.owed.delete(owedKey(tenantId, planId));
-      this.remember({ ...updated, pending_event: null });
+      this.remember(settled);
       return updated.plan;
     }
     throw new AppError('CONFLICT', `plan ${planId} keeps changing concurrently; reload and retry`);
@@ -453,8 +452,7 @@ export class PlanStore {
     if (!stored.pending_event) return stored;
     const { tenant_id, plan_id } = stored.plan;
     try {
-      await this.complete(stored);
-      return { ...stored, pending_event: null };
+      return await this.completed(stored);
     } catch (e) {
       this.owe(tenant_id, plan_id);
       this.logger.warn({ tenant_id, plan_id, err: String(e) }, 'pending ledger event not completed on read');
@@ -486,7 +484,7 @@ export class PlanStore {
     const first = await this.ledger.createdCopy(tenantId, planId);
     if (!first) return null;
     try {
-      return await this.restoreCreated(tenantId, planId, first.createdPlan);
+      return await this.restoreCreated(tenantId, planId, first.createdPlan, first.entry.hash);
     } catch (e) {
       // The id is held by another tenant's plan: for this tenant there is no such plan.
       if (isAppError(e) && e.code === 'CONFLICT') return null;
@@ -494,8 +492,8 @@ export class PlanStore {
     }
   }
 
-  /** The stored plan, inserting it from `copy` (a CreatedPlanCopy) when its document is missing. */
-  private async restoreCreated(tenantId: string, planId: string, copy: unknown): Promise<StoredPlan> {
+  /** The stored plan, inserting it from `copy` (a CreatedPlanCopy; `hash` its entry's) when its document is missing. */
+  private async restoreCreated(tenantId: string, planId: string, copy: unknown, hash: string): Promise<StoredPlan> {
     const existing = await this.plans.getStored(tenantId, planId);
     if (existing) return existing;
     const parsed = CreatedPlanCopySchema.safeParse(copy);
@@ -504,7 +502,7 @@ export class PlanStore {
       this.logger.error({ tenant_id: tenantId, plan_id: planId }, 'the copy of a created plan in its PLAN_CREATED entry is invalid');
       throw new AppError('INTERNAL_SERVER_ERROR', `plan ${planId} cannot be restored from its ledger entry`);
     }
-    const stored: StoredPlan = { plan: plan.data, event_count: 1, pending_event: null, proposal: parsed.data.proposal };
+    const stored: StoredPlan = { plan: plan.data, event_count: 1, pending_event: null, proposal: parsed.data.proposal, ledger_hash: hash };
     if (await this.plans.insertStored(stored)) {
       this.logger.warn({ tenant_id: tenantId, plan_id: planId }, 'restored a plan document from its PLAN_CREATED entry');
       return stored;
@@ -526,11 +524,19 @@ export class PlanStore {
 
   /** Steps 2 and 3 for a stored plan's pending event; false when none is pending. */
   private async complete(stored: StoredPlan): Promise<boolean> {
+    if (!stored.pending_event) return false;
+    await this.completed(stored);
+    return true;
+  }
+
+  /** complete(), returning the document as it is after it (nothing pending, ledger_hash its entry's). */
+  private async completed(stored: StoredPlan): Promise<StoredPlan> {
     const pending = stored.pending_event;
-    if (!pending) return false;
+    if (!pending) return stored;
     const { plan } = stored;
-    // The pending event is the plan's latest: its number is event_count, and so is its seq.
-    await this.ledger.append(
+    // The pending event is the plan's latest: its number is event_count, and so is its seq; the
+    // plan's ledger_hash is the hash of the entry before it.
+    const entry = await this.ledger.append(
       {
         entry_id: pending.entry_id,
         plan_id: plan.plan_id,
@@ -541,11 +547,11 @@ export class PlanStore {
         data: pending.data,
         timestamp: pending.timestamp,
       },
-      { expectedSeq: stored.event_count },
+      { expectedSeq: stored.event_count, ...(stored.ledger_hash ? { prevHash: stored.ledger_hash } : {}) },
     );
     await this.faults.afterLedgerAppend?.(plan.plan_id);
-    await this.plans.clearPendingEvent(plan.tenant_id, plan.plan_id, pending.entry_id);
-    return true;
+    await this.plans.clearPendingEvent(plan.tenant_id, plan.plan_id, pending.entry_id, entry.hash);
+    return { ...stored, pending_event: null, ledger_hash: entry.hash };
   }
 }
 

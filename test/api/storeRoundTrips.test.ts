@@ -64,9 +64,10 @@ describe('store round trips per mutation', () => {
 
 /**
  * A change of an existing plan, after the service's read of it (which the store passes on):
- * the conditional write with the outbox, the previous entry's hash, the entry, clearing the outbox.
+ * the conditional write with the outbox, the entry (the previous one's hash is in the plan
+ * document), clearing the outbox.
  */
-const CHANGE = ['find plans', 'findAndModify plans', 'find plan_ledger', 'insert plan_ledger', 'update plans'];
+const CHANGE = ['find plans', 'findAndModify plans', 'insert plan_ledger', 'update plans'];
 const EXPECTED = {
   propose: ['insert plan_ledger', 'insert plans'],
   update: CHANGE,
