@@ -53,19 +53,10 @@ import {
 // costs four commands (insert, append, read, update); every later change needs the outbox's
 // conditional write anyway.
 
-/** Test hooks to simulate a crash between the protocol's writes; production passes none. */
-export interface PlanStoreFaults {
-  /** Runs after a changed plan document (with its pending event) is written, before the ledger append. */
-  afterPlanWrite?: (op: 'transition' | 'update', planId: string) => void | Promise<void>;
-  /** Runs after the ledger append: of a change, before its pending event is cleared; of a create, before the plan document is inserted. */
-  afterLedgerAppend?: (planId: string) => void | Promise<void>;
-}
-
 export interface PlanStoreDeps {
   plans?: PlanRepository;
   ledger?: PlanLedger;
   logger?: StoreLogger;
-  faults?: PlanStoreFaults;
   now?: () => Date;
 }
 
@@ -151,7 +142,6 @@ export class PlanStore {
   readonly plans: PlanRepository;
   readonly ledger: PlanLedger;
   private readonly logger: StoreLogger;
-  private readonly faults: PlanStoreFaults;
   private readonly now: () => Date;
   /** Plans this instance left half-written while it kept running (a write failed): the sweep settles them. */
   private readonly owed = new Map<string, { tenant_id: string; plan_id: string; since: number }>();
@@ -167,7 +157,6 @@ export class PlanStore {
     this.now = deps.now ?? (() => new Date());
     this.plans = deps.plans ?? new PlanRepository(db, { logger: this.logger, now: this.now });
     this.ledger = deps.ledger ?? new PlanLedger(db, { logger: this.logger, now: this.now });
-    this.faults = deps.faults ?? {};
   }
 
   /**
@@ -205,7 +194,7 @@ export class PlanStore {
       this.owed.delete(owedKey(tenant_id, plan_id));
       return { plan: existing.plan, proposal: existing.proposal, created: false };
     }
-    await this.faults.afterLedgerAppend?.(plan_id);
+    await this.afterLedgerAppend(plan_id);
     const inserted = await this.plans.insertStored({ plan, event_count: 1, pending_event: null, proposal, ledger_hash: first.entry.hash });
     this.owed.delete(owedKey(tenant_id, plan_id));
     if (inserted) return { plan, proposal, created: true };
@@ -435,7 +424,7 @@ export class PlanStore {
       );
       if (!updated) continue;
       this.owe(tenantId, planId);
-      await this.faults.afterPlanWrite?.(op, planId);
+      await this.afterPlanWrite(op, planId);
       const settled = await this.completed(updated);
       this.owed.delete(owedKey(tenantId, planId));
       this.remember(settled);
@@ -443,6 +432,16 @@ export class PlanStore {
     }
     throw new AppError('CONFLICT', `plan ${planId} keeps changing concurrently; reload and retry`);
   }
+
+  /**
+   * Runs after a changed plan document (with its pending event) is written, before the ledger
+   * append: a point where a crash leaves a half-written change. Does nothing; a test subclass
+   * (test/support/crashingPlanStore.ts) throws here to simulate one.
+   */
+  protected afterPlanWrite(_op: 'transition' | 'update', _planId: string): void | Promise<void> {}
+
+  /** Runs after a ledger append (of a change: before its outbox is cleared; of a create: before the plan document is inserted); as afterPlanWrite. */
+  protected afterLedgerAppend(_planId: string): void | Promise<void> {}
 
   /**
    * complete() for readers: the plan change is committed either way, so a failure is only logged
@@ -549,7 +548,7 @@ export class PlanStore {
       },
       { expectedSeq: stored.event_count, ...(stored.ledger_hash ? { prevHash: stored.ledger_hash } : {}) },
     );
-    await this.faults.afterLedgerAppend?.(plan.plan_id);
+    await this.afterLedgerAppend(plan.plan_id);
     await this.plans.clearPendingEvent(plan.tenant_id, plan.plan_id, pending.entry_id, entry.hash);
     return { ...stored, pending_event: null, ledger_hash: entry.hash };
   }

@@ -4,7 +4,8 @@ import type { LedgerEventType, PlanStatus } from '../../src/domain/enums.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
 import { transitionFor } from '../../src/domain/lifecycleMatrix.js';
 import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
-import { PlanStore, planEventId, type PlanStoreFaults, type ProposalMeta } from '../../src/store/PlanStore.js';
+import { PlanStore, planEventId, type ProposalMeta } from '../../src/store/PlanStore.js';
+import { CrashingPlanStore, type PlanStoreFaults } from '../support/crashingPlanStore.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger, rejectionCode } from './storeFixtures.js';
 
@@ -33,7 +34,7 @@ describe('PlanStore', () => {
     const fault = () => {
       if (armed) throw new Crash('simulated crash');
     };
-    return { store: new PlanStore(t.db, { logger, faults: { [at]: fault } }), disarm: () => void (armed = false) };
+    return { store: new CrashingPlanStore(t.db, { logger }, { [at]: fault }), disarm: () => void (armed = false) };
   }
 
   async function created(overrides: Partial<RevenuePlanV1> = {}): Promise<RevenuePlanV1> {
@@ -231,14 +232,15 @@ describe('PlanStore', () => {
 
     it('createPlan: a failed plan insert is settled by the same instance\'s sweep without a scan', async () => {
       let failing = true;
-      const flaky = new PlanStore(t.db, {
-        logger,
-        faults: {
+      const flaky = new CrashingPlanStore(
+        t.db,
+        { logger },
+        {
           afterLedgerAppend: () => {
             if (failing) throw new Crash('the store went away');
           },
         },
-      });
+      );
       const plan = draftPlan();
       await expect(flaky.createPlan({ plan, event: { actor: null, data: {} }, proposal })).rejects.toBeInstanceOf(Crash);
       failing = false;
