@@ -18,40 +18,13 @@ import {
   type TransitionFields,
 } from './PlanRepository.js';
 
-// The multi-write protocol: a plan change and its ledger event, without transactions.
-//
-// A new plan (createPlan) is two inserts, ledger first:
-// 1. Its PLAN_CREATED entry (seq 1, id derived from tenant and plan) is inserted together with
-//    a copy of the plan as created (the entry's store-only field created_plan). This insert is
-//    the commit point: from here on the plan exists, recorded in the ledger.
-// 2. The plan document is inserted (event_count 1, nothing pending).
-// A crash between the two leaves an entry whose plan document is missing; the copy restores
-// it: on the next read of the plan by id (loadStored), on a retry of the same create, in the
-// start-up sweep (restoreOrphanedCreates), and from the in-process retry list when the second
-// insert failed while the service kept running. A crash before step 1 leaves nothing.
-//
-// A change of an existing plan (transition, updateDraft) uses an outbox on the plan document:
-// 1. One single-document write changes the plan AND puts the event into the plan document as
-//    `pending_event`, conditional on the expected status and event_count and on no other event
-//    pending. The event's entry_id is derived from (tenant, plan, event number), so every retry
-//    of the same event carries the same id.
-// 2. The pending event is appended to the ledger; append is idempotent by entry_id. The event
-//    number n is also its seq in the plan's chain (every event is appended before the next
-//    change), and its entry_id is the ledger's key for seq n, so the append is two reads by
-//    _id and one insert (PlanLedger: expectedSeq).
-// 3. pending_event is removed with a conditional $unset (only while it is still that event).
-//
-// The write in step 1 is the commit point. A crash after it leaves the plan changed and its
-// event pending: flushPending (steps 2 and 3) completes it, and runs on retry, on read
-// (getPlanRepaired), before the plan's next change, and in the repair sweep
-// (repairPendingEvents). A crash before it leaves nothing. Because a plan accepts no new change
-// while an event is pending, its ledger order is its change order, and no event is lost or
-// written twice. (Why conditional writes hold on FerretDB too: see PlanRepository.ts.)
-//
-// Why two protocols: a create has no earlier state to guard, so writing the fact first and
-// the document second costs two inserts (what the raw driver would do), where the outbox
-// costs four commands (insert, append, read, update); every later change needs the outbox's
-// conditional write anyway.
+// A plan change and its ledger event, without transactions: a new plan is its PLAN_CREATED
+// entry (with a copy of the plan: the commit point) and then its document; a change of an
+// existing plan is one conditional write that also parks the event in the document
+// (pending_event: the commit point), the append, and the clear. Every half-written state is
+// completed on retry, on read, before the plan's next change and by the sweeps. The protocol,
+// its crash tables and its round trips: docs/store.md, "Writing a plan and its events without
+// transactions" and "Round trips".
 
 export interface PlanStoreDeps {
   plans?: PlanRepository;
