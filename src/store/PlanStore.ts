@@ -375,9 +375,11 @@ export class PlanStore {
       event: Omit<PendingEvent, 'entry_id'>;
     },
   ): Promise<RevenuePlanV1> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const known = attempt === 0 && basedOn ? this.readFrom.get(basedOn) : undefined;
-      let current = known && known.plan.tenant_id === tenantId && known.plan.plan_id === planId ? known : await this.loadStored(tenantId, planId);
+    const known = basedOn ? this.readFrom.get(basedOn) : undefined;
+    const start = known && known.plan.tenant_id === tenantId && known.plan.plan_id === planId ? known : null;
+    // A stale start costs an attempt of its own: two still read the plan.
+    for (let attempt = start ? -1 : 0; attempt < 2; attempt++) {
+      let current = attempt === -1 && start ? start : await this.loadStored(tenantId, planId);
       if (current?.pending_event) {
         // Completed, the plan is as read without it (the conditional write checks that it still is).
         current = await this.completed(current);
