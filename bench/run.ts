@@ -51,7 +51,7 @@ const cfg = {
   llmDelayMs: num('BENCH_LLM_DELAY_MS', 300),
   llmConcurrency: num('BENCH_LLM_CONCURRENCY', 50),
   /** Case 8: DRAFT plans proposed, then approved once each. */
-  transitionPlans: num('BENCH_TRANSITION_PLANS', 1500),
+  transitionPlans: num('BENCH_TRANSITION_PLANS', 800),
   cpuProf: env.BENCH_CPU_PROF === '1',
   only: env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : null,
   mongoUri: env.BENCH_MONGODB_URI?.trim() || null,
