@@ -364,17 +364,6 @@ export class PlanLedger {
     return run;
   }
 
-  /** One entry by id, or null (also for another tenant's entry). */
-  async getEntry(tenantId: string, entryId: string): Promise<LedgerEntryRecord | null> {
-    return withStoreErrors(this.logger, 'ledger.getEntry', async () => {
-      // Ids the ledger or PlanStore gave are position keys: one read by _id.
-      const atKey = await this.entries.findOne({ tenant_id: tenantId, _id: entryId });
-      if (atKey?.entry_id === entryId) return atKey.tenant_id === tenantId ? this.toRecord(atKey) : null;
-      const doc = await this.entries.findOne({ tenant_id: tenantId, entry_id: entryId });
-      return doc ? this.toRecord(doc) : null;
-    });
-  }
-
   /** One plan's story, oldest first. */
   async listByPlan(tenantId: string, planId: string, page: PageArgs = {}): Promise<Page<LedgerEntryRecord>> {
     return this.listForTenant(tenantId, { planId }, page);

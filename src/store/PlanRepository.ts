@@ -261,10 +261,6 @@ export class PlanRepository {
     });
   }
 
-  async existsActivePlanForAccountAndType(tenantId: string, accountId: string, planType: PlanType): Promise<boolean> {
-    return (await this.findActivePlanIds(tenantId, accountId, planType)).length > 0;
-  }
-
   /** Ids of the account's ACTIVE plans of this type (at most one while the active slot holds). */
   async findActivePlanIds(tenantId: string, accountId: string, planType: PlanType): Promise<string[]> {
     return withStoreErrors(this.logger, 'plans.findActivePlanIds', async () => {

@@ -254,11 +254,6 @@ export class PlanStore {
     return stored.plan;
   }
 
-  /** How the plan was proposed, or null (absent, another tenant's, or not proposed). */
-  async getProposalMeta(tenantId: string, planId: string): Promise<ProposalMeta | null> {
-    return (await this.loadStored(tenantId, planId))?.proposal ?? null;
-  }
-
   /** The plan and its proposal metadata in one read (null when absent), its pending event completed. */
   async getPlanWithProposal(tenantId: string, planId: string): Promise<{ plan: RevenuePlanV1; proposal: ProposalMeta | null } | null> {
     const stored = await this.loadStored(tenantId, planId);

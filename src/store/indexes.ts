@@ -13,7 +13,7 @@ export const PLANS_COLLECTION = 'plans';
 export const PLAN_LEDGER_COLLECTION = 'plan_ledger';
 
 export const PLAN_INDEX = {
-  /** Active-plan lookups: existsActivePlanForAccountAndType, findActivePlanIds. */
+  /** Active-plan lookups: findActivePlanIds. */
   accountTypeStatus: 'plans_tenant_account_type_status',
   /** listPlans without filters: updated_at desc, _id desc keyset. */
   updated: 'plans_tenant_updated',

@@ -68,7 +68,6 @@ async function workload(): Promise<void> {
   await store.plans.updatePlanStatus(tenant, plans[2]!.plan_id, 'DRAFT', 'APPROVED');
   await store.getPlanRepaired(tenant, id);
   await store.getPlanWithProposal(tenant, id);
-  await store.getProposalMeta(tenant, id);
   await store.plans.getPlan(tenant, id, plan.account_id);
   await store.plans.getPlans(tenant, [id, randomUUID()]);
   await store.plans.existingIds([id, randomUUID()]);
@@ -93,9 +92,9 @@ async function workload(): Promise<void> {
   const until = new Date(Date.now() + 60_000);
   await store.ledger.stats(tenant, { since: new Date(until.getTime() - 14 * 86_400_000), until });
   await store.ledger.stats(tenant, { eventTypes: ['PLAN_CREATED'], accountId: plan.account_id });
-  await store.ledger.getEntry(tenant, planEventId(tenant, id, 1));
-  await store.ledger.getEntry(tenant, 'not-a-position-key');
   await store.ledger.append({ plan_id: id, tenant_id: tenant, account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} });
+  // A caller-chosen id: looked up by the entry_id field.
+  await store.ledger.append({ entry_id: 'caller-chosen-id', plan_id: id, tenant_id: tenant, account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} });
   await store.ledger.verify(tenant, id);
   await store.verifyPlanLedger(tenant, id);
   await store.flushPending(tenant, id);

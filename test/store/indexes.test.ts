@@ -238,7 +238,6 @@ describe('the hot paths send tenant-scoped commands, as many whatever the data',
       await store.ledger.listByPlan('tp', plan.plan_id, { first: 2, after: page.endCursor });
       await store.ledger.listForTenant('tp', { planId: plan.plan_id, eventTypes: ['PLAN_APPROVED'] });
       await store.ledger.listByPlans('tp', [plan.plan_id, randomUUID()], 10);
-      await store.ledger.getEntry('tp', planEventId('tp', plan.plan_id, 1));
       await store.ledger.append({ plan_id: plan.plan_id, tenant_id: 'tp', account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} });
       // Another tenant asking for this plan is refused by the same reads.
       expect(await store.getPlanRepaired('other', plan.plan_id)).toBeNull();

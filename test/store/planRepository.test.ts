@@ -132,17 +132,17 @@ describe('PlanRepository', () => {
       expect(loser.reason).toMatchObject({ code: 'CONFLICT', details: expect.objectContaining({ reason: 'ACTIVE_PLAN_EXISTS' }) });
       const active = await repo.findActivePlanIds('t1', account, 'RENEWAL_DEFENSE');
       expect(active).toHaveLength(1);
-      expect(await repo.existsActivePlanForAccountAndType('t1', account, 'RENEWAL_DEFENSE')).toBe(true);
+      expect((await repo.findActivePlanIds('t1', account, 'RENEWAL_DEFENSE')).length > 0).toBe(true);
       const loserId = [a, b].find((p) => p.plan_id !== active[0])!.plan_id;
       expect((await repo.getPlan('t1', loserId))!.plan_status).toBe('APPROVED');
 
       // Once the active one stops, the slot is free again; a PAUSED plan holds none.
       await repo.updatePlanStatus('t1', active[0]!, 'ACTIVE', 'PAUSED');
-      expect(await repo.existsActivePlanForAccountAndType('t1', account, 'RENEWAL_DEFENSE')).toBe(false);
+      expect(await repo.findActivePlanIds('t1', account, 'RENEWAL_DEFENSE')).toEqual([]);
       await repo.updatePlanStatus('t1', loserId, 'APPROVED', 'ACTIVE');
       expect(await rejectionCode(repo.updatePlanStatus('t1', active[0]!, 'PAUSED', 'ACTIVE'))).toBe('CONFLICT');
       // Other tenants and other accounts are unaffected.
-      expect(await repo.existsActivePlanForAccountAndType('t2', account, 'RENEWAL_DEFENSE')).toBe(false);
+      expect(await repo.findActivePlanIds('t2', account, 'RENEWAL_DEFENSE')).toEqual([]);
       await planIn('ACTIVE', { tenant_id: 't2', account_id: account });
     });
   });

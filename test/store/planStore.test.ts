@@ -72,7 +72,7 @@ describe('PlanStore', () => {
       const [entry] = (await store.ledger.listByPlan('t1', plan.plan_id)).items;
       expect(entry).toMatchObject({ entry_id: planEventId('t1', plan.plan_id, 1), actor: 'alice', account_id: plan.account_id, data: { trigger: 'proposal_generated', input_summary: { signals: 2 } } });
       expect(await pendingOf(plan.plan_id)).toBeUndefined();
-      expect(await store.getProposalMeta('t1', plan.plan_id)).toEqual(proposal);
+      expect((await store.getPlanWithProposal('t1', plan.plan_id))?.proposal).toEqual(proposal);
       expect(await store.getPlanWithProposal('t1', plan.plan_id)).toEqual({ plan, proposal });
     });
 
@@ -215,7 +215,7 @@ describe('PlanStore', () => {
       expect(await store.getPlanRepaired('t2', plan.plan_id)).toBeNull();
       expect(await rawPlans().countDocuments({ _id: plan.plan_id })).toBe(0);
       expect(await store.getPlanRepaired('t1', plan.plan_id)).toEqual(plan);
-      expect(await store.getProposalMeta('t1', plan.plan_id)).toEqual(proposal);
+      expect((await store.getPlanWithProposal('t1', plan.plan_id))?.proposal).toEqual(proposal);
       expect(await story(plan)).toEqual(['PLAN_CREATED']);
       // The restored plan takes its next change like any other.
       await move(plan, 'DRAFT', 'APPROVED');
@@ -335,7 +335,7 @@ describe('PlanStore', () => {
       const before = await rawPlans().findOne({ _id: plan.plan_id });
       expect(await store.getPlanRepaired('t2', plan.plan_id)).toBeNull();
       expect(await store.getPlanWithProposal('t2', plan.plan_id)).toBeNull();
-      expect(await store.getProposalMeta('t2', plan.plan_id)).toBeNull();
+      expect(await store.getPlanWithProposal('t2', plan.plan_id)).toBeNull();
       expect(await store.flushPending('t2', plan.plan_id)).toBe(false);
       expect(await rejectionCode(move({ tenant_id: 't2', plan_id: plan.plan_id }, 'DRAFT', 'APPROVED'))).toBe('NOT_FOUND');
       expect(await store.verifyPlanLedger('t2', plan.plan_id)).toMatchObject({ entries: 0 });
