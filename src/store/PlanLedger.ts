@@ -71,8 +71,6 @@ export interface LedgerEventCount {
 export interface PlanLedgerOptions {
   logger?: StoreLogger;
   now?: () => Date;
-  /** Bound on insert attempts when other writers keep taking the next seq. */
-  maxAppendAttempts?: number;
   /**
    * Told of every entry an append returns (written now or found stored): the verifiable log's
    * sealer learns of new entries this way, with no read (docs/store.md, "The verifiable log").
@@ -82,23 +80,23 @@ export interface PlanLedgerOptions {
 
 export interface AppendOptions {
   /**
-   * The seq this entry belongs at, when the caller knows it: PlanStore passes its event number
-   * with the event id ledgerEntryKey(tenant, plan, n). Then the append is two reads by _id and
-   * one insert, with no search for the tail. Ignored unless entry_id is that key.
+   * The seq this entry belongs at: PlanStore's event number n, with the event id
+   * ledgerEntryKey(tenant, plan, n). The append is one insert at that position (and a read of
+   * the entry before it unless prevHash is given); there is no search for the tail.
    */
-  expectedSeq?: number;
-  /** With expectedSeq: the hash of the entry at expectedSeq - 1, when the caller keeps it (PlanStore's ledger_hash), saving its read. */
+  expectedSeq: number;
+  /** The hash of the entry at expectedSeq - 1, when the caller keeps it (PlanStore's ledger_hash), saving its read. */
   prevHash?: string;
 }
 
 /** An entry as stored: _id is its position key, entry_id a field. */
 type LedgerDocument = { _id: string } & Record<string, unknown>;
 
-/** An append, checked and normalized; the ledger fills in seq, hashes, day (and the id when absent). */
-type PreparedEntry = Omit<LedgerEntryRecord, 'entry_id' | 'seq' | 'prev_hash' | 'hash' | 'day'> & { entry_id: string | null };
+/** An append, checked and normalized; the ledger fills in seq, hashes and day. */
+type PreparedEntry = Omit<LedgerEntryRecord, 'seq' | 'prev_hash' | 'hash' | 'day'>;
 
 const AppendSchema = z.object({
-  entry_id: z.string().min(1).max(256).optional(),
+  entry_id: z.string().min(1).max(256),
   plan_id: z.string().min(1),
   tenant_id: z.string().min(1),
   account_id: z.string().min(1),
@@ -110,17 +108,12 @@ const AppendSchema = z.object({
 
 const FeedCursorSchema = TimeIdCursorSchema('feed');
 
-const BACKOFF_BASE_MS = 2;
-const BACKOFF_CAP_MS = 40;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class PlanLedger {
   private readonly entries: Collection<LedgerDocument>;
   /** Concurrent appends' inserts go to the store together (group commit). */
   private readonly inserts: InsertBatcher<LedgerDocument>;
   private readonly logger: StoreLogger;
   private readonly now: () => Date;
-  private readonly maxAttempts: number;
   /** Appends to one plan through this instance queue up, so they do not race each other. */
   private readonly appendQueues = new Map<string, Promise<unknown>>();
   private readonly onAppended: (entry: LedgerEntryRecord) => void;
@@ -130,23 +123,29 @@ export class PlanLedger {
     this.inserts = new InsertBatcher(this.entries);
     this.logger = options.logger ?? consoleStoreLogger;
     this.now = options.now ?? (() => new Date());
-    this.maxAttempts = options.maxAppendAttempts ?? 40;
     this.onAppended = options.onAppended ?? (() => undefined);
   }
 
   /**
-   * Appends one entry at the end of its plan's chain and returns it as stored. When
-   * entry.entry_id is already stored, returns that entry instead (idempotent append); an id
-   * another plan (or tenant) uses is CONFLICT.
+   * Appends one entry at seq options.expectedSeq of its plan's chain (its entry_id must be the
+   * key of that seq) and returns it as stored. When that position already holds this entry id,
+   * returns the stored entry instead (idempotent append: a retry, or a racing writer). CONFLICT
+   * when the position holds another entry; INTERNAL_SERVER_ERROR when the entry before it is
+   * missing (the chain is shorter than the caller's count: the ledger lost entries).
    */
-  async append(entry: LedgerAppend, options: AppendOptions = {}): Promise<LedgerEntryRecord> {
+  async append(entry: LedgerAppend, options: AppendOptions): Promise<LedgerEntryRecord> {
     const parsed = AppendSchema.safeParse(entry);
     if (!parsed.success) throw new AppError('BAD_USER_INPUT', `invalid ledger entry: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
     const input = parsed.data;
     const timestamp = input.timestamp ?? this.now();
     if (Number.isNaN(timestamp.getTime())) throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: timestamp');
+    const seq = options.expectedSeq;
+    if (!Number.isSafeInteger(seq) || seq < 1) throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: expectedSeq must be a whole number from 1');
+    if (input.entry_id !== ledgerEntryKey(input.tenant_id, input.plan_id, seq)) {
+      throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: its entry_id is not the key of its seq');
+    }
     const prepared: PreparedEntry = {
-      entry_id: input.entry_id ?? null,
+      entry_id: input.entry_id,
       plan_id: input.plan_id,
       tenant_id: input.tenant_id,
       account_id: input.account_id,
@@ -155,11 +154,10 @@ export class PlanLedger {
       actor: input.actor,
       data: toStorableJson(input.data, 'data') as Record<string, unknown>,
     };
-    const expectedSeq = Number.isSafeInteger(options.expectedSeq) && (options.expectedSeq ?? 0) >= 1 ? options.expectedSeq : undefined;
     const key = `${prepared.tenant_id}\u0000${prepared.plan_id}`;
     return withStoreErrors(this.logger, 'ledger.append', () =>
       this.serialized(key, async () => {
-        const record = await this.appendWithRetry(prepared, expectedSeq, expectedSeq === undefined ? undefined : options.prevHash);
+        const record = await this.appendAt(prepared, seq, options.prevHash);
         this.onAppended(record);
         return record;
       }),
@@ -240,39 +238,8 @@ export class PlanLedger {
     });
   }
 
-  private async appendWithRetry(entry: PreparedEntry, expectedSeq: number | undefined, prevHash: string | undefined): Promise<LedgerEntryRecord> {
-    const { tenant_id, plan_id } = entry;
-    if (expectedSeq !== undefined && entry.entry_id === ledgerEntryKey(tenant_id, plan_id, expectedSeq)) {
-      const placed = await this.appendAt(entry as PreparedEntry & { entry_id: string }, expectedSeq, prevHash);
-      if (placed) return placed;
-      // Its seq is held by another entry (one appended outside PlanStore) or the chain is
-      // shorter than the event number says: append it at the end like any other entry.
-    }
-    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      if (entry.entry_id !== null) {
-        const existing = await this.findExisting(entry as PreparedEntry & { entry_id: string }, expectedSeq);
-        if (existing) return existing;
-      }
-      const tail = await this.findTail(tenant_id, plan_id);
-      const seq = (tail?.seq ?? 0) + 1;
-      const record = this.build(entry, seq, tail?.hash ?? null);
-      if (await this.tryInsert(record)) return record;
-      // Either another writer took this seq (move on) or the entry_id is stored already.
-      if (entry.entry_id !== null) {
-        const existing = await this.findExisting(entry as PreparedEntry & { entry_id: string }, expectedSeq);
-        if (existing) return existing;
-      }
-      if (!(await this.readAt(tenant_id, plan_id, seq))) throw new AppError('CONFLICT', `ledger entry id ${record.entry_id} is already in use`);
-      await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
-    }
-    throw new AppError('CONFLICT', `ledger append for plan ${plan_id} kept losing to concurrent appends; retry`);
-  }
-
-  /**
-   * The append of an entry whose id is the key of seq n: null when n is not free for it (held
-   * by another entry, or n - 1 missing), so the caller appends it at the end instead.
-   */
-  private async appendAt(entry: PreparedEntry & { entry_id: string }, n: number, knownPrevHash?: string): Promise<LedgerEntryRecord | null> {
+  /** The append of an entry whose id is the key of seq n (see append). */
+  private async appendAt(entry: PreparedEntry, n: number, knownPrevHash?: string): Promise<LedgerEntryRecord> {
     const { tenant_id, plan_id } = entry;
     // The insert itself tells whether seq n is free (a unique-index check, cheap on every
     // store); only a taken seq (a retry, a repair, another writer) costs a read of it. The
@@ -281,21 +248,24 @@ export class PlanLedger {
     if (n > 1) {
       const prev = knownPrevHash === undefined ? await this.readAt(tenant_id, plan_id, n - 1) : { hash: knownPrevHash };
       if (typeof prev?.hash !== 'string') {
+        // Already stored (a retry after the entry before it was lost) is still this entry.
         const here = await this.readAt(tenant_id, plan_id, n);
-        return here?.entry_id === entry.entry_id ? this.toRecord(here) : null;
+        if (here?.entry_id === entry.entry_id) return this.toRecord(here);
+        this.logger.error({ tenant_id, plan_id, seq: n }, 'ledger append: the entry before this seq is missing');
+        throw new AppError('INTERNAL_SERVER_ERROR', `the ledger of plan ${plan_id} has no entry at seq ${n - 1}`);
       }
       prevHash = prev.hash;
     }
     const record = this.build(entry, n, prevHash);
     if (await this.tryInsert(record)) return record;
     const here = await this.readAt(tenant_id, plan_id, n);
-    return here?.entry_id === entry.entry_id ? this.toRecord(here) : null;
+    if (here?.entry_id === entry.entry_id) return this.toRecord(here);
+    throw new AppError('CONFLICT', `seq ${n} of plan ${plan_id}'s ledger holds another entry`);
   }
 
   private build(entry: PreparedEntry, seq: number, prevHash: string | null): LedgerEntryRecord {
     const record: LedgerEntryRecord = {
       ...entry,
-      entry_id: entry.entry_id ?? ledgerEntryKey(entry.tenant_id, entry.plan_id, seq),
       seq,
       prev_hash: prevHash,
       day: utcDay(entry.timestamp),
@@ -316,38 +286,11 @@ export class PlanLedger {
     }
   }
 
-  /**
-   * The stored entry with this id, or null; CONFLICT when another plan or tenant holds it.
-   * The id is usually a position key (a read by _id); only a caller-chosen id, or one whose
-   * position another entry took, needs the lookup by the entry_id field.
-   */
-  private async findExisting(entry: { entry_id: string; tenant_id: string; plan_id: string }, expectedSeq?: number): Promise<LedgerEntryRecord | null> {
-    const atKey = await this.entries.findOne({ tenant_id: entry.tenant_id, _id: entry.entry_id });
-    if (atKey?.entry_id === entry.entry_id) return this.owned(atKey, entry);
-    // A position key whose position is free: entries are never moved, so it is nowhere.
-    if (!atKey && expectedSeq !== undefined && entry.entry_id === ledgerEntryKey(entry.tenant_id, entry.plan_id, expectedSeq)) return null;
-    const byField = await this.entries.findOne({ tenant_id: entry.tenant_id, entry_id: entry.entry_id });
-    return byField ? this.owned(byField, entry) : null;
-  }
-
-  private owned(doc: LedgerDocument, entry: { entry_id: string; tenant_id: string; plan_id: string }): LedgerEntryRecord {
-    if (doc.tenant_id !== entry.tenant_id || doc.plan_id !== entry.plan_id) {
-      throw new AppError('CONFLICT', `ledger entry id ${entry.entry_id} is already used by another plan`);
-    }
-    return this.toRecord(doc);
-  }
-
   /** The entry at a plan's seq by its _id (null when absent, or not that plan's). */
   private async readAt(tenantId: string, planId: string, seq: number): Promise<LedgerDocument | null> {
     const _id = ledgerEntryKey(tenantId, planId, seq);
     const doc = await this.entries.findOne({ tenant_id: tenantId, _id });
     return doc && doc.tenant_id === tenantId && doc.plan_id === planId ? doc : null;
-  }
-
-  /** The last entry of a plan's chain (seq and hash), or null for an empty chain: one query on {tenant_id, plan_id, seq}. */
-  private async findTail(tenantId: string, planId: string): Promise<{ seq: number; hash: string | null } | null> {
-    const last = await this.entries.findOne({ tenant_id: tenantId, plan_id: planId }, { sort: { seq: -1 }, projection: { seq: 1, hash: 1 } });
-    return typeof last?.seq === 'number' ? { seq: last.seq, hash: typeof last.hash === 'string' ? last.hash : null } : null;
   }
 
   private serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {

@@ -64,11 +64,12 @@ async function workload(): Promise<void> {
   await move('DRAFT', 'APPROVED', 'PLAN_APPROVED');
   await move('APPROVED', 'ACTIVE', 'PLAN_ACTIVATED');
   await move('ACTIVE', 'PAUSED', 'PLAN_PAUSED');
-  await store.plans.putPlan({ ...plans[1]!, objective: 'put again' });
-  await store.plans.updatePlanStatus(tenant, plans[2]!.plan_id, 'DRAFT', 'APPROVED');
+  // A change based on the plan as this store returned it skips its read.
+  const other = await store.getPlanRepaired(tenant, plans[1]!.plan_id);
+  await store.updateDraft({ tenantId: tenant, planId: other!.plan_id, changes: { objective: 'edited again' }, event: { actor: 'x', data: {} }, basedOn: other! });
   await store.getPlanRepaired(tenant, id);
   await store.getPlanWithProposal(tenant, id);
-  await store.plans.getPlan(tenant, id, plan.account_id);
+  await store.getPlanRepaired(tenant, id, plan.account_id);
   await store.plans.getPlans(tenant, [id, randomUUID()]);
   await store.plans.existingIds([id, randomUUID()]);
   await store.plans.findActivePlanIds(tenant, plan.account_id, 'RENEWAL_DEFENSE');
@@ -92,9 +93,10 @@ async function workload(): Promise<void> {
   const until = new Date(Date.now() + 60_000);
   await store.ledger.stats(tenant, { since: new Date(until.getTime() - 14 * 86_400_000), until });
   await store.ledger.stats(tenant, { eventTypes: ['PLAN_CREATED'], accountId: plan.account_id });
-  await store.ledger.append({ plan_id: id, tenant_id: tenant, account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} });
-  // A caller-chosen id: looked up by the entry_id field.
-  await store.ledger.append({ entry_id: 'caller-chosen-id', plan_id: id, tenant_id: tenant, account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} });
+  // An append without the previous hash reads the entry before it; a repeated one, its own position.
+  const extra = { entry_id: planEventId(tenant, id, 6), plan_id: id, tenant_id: tenant, account_id: plan.account_id, event_type: 'PLAN_UPDATED' as const, actor: null, data: {} };
+  await store.ledger.append(extra, { expectedSeq: 6 });
+  await store.ledger.append(extra, { expectedSeq: 6 });
   await store.ledger.verify(tenant, id);
   await store.verifyPlanLedger(tenant, id);
   await store.flushPending(tenant, id);

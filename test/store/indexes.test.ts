@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type CommandStartedEvent, type Db, type Document } from 'mongodb';
 import { LEDGER_INDEXES, PLAN_INDEXES, PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanStore, planEventId } from '../../src/store/PlanStore.js';
+import { chainAppender } from '../support/ledgerAppends.js';
 import { openTestDb, testStoreProfile, testStoreUri, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger } from './storeFixtures.js';
 
@@ -58,7 +59,8 @@ describe('the main queries and the indexes', () => {
     const page = await store.plans.listPlans('tx', {}, { first: 1 });
     await store.plans.listPlans('tx', { statuses: ['DRAFT'] }, { first: 1, after: page.endCursor });
     await store.plans.listPlans('tx', { accountId: plan.account_id });
-    await store.plans.getPlan('tx', plan.plan_id);
+    await store.getPlanRepaired('tx', plan.plan_id);
+    await store.getPlanWithProposal('tx', plan.plan_id);
     await store.plans.getPlans('tx', [plan.plan_id, randomUUID()]);
     await store.plans.findActivePlanIds('tx', plan.account_id, 'RENEWAL_DEFENSE');
     await store.ledger.listByPlan('tx', plan.plan_id);
@@ -67,8 +69,9 @@ describe('the main queries and the indexes', () => {
     await store.ledger.listForTenant('tx', {}, { first: 1, after: feed.endCursor });
     await store.ledger.listForTenant('tx', { accountId: plan.account_id });
     await store.ledger.stats('tx', { eventTypes: ['PLAN_CREATED'] });
-    await store.ledger.append({ plan_id: plan.plan_id, tenant_id: 'tx', account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} });
     await store.transition({ tenantId: 'tx', planId: plan.plan_id, from: 'DRAFT', to: 'APPROVED', event: { event_type: 'PLAN_APPROVED', actor: null, data: {} } });
+    // An append without the previous hash (after the plan's two events) reads the entry before it.
+    await store.ledger.append({ entry_id: planEventId('tx', plan.plan_id, 3), plan_id: plan.plan_id, tenant_id: 'tx', account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} }, { expectedSeq: 3 });
     client.removeAllListeners('commandStarted');
   });
   afterAll(async () => {
@@ -238,7 +241,7 @@ describe('the hot paths send tenant-scoped commands, as many whatever the data',
       await store.ledger.listByPlan('tp', plan.plan_id, { first: 2, after: page.endCursor });
       await store.ledger.listForTenant('tp', { planId: plan.plan_id, eventTypes: ['PLAN_APPROVED'] });
       await store.ledger.listByPlans('tp', [plan.plan_id, randomUUID()], 10);
-      await store.ledger.append({ plan_id: plan.plan_id, tenant_id: 'tp', account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} });
+      await store.ledger.append({ entry_id: planEventId('tp', plan.plan_id, 6), plan_id: plan.plan_id, tenant_id: 'tp', account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} }, { expectedSeq: 6 });
       // Another tenant asking for this plan is refused by the same reads.
       expect(await store.getPlanRepaired('other', plan.plan_id)).toBeNull();
       expect((await store.ledger.listByPlan('other', plan.plan_id)).items).toEqual([]);
@@ -303,12 +306,12 @@ describe('the hot paths send tenant-scoped commands, as many whatever the data',
     expect(listed.length).toBe(1);
   });
 
-  it('a generic append finds the tail of a long chain with one query', async () => {
+  it('an append at the end of a long chain, without the previous hash, reads one entry', async () => {
     const planId = randomUUID();
-    const append = () => store.ledger.append({ plan_id: planId, tenant_id: 'tl', account_id: 'a', event_type: 'PLAN_UPDATED', actor: null, data: {} });
-    for (let i = 0; i < 200; i++) await append();
+    const append = chainAppender(store.ledger);
+    for (let i = 0; i < 200; i++) await append({ plan_id: planId, tenant_id: 'tl', account_id: 'a', event_type: 'PLAN_UPDATED', actor: null, data: {} });
     const fresh = new PlanStore(db, { logger: memoryLogger() });
-    const events = await record(() => fresh.ledger.append({ plan_id: planId, tenant_id: 'tl', account_id: 'a', event_type: 'PLAN_UPDATED', actor: null, data: {} }));
+    const events = await record(() => chainAppender(fresh.ledger, { [`tl/${planId}`]: 200 })({ plan_id: planId, tenant_id: 'tl', account_id: 'a', event_type: 'PLAN_UPDATED', actor: null, data: {} }));
     expect(events.map((e) => e.commandName)).toEqual(['find', 'insert']);
     for (const { filter } of filtersOf(events)) expect(isTenantScoped(filter)).toBe(true);
     expect(await fresh.ledger.verify('tl', planId)).toMatchObject({ valid: true, entries: 201 });

@@ -11,6 +11,7 @@ import { ensureIndexes } from '../../src/store/indexes.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
 import { LedgerLogStore } from '../../src/store/ledgerLog/LedgerLogStore.js';
 import { PlanLedger } from '../../src/store/PlanLedger.js';
+import { chainAppender } from '../support/ledgerAppends.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
 import { memoryLogger } from './storeFixtures.js';
 
@@ -37,10 +38,11 @@ describe('the sealer', () => {
 
   async function write(tenant: string, plans: number, perPlan: number): Promise<LedgerEntryRecord[]> {
     const out: LedgerEntryRecord[] = [];
+    const append = chainAppender(ledger);
     await Promise.all(
       Array.from({ length: plans }, async () => {
         const planId = randomUUID();
-        for (let i = 0; i < perPlan; i++) out.push(await ledger.append({ plan_id: planId, tenant_id: tenant, account_id: 'acc', event_type: 'PLAN_UPDATED', actor: 'a', data: { i } }));
+        for (let i = 0; i < perPlan; i++) out.push(await append({ plan_id: planId, tenant_id: tenant, account_id: 'acc', event_type: 'PLAN_UPDATED', actor: 'a', data: { i } }));
       }),
     );
     return out;
