@@ -81,7 +81,6 @@ const PlanCursorSchema = TimeIdCursorSchema('plans');
 
 export interface PlanRepositoryOptions {
   logger?: StoreLogger;
-  now?: () => Date;
 }
 
 /** The active slot a plan holds in a status: only ACTIVE plans share one per account and type. */
@@ -140,21 +139,12 @@ export class PlanRepository {
   private readonly inserts: InsertBatcher<PlanDocument>;
   private readonly dbName: string;
   private readonly logger: StoreLogger;
-  private readonly now: () => Date;
 
   constructor(db: Db, options: PlanRepositoryOptions = {}) {
     this.plans = db.collection<PlanDocument>(PLANS_COLLECTION);
     this.inserts = new InsertBatcher(this.plans);
     this.dbName = db.databaseName;
     this.logger = options.logger ?? consoleStoreLogger;
-    this.now = options.now ?? (() => new Date());
-  }
-
-  /** The plan, or null when absent, another tenant's, or (with accountId) another account's. */
-  async getPlan(tenantId: string, planId: string, accountId?: string): Promise<RevenuePlanV1 | null> {
-    const stored = await this.getStored(tenantId, planId);
-    if (!stored || (accountId !== undefined && stored.plan.account_id !== accountId)) return null;
-    return stored.plan;
   }
 
   /** Plans by id in one query, aligned with planIds (null where absent): a DataLoader's batch. */
@@ -164,59 +154,6 @@ export class PlanRepository {
       const byId = new Map(docs.map((doc) => [doc._id, this.toStored(doc).plan]));
       return planIds.map((id) => byId.get(id) ?? null);
     });
-  }
-
-
-  /**
-   * Stores a DRAFT plan: inserts it, or replaces the stored one while that is still DRAFT.
-   * Writes no ledger event (PlanStore.createPlan / updateDraft do both).
-   */
-  async putPlan(plan: RevenuePlanV1): Promise<RevenuePlanV1> {
-    const valid = parsePlanInput(plan);
-    if (valid.plan_status !== 'DRAFT') {
-      throw new AppError('INVALID_TRANSITION', `only DRAFT plans can be put, not ${valid.plan_status}`);
-    }
-    const inserted = await this.insertStored({ plan: valid, event_count: 0, pending_event: null, proposal: null, ledger_hash: null });
-    if (inserted) return valid;
-    return withStoreErrors(this.logger, 'plans.putPlan', () =>
-      this.locked(valid.plan_id, async () => {
-        const { _id, ...fields } = planFields(valid);
-        const absent = OPTIONAL_PLAN_FIELDS.filter((f) => !(f in fields));
-        const update = { $set: fields, ...(absent.length > 0 ? { $unset: Object.fromEntries(absent.map((f) => [f, '' as const])) } : {}) };
-        const result = await this.plans.updateOne({ tenant_id: valid.tenant_id, _id, plan_status: 'DRAFT' }, update);
-        if (result.matchedCount === 1) return valid;
-        const current = await this.getStored(valid.tenant_id, valid.plan_id);
-        if (!current) throw new AppError('CONFLICT', `plan id ${valid.plan_id} is already in use`);
-        throw new AppError('INVALID_TRANSITION', `plan ${valid.plan_id} is ${current.plan.plan_status}; only a DRAFT can be replaced`);
-      }),
-    );
-  }
-
-  /**
-   * Changes a plan's status if it is still `from` (a conditional write). INVALID_TRANSITION
-   * for a move the lifecycle forbids, NOT_FOUND, CONFLICT when the plan is no longer `from`
-   * (a lost race), CONFLICT with reason ACTIVE_PLAN_EXISTS when another plan is ACTIVE for the
-   * same account and type. Writes no ledger event (PlanStore.transition does both).
-   */
-  async updatePlanStatus(
-    tenantId: string,
-    planId: string,
-    from: PlanStatus,
-    to: PlanStatus,
-    fields: TransitionFields = {},
-  ): Promise<RevenuePlanV1> {
-    assertTransition(from, to);
-    return withStoreErrors(this.logger, 'plans.updatePlanStatus', () =>
-      this.locked(planId, async () => {
-        const current = await this.getStored(tenantId, planId);
-        if (!current) throw new AppError('NOT_FOUND', `plan ${planId} not found`);
-        if (current.plan.plan_status !== from) throw lostRace(planId, from, current.plan.plan_status);
-        const set = statusChange(current.plan, to, fields, this.now());
-        const doc = await this.updateWhere(tenantId, planId, { plan_status: from }, { set });
-        if (!doc) throw lostRace(planId, from, null);
-        return doc.plan;
-      }),
-    );
   }
 
   /** Plans newest updated first (ties by id), in keyset pages that hold still while plans are added. */
@@ -453,23 +390,6 @@ export class PlanRepository {
     throw new AppError('INTERNAL_SERVER_ERROR', `stored plan ${doc._id} is invalid`);
   }
 }
-
-const OPTIONAL_PLAN_FIELDS = [
-  'constraints',
-  'created_by',
-  'approved_at',
-  'approved_by',
-  'completed_at',
-  'aborted_at',
-  'expired_at',
-  'completion_reason',
-] as const satisfies readonly (keyof RevenuePlanV1)[];
-
-const lostRace = (planId: string, expected: PlanStatus, actual: PlanStatus | null) =>
-  new AppError('CONFLICT', `plan ${planId} changed concurrently; reload and retry`, {
-    expected_status: expected,
-    ...(actual ? { actual_status: actual } : {}),
-  });
 
 /** A plan a caller hands in, validated: BAD_USER_INPUT naming the first problem. */
 export function parsePlanInput(plan: unknown): RevenuePlanV1 {

@@ -128,7 +128,7 @@ export class PlanStore {
   constructor(db: Db, deps: PlanStoreDeps = {}) {
     this.logger = deps.logger ?? consoleStoreLogger;
     this.now = deps.now ?? (() => new Date());
-    this.plans = deps.plans ?? new PlanRepository(db, { logger: this.logger, now: this.now });
+    this.plans = deps.plans ?? new PlanRepository(db, { logger: this.logger });
     this.ledger = deps.ledger ?? new PlanLedger(db, { logger: this.logger, now: this.now });
   }
 

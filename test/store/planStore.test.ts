@@ -254,7 +254,7 @@ describe('PlanStore', () => {
       const plan = await created();
       const crashing = crashingStore('afterPlanWrite');
       await expect(move(plan, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
-      expect((await store.plans.getPlan('t1', plan.plan_id))!.plan_status).toBe('APPROVED');
+      expect((await store.plans.getStored('t1', plan.plan_id))!.plan.plan_status).toBe('APPROVED');
       expect((await store.ledger.listByPlan('t1', plan.plan_id, { first: 500 })).items.map((e) => e.event_type)).toEqual(['PLAN_CREATED']);
       expect(await pendingOf(plan.plan_id)).toBeDefined();
       await move(plan, 'APPROVED', 'ABORTED');
@@ -305,10 +305,10 @@ describe('PlanStore', () => {
       expect(await store.restoreOrphanedCreates(new Date(Date.now() + 60_000))).toBe(0);
       expect(await store.restoreOrphanedCreates(new Date(0))).toBeGreaterThanOrEqual(1);
       expect(await store.restoreOrphanedCreates(new Date(0))).toBe(0);
-      expect((await store.plans.getPlan('t1', a.plan_id))!.objective).toBe('edited');
+      expect((await store.plans.getStored('t1', a.plan_id))!.plan.objective).toBe('edited');
       expect(await story(a)).toEqual(['PLAN_CREATED', 'PLAN_UPDATED']);
       expect(await story(b)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
-      expect(await store.plans.getPlan('t3', fresh.plan_id)).toEqual(fresh);
+      expect((await store.plans.getStored('t3', fresh.plan_id))?.plan).toEqual(fresh);
       expect(await story(fresh)).toEqual(['PLAN_CREATED']);
       // Concurrent repairs (sweep, reads, retries at once) still record each event once.
       const c = await created();
