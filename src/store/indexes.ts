@@ -47,10 +47,7 @@ export const LEDGER_INDEX = {
    * index, so the embedded store counts from the index without parsing every document.
    */
   timeEventDay: 'ledger_tenant_time_event_day',
-  /**
-   * An entry id is stored once (entries' _id is their position; see PlanLedger). Also finds
-   * an entry by a caller-chosen id.
-   */
+  /** An entry id is stored once (entries' _id is their position and their id; see PlanLedger). */
   entryId: 'ledger_entry_id',
 } as const;
 
