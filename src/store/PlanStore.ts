@@ -241,7 +241,7 @@ export class PlanStore {
    * Completes a plan's pending event (ledger append, then clear). True when there was one.
    * Safe to run any number of times, concurrently too.
    */
-  async flushPending(tenantId: string, planId: string): Promise<boolean> {
+  protected async flushPending(tenantId: string, planId: string): Promise<boolean> {
     const stored = await this.loadStored(tenantId, planId);
     return stored ? this.complete(stored) : false;
   }

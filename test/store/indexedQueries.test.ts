@@ -99,7 +99,6 @@ async function workload(): Promise<void> {
   await store.ledger.append(extra, { expectedSeq: 6 });
   await store.ledger.verify(tenant, id);
   await store.verifyPlanLedger(tenant, id);
-  await store.flushPending(tenant, id);
   await store.repairPendingEvents(0, 10, { scan: true });
   await store.restoreOrphanedCreates(new Date(Date.now() - 86_400_000));
   await store.plans.findExpiredIn(['APPROVED', 'ACTIVE'], new Date(), 10);

@@ -236,7 +236,6 @@ describe('the hot paths send tenant-scoped commands, as many whatever the data',
       await store.getPlanRepaired('tp', plan.plan_id);
       await store.getPlanWithProposal('tp', plan.plan_id);
       await store.plans.getPlans('tp', [plan.plan_id, randomUUID()]);
-      await store.flushPending('tp', plan.plan_id);
       const page = await store.ledger.listByPlan('tp', plan.plan_id, { first: 2 });
       await store.ledger.listByPlan('tp', plan.plan_id, { first: 2, after: page.endCursor });
       await store.ledger.listForTenant('tp', { planId: plan.plan_id, eventTypes: ['PLAN_APPROVED'] });

@@ -7,17 +7,18 @@ import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../s
 import { PlanStore, planEventId, type ProposalMeta } from '../../src/store/PlanStore.js';
 import { CrashingPlanStore, type PlanStoreFaults } from '../support/crashingPlanStore.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
+import { TestPlanStore } from '../support/testPlanStore.js';
 import { draftPlan, memoryLogger, rejectionCode } from './storeFixtures.js';
 
 describe('PlanStore', () => {
   let t: TestDb;
-  let store: PlanStore;
+  let store: TestPlanStore;
   const logger = memoryLogger();
 
   beforeAll(async () => {
     t = await openTestDb('pstore');
     await ensureIndexes(t.db);
-    store = new PlanStore(t.db, { logger });
+    store = new TestPlanStore(t.db, { logger });
   });
   afterAll(async () => {
     await t.close();
@@ -313,7 +314,7 @@ describe('PlanStore', () => {
       // Concurrent repairs (sweep, reads, retries at once) still record each event once.
       const c = await created();
       await expect(move(c, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
-      await Promise.all([store.repairPendingEvents(0), store.getPlanRepaired('t1', c.plan_id), new PlanStore(t.db, { logger }).flushPending('t1', c.plan_id), store.flushPending('t1', c.plan_id)]);
+      await Promise.all([store.repairPendingEvents(0), store.getPlanRepaired('t1', c.plan_id), new TestPlanStore(t.db, { logger }).flushPending('t1', c.plan_id), store.flushPending('t1', c.plan_id)]);
       expect(await story(c)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
     });
 
