@@ -50,6 +50,8 @@ const cfg = {
   readDurationMs: num('BENCH_READ_DURATION_MS', 2500),
   llmDelayMs: num('BENCH_LLM_DELAY_MS', 300),
   llmConcurrency: num('BENCH_LLM_CONCURRENCY', 50),
+  /** Case 8: DRAFT plans proposed, then approved once each. */
+  transitionPlans: num('BENCH_TRANSITION_PLANS', 800),
   cpuProf: env.BENCH_CPU_PROF === '1',
   only: env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : null,
   mongoUri: env.BENCH_MONGODB_URI?.trim() || null,
@@ -60,10 +62,10 @@ const cfg = {
  * Each case's share of the budget (they add up to 1). A case ends at its slice's end or when
  * what is left must go to the cases after it, whichever is first; unused time passes on.
  */
-const SLICES = { memoryFirst: 0.0184, propose: 0.0518, reads: 0.0235, readSuite: 0.4335, ledger: 0.1177, llm: 0.022, memorySecond: 0.1177, ledgerLog: 0.2154 } as const;
+const SLICES = { memoryFirst: 0.0184, propose: 0.0518, transitions: 0.02, reads: 0.0235, readSuite: 0.4135, ledger: 0.1177, llm: 0.022, memorySecond: 0.1177, ledgerLog: 0.2154 } as const;
 type SliceName = keyof typeof SLICES;
-const SLICE_CASE: Record<SliceName, string> = { memoryFirst: '5', propose: '1', reads: '2', readSuite: '6', ledger: '3', llm: '4', memorySecond: '5', ledgerLog: '7' };
-const ORDER: SliceName[] = ['memoryFirst', 'propose', 'reads', 'readSuite', 'ledger', 'llm', 'memorySecond', 'ledgerLog'];
+const SLICE_CASE: Record<SliceName, string> = { memoryFirst: '5', propose: '1', transitions: '8', reads: '2', readSuite: '6', ledger: '3', llm: '4', memorySecond: '5', ledgerLog: '7' };
+const ORDER: SliceName[] = ['memoryFirst', 'propose', 'transitions', 'reads', 'readSuite', 'ledger', 'llm', 'memorySecond', 'ledgerLog'];
 
 const JWT_SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';
 /** The ledger's checkpoint key (NODE_ENV=production requires one), new every run. */
@@ -78,6 +80,7 @@ const wants = (c: string) => cfg.only === null || cfg.only.has(c);
 const log = (message: string) => process.stderr.write(`[bench ${(elapsed() / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
 
 const PLAN_FIELDS = 'planId planType tenantId accountId objective status expiresAt createdAt updatedAt createdBy steps { stepId actionType status sequence dependencies constraints }';
+const APPROVE = 'mutation Approve($id: ID!) { approvePlan(planId: $id) { ok plan { planId status } } }';
 const PROPOSE = `mutation Propose($input: ProposePlanInput!) { proposePlan(input: $input) { proposalId source droppedSteps { actionType reason } plan { ${PLAN_FIELDS} } } }`;
 const PLAN = `query Plan($id: ID!) { plan(planId: $id) { ${PLAN_FIELDS} } }`;
 const LEDGER = 'query Ledger($id: ID!) { planLedger(filter: { planId: $id }, first: 50) { edges { cursor node { entryId planId seq eventType timestamp actor data prevHash hash } } pageInfo { hasNextPage endCursor } } }';
@@ -438,7 +441,7 @@ async function main(): Promise<void> {
   const memoryWhat = `memory: server RSS after ${cfg.memoryFirst.toLocaleString('en-US')} → ${cfg.memoryTarget.toLocaleString('en-US')} proposals`;
 
   // ---- one server process (database bench_main) for case 5 and cases 1 and 2 ----
-  if (wants('1') || wants('2') || wants('5')) {
+  if (wants('1') || wants('2') || wants('5') || wants('8')) {
     log('starting server "main" (rules generator)');
     mainServer = await server('main', mainDbName);
     log(`server main: pid ${mainServer.pid}, ${mainServer.url}`);
@@ -513,6 +516,36 @@ async function main(): Promise<void> {
       } catch (e) {
         failRow(id, what, goal, e);
       }
+    }
+  }
+
+  // ---- case 8: a lifecycle transition (approvePlan of fresh DRAFT plans): CPU per request ----
+  if (mainServer && wants('8')) {
+    await awaitStoreIdle(10_000, 'before case 8');
+    const window = new Window('transitions');
+    const c = 16;
+    const what = `approvePlan c=${c}`;
+    try {
+      const approver = await mintDevToken({ secret: JWT_SECRET, tenantId: TENANT, roles: ['plan-approver'], sub: 'bench-approver', ttlSeconds: 3600 });
+      const wanted = cfg.transitionPlans;
+      // An approved plan cannot be approved again: each request approves a DRAFT plan of its own.
+      await run(gqlJob(mainServer, token, 'approvePlan seed', proposeBodies, limits('approvePlan seed', c, { warmupMs: 0, durationMs: window.left(), maxRequests: wanted }), '"source":"RULES"'), window);
+      const ids = (await mainDb.collection('plans').find({ tenant_id: TENANT, plan_status: 'DRAFT' }, { projection: { _id: 1 } }).limit(wanted).toArray()).map((d) => String(d._id));
+      const bodies = ids.map((id) => JSON.stringify({ query: APPROVE, operationName: 'Approve', variables: { id } }));
+      const svc = await run(gqlJob(mainServer, approver, what, bodies, limits(what, c, { warmupMs: 0, durationMs: window.left(), maxRequests: bodies.length }), '"ok":true'), window, mainServer);
+      rows.push({
+        id: '8',
+        what,
+        load: `closed loop, ${c} in flight; ${ids.length.toLocaleString('en-US')} DRAFT plans, each approved once`,
+        service: `${fmtRun(svc)} · CPU/request: ${cpuText(svc)}`,
+        baseline: 'none (a diagnostic: CPU per transition)',
+        ratio: 'n/a',
+        goal: 'CPU per request stated',
+        verdict: verdictOf(svc.requests > 0 && svc.errors === 0),
+        figures: { service: svc },
+      });
+    } catch (e) {
+      failRow('8', what, 'CPU per request stated', e);
     }
   }
 

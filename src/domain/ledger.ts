@@ -19,8 +19,11 @@ export const LedgerEntryRecordSchema = z.object({
 });
 export type LedgerEntryRecord = z.infer<typeof LedgerEntryRecordSchema>;
 
-/** What a caller supplies to append: the ledger assigns seq, prev_hash, hash and day. */
+/**
+ * What a caller supplies to append: the ledger assigns prev_hash, hash and day. entry_id is the
+ * key of the entry's position (the store's ledgerEntryKey of its seq).
+ */
 export type LedgerAppend = Pick<
   LedgerEntryRecord,
   'plan_id' | 'tenant_id' | 'account_id' | 'event_type' | 'actor' | 'data'
-> & { entry_id?: string; timestamp?: Date };
+> & { entry_id: string; timestamp?: Date };

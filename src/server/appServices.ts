@@ -42,9 +42,14 @@ export interface AppServiceDeps {
   metrics: AppMetrics;
   logger: Logger;
   db: Db;
+  /**
+   * The store serves this process alone (the embedded store): later sweeps settle only what
+   * this process left half-written, and the sealer does not look for other instances' entries.
+   */
+  singleProcessStore?: boolean;
 }
 
-export function createAppServices({ config, metrics, logger, db }: AppServiceDeps): AppServices {
+export function createAppServices({ config, metrics, logger, db, singleProcessStore = false }: AppServiceDeps): AppServices {
   // The store reports what it hides from callers (driver errors) to the service's log.
   const storeLogger = logger.child({ component: 'store' });
   const plans = new PlanRepository(db, { logger: storeLogger });
@@ -91,11 +96,6 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
     sealer,
     start: async () => {
       await ensureIndexes(db);
-      // Which reads the store serves without a scan decides how plans and the ledger are read
-      // and written (FerretDB v1: by _id only). Detected once per Db (after the collections
-      // exist), shared by the repository, the ledger and the store.
-      const capabilities = await store.capabilities();
-      logger.info({ capabilities }, 'store capabilities');
       // At start nothing of ours is in flight: restore plans a crash lost between their two
       // inserts and complete every half-written change now.
       try {
@@ -110,10 +110,9 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
       } catch (e) {
         logger.warn({ err: e }, 'repair sweep failed; will retry');
       }
-      // Later sweeps query the whole store only where that query is indexed (MongoDB, where
-      // several instances may share it); on FerretDB it would scan every plan each time, and
-      // its one service process settles what it left half-written from its own list.
-      sweeper = store.startPendingRepair({ intervalMs: REPAIR_INTERVAL_MS, olderThanMs: REPAIR_MIN_AGE_MS, scan: !capabilities.idOnlyPushdown });
+      // Later sweeps query the whole store only where several instances may share it; the
+      // embedded store's one process settles what it left half-written from its own list.
+      sweeper = store.startPendingRepair({ intervalMs: REPAIR_INTERVAL_MS, olderThanMs: REPAIR_MIN_AGE_MS, scan: !singleProcessStore });
       try {
         const expired = await expiry.sweep();
         if (expired > 0) logger.info({ expired }, 'expired plans past their expiry');
@@ -123,7 +122,7 @@ export function createAppServices({ config, metrics, logger, db }: AppServiceDep
       expirySweeper = expiry.start({ intervalMs: EXPIRY_SWEEP_INTERVAL_MS });
       // After the sweeps (whose appends it is told of): entries a previous process left unsealed
       // are found by comparing counts, then sealing runs on its timer.
-      await sealer?.start({ reconcileIntervalMs: capabilities.idOnlyPushdown ? 0 : RECONCILE_INTERVAL_MS });
+      await sealer?.start({ reconcileIntervalMs: singleProcessStore ? 0 : RECONCILE_INTERVAL_MS });
     },
     stop: async () => {
       await sweeper?.stop();

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { AppConfig } from '../config/env.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
-import { startEmbeddedStore, type EmbeddedStore } from '../store/embeddedStore.js';
+import { isEmbeddedStoreUri, startEmbeddedStore, type EmbeddedStore } from '../store/embeddedStore.js';
 import { connectMongo, type MongoConnection } from '../store/mongoConnection.js';
 import type { AppServices } from '../services/AppServices.js';
 import { createAppServices } from './appServices.js';
@@ -41,7 +41,7 @@ export async function startService(config: AppConfig, logger: Logger = createLog
   let mongo: MongoConnection | null = null;
   try {
     mongo = await connectMongo(uri, config.MONGODB_DB, { monitorCommands: options.monitorCommands ?? false });
-    const services = createAppServices({ config, logger, metrics: createMetrics(), db: mongo.db });
+    const services = createAppServices({ config, logger, metrics: createMetrics(), db: mongo.db, singleProcessStore: isEmbeddedStoreUri(uri) });
     await services.start();
     const connection = mongo;
     connection.superviseReconnects({

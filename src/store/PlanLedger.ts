@@ -18,26 +18,10 @@ import { InsertBatcher } from './InsertBatcher.js';
 import { toStorableJson } from '../domain/storableJson.js';
 import { hashLedgerEntry, utcDay } from './ledgerHash.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
-import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOption } from './storeCapabilities.js';
 
-// The append-only, hash-chained ledger (collection plan_ledger). Each entry carries seq
-// (1, 2, … per plan), the previous entry's hash and its own. This class has no update or
-// delete path on purpose.
-//
-// An entry's _id is its position: ledgerEntryKey(tenant, plan, seq), a UUID v5. Its entry_id
-// is a field, the same value unless the caller chose another id (PlanStore's event ids are
-// these keys, and an append without an id gets its position key). So entry seq n of a plan is
-// one read by _id away, and two appends racing for seq n collide on _id: one insert wins, the
-// other moves on to n + 1. The unique indexes {tenant_id, plan_id, seq} and {entry_id} back
-// this up (a hand-edited seq, an id reused by another plan).
-//
-// Reads depend on the store's capabilities (storeCapabilities.ts). An indexed store (MongoDB)
-// answers a plan's chain with one query on {tenant_id, plan_id, seq}. On an idOnlyPushdown
-// store (FerretDB v1) that query is a scan of the whole ledger, so a chain is read by point
-// reads of consecutive positions (a batch in parallel, stopping at the first missing seq),
-// and the tail for an append is found by probing positions (exponential, then binary search):
-// O(log n) point reads, whatever the size of the ledger. The tenant feed and the stats have no
-// such shape and stay scans there (see docs/store.md).
+// The append-only, hash-chained ledger (collection plan_ledger): no update or delete path on
+// purpose. An entry's _id is its position, ledgerEntryKey(tenant, plan, seq); every read is
+// tenant-scoped. The design (positions, appends, verification): docs/store.md, "The ledger".
 
 /** Fixed namespace of ledger position keys and PlanStore's event ids (UUID v5). */
 const LEDGER_KEY_NAMESPACE = '1b7e0c52-4f0e-5d6a-9c38-2a1f6f1d9e47';
@@ -87,10 +71,6 @@ export interface LedgerEventCount {
 export interface PlanLedgerOptions {
   logger?: StoreLogger;
   now?: () => Date;
-  /** Bound on insert attempts when other writers keep taking the next seq. */
-  maxAppendAttempts?: number;
-  /** What the store can serve without a scan; detected from the server when not given. */
-  capabilities?: StoreCapabilitiesOption;
   /**
    * Told of every entry an append returns (written now or found stored): the verifiable log's
    * sealer learns of new entries this way, with no read (docs/store.md, "The verifiable log").
@@ -100,21 +80,23 @@ export interface PlanLedgerOptions {
 
 export interface AppendOptions {
   /**
-   * The seq this entry belongs at, when the caller knows it: PlanStore passes its event number
-   * with the event id ledgerEntryKey(tenant, plan, n). Then the append is two reads by _id and
-   * one insert, with no search for the tail. Ignored unless entry_id is that key.
+   * The seq this entry belongs at: PlanStore's event number n, with the event id
+   * ledgerEntryKey(tenant, plan, n). The append is one insert at that position (and a read of
+   * the entry before it unless prevHash is given); there is no search for the tail.
    */
-  expectedSeq?: number;
+  expectedSeq: number;
+  /** The hash of the entry at expectedSeq - 1, when the caller keeps it (PlanStore's ledger_hash), saving its read. */
+  prevHash?: string;
 }
 
 /** An entry as stored: _id is its position key, entry_id a field. */
 type LedgerDocument = { _id: string } & Record<string, unknown>;
 
-/** An append, checked and normalized; the ledger fills in seq, hashes, day (and the id when absent). */
-type PreparedEntry = Omit<LedgerEntryRecord, 'entry_id' | 'seq' | 'prev_hash' | 'hash' | 'day'> & { entry_id: string | null };
+/** An append, checked and normalized; the ledger fills in seq, hashes and day. */
+type PreparedEntry = Omit<LedgerEntryRecord, 'seq' | 'prev_hash' | 'hash' | 'day'>;
 
 const AppendSchema = z.object({
-  entry_id: z.string().min(1).max(256).optional(),
+  entry_id: z.string().min(1).max(256),
   plan_id: z.string().min(1),
   tenant_id: z.string().min(1),
   account_id: z.string().min(1),
@@ -126,33 +108,14 @@ const AppendSchema = z.object({
 
 const FeedCursorSchema = TimeIdCursorSchema('feed');
 
-const BACKOFF_BASE_MS = 2;
-const BACKOFF_CAP_MS = 40;
-/** Point reads of a chain: the first batch, and the cap batches double up to. */
-const FIRST_BATCH = 8;
-const MAX_BATCH = 50;
-/** Positions verify probes past the end of a chain on an idOnlyPushdown store, to see a gap. */
-const GAP_WINDOW = 25;
-/** Plans whose chains listByPlans walks at once. */
-const PLANS_AT_ONCE = 8;
-/** Tails remembered per instance (a hint where to start probing; never trusted without a read). */
-const MAX_REMEMBERED_TAILS = 10_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class PlanLedger {
   private readonly entries: Collection<LedgerDocument>;
   /** Concurrent appends' inserts go to the store together (group commit). */
   private readonly inserts: InsertBatcher<LedgerDocument>;
   private readonly logger: StoreLogger;
   private readonly now: () => Date;
-  private readonly maxAttempts: number;
-  /** The store's capabilities (see storeCapabilities.ts). */
-  readonly capabilities: () => Promise<StoreCapabilities>;
   /** Appends to one plan through this instance queue up, so they do not race each other. */
   private readonly appendQueues = new Map<string, Promise<unknown>>();
-  /** The last seq this instance saw written per plan: where probing for the tail starts. */
-  private readonly knownTails = new Map<string, number>();
   private readonly onAppended: (entry: LedgerEntryRecord) => void;
 
   constructor(db: Db, options: PlanLedgerOptions = {}) {
@@ -160,39 +123,29 @@ export class PlanLedger {
     this.inserts = new InsertBatcher(this.entries);
     this.logger = options.logger ?? consoleStoreLogger;
     this.now = options.now ?? (() => new Date());
-    this.maxAttempts = options.maxAppendAttempts ?? 40;
-    this.capabilities = resolveCapabilities(db, options.capabilities);
     this.onAppended = options.onAppended ?? (() => undefined);
   }
 
-  private async idOnly(): Promise<boolean> {
-    return (await this.capabilities()).idOnlyPushdown;
-  }
-
   /**
-   * Whether a plan's chain is read position by position (reads by _id) rather than with one
-   * query on {tenant_id, plan_id, seq}: only where {_id} is the one filter served without a
-   * scan AND that lookup is an index search. On stock FerretDB v1.24 (SQLite) each read by _id
-   * is itself a table scan, so one query (one scan) is cheaper than reading n positions.
+   * Appends one entry at seq options.expectedSeq of its plan's chain (its entry_id must be the
+   * key of that seq) and returns it as stored. When that position already holds this entry id,
+   * returns the stored entry instead (idempotent append: a retry, or a racing writer). CONFLICT
+   * when the position holds another entry; INTERNAL_SERVER_ERROR when the entry before it is
+   * missing (the chain is shorter than the caller's count: the ledger lost entries).
    */
-  private async chainByPointReads(): Promise<boolean> {
-    const { idOnlyPushdown, idLookupIndexed } = await this.capabilities();
-    return idOnlyPushdown && idLookupIndexed;
-  }
-
-  /**
-   * Appends one entry at the end of its plan's chain and returns it as stored. When
-   * entry.entry_id is already stored, returns that entry instead (idempotent append); an id
-   * another plan (or tenant) uses is CONFLICT.
-   */
-  async append(entry: LedgerAppend, options: AppendOptions = {}): Promise<LedgerEntryRecord> {
+  async append(entry: LedgerAppend, options: AppendOptions): Promise<LedgerEntryRecord> {
     const parsed = AppendSchema.safeParse(entry);
     if (!parsed.success) throw new AppError('BAD_USER_INPUT', `invalid ledger entry: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
     const input = parsed.data;
     const timestamp = input.timestamp ?? this.now();
     if (Number.isNaN(timestamp.getTime())) throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: timestamp');
+    const seq = options.expectedSeq;
+    if (!Number.isSafeInteger(seq) || seq < 1) throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: expectedSeq must be a whole number from 1');
+    if (input.entry_id !== ledgerEntryKey(input.tenant_id, input.plan_id, seq)) {
+      throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: its entry_id is not the key of its seq');
+    }
     const prepared: PreparedEntry = {
-      entry_id: input.entry_id ?? null,
+      entry_id: input.entry_id,
       plan_id: input.plan_id,
       tenant_id: input.tenant_id,
       account_id: input.account_id,
@@ -201,12 +154,10 @@ export class PlanLedger {
       actor: input.actor,
       data: toStorableJson(input.data, 'data') as Record<string, unknown>,
     };
-    const expectedSeq = Number.isSafeInteger(options.expectedSeq) && (options.expectedSeq ?? 0) >= 1 ? options.expectedSeq : undefined;
     const key = `${prepared.tenant_id}\u0000${prepared.plan_id}`;
     return withStoreErrors(this.logger, 'ledger.append', () =>
       this.serialized(key, async () => {
-        const record = await this.appendWithRetry(prepared, expectedSeq);
-        this.rememberTail(key, record.seq);
+        const record = await this.appendAt(prepared, seq, options.prevHash);
         this.onAppended(record);
         return record;
       }),
@@ -250,7 +201,6 @@ export class PlanLedger {
     return withStoreErrors(this.logger, 'ledger.appendFirst', () =>
       this.serialized(key, async () => {
         if (await this.tryInsert(record, { created_plan: copy })) {
-          this.rememberTail(key, 1);
           this.onAppended(record);
           return { entry: record, createdPlan: copy, inserted: true };
         }
@@ -288,59 +238,34 @@ export class PlanLedger {
     });
   }
 
-  private async appendWithRetry(entry: PreparedEntry, expectedSeq: number | undefined): Promise<LedgerEntryRecord> {
-    const { tenant_id, plan_id } = entry;
-    if (expectedSeq !== undefined && entry.entry_id === ledgerEntryKey(tenant_id, plan_id, expectedSeq)) {
-      const placed = await this.appendAt(entry as PreparedEntry & { entry_id: string }, expectedSeq);
-      if (placed) return placed;
-      // Its seq is held by another entry (one appended outside PlanStore) or the chain is
-      // shorter than the event number says: append it at the end like any other entry.
-    }
-    let known = this.knownTails.get(`${tenant_id}\u0000${plan_id}`) ?? 0;
-    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      if (entry.entry_id !== null) {
-        const existing = await this.findExisting(entry as PreparedEntry & { entry_id: string }, expectedSeq);
-        if (existing) return existing;
-      }
-      const tail = await this.findTail(tenant_id, plan_id, known);
-      const seq = (tail?.seq ?? 0) + 1;
-      const record = this.build(entry, seq, tail?.hash ?? null);
-      if (await this.tryInsert(record)) return record;
-      // Either another writer took this seq (move on) or the entry_id is stored already.
-      if (entry.entry_id !== null) {
-        const existing = await this.findExisting(entry as PreparedEntry & { entry_id: string }, expectedSeq);
-        if (existing) return existing;
-      }
-      if (!(await this.readAt(tenant_id, plan_id, seq))) throw new AppError('CONFLICT', `ledger entry id ${record.entry_id} is already in use`);
-      known = seq;
-      await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
-    }
-    throw new AppError('CONFLICT', `ledger append for plan ${plan_id} kept losing to concurrent appends; retry`);
-  }
-
-  /**
-   * The append of an entry whose id is the key of seq n: null when n is not free for it (held
-   * by another entry, or n - 1 missing), so the caller appends it at the end instead.
-   */
-  private async appendAt(entry: PreparedEntry & { entry_id: string }, n: number): Promise<LedgerEntryRecord | null> {
+  /** The append of an entry whose id is the key of seq n (see append). */
+  private async appendAt(entry: PreparedEntry, n: number, knownPrevHash?: string): Promise<LedgerEntryRecord> {
     const { tenant_id, plan_id } = entry;
     // The insert itself tells whether seq n is free (a unique-index check, cheap on every
-    // store); only a taken seq (a retry, a repair, another writer) costs a read of it.
-    const prev = n === 1 ? null : await this.readAt(tenant_id, plan_id, n - 1);
-    if (n > 1 && typeof prev?.hash !== 'string') {
-      const here = await this.readAt(tenant_id, plan_id, n);
-      return here?.entry_id === entry.entry_id ? this.toRecord(here) : null;
+    // store); only a taken seq (a retry, a repair, another writer) costs a read of it. The
+    // previous entry's hash is read unless the caller keeps it.
+    let prevHash: string | null = null;
+    if (n > 1) {
+      const prev = knownPrevHash === undefined ? await this.readAt(tenant_id, plan_id, n - 1) : { hash: knownPrevHash };
+      if (typeof prev?.hash !== 'string') {
+        // Already stored (a retry after the entry before it was lost) is still this entry.
+        const here = await this.readAt(tenant_id, plan_id, n);
+        if (here?.entry_id === entry.entry_id) return this.toRecord(here);
+        this.logger.error({ tenant_id, plan_id, seq: n }, 'ledger append: the entry before this seq is missing');
+        throw new AppError('INTERNAL_SERVER_ERROR', `the ledger of plan ${plan_id} has no entry at seq ${n - 1}`);
+      }
+      prevHash = prev.hash;
     }
-    const record = this.build(entry, n, prev ? (prev.hash as string) : null);
+    const record = this.build(entry, n, prevHash);
     if (await this.tryInsert(record)) return record;
     const here = await this.readAt(tenant_id, plan_id, n);
-    return here?.entry_id === entry.entry_id ? this.toRecord(here) : null;
+    if (here?.entry_id === entry.entry_id) return this.toRecord(here);
+    throw new AppError('CONFLICT', `seq ${n} of plan ${plan_id}'s ledger holds another entry`);
   }
 
   private build(entry: PreparedEntry, seq: number, prevHash: string | null): LedgerEntryRecord {
     const record: LedgerEntryRecord = {
       ...entry,
-      entry_id: entry.entry_id ?? ledgerEntryKey(entry.tenant_id, entry.plan_id, seq),
       seq,
       prev_hash: prevHash,
       day: utcDay(entry.timestamp),
@@ -361,119 +286,11 @@ export class PlanLedger {
     }
   }
 
-  /**
-   * The stored entry with this id, or null; CONFLICT when another plan or tenant holds it.
-   * The id is usually a position key (a read by _id); only a caller-chosen id, or one whose
-   * position another entry took, needs the lookup by the entry_id field.
-   */
-  private async findExisting(entry: { entry_id: string; tenant_id: string; plan_id: string }, expectedSeq?: number): Promise<LedgerEntryRecord | null> {
-    const atKey = (await this.idOnly())
-      ? await this.entries.findOne({ _id: entry.entry_id })
-      : await this.entries.findOne({ tenant_id: entry.tenant_id, _id: entry.entry_id });
-    if (atKey?.entry_id === entry.entry_id) return this.owned(atKey, entry);
-    // A position key whose position is free: entries are never moved, so it is nowhere.
-    if (!atKey && expectedSeq !== undefined && entry.entry_id === ledgerEntryKey(entry.tenant_id, entry.plan_id, expectedSeq)) return null;
-    const byField = await this.entries.findOne({ tenant_id: entry.tenant_id, entry_id: entry.entry_id });
-    return byField ? this.owned(byField, entry) : null;
-  }
-
-  private owned(doc: LedgerDocument, entry: { entry_id: string; tenant_id: string; plan_id: string }): LedgerEntryRecord {
-    if (doc.tenant_id !== entry.tenant_id || doc.plan_id !== entry.plan_id) {
-      throw new AppError('CONFLICT', `ledger entry id ${entry.entry_id} is already used by another plan`);
-    }
-    return this.toRecord(doc);
-  }
-
   /** The entry at a plan's seq by its _id (null when absent, or not that plan's). */
   private async readAt(tenantId: string, planId: string, seq: number): Promise<LedgerDocument | null> {
     const _id = ledgerEntryKey(tenantId, planId, seq);
-    const doc = (await this.idOnly()) ? await this.entries.findOne({ _id }) : await this.entries.findOne({ tenant_id: tenantId, _id });
+    const doc = await this.entries.findOne({ tenant_id: tenantId, _id });
     return doc && doc.tenant_id === tenantId && doc.plan_id === planId ? doc : null;
-  }
-
-  /**
-   * The last entry of a plan's chain (seq and hash), or null for an empty chain. Indexed
-   * store: one query on {tenant_id, plan_id, seq}. idOnlyPushdown: probes positions from
-   * `known` (a seq believed present) with doubling steps until one is missing, then bisects:
-   * O(log n) reads by _id. Probing assumes the chain has no gap, which appends keep.
-   */
-  private async findTail(tenantId: string, planId: string, known: number): Promise<{ seq: number; hash: string | null } | null> {
-    if (!(await this.idOnly())) {
-      const last = await this.entries.findOne(
-        { tenant_id: tenantId, plan_id: planId },
-        { sort: { seq: -1 }, projection: { seq: 1, hash: 1 } },
-      );
-      return typeof last?.seq === 'number' ? { seq: last.seq, hash: typeof last.hash === 'string' ? last.hash : null } : null;
-    }
-    let lo = 0;
-    let loDoc: LedgerDocument | null = null;
-    if (known > 0) {
-      loDoc = await this.readAt(tenantId, planId, known);
-      if (loDoc) lo = known;
-    }
-    let hi = 0;
-    for (let step = 1; hi === 0; step *= 2) {
-      const doc = await this.readAt(tenantId, planId, lo + step);
-      if (doc) {
-        lo += step;
-        loDoc = doc;
-      } else {
-        hi = lo + step;
-      }
-    }
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      const doc = await this.readAt(tenantId, planId, mid);
-      if (doc) {
-        lo = mid;
-        loDoc = doc;
-      } else {
-        hi = mid;
-      }
-    }
-    if (lo === 0 || !loDoc) return null;
-    return { seq: lo, hash: typeof loDoc.hash === 'string' ? loDoc.hash : null };
-  }
-
-  private rememberTail(key: string, seq: number): void {
-    this.knownTails.delete(key);
-    this.knownTails.set(key, seq);
-    if (this.knownTails.size > MAX_REMEMBERED_TAILS) {
-      const oldest = this.knownTails.keys().next().value;
-      if (oldest !== undefined) this.knownTails.delete(oldest);
-    }
-  }
-
-  /**
-   * A plan's chain from seq `from` on, oldest first, by reads by _id in parallel batches
-   * (FIRST_BATCH, then doubling up to MAX_BATCH, never past `max` entries); ends at the first
-   * missing seq.
-   */
-  private async *chain(tenantId: string, planId: string, from: number, max = Number.POSITIVE_INFINITY): AsyncGenerator<LedgerDocument> {
-    let next = from;
-    let batch = FIRST_BATCH;
-    while (next - from < max) {
-      const size = Math.min(batch, max - (next - from));
-      const docs = await Promise.all(Array.from({ length: size }, (_, i) => this.readAt(tenantId, planId, next + i)));
-      for (const doc of docs) {
-        if (!doc) return;
-        yield doc;
-      }
-      next += size;
-      batch = Math.min(batch * 2, MAX_BATCH);
-    }
-  }
-
-  /** Up to `limit` entries of a chain from seq `from` on that pass `keep`, by reads by _id. */
-  private async walk(tenantId: string, planId: string, from: number, limit: number, keep?: (e: LedgerEntryRecord) => boolean): Promise<LedgerEntryRecord[]> {
-    const out: LedgerEntryRecord[] = [];
-    // Without a filter no more than `limit` positions are needed.
-    for await (const doc of this.chain(tenantId, planId, from, keep ? Number.POSITIVE_INFINITY : limit)) {
-      const record = this.toRecord(doc);
-      if (!keep || keep(record)) out.push(record);
-      if (out.length >= limit) break;
-    }
-    return out;
   }
 
   private serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -490,19 +307,6 @@ export class PlanLedger {
     return run;
   }
 
-  /** One entry by id, or null (also for another tenant's entry). */
-  async getEntry(tenantId: string, entryId: string): Promise<LedgerEntryRecord | null> {
-    return withStoreErrors(this.logger, 'ledger.getEntry', async () => {
-      // Ids the ledger or PlanStore gave are position keys: one read by _id.
-      const atKey = (await this.idOnly())
-        ? await this.entries.findOne({ _id: entryId })
-        : await this.entries.findOne({ tenant_id: tenantId, _id: entryId });
-      if (atKey?.entry_id === entryId) return atKey.tenant_id === tenantId ? this.toRecord(atKey) : null;
-      const doc = await this.entries.findOne({ tenant_id: tenantId, entry_id: entryId });
-      return doc ? this.toRecord(doc) : null;
-    });
-  }
-
   /** One plan's story, oldest first. */
   async listByPlan(tenantId: string, planId: string, page: PageArgs = {}): Promise<Page<LedgerEntryRecord>> {
     return this.listForTenant(tenantId, { planId }, page);
@@ -511,8 +315,7 @@ export class PlanLedger {
   /**
    * The first page (oldest first) of several plans' ledgers, by plan id (every requested id
    * is present): a DataLoader's batch. Since a chain's seq runs 1..n, its first `first`
-   * entries are exactly seq <= first (one more tells whether more follow). Indexed store: one
-   * query. idOnlyPushdown: reads by _id of seq 1..first + 1 of each plan, plans in parallel.
+   * entries are exactly seq <= first (one more tells whether more follow): one query.
    */
   async listByPlans(
     tenantId: string,
@@ -523,13 +326,7 @@ export class PlanLedger {
     return withStoreErrors(this.logger, 'ledger.listByPlans', async () => {
       const ids = [...new Set(planIds)];
       const byPlan = new Map<string, LedgerEntryRecord[]>();
-      if (ids.length > 0 && (await this.chainByPointReads())) {
-        for (let i = 0; i < ids.length; i += PLANS_AT_ONCE) {
-          const group = ids.slice(i, i + PLANS_AT_ONCE);
-          const chains = await Promise.all(group.map((id) => this.walk(tenantId, id, 1, size + 1)));
-          group.forEach((id, j) => byPlan.set(id, chains[j]!));
-        }
-      } else if (ids.length > 0) {
+      if (ids.length > 0) {
         const docs = await this.entries
           .find({ tenant_id: tenantId, plan_id: { $in: ids }, seq: { $lte: size + 1 } })
           .sort({ plan_id: 1, seq: 1 })
@@ -546,21 +343,14 @@ export class PlanLedger {
   }
 
   /**
-   * The tenant's ledger: newest first, or a plan's story oldest first when filter.planId is
-   * set. A plan's story on an idOnlyPushdown store is read by _id (the other filters applied
-   * here); the tenant feed has no such shape and is a scan there.
+   * The tenant's ledger: newest first, or a plan's story oldest first when filter.planId is set.
    */
   async listForTenant(tenantId: string, filter: LedgerFilter = {}, page: PageArgs = {}): Promise<Page<LedgerEntryRecord>> {
     const size = clampPageSize(page.first);
     const base = ledgerMatch(tenantId, filter);
     if (filter.planId) {
-      const planId = filter.planId;
       const after = page.after ? decodeCursor(page.after, SeqCursorSchema) : null;
       return withStoreErrors(this.logger, 'ledger.list', async () => {
-        if (await this.chainByPointReads()) {
-          const records = await this.walk(tenantId, planId, (after?.s ?? 0) + 1, size + 1, (e) => matchesFilter(e, filter));
-          return toPage(records, size, seqPosition);
-        }
         const query: Filter<LedgerDocument> = after ? { ...base, seq: { $gt: after.s } } : base;
         const docs = await this.entries.find(query).sort({ seq: 1 }).limit(size + 1).toArray();
         return toPage(docs.map((d) => this.toRecord(d)), size, seqPosition);
@@ -605,33 +395,10 @@ export class PlanLedger {
    * Walks a plan's chain: seq must run 1..n without a gap, each prev_hash must be the previous
    * entry's hash and each hash must match the entry's recomputed one. `expectedEntries`, when
    * the caller knows how many events the plan has, also catches entries cut off the end.
-   *
-   * On an idOnlyPushdown store the chain is read by _id, position by position, up to the first
-   * missing seq; the GAP_WINDOW positions after it are read too, so a deleted entry followed by
-   * others shows as a gap. A longer run of deleted entries looks like a chain cut off there:
-   * `expectedEntries` (PlanStore.verifyPlanLedger) catches it, at the same seq.
    */
   async verify(tenantId: string, planId: string, options: { expectedEntries?: number } = {}): Promise<LedgerVerification> {
     return withStoreErrors(this.logger, 'ledger.verify', async () => {
-      let docs: LedgerDocument[];
-      let beyondGap = 0;
-      if (await this.chainByPointReads()) {
-        docs = [];
-        for await (const doc of this.chain(tenantId, planId, 1)) docs.push(doc);
-        const gap = docs.length + 1;
-        const window = await Promise.all(Array.from({ length: GAP_WINDOW }, (_, i) => this.readAt(tenantId, planId, gap + 1 + i)));
-        beyondGap = window.filter((d) => d !== null).length;
-        if (window.at(-1)) for await (const _doc of this.chain(tenantId, planId, gap + 1 + GAP_WINDOW)) beyondGap += 1;
-        // Position reads only see entries stored under their position key; one counting query
-        // (verification is not a hot path) shows entries slipped in under any other _id.
-        const stored = await this.entries.countDocuments({ tenant_id: tenantId, plan_id: planId });
-        if (stored !== docs.length + beyondGap) {
-          docs = await this.entries.find({ tenant_id: tenantId, plan_id: planId }).sort({ seq: 1 }).toArray();
-          beyondGap = 0;
-        }
-      } else {
-        docs = await this.entries.find({ tenant_id: tenantId, plan_id: planId }).sort({ seq: 1 }).toArray();
-      }
+      const docs = await this.entries.find({ tenant_id: tenantId, plan_id: planId }).sort({ seq: 1 }).toArray();
       let expectedSeq = 1;
       let prevHash: string | null = null;
       let brokenAt: number | null = null;
@@ -653,9 +420,7 @@ export class PlanLedger {
         prevHash = entry.hash;
         expectedSeq += 1;
       }
-      // Entries past the first missing position: that seq is a gap.
-      if (brokenAt === null && beyondGap > 0) brokenAt = docs.length + 1;
-      const entries = docs.length + beyondGap;
+      const entries = docs.length;
       if (brokenAt === null && options.expectedEntries !== undefined && entries !== options.expectedEntries) {
         // Fewer: entries cut off the end. More: entries the plan never issued.
         brokenAt = Math.min(entries, options.expectedEntries) + 1;
@@ -675,15 +440,6 @@ export class PlanLedger {
 
 /** A stored document as record input: entry_id is a field (documents without one used _id). */
 const recordFields = (doc: LedgerDocument): Record<string, unknown> => ({ ...doc, entry_id: doc.entry_id ?? doc._id });
-
-/** ledgerMatch, applied in code to an entry of the plan (the plan and tenant are given). */
-function matchesFilter(e: LedgerEntryRecord, filter: LedgerFilter): boolean {
-  if (filter.accountId && e.account_id !== filter.accountId) return false;
-  if (filter.eventTypes && filter.eventTypes.length > 0 && !filter.eventTypes.includes(e.event_type)) return false;
-  if (filter.since && e.timestamp < filter.since) return false;
-  if (filter.until && e.timestamp >= filter.until) return false;
-  return true;
-}
 
 const StatsRowSchema = z.object({
   event_type: z.enum(LEDGER_EVENT_TYPES),

@@ -11,32 +11,11 @@ import { PLANS_COLLECTION } from './indexes.js';
 import { InsertBatcher } from './InsertBatcher.js';
 import { toStorableJson } from '../domain/storableJson.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
-import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOption } from './storeCapabilities.js';
 
-// Plan documents (collection plans, _id = plan_id), always read and written within one tenant.
-// Besides the RevenuePlanV1 fields a document holds store-only fields, stripped on the way out:
-// - active_slot: plan_id, or "<account_id>|<plan_type>" while ACTIVE. The unique index
-//   {tenant_id, account_id, active_slot} then allows one ACTIVE plan per account and type
-//   without a partial index (FerretDB has none): a second activation fails with a duplicate key.
-// - event_count: ledger events issued through PlanStore (their ids derive from it).
-// - pending_event: PlanStore's outbox (see PlanStore.ts).
-// - proposal: how the plan was proposed (proposal_id, source, dropped steps).
-//
-// Two ways to reach a plan document, chosen by the store's capabilities (storeCapabilities.ts):
-// - Indexed store (MongoDB): reads filter by {tenant_id, _id}, and a conditional write carries
-//   its conditions (status, event_count, no pending event) in the filter of one
-//   findOneAndUpdate, which MongoDB applies atomically.
-// - idOnlyPushdown (FerretDB v1, SQLite): only a filter that is exactly {_id} is answered
-//   without a full scan, so every read and write here uses {_id} alone. Reads check tenant_id
-//   (and account_id) in code: another tenant's plan is exactly as absent as a missing one.
-//   Conditional writes read the document by _id, check the conditions in code, then write
-//   by _id: that is what FerretDB does inside findAndModify anyway (read, match, write by
-//   _id), so it is no less atomic than sending the conditions.
-// Either way every write to an existing plan runs under a per-plan lock in this process:
-// FerretDB's conditional writes are not atomic (two concurrent ones can both match), and the
-// embedded FerretDB serves a single service process; on MongoDB the lock only saves doomed
-// round trips. Uniqueness (the active slot, plan ids) is enforced by the database on both,
-// across processes.
+// Plan documents (collection plans, _id = plan_id), always read and written within one tenant:
+// every filter starts {tenant_id, _id}, and a conditional write carries its conditions in the
+// filter of one findOneAndUpdate. Store-only fields (active_slot, event_count, pending_event,
+// proposal) and why: docs/store.md, "Plan documents".
 
 export const PendingEventSchema = z.object({
   entry_id: z.string().min(1),
@@ -54,6 +33,7 @@ const StoreFieldsSchema = z.object({
   event_count: z.number().int().min(0),
   pending_event: PendingEventSchema.optional(),
   proposal: ProposalMetaSchema.optional(),
+  ledger_hash: z.string().min(1).optional(),
 });
 
 /** A plan document with its store-only fields (for PlanStore). */
@@ -62,6 +42,12 @@ export interface StoredPlan {
   event_count: number;
   pending_event: PendingEvent | null;
   proposal: ProposalMeta | null;
+  /**
+   * The hash of the plan's last appended ledger entry (seq event_count, or event_count - 1 while
+   * an event is pending): the next append's prev_hash, without reading that entry. Null in
+   * documents written before the field existed.
+   */
+  ledger_hash: string | null;
 }
 
 /** Fields a status change may set besides plan_status and updated_at. */
@@ -95,13 +81,7 @@ const PlanCursorSchema = TimeIdCursorSchema('plans');
 
 export interface PlanRepositoryOptions {
   logger?: StoreLogger;
-  now?: () => Date;
-  /** What the store can serve without a scan; detected from the server when not given. */
-  capabilities?: StoreCapabilitiesOption;
 }
-
-/** Point reads issued at once when a batch of plans is read by id on an idOnlyPushdown store. */
-const POINT_READ_BATCH = 25;
 
 /** The active slot a plan holds in a status: only ACTIVE plans share one per account and type. */
 export const activeSlotFor = (plan: Pick<RevenuePlanV1, 'plan_id' | 'account_id' | 'plan_type'>, status: PlanStatus): string =>
@@ -131,7 +111,12 @@ export function statusChange(plan: RevenuePlanV1, to: PlanStatus, fields: Transi
 export const activePlanExists = (planId: string) =>
   new AppError('CONFLICT', `another plan is already ACTIVE for this account and plan type`, { reason: 'ACTIVE_PLAN_EXISTS', plan_id: planId });
 
-/** Per-plan locks of this process, shared by every repository on the same database. */
+/**
+ * Per-plan locks of this process, shared by every repository on the same database: FerretDB v1
+ * runs a findAndModify as a read and a write, so two concurrent conditional writes of one plan
+ * could both match; the embedded store serves one process, whose lock makes them atomic there
+ * (on MongoDB, atomic anyway, it only saves doomed round trips).
+ */
 const planLocks = new Map<string, Promise<unknown>>();
 
 function withPlanLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -154,28 +139,12 @@ export class PlanRepository {
   private readonly inserts: InsertBatcher<PlanDocument>;
   private readonly dbName: string;
   private readonly logger: StoreLogger;
-  private readonly now: () => Date;
-  /** The store's capabilities (see storeCapabilities.ts). */
-  readonly capabilities: () => Promise<StoreCapabilities>;
 
   constructor(db: Db, options: PlanRepositoryOptions = {}) {
     this.plans = db.collection<PlanDocument>(PLANS_COLLECTION);
     this.inserts = new InsertBatcher(this.plans);
     this.dbName = db.databaseName;
     this.logger = options.logger ?? consoleStoreLogger;
-    this.now = options.now ?? (() => new Date());
-    this.capabilities = resolveCapabilities(db, options.capabilities);
-  }
-
-  private async idOnly(): Promise<boolean> {
-    return (await this.capabilities()).idOnlyPushdown;
-  }
-
-  /** The plan, or null when absent, another tenant's, or (with accountId) another account's. */
-  async getPlan(tenantId: string, planId: string, accountId?: string): Promise<RevenuePlanV1 | null> {
-    const stored = await this.getStored(tenantId, planId);
-    if (!stored || (accountId !== undefined && stored.plan.account_id !== accountId)) return null;
-    return stored.plan;
   }
 
   /** Plans by id in one query, aligned with planIds (null where absent): a DataLoader's batch. */
@@ -185,67 +154,6 @@ export class PlanRepository {
       const byId = new Map(docs.map((doc) => [doc._id, this.toStored(doc).plan]));
       return planIds.map((id) => byId.get(id) ?? null);
     });
-  }
-
-
-  /**
-   * Stores a DRAFT plan: inserts it, or replaces the stored one while that is still DRAFT.
-   * Writes no ledger event (PlanStore.createPlan / updateDraft do both).
-   */
-  async putPlan(plan: RevenuePlanV1): Promise<RevenuePlanV1> {
-    const valid = parsePlanInput(plan);
-    if (valid.plan_status !== 'DRAFT') {
-      throw new AppError('INVALID_TRANSITION', `only DRAFT plans can be put, not ${valid.plan_status}`);
-    }
-    const inserted = await this.insertStored({ plan: valid, event_count: 0, pending_event: null, proposal: null });
-    if (inserted) return valid;
-    return withStoreErrors(this.logger, 'plans.putPlan', () =>
-      this.locked(valid.plan_id, async () => {
-        const { _id, ...fields } = planFields(valid);
-        const absent = OPTIONAL_PLAN_FIELDS.filter((f) => !(f in fields));
-        const update = { $set: fields, ...(absent.length > 0 ? { $unset: Object.fromEntries(absent.map((f) => [f, '' as const])) } : {}) };
-        if (await this.idOnly()) {
-          const doc = await this.readById(valid.tenant_id, _id);
-          if (doc?.plan_status === 'DRAFT') {
-            await this.plans.updateOne({ _id }, update);
-            return valid;
-          }
-        } else {
-          const result = await this.plans.updateOne({ tenant_id: valid.tenant_id, _id, plan_status: 'DRAFT' }, update);
-          if (result.matchedCount === 1) return valid;
-        }
-        const current = await this.getStored(valid.tenant_id, valid.plan_id);
-        if (!current) throw new AppError('CONFLICT', `plan id ${valid.plan_id} is already in use`);
-        throw new AppError('INVALID_TRANSITION', `plan ${valid.plan_id} is ${current.plan.plan_status}; only a DRAFT can be replaced`);
-      }),
-    );
-  }
-
-  /**
-   * Changes a plan's status if it is still `from` (a conditional write). INVALID_TRANSITION
-   * for a move the lifecycle forbids, NOT_FOUND, CONFLICT when the plan is no longer `from`
-   * (a lost race), CONFLICT with reason ACTIVE_PLAN_EXISTS when another plan is ACTIVE for the
-   * same account and type. Writes no ledger event (PlanStore.transition does both).
-   */
-  async updatePlanStatus(
-    tenantId: string,
-    planId: string,
-    from: PlanStatus,
-    to: PlanStatus,
-    fields: TransitionFields = {},
-  ): Promise<RevenuePlanV1> {
-    assertTransition(from, to);
-    return withStoreErrors(this.logger, 'plans.updatePlanStatus', () =>
-      this.locked(planId, async () => {
-        const current = await this.getStored(tenantId, planId);
-        if (!current) throw new AppError('NOT_FOUND', `plan ${planId} not found`);
-        if (current.plan.plan_status !== from) throw lostRace(planId, from, current.plan.plan_status);
-        const set = statusChange(current.plan, to, fields, this.now());
-        const doc = await this.updateWhere(tenantId, planId, { plan_status: from }, { set });
-        if (!doc) throw lostRace(planId, from, null);
-        return doc.plan;
-      }),
-    );
   }
 
   /** Plans newest updated first (ties by id), in keyset pages that hold still while plans are added. */
@@ -290,10 +198,6 @@ export class PlanRepository {
     });
   }
 
-  async existsActivePlanForAccountAndType(tenantId: string, accountId: string, planType: PlanType): Promise<boolean> {
-    return (await this.findActivePlanIds(tenantId, accountId, planType)).length > 0;
-  }
-
   /** Ids of the account's ACTIVE plans of this type (at most one while the active slot holds). */
   async findActivePlanIds(tenantId: string, accountId: string, planType: PlanType): Promise<string[]> {
     return withStoreErrors(this.logger, 'plans.findActivePlanIds', async () => {
@@ -329,6 +233,7 @@ export class PlanRepository {
       event_count: stored.event_count,
       ...(stored.pending_event ? { pending_event: toStorableJson(stored.pending_event, 'pending_event') } : {}),
       ...(stored.proposal ? { proposal: toStorableJson(stored.proposal, 'proposal') } : {}),
+      ...(stored.ledger_hash ? { ledger_hash: stored.ledger_hash } : {}),
     };
     return withStoreErrors(this.logger, 'plans.insert', async () => {
       try {
@@ -353,38 +258,27 @@ export class PlanRepository {
     change: PlanDocumentChange,
   ): Promise<StoredPlan | null> {
     return withStoreErrors(this.logger, 'plans.compareAndSet', () =>
-      this.locked(planId, async () => {
-        if (await this.idOnly()) {
-          // The conditions, checked in code on the document read by _id (under the lock).
-          const doc = await this.readById(tenantId, planId);
-          if (!doc || doc.plan_status !== expect.status || doc.event_count !== expect.event_count || doc.pending_event !== undefined) {
-            return null;
-          }
-        }
-        return this.updateWhere(
+      this.locked(planId, () =>
+        this.updateWhere(
           tenantId,
           planId,
           { plan_status: expect.status, event_count: expect.event_count, pending_event: { $exists: false } },
           change,
-        );
-      }),
+        ),
+      ),
     );
   }
 
-  /** Removes the pending event if it is still this one; false when it was already gone. */
-  async clearPendingEvent(tenantId: string, planId: string, entryId: string): Promise<boolean> {
+  /**
+   * Removes the pending event if it is still this one, recording `hash` (its entry's) as the
+   * plan's ledger_hash; false when it was already gone.
+   */
+  async clearPendingEvent(tenantId: string, planId: string, entryId: string, hash: string): Promise<boolean> {
     return withStoreErrors(this.logger, 'plans.clearPendingEvent', () =>
       this.locked(planId, async () => {
-        if (await this.idOnly()) {
-          const doc = await this.readById(tenantId, planId);
-          const pending = doc?.pending_event as { entry_id?: unknown } | undefined;
-          if (pending?.entry_id !== entryId) return false;
-          const result = await this.plans.updateOne({ _id: planId }, { $unset: { pending_event: '' } });
-          return result.modifiedCount === 1;
-        }
         const result = await this.plans.updateOne(
           { tenant_id: tenantId, _id: planId, 'pending_event.entry_id': entryId },
-          { $unset: { pending_event: '' } },
+          { $unset: { pending_event: '' }, $set: { ledger_hash: hash } },
         );
         return result.modifiedCount === 1;
       }),
@@ -438,45 +332,21 @@ export class PlanRepository {
     });
   }
 
-  /**
-   * The documents with these ids (missing ones and, with a tenant, other tenants' left out).
-   * Where a lookup by _id is an index search ({_id: {$in}} is a full scan there), one point
-   * read per id, a batch at a time; where it is itself a scan (stock FerretDB v1.24), or on an
-   * indexed store, one $in query.
-   */
+  /** The documents with these ids, in one $in query (missing ones and, with a tenant, other tenants' left out). */
   private async findByIds(ids: readonly string[], tenantId: string | null, projection?: Document): Promise<PlanDocument[]> {
     if (ids.length === 0) return [];
-    const options = projection ? { projection } : {};
-    const { idOnlyPushdown, idLookupIndexed } = await this.capabilities();
-    if (idOnlyPushdown && idLookupIndexed) {
-      const docs: PlanDocument[] = [];
-      for (let i = 0; i < ids.length; i += POINT_READ_BATCH) {
-        const batch = await Promise.all(ids.slice(i, i + POINT_READ_BATCH).map((_id) => this.plans.findOne({ _id }, options)));
-        docs.push(...batch.filter((d): d is PlanDocument => d !== null && (tenantId === null || d.tenant_id === tenantId)));
-      }
-      return docs;
-    }
     const inIds = { _id: { $in: [...ids] } };
-    return this.plans.find(tenantId === null ? inIds : { tenant_id: tenantId, ...inIds }, options).toArray();
+    return this.plans.find(tenantId === null ? inIds : { tenant_id: tenantId, ...inIds }, projection ? { projection } : {}).toArray();
   }
 
-  /**
-   * The plan document by _id, null when absent or another tenant's. On an idOnlyPushdown
-   * store the filter is {_id} alone (a point read there) and the tenant is checked here.
-   */
+  /** The plan document by _id within the tenant, null when absent or another tenant's. */
   private async readById(tenantId: string, planId: string): Promise<PlanDocument | null> {
-    if (await this.idOnly()) {
-      const doc = await this.plans.findOne({ _id: planId });
-      return doc && doc.tenant_id === tenantId ? doc : null;
-    }
     return this.plans.findOne({ tenant_id: tenantId, _id: planId });
   }
 
   /**
    * Writes `change` to the plan and returns the document after it, or null when it did not
-   * match. On an indexed store `conditions` go into the filter (one atomic conditional
-   * write); on an idOnlyPushdown store the caller has checked them on the document it read
-   * under the plan lock, and the filter is {_id} alone.
+   * match: `conditions` go into the filter, one conditional write.
    */
   private async updateWhere(
     tenantId: string,
@@ -486,7 +356,7 @@ export class PlanRepository {
   ): Promise<StoredPlan | null> {
     const set = toStorableJson(change.set, 'plan') as Record<string, unknown>;
     const unset = change.unset && change.unset.length > 0 ? { $unset: Object.fromEntries(change.unset.map((f) => [f, '' as const])) } : {};
-    const filter: Filter<PlanDocument> = (await this.idOnly()) ? { _id: planId } : { tenant_id: tenantId, _id: planId, ...conditions };
+    const filter: Filter<PlanDocument> = { tenant_id: tenantId, _id: planId, ...conditions };
     try {
       const doc = await this.plans.findOneAndUpdate(filter, { $set: set, ...unset }, { returnDocument: 'after' });
       return doc && doc.tenant_id === tenantId ? this.toStored(doc) : null;
@@ -512,6 +382,7 @@ export class PlanRepository {
         event_count: extras.data.event_count,
         pending_event: extras.data.pending_event ?? null,
         proposal: extras.data.proposal ?? null,
+        ledger_hash: extras.data.ledger_hash ?? null,
       };
     }
     const issues = [...(plan.success ? [] : plan.error.issues), ...(extras.success ? [] : extras.error.issues)];
@@ -519,23 +390,6 @@ export class PlanRepository {
     throw new AppError('INTERNAL_SERVER_ERROR', `stored plan ${doc._id} is invalid`);
   }
 }
-
-const OPTIONAL_PLAN_FIELDS = [
-  'constraints',
-  'created_by',
-  'approved_at',
-  'approved_by',
-  'completed_at',
-  'aborted_at',
-  'expired_at',
-  'completion_reason',
-] as const satisfies readonly (keyof RevenuePlanV1)[];
-
-const lostRace = (planId: string, expected: PlanStatus, actual: PlanStatus | null) =>
-  new AppError('CONFLICT', `plan ${planId} changed concurrently; reload and retry`, {
-    expected_status: expected,
-    ...(actual ? { actual_status: actual } : {}),
-  });
 
 /** A plan a caller hands in, validated: BAD_USER_INPUT naming the first problem. */
 export function parsePlanInput(plan: unknown): RevenuePlanV1 {

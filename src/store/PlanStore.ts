@@ -17,60 +17,21 @@ import {
   type StoredPlan,
   type TransitionFields,
 } from './PlanRepository.js';
-import type { StoreCapabilities, StoreCapabilitiesOption } from './storeCapabilities.js';
 import { CreatedPlanCopySchema, compactCreatedPlan, expandCreatedPlan, readCreatedPlan, storedCreatedPlan } from './createdPlanCopy.js';
 
-// The multi-write protocol: a plan change and its ledger event, without transactions.
-//
-// A new plan (createPlan) is two inserts, ledger first:
-// 1. Its PLAN_CREATED entry (seq 1, id derived from tenant and plan) is inserted together with
-//    a copy of the plan as created (the entry's store-only field created_plan). This insert is
-//    the commit point: from here on the plan exists, recorded in the ledger.
-// 2. The plan document is inserted (event_count 1, nothing pending).
-// A crash between the two leaves an entry whose plan document is missing; the copy restores
-// it: on the next read of the plan by id (loadStored), on a retry of the same create, in the
-// start-up sweep (restoreOrphanedCreates), and from the in-process retry list when the second
-// insert failed while the service kept running. A crash before step 1 leaves nothing.
-//
-// A change of an existing plan (transition, updateDraft) uses an outbox on the plan document:
-// 1. One single-document write changes the plan AND puts the event into the plan document as
-//    `pending_event`, conditional on the expected status and event_count and on no other event
-//    pending. The event's entry_id is derived from (tenant, plan, event number), so every retry
-//    of the same event carries the same id.
-// 2. The pending event is appended to the ledger; append is idempotent by entry_id. The event
-//    number n is also its seq in the plan's chain (every event is appended before the next
-//    change), and its entry_id is the ledger's key for seq n, so the append is two reads by
-//    _id and one insert (PlanLedger: expectedSeq).
-// 3. pending_event is removed with a conditional $unset (only while it is still that event).
-//
-// The write in step 1 is the commit point. A crash after it leaves the plan changed and its
-// event pending: flushPending (steps 2 and 3) completes it, and runs on retry, on read
-// (getPlanRepaired), before the plan's next change, and in the repair sweep
-// (repairPendingEvents). A crash before it leaves nothing. Because a plan accepts no new change
-// while an event is pending, its ledger order is its change order, and no event is lost or
-// written twice. (Why conditional writes hold on FerretDB too: see PlanRepository.ts.)
-//
-// Why two protocols: a create has no earlier state to guard, so writing the fact first and
-// the document second costs two inserts (what the raw driver would do), where the outbox
-// costs four commands (insert, append, read, update); every later change needs the outbox's
-// conditional write anyway.
-
-/** Test hooks to simulate a crash between the protocol's writes; production passes none. */
-export interface PlanStoreFaults {
-  /** Runs after a changed plan document (with its pending event) is written, before the ledger append. */
-  afterPlanWrite?: (op: 'transition' | 'update', planId: string) => void | Promise<void>;
-  /** Runs after the ledger append: of a change, before its pending event is cleared; of a create, before the plan document is inserted. */
-  afterLedgerAppend?: (planId: string) => void | Promise<void>;
-}
+// A plan change and its ledger event, without transactions: a new plan is its PLAN_CREATED
+// entry (with a copy of the plan: the commit point) and then its document; a change of an
+// existing plan is one conditional write that also parks the event in the document
+// (pending_event: the commit point), the append, and the clear. Every half-written state is
+// completed on retry, on read, before the plan's next change and by the sweeps. The protocol,
+// its crash tables and its round trips: docs/store.md, "Writing a plan and its events without
+// transactions" and "Round trips".
 
 export interface PlanStoreDeps {
   plans?: PlanRepository;
   ledger?: PlanLedger;
   logger?: StoreLogger;
-  faults?: PlanStoreFaults;
   now?: () => Date;
-  /** What the store can serve without a scan (for the repository and ledger built here). */
-  capabilities?: StoreCapabilitiesOption;
 }
 
 export interface PlanEventInput {
@@ -100,6 +61,8 @@ export interface TransitionInput {
   to: PlanStatus;
   fields?: TransitionFields;
   event: PlanEventInput & { event_type: LedgerEventType };
+  /** The plan as this store returned it to the caller: the change starts from it, without reading the plan again. */
+  basedOn?: RevenuePlanV1;
 }
 
 export interface DraftChanges {
@@ -116,6 +79,8 @@ export interface UpdateDraftInput {
   changes: DraftChanges;
   /** The PLAN_UPDATED event (its type may be given; it can only be PLAN_UPDATED). */
   event: PlanEventInput & { event_type?: 'PLAN_UPDATED' };
+  /** As in TransitionInput. */
+  basedOn?: RevenuePlanV1;
 }
 
 export type { ProposalMeta };
@@ -144,23 +109,21 @@ export class PlanStore {
   readonly plans: PlanRepository;
   readonly ledger: PlanLedger;
   private readonly logger: StoreLogger;
-  private readonly faults: PlanStoreFaults;
   private readonly now: () => Date;
   /** Plans this instance left half-written while it kept running (a write failed): the sweep settles them. */
   private readonly owed = new Map<string, { tenant_id: string; plan_id: string; since: number }>();
+  /**
+   * The document behind each plan object this store returned (read, or written by a change), so
+   * a change based on it (basedOn) skips reading the plan again. A stale one costs only a retry:
+   * the conditional write checks status, event count and no pending event, and the retry reads.
+   */
+  private readonly readFrom = new WeakMap<RevenuePlanV1, StoredPlan>();
 
   constructor(db: Db, deps: PlanStoreDeps = {}) {
     this.logger = deps.logger ?? consoleStoreLogger;
     this.now = deps.now ?? (() => new Date());
-    const capabilities = deps.capabilities !== undefined ? { capabilities: deps.capabilities } : {};
-    this.plans = deps.plans ?? new PlanRepository(db, { logger: this.logger, now: this.now, ...capabilities });
-    this.ledger = deps.ledger ?? new PlanLedger(db, { logger: this.logger, now: this.now, ...capabilities });
-    this.faults = deps.faults ?? {};
-  }
-
-  /** The store's capabilities, as the ledger sees them (see storeCapabilities.ts). */
-  capabilities(): Promise<StoreCapabilities> {
-    return this.ledger.capabilities();
+    this.plans = deps.plans ?? new PlanRepository(db, { logger: this.logger });
+    this.ledger = deps.ledger ?? new PlanLedger(db, { logger: this.logger, now: this.now });
   }
 
   /**
@@ -195,12 +158,12 @@ export class PlanStore {
     );
     if (!first.inserted) {
       // Seq 1 holds this plan's PLAN_CREATED already: an earlier attempt of this create, or a racing one.
-      const existing = await this.restoreCreated(tenant_id, plan_id, first.createdPlan, first.entry.data);
+      const existing = await this.restoreCreated(tenant_id, plan_id, first.createdPlan, first.entry);
       this.owed.delete(owedKey(tenant_id, plan_id));
       return { plan: existing.plan, proposal: existing.proposal, created: false };
     }
-    await this.faults.afterLedgerAppend?.(plan_id);
-    const inserted = await this.plans.insertStored({ plan, event_count: 1, pending_event: null, proposal });
+    await this.afterLedgerAppend(plan_id);
+    const inserted = await this.plans.insertStored({ plan, event_count: 1, pending_event: null, proposal, ledger_hash: first.entry.hash });
     this.owed.delete(owedKey(tenant_id, plan_id));
     if (inserted) return { plan, proposal, created: true };
     // Taken between the two inserts: by a restore of this very plan (a racing retry or read
@@ -223,7 +186,7 @@ export class PlanStore {
       throw new AppError('BAD_USER_INPUT', `${from} -> ${to} records ${String(expectedEvent)}, not ${input.event.event_type}`);
     }
     const event = parseEvent(input.event);
-    return this.changePlan(tenantId, planId, 'transition', (current) => {
+    return this.changePlan(tenantId, planId, 'transition', input.basedOn, (current) => {
       if (current.plan.plan_status !== from) {
         throw new AppError('CONFLICT', `plan ${planId} is ${current.plan.plan_status}, not ${from}; reload and retry`, {
           expected_status: from,
@@ -246,7 +209,7 @@ export class PlanStore {
     const changes = DraftChangesSchema.safeParse(input.changes);
     if (!changes.success) throw new AppError('BAD_USER_INPUT', `invalid draft changes: ${changes.error.issues[0]?.message ?? ''}`);
     const event = parseEvent(input.event);
-    return this.changePlan(tenantId, planId, 'update', (current) => {
+    return this.changePlan(tenantId, planId, 'update', input.basedOn, (current) => {
       if (current.plan.plan_status !== 'DRAFT') {
         throw new AppError('INVALID_TRANSITION', `plan ${planId} is ${current.plan.plan_status}; only a DRAFT can be edited`);
       }
@@ -273,7 +236,7 @@ export class PlanStore {
    * Completes a plan's pending event (ledger append, then clear). True when there was one.
    * Safe to run any number of times, concurrently too.
    */
-  async flushPending(tenantId: string, planId: string): Promise<boolean> {
+  protected async flushPending(tenantId: string, planId: string): Promise<boolean> {
     const stored = await this.loadStored(tenantId, planId);
     return stored ? this.complete(stored) : false;
   }
@@ -282,20 +245,15 @@ export class PlanStore {
   async getPlanRepaired(tenantId: string, planId: string, accountId?: string): Promise<RevenuePlanV1 | null> {
     const stored = await this.loadStored(tenantId, planId);
     if (!stored || (accountId !== undefined && stored.plan.account_id !== accountId)) return null;
-    await this.completeOnRead(stored);
+    this.remember(await this.completeOnRead(stored));
     return stored.plan;
-  }
-
-  /** How the plan was proposed, or null (absent, another tenant's, or not proposed). */
-  async getProposalMeta(tenantId: string, planId: string): Promise<ProposalMeta | null> {
-    return (await this.loadStored(tenantId, planId))?.proposal ?? null;
   }
 
   /** The plan and its proposal metadata in one read (null when absent), its pending event completed. */
   async getPlanWithProposal(tenantId: string, planId: string): Promise<{ plan: RevenuePlanV1; proposal: ProposalMeta | null } | null> {
     const stored = await this.loadStored(tenantId, planId);
     if (!stored) return null;
-    await this.completeOnRead(stored);
+    this.remember(await this.completeOnRead(stored));
     return { plan: stored.plan, proposal: stored.proposal };
   }
 
@@ -316,8 +274,8 @@ export class PlanStore {
    * probably still being completed by their writer), in any tenant, up to `limit` plans, and
    * settles what this instance knows it left half-written (a failed ledger append or plan
    * insert while it kept running). `scan: false` skips the store-wide query and settles only
-   * those: on FerretDB that query is a scan of every plan, and the embedded store has one
-   * service process, whose start-up sweep scans once.
+   * those: on the embedded store that query scans every plan (its filter is a nested field), and
+   * the embedded store serves one service process, whose start-up sweep scans once.
    * Returns how many plans it repaired; a plan whose repair fails is logged and left for next time.
    */
   async repairPendingEvents(olderThanMs: number, limit = 500, options: { scan?: boolean } = {}): Promise<number> {
@@ -393,11 +351,13 @@ export class PlanStore {
    * Steps 1 to 3 for a change of an existing plan. `decide` sees the current plan (with no
    * event pending) and returns the write, or throws to refuse it. A write that does not match
    * (someone changed the plan since we read it) is decided again once against the new state.
+   * The first attempt starts from the document behind `basedOn` when this store returned it.
    */
   private async changePlan(
     tenantId: string,
     planId: string,
     op: 'transition' | 'update',
+    basedOn: RevenuePlanV1 | undefined,
     decide: (current: StoredPlan) => {
       expectStatus: PlanStatus;
       set: Record<string, unknown>;
@@ -405,11 +365,14 @@ export class PlanStore {
       event: Omit<PendingEvent, 'entry_id'>;
     },
   ): Promise<RevenuePlanV1> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      let current = await this.loadStored(tenantId, planId);
+    const known = basedOn ? this.readFrom.get(basedOn) : undefined;
+    const start = known && known.plan.tenant_id === tenantId && known.plan.plan_id === planId ? known : null;
+    // A stale start costs an attempt of its own: two still read the plan.
+    for (let attempt = start ? -1 : 0; attempt < 2; attempt++) {
+      let current = attempt === -1 && start ? start : await this.loadStored(tenantId, planId);
       if (current?.pending_event) {
-        await this.complete(current);
-        current = await this.plans.getStored(tenantId, planId);
+        // Completed, the plan is as read without it (the conditional write checks that it still is).
+        current = await this.completed(current);
       }
       if (!current) throw new AppError('NOT_FOUND', `plan ${planId} not found`);
       const write = decide(current);
@@ -426,22 +389,44 @@ export class PlanStore {
       );
       if (!updated) continue;
       this.owe(tenantId, planId);
-      await this.faults.afterPlanWrite?.(op, planId);
-      await this.complete(updated);
+      await this.afterPlanWrite(op, planId);
+      const settled = await this.completed(updated);
       this.owed.delete(owedKey(tenantId, planId));
+      this.remember(settled);
       return updated.plan;
     }
     throw new AppError('CONFLICT', `plan ${planId} keeps changing concurrently; reload and retry`);
   }
 
-  /** complete() for readers: the plan change is committed either way, so a failure is only logged (retried later). */
-  private async completeOnRead(stored: StoredPlan): Promise<void> {
-    if (!stored.pending_event) return;
+  /**
+   * Runs after a changed plan document (with its pending event) is written, before the ledger
+   * append: a point where a crash leaves a half-written change. Does nothing; a test subclass
+   * (test/support/crashingPlanStore.ts) throws here to simulate one.
+   */
+  protected afterPlanWrite(_op: 'transition' | 'update', _planId: string): void | Promise<void> {}
+
+  /** Runs after a ledger append (of a change: before its outbox is cleared; of a create: before the plan document is inserted); as afterPlanWrite. */
+  protected afterLedgerAppend(_planId: string): void | Promise<void> {}
+
+  /**
+   * complete() for readers: the plan change is committed either way, so a failure is only logged
+   * (retried later). Returns the document as it is after it.
+   */
+  private async completeOnRead(stored: StoredPlan): Promise<StoredPlan> {
+    if (!stored.pending_event) return stored;
     const { tenant_id, plan_id } = stored.plan;
-    await this.complete(stored).catch((e: unknown) => {
+    try {
+      return await this.completed(stored);
+    } catch (e) {
       this.owe(tenant_id, plan_id);
       this.logger.warn({ tenant_id, plan_id, err: String(e) }, 'pending ledger event not completed on read');
-    });
+      return stored;
+    }
+  }
+
+  /** Keeps the document behind a plan object this store returns (see readFrom). */
+  private remember(stored: StoredPlan): void {
+    this.readFrom.set(stored.plan, stored);
   }
 
   /** Remembers a plan this instance is about to leave half-written if the next write fails. */
@@ -463,7 +448,7 @@ export class PlanStore {
     const first = await this.ledger.createdCopy(tenantId, planId);
     if (!first) return null;
     try {
-      return await this.restoreCreated(tenantId, planId, first.createdPlan, first.entry.data);
+      return await this.restoreCreated(tenantId, planId, first.createdPlan, first.entry);
     } catch (e) {
       // The id is held by another tenant's plan: for this tenant there is no such plan.
       if (isAppError(e) && e.code === 'CONFLICT') return null;
@@ -473,9 +458,15 @@ export class PlanStore {
 
   /**
    * The stored plan, inserting it when its document is missing from `copy` (a CreatedPlanCopy)
-   * and `data`, its PLAN_CREATED entry's data (what the copy left out, see createdPlanCopy.ts).
+   * and its PLAN_CREATED `entry` (the data holds what the copy left out, see createdPlanCopy.ts).
    */
-  private async restoreCreated(tenantId: string, planId: string, copy: unknown, data: Record<string, unknown>): Promise<StoredPlan> {
+  private async restoreCreated(
+    tenantId: string,
+    planId: string,
+    copy: unknown,
+    entry: { data: Record<string, unknown>; hash: string },
+  ): Promise<StoredPlan> {
+    const { data, hash } = entry;
     const existing = await this.plans.getStored(tenantId, planId);
     if (existing) return existing;
     const parsed = CreatedPlanCopySchema.safeParse(readCreatedPlan(copy));
@@ -485,7 +476,7 @@ export class PlanStore {
       this.logger.error({ tenant_id: tenantId, plan_id: planId }, 'the copy of a created plan in its PLAN_CREATED entry is invalid');
       throw new AppError('INTERNAL_SERVER_ERROR', `plan ${planId} cannot be restored from its ledger entry`);
     }
-    const stored: StoredPlan = { plan: plan.data, event_count: 1, pending_event: null, proposal: proposal.data };
+    const stored: StoredPlan = { plan: plan.data, event_count: 1, pending_event: null, proposal: proposal.data, ledger_hash: hash };
     if (await this.plans.insertStored(stored)) {
       this.logger.warn({ tenant_id: tenantId, plan_id: planId }, 'restored a plan document from its PLAN_CREATED entry');
       return stored;
@@ -507,11 +498,19 @@ export class PlanStore {
 
   /** Steps 2 and 3 for a stored plan's pending event; false when none is pending. */
   private async complete(stored: StoredPlan): Promise<boolean> {
+    if (!stored.pending_event) return false;
+    await this.completed(stored);
+    return true;
+  }
+
+  /** complete(), returning the document as it is after it (nothing pending, ledger_hash its entry's). */
+  private async completed(stored: StoredPlan): Promise<StoredPlan> {
     const pending = stored.pending_event;
-    if (!pending) return false;
+    if (!pending) return stored;
     const { plan } = stored;
-    // The pending event is the plan's latest: its number is event_count, and so is its seq.
-    await this.ledger.append(
+    // The pending event is the plan's latest: its number is event_count, and so is its seq; the
+    // plan's ledger_hash is the hash of the entry before it.
+    const entry = await this.ledger.append(
       {
         entry_id: pending.entry_id,
         plan_id: plan.plan_id,
@@ -522,11 +521,11 @@ export class PlanStore {
         data: pending.data,
         timestamp: pending.timestamp,
       },
-      { expectedSeq: stored.event_count },
+      { expectedSeq: stored.event_count, ...(stored.ledger_hash ? { prevHash: stored.ledger_hash } : {}) },
     );
-    await this.faults.afterLedgerAppend?.(plan.plan_id);
-    await this.plans.clearPendingEvent(plan.tenant_id, plan.plan_id, pending.entry_id);
-    return true;
+    await this.afterLedgerAppend(plan.plan_id);
+    await this.plans.clearPendingEvent(plan.tenant_id, plan.plan_id, pending.entry_id, entry.hash);
+    return { ...stored, pending_event: null, ledger_hash: entry.hash };
   }
 }
 

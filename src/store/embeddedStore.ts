@@ -28,6 +28,17 @@ const GUARD_SCRIPT = [
   'exit "$status"',
 ].join('\n');
 
+/**
+ * The appName in the URI of an embedded store this code started: it marks the server as our
+ * FerretDB, so the connection takes FerretDB's settings (mongoConnection.ts) for that URI only.
+ */
+export const EMBEDDED_STORE_APP_NAME = 'renewal-defense-embedded-ferretdb';
+
+/** Whether `uri` is one startEmbeddedStore made (its marker above). */
+export function isEmbeddedStoreUri(uri: string): boolean {
+  return new RegExp(`[?&]appName=${EMBEDDED_STORE_APP_NAME}(&|$)`).test(uri);
+}
+
 export interface EmbeddedStore {
   uri: string;
   port: number;
@@ -133,7 +144,7 @@ export async function startEmbeddedStore(options: StartOptions): Promise<Embedde
   });
   if (child.pid === undefined) throw new Error('embedded store: could not spawn FerretDB');
   const port = await waitForListenPort(child, options.startTimeoutMs ?? 20_000, options.log);
-  const uri = `mongodb://127.0.0.1:${port}/`;
+  const uri = `mongodb://127.0.0.1:${port}/?appName=${EMBEDDED_STORE_APP_NAME}`;
   await waitForPing(uri, options.startTimeoutMs ?? 20_000);
   return { uri, port, pid: child.pid, stop: () => stopChild(child) };
 }

@@ -5,16 +5,15 @@ import { LEDGER_LOG_INDEXES } from './ledgerLog/ledgerLogIndexes.js';
 // existing index with the same name and keys is a no-op) and a changed definition fails loudly
 // instead of piling up a second index. Every key starts with tenant_id because every query
 // filters by it; the exceptions are the sweeps' indexes (plans_pending_since,
-// plans_status_expires) and the uniqueness of ledger entry ids (ledger_entry_id).
-// FerretDB v1 (SQLite) keeps these indexes and enforces the unique ones, but plans its reads
-// without them (it answers only {_id} from an index): there the store reads and writes its hot
-// paths by _id (see storeCapabilities.ts). MongoDB uses them for every query below.
+// plans_status_expires) and the uniqueness of ledger entry ids (ledger_entry_id). MongoDB and
+// the embedded FerretDB (built with tools/ferretdb/patches) serve the store's queries from them
+// (docs/store.md; test/store/indexedQueries.test.ts).
 
 export const PLANS_COLLECTION = 'plans';
 export const PLAN_LEDGER_COLLECTION = 'plan_ledger';
 
 export const PLAN_INDEX = {
-  /** Active-plan lookups: existsActivePlanForAccountAndType, findActivePlanIds. */
+  /** Active-plan lookups: findActivePlanIds. */
   accountTypeStatus: 'plans_tenant_account_type_status',
   /** listPlans without filters: updated_at desc, _id desc keyset. */
   updated: 'plans_tenant_updated',
@@ -48,10 +47,7 @@ export const LEDGER_INDEX = {
    * index, so the embedded store counts from the index without parsing every document.
    */
   timeEventDay: 'ledger_tenant_time_event_day',
-  /**
-   * An entry id is stored once (entries' _id is their position; see PlanLedger). Also finds
-   * an entry by a caller-chosen id.
-   */
+  /** An entry id is stored once (entries' _id is their position and their id; see PlanLedger). */
   entryId: 'ledger_entry_id',
 } as const;
 

@@ -1,4 +1,5 @@
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
+import { isEmbeddedStoreUri } from './embeddedStore.js';
 
 export interface MongoConnection {
   client: MongoClient;
@@ -15,22 +16,34 @@ export interface MongoConnection {
 }
 
 /**
- * Connects through the official driver. Timeouts are short so that, when the store is down,
- * requests fail fast with a clean error instead of hanging; the driver reconnects by itself.
+ * The driver's options. Timeouts are short so that, when the store is down, requests fail fast
+ * with a clean error instead of hanging; the driver reconnects by itself. Only the embedded
+ * FerretDB (a URI startEmbeddedStore made) gets FerretDB's settings; any other server the
+ * driver's defaults (retryable writes, its normal monitoring).
  */
-export async function connectMongo(uri: string, dbName: string, options: { monitorCommands?: boolean } = {}): Promise<MongoConnection> {
-  const client = new MongoClient(uri, {
+export function mongoClientOptions(uri: string, options: { monitorCommands?: boolean } = {}): MongoClientOptions {
+  const common: MongoClientOptions = {
     appName: 'renewal-defense',
     serverSelectionTimeoutMS: 3000,
     connectTimeoutMS: 3000,
     socketTimeoutMS: 15_000,
     maxPoolSize: 64,
-    // Poll the server (FerretDB has no streaming hello) so a restarted store is noticed quickly.
+    monitorCommands: options.monitorCommands ?? false,
+  };
+  if (!isEmbeddedStoreUri(uri)) return common;
+  return {
+    ...common,
+    // FerretDB has no streaming hello: poll it often, so a restarted store is noticed quickly.
     serverMonitoringMode: 'poll',
     heartbeatFrequencyMS: 2000,
-    retryWrites: false, // FerretDB has no retryable writes; our writes are idempotent by design instead
-    monitorCommands: options.monitorCommands ?? false,
-  });
+    // FerretDB has no retryable writes; the store's writes are idempotent by design instead.
+    retryWrites: false,
+  };
+}
+
+/** Connects through the official driver with mongoClientOptions. */
+export async function connectMongo(uri: string, dbName: string, options: { monitorCommands?: boolean } = {}): Promise<MongoConnection> {
+  const client = new MongoClient(uri, mongoClientOptions(uri, options));
   await client.connect();
   const db = client.db(dbName);
   let watchdog: NodeJS.Timeout | null = null;

@@ -16,6 +16,7 @@ import { LedgerSealer } from '../../src/services/ledgerLog/LedgerSealer.js';
 import { ensureIndexes } from '../../src/store/indexes.js';
 import { LedgerLogStore } from '../../src/store/ledgerLog/LedgerLogStore.js';
 import { PlanLedger } from '../../src/store/PlanLedger.js';
+import { chainAppender } from '../support/ledgerAppends.js';
 import { openTestDb, testStoreUri, type TestDb } from '../support/testDb.js';
 import { memoryLogger } from '../store/storeFixtures.js';
 
@@ -77,14 +78,14 @@ describe('the ledger CLIs (child processes)', () => {
     const store = new LedgerLogStore(t.db, { logger: memoryLogger() });
     const signer = new CheckpointSigner(parsePrivateKey(privateKey));
     const sealer = new LedgerSealer({ store, signer, logger: { info: () => undefined, warn: () => undefined, error: () => undefined }, intervalMs: 50 });
-    const ledger = new PlanLedger(t.db, { logger: memoryLogger(), onAppended: (e) => sealer.notify(e) });
-    for (let i = 0; i < 5; i++) await ledger.append({ plan_id: `plan-${i % 2}`, tenant_id: TENANT, account_id: 'acct', event_type: 'PLAN_UPDATED', actor: 'ops', data: { i } });
+    const append = chainAppender(new PlanLedger(t.db, { logger: memoryLogger(), onAppended: (e) => sealer.notify(e) }));
+    for (let i = 0; i < 5; i++) await append({ plan_id: `plan-${i % 2}`, tenant_id: TENANT, account_id: 'acct', event_type: 'PLAN_UPDATED', actor: 'ops', data: { i } });
     await sealer.sealAll();
     const service = new LedgerLogService({ store, signer });
     const saved = await service.checkpoint({ tenantId: TENANT } as never);
     expect(saved?.treeSize).toBe(5);
     writeFileSync(file('saved.json'), JSON.stringify({ data: { ledgerCheckpoint: { ...saved, timestamp: saved?.timestamp.toISOString() } } }));
-    for (let i = 5; i < 9; i++) await ledger.append({ plan_id: 'plan-2', tenant_id: TENANT, account_id: 'acct', event_type: 'PLAN_UPDATED', actor: 'ops', data: { i } });
+    for (let i = 5; i < 9; i++) await append({ plan_id: 'plan-2', tenant_id: TENANT, account_id: 'acct', event_type: 'PLAN_UPDATED', actor: 'ops', data: { i } });
     await sealer.sealAll();
 
     const exported = await run('ledgerExport', ['--tenant', TENANT, '--out', file('log.jsonl')], { MONGODB_URI: testStoreUri(), MONGODB_DB: t.dbName });

@@ -4,13 +4,12 @@ import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../s
 import { PlanStore, planEventId } from '../../src/store/PlanStore.js';
 import { readCreatedPlan } from '../../src/store/createdPlanCopy.js';
 import { openTestDb, testStoreUri, type TestDb } from '../support/testDb.js';
-import { draftPlan, memoryLogger, STORE_PROFILES } from './storeFixtures.js';
+import { draftPlan, memoryLogger } from './storeFixtures.js';
 
 // What a create costs the store: the hot path of proposePlan. It must stay two inserts, the
-// ledger entry first (the commit point: see PlanStore), with no read and no update, on every
-// store profile. The commands are recorded as the driver sends them to the real store.
+// ledger entry first (the commit point: see PlanStore), with no read and no update. The commands are recorded as the driver sends them to the real store.
 
-describe.each(STORE_PROFILES)('createPlan on capabilities %j', (capabilities) => {
+describe('createPlan', () => {
   let t: TestDb;
   let client: MongoClient;
   let db: Db;
@@ -23,7 +22,7 @@ describe.each(STORE_PROFILES)('createPlan on capabilities %j', (capabilities) =>
     await client.connect();
     db = client.db(t.dbName);
     await ensureIndexes(db);
-    store = new PlanStore(db, { logger: memoryLogger(), capabilities });
+    store = new PlanStore(db, { logger: memoryLogger() });
     await store.createPlan({ plan: draftPlan(), event: { actor: null, data: {} }, proposal: { proposal_id: 'warm', source: 'RULES', dropped_steps: [] } });
     client.on('commandStarted', (e) => sent.push(e));
   });

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { startEmbeddedStore } from '../../src/store/embeddedStore.js';
+import { isEmbeddedStoreUri, startEmbeddedStore } from '../../src/store/embeddedStore.js';
 
 const alive = (pid: number): boolean => {
   try {
@@ -27,7 +27,8 @@ describe('embedded store launcher', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'launcher-test-'));
     try {
       const first = await startEmbeddedStore({ dataDir });
-      expect(first.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/$/);
+      expect(first.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/\?appName=renewal-defense-embedded-ferretdb$/);
+      expect(isEmbeddedStoreUri(first.uri)).toBe(true);
       const ferretPids = childrenOf(first.pid);
       expect(ferretPids.length).toBeGreaterThan(0);
       const client = new MongoClient(first.uri);

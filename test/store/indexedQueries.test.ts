@@ -13,10 +13,10 @@ import { PlanQueryService } from '../../src/services/plans/PlanQueryService.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
 import { LedgerLogStore } from '../../src/store/ledgerLog/LedgerLogStore.js';
 import { openTestDb, testStoreUri, type TestDb } from '../support/testDb.js';
-import { STORE_PROFILES, draftPlan, memoryLogger } from './storeFixtures.js';
+import { draftPlan, memoryLogger } from './storeFixtures.js';
 
 // Every command the store sends that selects documents, through every public read and write
-// path and under every store profile, is explained by the server it runs on: each must be
+// path, is explained by the server it runs on: each must be
 // served by an index (FerretDB: SQLite's plan says SEARCH … USING INDEX and nothing scans;
 // MongoDB: no COLLSCAN). A new query that scans fails here. The three known scans are named
 // below with why they may scan.
@@ -45,83 +45,81 @@ let db: Db;
 let ferret: boolean;
 const sent: CommandStartedEvent[] = [];
 
-/** Runs every store path the service uses, once per store profile. */
+/** Runs every store path the service uses. */
 async function workload(): Promise<void> {
-  for (const [i, capabilities] of STORE_PROFILES.entries()) {
-    const store = new PlanStore(db, { logger: memoryLogger(), capabilities });
-    const tenant = `tenant-${i}`;
-    const proposal = { proposal_id: 'p', source: 'RULES' as const, dropped_steps: [] };
-    const plans = [];
-    for (let n = 0; n < 4; n++) {
-      const plan = draftPlan({ tenant_id: tenant, account_id: `acc-${n % 2}` });
-      await store.createPlan({ plan, event: { actor: null, data: {} }, proposal });
-      plans.push(plan);
-    }
-    const plan = plans[0]!;
-    const id = plan.plan_id;
-    const move = (from: 'DRAFT' | 'APPROVED' | 'ACTIVE', to: 'APPROVED' | 'ACTIVE' | 'PAUSED', event_type: 'PLAN_APPROVED' | 'PLAN_ACTIVATED' | 'PLAN_PAUSED') =>
-      store.transition({ tenantId: tenant, planId: id, from, to, event: { event_type, actor: 'x', data: {} } });
-    await store.updateDraft({ tenantId: tenant, planId: id, changes: { objective: 'edited' }, event: { actor: 'x', data: {} } });
-    await move('DRAFT', 'APPROVED', 'PLAN_APPROVED');
-    await move('APPROVED', 'ACTIVE', 'PLAN_ACTIVATED');
-    await move('ACTIVE', 'PAUSED', 'PLAN_PAUSED');
-    await store.plans.putPlan({ ...plans[1]!, objective: 'put again' });
-    await store.plans.updatePlanStatus(tenant, plans[2]!.plan_id, 'DRAFT', 'APPROVED');
-    await store.getPlanRepaired(tenant, id);
-    await store.getPlanWithProposal(tenant, id);
-    await store.getProposalMeta(tenant, id);
-    await store.plans.getPlan(tenant, id, plan.account_id);
-    await store.plans.getPlans(tenant, [id, randomUUID()]);
-    await store.plans.existingIds([id, randomUUID()]);
-    await store.plans.findActivePlanIds(tenant, plan.account_id, 'RENEWAL_DEFENSE');
-    const page = await store.plans.listPlans(tenant, {}, { first: 1 });
-    await store.plans.listPlans(tenant, {}, { first: 2, after: page.endCursor });
-    await store.plans.listPlans(tenant, { statuses: ['DRAFT'] }, { first: 1, after: page.endCursor });
-    await store.plans.listPlans(tenant, { accountId: plan.account_id }, { first: 1, after: page.endCursor });
-    await store.plans.listPlans(tenant, { accountId: plan.account_id, statuses: ['DRAFT', 'PAUSED'], planType: 'RENEWAL_DEFENSE' });
-    await store.plans.listPlans(tenant, { planType: 'RENEWAL_DEFENSE' });
-    await store.plans.countByStatus(tenant);
-    await store.plans.countByStatus(tenant, { accountId: plan.account_id });
-    await store.plans.countByStatus(tenant, { accountId: plan.account_id, planType: 'RENEWAL_DEFENSE' });
-    const chain = await store.ledger.listByPlan(tenant, id, { first: 2 });
-    await store.ledger.listByPlan(tenant, id, { first: 2, after: chain.endCursor });
-    await store.ledger.listByPlans(tenant, plans.map((p) => p.plan_id), 10);
-    const feed = await store.ledger.listForTenant(tenant, {}, { first: 2 });
-    await store.ledger.listForTenant(tenant, {}, { first: 2, after: feed.endCursor });
-    await store.ledger.listForTenant(tenant, { accountId: plan.account_id }, { first: 2, after: feed.endCursor });
-    await store.ledger.listForTenant(tenant, { eventTypes: ['PLAN_CREATED', 'PLAN_APPROVED'], since: new Date(Date.now() - 86_400_000) });
-    await store.ledger.listForTenant(tenant, { planId: id, eventTypes: ['PLAN_APPROVED'] });
-    const until = new Date(Date.now() + 60_000);
-    await store.ledger.stats(tenant, { since: new Date(until.getTime() - 14 * 86_400_000), until });
-    await store.ledger.stats(tenant, { eventTypes: ['PLAN_CREATED'], accountId: plan.account_id });
-    await store.ledger.getEntry(tenant, planEventId(tenant, id, 1));
-    await store.ledger.getEntry(tenant, 'not-a-position-key');
-    await store.ledger.append({ plan_id: id, tenant_id: tenant, account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} });
-    await store.ledger.verify(tenant, id);
-    await store.verifyPlanLedger(tenant, id);
-    await store.flushPending(tenant, id);
-    await store.repairPendingEvents(0, 10, { scan: true });
-    await store.restoreOrphanedCreates(new Date(Date.now() - 86_400_000));
-    await store.plans.findExpiredIn(['APPROVED', 'ACTIVE'], new Date(), 10);
-
-    // The verifiable ledger: sealing what the workload wrote, then every read of the API.
-    const logStore = new LedgerLogStore(db, { capabilities, logger: memoryLogger() });
-    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-    const sealer = new LedgerSealer({ store: logStore, signer: new CheckpointSigner(parsePrivateKey(generateSigningKey())), logger: quiet, intervalMs: 100 });
-    await sealer.reconcile();
-    await sealer.reconcile([tenant]);
-    await sealer.sealAll();
-    const queries = new PlanQueryService({ store, expiry: new PlanExpiry({ store }) });
-    const log = new LedgerLogService({ store: logStore, signer: new CheckpointSigner(parsePrivateKey(generateSigningKey())), sealer, queries });
-    const principal: Principal = { sub: 'x', tenantId: tenant, claimedRoles: ['plan-viewer'], roles: new Set(['plan-viewer']) };
-    const latest = await log.checkpoint(principal);
-    await log.checkpoint(principal, 1);
-    await log.inclusionProof(principal, planEventId(tenant, id, 1));
-    await log.consistencyProof(principal, 1, latest?.treeSize ?? null);
-    await log.verifyCheckpoint(principal);
-    await log.verifyPlan(principal, id);
-    for await (const _line of log.exportLog(tenant)) void _line;
+  const store = new PlanStore(db, { logger: memoryLogger() });
+  const tenant = 'tenant-0';
+  const proposal = { proposal_id: 'p', source: 'RULES' as const, dropped_steps: [] };
+  const plans = [];
+  for (let n = 0; n < 4; n++) {
+    const plan = draftPlan({ tenant_id: tenant, account_id: `acc-${n % 2}` });
+    await store.createPlan({ plan, event: { actor: null, data: {} }, proposal });
+    plans.push(plan);
   }
+  const plan = plans[0]!;
+  const id = plan.plan_id;
+  const move = (from: 'DRAFT' | 'APPROVED' | 'ACTIVE', to: 'APPROVED' | 'ACTIVE' | 'PAUSED', event_type: 'PLAN_APPROVED' | 'PLAN_ACTIVATED' | 'PLAN_PAUSED') =>
+    store.transition({ tenantId: tenant, planId: id, from, to, event: { event_type, actor: 'x', data: {} } });
+  await store.updateDraft({ tenantId: tenant, planId: id, changes: { objective: 'edited' }, event: { actor: 'x', data: {} } });
+  await move('DRAFT', 'APPROVED', 'PLAN_APPROVED');
+  await move('APPROVED', 'ACTIVE', 'PLAN_ACTIVATED');
+  await move('ACTIVE', 'PAUSED', 'PLAN_PAUSED');
+  // A change based on the plan as this store returned it skips its read.
+  const other = await store.getPlanRepaired(tenant, plans[1]!.plan_id);
+  await store.updateDraft({ tenantId: tenant, planId: other!.plan_id, changes: { objective: 'edited again' }, event: { actor: 'x', data: {} }, basedOn: other! });
+  await store.getPlanRepaired(tenant, id);
+  await store.getPlanWithProposal(tenant, id);
+  await store.getPlanRepaired(tenant, id, plan.account_id);
+  await store.plans.getPlans(tenant, [id, randomUUID()]);
+  await store.plans.existingIds([id, randomUUID()]);
+  await store.plans.findActivePlanIds(tenant, plan.account_id, 'RENEWAL_DEFENSE');
+  const page = await store.plans.listPlans(tenant, {}, { first: 1 });
+  await store.plans.listPlans(tenant, {}, { first: 2, after: page.endCursor });
+  await store.plans.listPlans(tenant, { statuses: ['DRAFT'] }, { first: 1, after: page.endCursor });
+  await store.plans.listPlans(tenant, { accountId: plan.account_id }, { first: 1, after: page.endCursor });
+  await store.plans.listPlans(tenant, { accountId: plan.account_id, statuses: ['DRAFT', 'PAUSED'], planType: 'RENEWAL_DEFENSE' });
+  await store.plans.listPlans(tenant, { planType: 'RENEWAL_DEFENSE' });
+  await store.plans.countByStatus(tenant);
+  await store.plans.countByStatus(tenant, { accountId: plan.account_id });
+  await store.plans.countByStatus(tenant, { accountId: plan.account_id, planType: 'RENEWAL_DEFENSE' });
+  const chain = await store.ledger.listByPlan(tenant, id, { first: 2 });
+  await store.ledger.listByPlan(tenant, id, { first: 2, after: chain.endCursor });
+  await store.ledger.listByPlans(tenant, plans.map((p) => p.plan_id), 10);
+  const feed = await store.ledger.listForTenant(tenant, {}, { first: 2 });
+  await store.ledger.listForTenant(tenant, {}, { first: 2, after: feed.endCursor });
+  await store.ledger.listForTenant(tenant, { accountId: plan.account_id }, { first: 2, after: feed.endCursor });
+  await store.ledger.listForTenant(tenant, { eventTypes: ['PLAN_CREATED', 'PLAN_APPROVED'], since: new Date(Date.now() - 86_400_000) });
+  await store.ledger.listForTenant(tenant, { planId: id, eventTypes: ['PLAN_APPROVED'] });
+  const until = new Date(Date.now() + 60_000);
+  await store.ledger.stats(tenant, { since: new Date(until.getTime() - 14 * 86_400_000), until });
+  await store.ledger.stats(tenant, { eventTypes: ['PLAN_CREATED'], accountId: plan.account_id });
+  // An append without the previous hash reads the entry before it; a repeated one, its own position.
+  const extra = { entry_id: planEventId(tenant, id, 6), plan_id: id, tenant_id: tenant, account_id: plan.account_id, event_type: 'PLAN_UPDATED' as const, actor: null, data: {} };
+  await store.ledger.append(extra, { expectedSeq: 6 });
+  await store.ledger.append(extra, { expectedSeq: 6 });
+  await store.ledger.verify(tenant, id);
+  await store.verifyPlanLedger(tenant, id);
+  await store.repairPendingEvents(0, 10, { scan: true });
+  await store.restoreOrphanedCreates(new Date(Date.now() - 86_400_000));
+  await store.plans.findExpiredIn(['APPROVED', 'ACTIVE'], new Date(), 10);
+
+  // The verifiable ledger: sealing what the workload wrote, then every read of the API.
+  const logStore = new LedgerLogStore(db, { logger: memoryLogger() });
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  const sealer = new LedgerSealer({ store: logStore, signer: new CheckpointSigner(parsePrivateKey(generateSigningKey())), logger: quiet, intervalMs: 100 });
+  await sealer.reconcile();
+  await sealer.reconcile([tenant]);
+  await sealer.sealAll();
+  const queries = new PlanQueryService({ store, expiry: new PlanExpiry({ store }) });
+  const log = new LedgerLogService({ store: logStore, signer: new CheckpointSigner(parsePrivateKey(generateSigningKey())), sealer, queries });
+  const principal: Principal = { sub: 'x', tenantId: tenant, claimedRoles: ['plan-viewer'], roles: new Set(['plan-viewer']) };
+  const latest = await log.checkpoint(principal);
+  await log.checkpoint(principal, 1);
+  await log.inclusionProof(principal, planEventId(tenant, id, 1));
+  await log.consistencyProof(principal, 1, latest?.treeSize ?? null);
+  await log.verifyCheckpoint(principal);
+  await log.verifyPlan(principal, id);
+  for await (const _line of log.exportLog(tenant)) void _line;
 }
 
 /** What a command asks the server to read, as a command explain takes: writes as the find they run. */
@@ -166,7 +164,7 @@ describe('every query the store sends is served by an index', () => {
   it('covers reads, counts and conditional writes of both collections', () => {
     const names = new Set(sent.map((e) => e.commandName));
     for (const name of ['find', 'aggregate', 'findAndModify', 'update', 'insert']) expect(names).toContain(name);
-    expect(sent.flatMap(readsOf).length).toBeGreaterThan(150);
+    expect(sent.flatMap(readsOf).length).toBeGreaterThan(60);
   });
 
   it('the server plans each with an index (SEARCH … USING INDEX on FerretDB, no COLLSCAN on MongoDB)', async () => {

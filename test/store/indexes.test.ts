@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type CommandStartedEvent, type Db, type Document } from 'mongodb';
 import { LEDGER_INDEXES, PLAN_INDEXES, PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanStore, planEventId } from '../../src/store/PlanStore.js';
+import { chainAppender } from '../support/ledgerAppends.js';
 import { openTestDb, testStoreProfile, testStoreUri, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger } from './storeFixtures.js';
 
@@ -39,10 +40,9 @@ describe('ensureIndexes', () => {
 
 /**
  * Runs the store's main reads with command monitoring on, then asks the server to explain each
- * command exactly as the store sent it. This is the indexed store's path (MongoDB), forced
- * here whatever store runs the tests.
+ * command exactly as the store sent it.
  */
-describe('the main queries and the indexes (indexed store path)', () => {
+describe('the main queries and the indexes', () => {
   let client: MongoClient;
   let db: Db;
   const sent: CommandStartedEvent[] = [];
@@ -52,14 +52,15 @@ describe('the main queries and the indexes (indexed store path)', () => {
     await client.connect();
     db = client.db(t.dbName);
     await ensureIndexes(db);
-    const store = new PlanStore(db, { logger: memoryLogger(), capabilities: { idOnlyPushdown: false, idLookupIndexed: true } });
+    const store = new PlanStore(db, { logger: memoryLogger() });
     const plan = draftPlan({ tenant_id: 'tx' });
     await store.createPlan({ plan, event: { actor: null, data: {} }, proposal: { proposal_id: 'p', source: 'RULES', dropped_steps: [] } });
     client.on('commandStarted', (e) => sent.push(e));
     const page = await store.plans.listPlans('tx', {}, { first: 1 });
     await store.plans.listPlans('tx', { statuses: ['DRAFT'] }, { first: 1, after: page.endCursor });
     await store.plans.listPlans('tx', { accountId: plan.account_id });
-    await store.plans.getPlan('tx', plan.plan_id);
+    await store.getPlanRepaired('tx', plan.plan_id);
+    await store.getPlanWithProposal('tx', plan.plan_id);
     await store.plans.getPlans('tx', [plan.plan_id, randomUUID()]);
     await store.plans.findActivePlanIds('tx', plan.account_id, 'RENEWAL_DEFENSE');
     await store.ledger.listByPlan('tx', plan.plan_id);
@@ -68,8 +69,9 @@ describe('the main queries and the indexes (indexed store path)', () => {
     await store.ledger.listForTenant('tx', {}, { first: 1, after: feed.endCursor });
     await store.ledger.listForTenant('tx', { accountId: plan.account_id });
     await store.ledger.stats('tx', { eventTypes: ['PLAN_CREATED'] });
-    await store.ledger.append({ plan_id: plan.plan_id, tenant_id: 'tx', account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} });
     await store.transition({ tenantId: 'tx', planId: plan.plan_id, from: 'DRAFT', to: 'APPROVED', event: { event_type: 'PLAN_APPROVED', actor: null, data: {} } });
+    // An append without the previous hash (after the plan's two events) reads the entry before it.
+    await store.ledger.append({ entry_id: planEventId('tx', plan.plan_id, 3), plan_id: plan.plan_id, tenant_id: 'tx', account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} }, { expectedSeq: 3 });
     client.removeAllListeners('commandStarted');
   });
   afterAll(async () => {
@@ -171,16 +173,15 @@ function filtersOf(events: readonly CommandStartedEvent[]): { command: string; f
   });
 }
 
-const isPointFilter = (filter: Document): boolean =>
-  Object.keys(filter).length === 1 && typeof filter._id === 'string';
+/** A filter within one tenant: tenant_id first. */
+const isTenantScoped = (filter: Document): boolean => Object.keys(filter)[0] === 'tenant_id' && typeof filter.tenant_id === 'string';
 
 /**
- * FerretDB v1 hands only a filter that is exactly {_id: <string>} to SQLite; any other filter
- * is a scan decoding every document. With idOnlyPushdown the store's hot paths send nothing
- * else; where those lookups are index searches (idLookupIndexed) their cost does not grow
- * with the data. Asserted on the commands they send, not on timings.
+ * The hot paths read and write a plan and its chain within one tenant (by {tenant_id, _id}, or
+ * one query on a tenant-first index), and their number does not grow with the data. Asserted
+ * on the commands they send, not on timings.
  */
-describe('the hot paths on an idOnlyPushdown store (FerretDB v1) send only {_id} filters', () => {
+describe('the hot paths send tenant-scoped commands, as many whatever the data', () => {
   let client: MongoClient;
   let db: Db;
   let store: PlanStore;
@@ -221,66 +222,47 @@ describe('the hot paths on an idOnlyPushdown store (FerretDB v1) send only {_id}
     await client.connect();
     db = client.db(`${t.dbName}_ids`);
     await ensureIndexes(db);
-    store = new PlanStore(db, { logger: memoryLogger(), capabilities: { idOnlyPushdown: true, idLookupIndexed: true } });
+    store = new PlanStore(db, { logger: memoryLogger() });
   });
   afterAll(async () => {
     await db.dropDatabase().catch(() => undefined);
     await client.close();
   });
 
-  it('createPlan, transitions, draft edits, plan reads, ledger reads and verify: every filter is exactly {_id: <string>}', async () => {
+  it('createPlan, transitions, draft edits, plan reads, ledger reads and verify: every filter is tenant-scoped', async () => {
     let plan: ReturnType<typeof draftPlan> | undefined;
     const events = await record(async () => {
       plan = await lifecycle('tp');
       await store.getPlanRepaired('tp', plan.plan_id);
       await store.getPlanWithProposal('tp', plan.plan_id);
       await store.plans.getPlans('tp', [plan.plan_id, randomUUID()]);
-      await store.flushPending('tp', plan.plan_id);
       const page = await store.ledger.listByPlan('tp', plan.plan_id, { first: 2 });
       await store.ledger.listByPlan('tp', plan.plan_id, { first: 2, after: page.endCursor });
       await store.ledger.listForTenant('tp', { planId: plan.plan_id, eventTypes: ['PLAN_APPROVED'] });
       await store.ledger.listByPlans('tp', [plan.plan_id, randomUUID()], 10);
-      await store.ledger.getEntry('tp', planEventId('tp', plan.plan_id, 1));
-      await store.ledger.append({ plan_id: plan.plan_id, tenant_id: 'tp', account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} });
-      // Another tenant asking for this plan is refused by the same point reads.
+      await store.ledger.append({ entry_id: planEventId('tp', plan.plan_id, 6), plan_id: plan.plan_id, tenant_id: 'tp', account_id: plan.account_id, event_type: 'PLAN_UPDATED', actor: null, data: {} }, { expectedSeq: 6 });
+      // Another tenant asking for this plan is refused by the same reads.
       expect(await store.getPlanRepaired('other', plan.plan_id)).toBeNull();
       expect((await store.ledger.listByPlan('other', plan.plan_id)).items).toEqual([]);
     });
-    // Verification (not a hot path) reads the chain by position and adds one counting query, so
-    // entries stored under any other _id show too.
+    // Verification reads the chain in one query.
     const verifying = await record(async () => {
       // The extra entry above was appended outside the plan's own protocol: the plan issued 5.
       expect(await store.verifyPlanLedger('tp', plan!.plan_id)).toMatchObject({ valid: false, entries: 6, broken_at_seq: 6 });
       expect(await store.ledger.verify('tp', plan!.plan_id)).toMatchObject({ valid: true, entries: 6 });
     });
-    const counts = verifying.filter((e) => !['find', 'findAndModify', 'update'].includes(e.commandName));
-    expect(counts.map((e) => e.commandName)).toEqual(['aggregate', 'aggregate']);
-    for (const { command, filter } of filtersOf(verifying)) if (command !== 'aggregate') expect(isPointFilter(filter)).toBe(true);
+    const chainReads = verifying.filter((e) => e.commandName === 'find' && (e.command as Document).find === PLAN_LEDGER_COLLECTION);
+    expect(chainReads.length).toBe(2);
+    for (const { filter } of filtersOf(verifying)) expect(isTenantScoped(filter)).toBe(true);
     const filters = filtersOf(events);
-    expect(filters.length).toBeGreaterThan(40);
+    expect(filters.length).toBeGreaterThan(20);
     expect(new Set(filters.map((f) => f.command))).toEqual(new Set(['find', 'findAndModify', 'update']));
-    for (const { command, filter } of filters) expect({ command, filter, point: isPointFilter(filter) }).toEqual({ command, filter, point: true });
+    for (const { command, filter } of filters) expect({ command, filter, scoped: isTenantScoped(filter) }).toEqual({ command, filter, scoped: true });
     // Everything else it sent is inserts.
     expect(events.filter((e) => !['find', 'findAndModify', 'update'].includes(e.commandName)).map((e) => e.commandName)).toEqual(
       expect.arrayContaining(['insert']),
     );
     expect(events.every((e) => ['find', 'findAndModify', 'update', 'insert'].includes(e.commandName))).toBe(true);
-  });
-
-  it('stock FerretDB v1.24 (lookups by _id scan in SQLite): writes by _id, but a chain is one query', async () => {
-    const stock = new PlanStore(db, { logger: memoryLogger(), capabilities: { idOnlyPushdown: true, idLookupIndexed: false } });
-    const plan = draftPlan({ tenant_id: 'tk' });
-    const writes = await record(async () => {
-      await stock.createPlan({ plan, event: { actor: null, data: {} }, proposal });
-      await stock.transition({ tenantId: 'tk', planId: plan.plan_id, from: 'DRAFT', to: 'APPROVED', event: { event_type: 'PLAN_APPROVED', actor: null, data: {} } });
-    });
-    for (const { filter } of filtersOf(writes)) expect(isPointFilter(filter)).toBe(true);
-    const reads = await record(async () => {
-      await stock.ledger.listByPlan('tk', plan.plan_id);
-      await stock.ledger.listByPlans('tk', [plan.plan_id, randomUUID()], 10);
-      expect(await stock.ledger.verify('tk', plan.plan_id)).toMatchObject({ valid: true, entries: 2 });
-    });
-    expect(reads.map((e) => e.commandName)).toEqual(['find', 'find', 'find']);
   });
 
   const explainPointReads = async (check: (explained: Document) => void) => {
@@ -317,22 +299,20 @@ describe('the hot paths on an idOnlyPushdown store (FerretDB v1) send only {_id}
     await db.collection<{ _id: string }>(PLANS_COLLECTION).insertMany(Array.from({ length: 200 }, () => ({ _id: randomUUID(), tenant_id: 'ts' })));
     const after = await record(() => lifecycle('ts'));
     expect(shape(after)).toBe(shape(before));
-    // Reading a chain costs reads of its own length (in batches), not of the ledger's.
+    // Reading a chain is one query, whatever the ledger holds.
     const plan = await lifecycle('ts');
     const listed = await record(() => store.ledger.listByPlan('ts', plan.plan_id));
-    expect(listed.length).toBeLessThanOrEqual(8);
+    expect(listed.length).toBe(1);
   });
 
-  it('a generic append finds the tail of a long chain in O(log n) reads by _id', async () => {
+  it('an append at the end of a long chain, without the previous hash, reads one entry', async () => {
     const planId = randomUUID();
-    const append = () => store.ledger.append({ plan_id: planId, tenant_id: 'tl', account_id: 'a', event_type: 'PLAN_UPDATED', actor: null, data: {} });
-    for (let i = 0; i < 200; i++) await append();
-    // A fresh ledger instance knows nothing about the chain: it probes for the tail.
-    const fresh = new PlanStore(db, { logger: memoryLogger(), capabilities: { idOnlyPushdown: true, idLookupIndexed: true } });
-    const events = await record(() => fresh.ledger.append({ plan_id: planId, tenant_id: 'tl', account_id: 'a', event_type: 'PLAN_UPDATED', actor: null, data: {} }));
-    const finds = events.filter((e) => e.commandName === 'find');
-    expect(finds.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(201)) + 2);
-    for (const { filter } of filtersOf(events)) expect(isPointFilter(filter)).toBe(true);
+    const append = chainAppender(store.ledger);
+    for (let i = 0; i < 200; i++) await append({ plan_id: planId, tenant_id: 'tl', account_id: 'a', event_type: 'PLAN_UPDATED', actor: null, data: {} });
+    const fresh = new PlanStore(db, { logger: memoryLogger() });
+    const events = await record(() => chainAppender(fresh.ledger, { [`tl/${planId}`]: 200 })({ plan_id: planId, tenant_id: 'tl', account_id: 'a', event_type: 'PLAN_UPDATED', actor: null, data: {} }));
+    expect(events.map((e) => e.commandName)).toEqual(['find', 'insert']);
+    for (const { filter } of filtersOf(events)) expect(isTenantScoped(filter)).toBe(true);
     expect(await fresh.ledger.verify('tl', planId)).toMatchObject({ valid: true, entries: 201 });
   });
 });

@@ -11,13 +11,14 @@ import { ensureIndexes } from '../../src/store/indexes.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
 import { LedgerLogStore } from '../../src/store/ledgerLog/LedgerLogStore.js';
 import { PlanLedger } from '../../src/store/PlanLedger.js';
+import { chainAppender } from '../support/ledgerAppends.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
-import { memoryLogger, STORE_PROFILES } from './storeFixtures.js';
+import { memoryLogger } from './storeFixtures.js';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const signer = new CheckpointSigner(parsePrivateKey(generateSigningKey()));
 
-describe.each(STORE_PROFILES)('the sealer, capabilities %j', (capabilities) => {
+describe('the sealer', () => {
   let t: TestDb;
   let logStore: LedgerLogStore;
   const notified: LedgerEntryRecord[] = [];
@@ -26,8 +27,8 @@ describe.each(STORE_PROFILES)('the sealer, capabilities %j', (capabilities) => {
   beforeAll(async () => {
     t = await openTestDb('seal');
     await ensureIndexes(t.db);
-    logStore = new LedgerLogStore(t.db, { capabilities, logger: memoryLogger() });
-    ledger = new PlanLedger(t.db, { capabilities, logger: memoryLogger(), onAppended: (e) => notified.push(e) });
+    logStore = new LedgerLogStore(t.db, { logger: memoryLogger() });
+    ledger = new PlanLedger(t.db, { logger: memoryLogger(), onAppended: (e) => notified.push(e) });
   });
   afterAll(async () => {
     await t.close();
@@ -37,10 +38,11 @@ describe.each(STORE_PROFILES)('the sealer, capabilities %j', (capabilities) => {
 
   async function write(tenant: string, plans: number, perPlan: number): Promise<LedgerEntryRecord[]> {
     const out: LedgerEntryRecord[] = [];
+    const append = chainAppender(ledger);
     await Promise.all(
       Array.from({ length: plans }, async () => {
         const planId = randomUUID();
-        for (let i = 0; i < perPlan; i++) out.push(await ledger.append({ plan_id: planId, tenant_id: tenant, account_id: 'acc', event_type: 'PLAN_UPDATED', actor: 'a', data: { i } }));
+        for (let i = 0; i < perPlan; i++) out.push(await append({ plan_id: planId, tenant_id: tenant, account_id: 'acc', event_type: 'PLAN_UPDATED', actor: 'a', data: { i } }));
       }),
     );
     return out;

@@ -7,12 +7,12 @@ import { PlanExpiry } from '../../src/services/lifecycle/PlanExpiry.js';
 import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanStore } from '../../src/store/PlanStore.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
-import { draftPlan, memoryLogger, STORE_PROFILES } from './storeFixtures.js';
+import { draftPlan, memoryLogger } from './storeFixtures.js';
 
 // PlanExpiry against the real store: expiring is an ordinary transition (outbox, then the
 // ledger), so any number of expirers racing, in one process or from several store instances
 // (as several service processes would), write one PLAN_EXPIRED.
-describe.each(STORE_PROFILES)('PlanExpiry, capabilities %j', (capabilities) => {
+describe('PlanExpiry', () => {
   let t: TestDb;
   let store: PlanStore;
   const logger = memoryLogger();
@@ -21,7 +21,7 @@ describe.each(STORE_PROFILES)('PlanExpiry, capabilities %j', (capabilities) => {
   beforeAll(async () => {
     t = await openTestDb('expiry');
     await ensureIndexes(t.db);
-    store = new PlanStore(t.db, { logger, capabilities });
+    store = new PlanStore(t.db, { logger });
   });
   afterAll(async () => {
     await t.close();
@@ -46,7 +46,7 @@ describe.each(STORE_PROFILES)('PlanExpiry, capabilities %j', (capabilities) => {
   it('N=12 expirers over 4 store instances: one PLAN_EXPIRED, every one of them sees EXPIRED', async () => {
     for (const status of ['ACTIVE', 'APPROVED'] as const) {
       const plan = await planIn(status, true);
-      const stores = Array.from({ length: 4 }, () => new PlanStore(t.db, { logger, capabilities }));
+      const stores = Array.from({ length: 4 }, () => new PlanStore(t.db, { logger }));
       const results = await Promise.all(Array.from({ length: 12 }, (_, i) => expiryOf(stores[i % 4]!).settle(plan, { trigger: 'expired_on_read', touchedBy: `reader-${i}` })));
       expect(new Set(results.map((p) => p.plan_status))).toEqual(new Set(['EXPIRED']));
       const events = await expiredEvents(plan.plan_id);

@@ -1,28 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { LedgerAppend } from '../../src/domain/ledger.js';
+import type { LedgerEntryRecord } from '../../src/domain/ledger.js';
 import { PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { hashLedgerEntry } from '../../src/store/ledgerHash.js';
 import { PlanLedger, ledgerEntryKey } from '../../src/store/PlanLedger.js';
+import { chainAppender, type NextEntry } from '../support/ledgerAppends.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
-import { memoryLogger, rejectionCode, STORE_PROFILES } from './storeFixtures.js';
+import { memoryLogger, rejectionCode } from './storeFixtures.js';
 
-// Every test runs once per store profile (see STORE_PROFILES).
-describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
+describe('PlanLedger', () => {
   let t: TestDb;
   let ledger: PlanLedger;
+  /** Appends at the end of a plan's chain as PlanStore does (event n at seq n). */
+  let append: (entry: NextEntry) => Promise<LedgerEntryRecord>;
   const logger = memoryLogger();
 
   beforeAll(async () => {
     t = await openTestDb('ledger');
     await ensureIndexes(t.db);
-    ledger = new PlanLedger(t.db, { logger, capabilities });
+    ledger = new PlanLedger(t.db, { logger });
+    append = chainAppender(ledger);
   });
   afterAll(async () => {
     await t.close();
   });
 
-  const event = (planId: string, overrides: Partial<LedgerAppend> = {}): LedgerAppend => ({
+  const event = (planId: string, overrides: Partial<NextEntry> = {}): NextEntry => ({
     plan_id: planId,
     tenant_id: 't1',
     account_id: 'acc-1',
@@ -32,10 +35,14 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
     ...overrides,
   });
 
+  /** The entry at seq `seq` of a plan, with its position's id, as PlanStore appends event `seq`. */
+  const at = (seq: number, entry: NextEntry, w: PlanLedger = ledger) =>
+    w.append({ ...entry, entry_id: ledgerEntryKey(entry.tenant_id, entry.plan_id, seq) }, { expectedSeq: seq });
+
   /** Appends n events to a fresh plan, one after another. */
-  async function chain(n: number, overrides: Partial<LedgerAppend> = {}): Promise<string> {
+  async function chain(n: number, overrides: Partial<NextEntry> = {}): Promise<string> {
     const planId = randomUUID();
-    for (let i = 1; i <= n; i++) await ledger.append(event(planId, { data: { i }, ...overrides }));
+    for (let i = 1; i <= n; i++) await append(event(planId, { data: { i }, ...overrides }));
     return planId;
   }
 
@@ -45,55 +52,89 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
     it('assigns seq, prev_hash, hash and day, and stores exactly what it returns', async () => {
       const planId = randomUUID();
       const ts = new Date('2026-05-04T23:30:00.000Z');
-      const first = await ledger.append(event(planId, { event_type: 'PLAN_CREATED', timestamp: ts, data: { nested: { b: 2, a: [1, undefined] }, at: ts } }));
-      const second = await ledger.append(event(planId));
+      const first = await append(event(planId, { event_type: 'PLAN_CREATED', timestamp: ts, data: { nested: { b: 2, a: [1, undefined] }, at: ts } }));
+      const second = await append(event(planId));
       expect(first).toMatchObject({ seq: 1, prev_hash: null, day: '2026-05-04', timestamp: ts });
       expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
       expect(second).toMatchObject({ seq: 2, prev_hash: first.hash });
-      expect(await ledger.getEntry('t1', first.entry_id)).toEqual(first);
+      expect((await ledger.listByPlan('t1', planId)).items[0]).toEqual(first);
       expect(first.data).toEqual({ nested: { b: 2, a: [1, null] }, at: ts });
       expect(await ledger.verify('t1', planId)).toEqual({ plan_id: planId, valid: true, entries: 2, broken_at_seq: null });
     });
 
     it('is idempotent by entry_id, and refuses an id that another plan uses', async () => {
       const planId = randomUUID();
-      const entryId = randomUUID();
-      const a = await ledger.append(event(planId, { entry_id: entryId }));
-      const b = await ledger.append(event(planId, { entry_id: entryId, data: { other: true } }));
+      const a = await at(1, event(planId));
+      const b = await at(1, event(planId, { data: { other: true } }));
       expect(b).toEqual(a);
       // Racing appends of one entry id, also from writers that share no queue: stored once.
-      const sameId = randomUUID();
-      const writers = Array.from({ length: 5 }, () => new PlanLedger(t.db, { logger, capabilities }));
-      const concurrent = await Promise.all(Array.from({ length: 10 }, (_, i) => writers[i % 5]!.append(event(planId, { entry_id: sameId }))));
+      const writers = Array.from({ length: 5 }, () => new PlanLedger(t.db, { logger }));
+      const concurrent = await Promise.all(Array.from({ length: 10 }, (_, i) => at(2, event(planId), writers[i % 5]!)));
       expect(new Set(concurrent.map((e) => `${e.entry_id}/${e.seq}/${e.hash}`)).size).toBe(1);
-      expect(await rejectionCode(ledger.append(event(randomUUID(), { entry_id: entryId })))).toBe('CONFLICT');
+      // An id is its position's key: another plan's id is no id for this one.
+      const other = randomUUID();
+      const stolen = { ...event(other), entry_id: a.entry_id };
+      expect(await rejectionCode(ledger.append(stolen, { expectedSeq: 1 }))).toBe('BAD_USER_INPUT');
+      // A position held by another entry (written past the ledger) is not taken over.
+      await raw().insertOne({ _id: ledgerEntryKey('t1', other, 1), entry_id: 'foreign', tenant_id: 't1', plan_id: other, seq: 1 });
+      expect(await rejectionCode(at(1, event(other)))).toBe('CONFLICT');
       expect(await raw().countDocuments({ tenant_id: 't1', plan_id: planId })).toBe(2);
+      expect(await raw().countDocuments({ tenant_id: 't1', plan_id: other })).toBe(1);
+    });
+
+    it('appends only at a position after a stored entry', async () => {
+      const planId = randomUUID();
+      // Seq 2 of an empty chain: the chain is shorter than the caller's count.
+      expect(await rejectionCode(at(2, event(planId)))).toBe('INTERNAL_SERVER_ERROR');
+      expect(logger.lines.some((l) => l.level === 'error' && /before this seq is missing/.test(l.msg))).toBe(true);
+      await at(1, event(planId));
+      // With the previous hash given (PlanStore's ledger_hash), no read of seq 1.
+      const first = (await ledger.listByPlan('t1', planId)).items[0]!;
+      const second = await ledger.append({ ...event(planId), entry_id: ledgerEntryKey('t1', planId, 2) }, { expectedSeq: 2, prevHash: first.hash });
+      expect(second).toMatchObject({ seq: 2, prev_hash: first.hash });
+      expect(await ledger.verify('t1', planId)).toMatchObject({ valid: true, entries: 2 });
     });
 
     it('rejects malformed entries and data the store cannot keep', async () => {
       const planId = randomUUID();
-      expect(await rejectionCode(ledger.append({ ...event(planId), event_type: 'NOPE' as never }))).toBe('BAD_USER_INPUT');
-      expect(await rejectionCode(ledger.append(event(planId, { tenant_id: '' })))).toBe('BAD_USER_INPUT');
-      expect(await rejectionCode(ledger.append(event(planId, { data: { 'a.b': 1 } })))).toBe('BAD_USER_INPUT');
-      expect(await rejectionCode(ledger.append(event(planId, { data: { n: Number.NaN } })))).toBe('BAD_USER_INPUT');
-      expect(await rejectionCode(ledger.append(event(planId, { timestamp: new Date(Number.NaN) })))).toBe('BAD_USER_INPUT');
+      expect(await rejectionCode(at(1, { ...event(planId), event_type: 'NOPE' as never }))).toBe('BAD_USER_INPUT');
+      expect(await rejectionCode(at(1, event(planId, { tenant_id: '' })))).toBe('BAD_USER_INPUT');
+      expect(await rejectionCode(at(1, event(planId, { data: { 'a.b': 1 } })))).toBe('BAD_USER_INPUT');
+      expect(await rejectionCode(at(1, event(planId, { data: { n: Number.NaN } })))).toBe('BAD_USER_INPUT');
+      expect(await rejectionCode(at(1, event(planId, { timestamp: new Date(Number.NaN) })))).toBe('BAD_USER_INPUT');
+      // A position that is none, and an id that is not the key of its position.
+      for (const seq of [0, -1, 1.5, Number.NaN]) {
+        expect(await rejectionCode(ledger.append({ ...event(planId), entry_id: ledgerEntryKey('t1', planId, 1) }, { expectedSeq: seq }))).toBe('BAD_USER_INPUT');
+      }
+      expect(await rejectionCode(ledger.append({ ...event(planId), entry_id: randomUUID() }, { expectedSeq: 1 }))).toBe('BAD_USER_INPUT');
+      expect(await rejectionCode(ledger.append({ ...event(planId), entry_id: ledgerEntryKey('t1', planId, 2) }, { expectedSeq: 1 }))).toBe('BAD_USER_INPUT');
       expect(await raw().countDocuments({ plan_id: planId })).toBe(0);
     });
 
     it('100 parallel appends to one plan give seq 1..100 and a valid chain', async () => {
       const planId = randomUUID();
-      const results = await Promise.all(Array.from({ length: 100 }, (_, i) => ledger.append(event(planId, { data: { i } }))));
+      // Each at its own seq, all at once: one ledger queues a plan's appends in call order.
+      const results = await Promise.all(Array.from({ length: 100 }, (_, i) => append(event(planId, { data: { i } }))));
       expect(results.map((e) => e.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
       expect(await ledger.verify('t1', planId)).toEqual({ plan_id: planId, valid: true, entries: 100, broken_at_seq: null });
     });
 
     it('writers that do not share a queue (other processes) are serialized by the unique seq index', async () => {
       const planId = randomUUID();
-      const writers = Array.from({ length: 5 }, () => new PlanLedger(t.db, { logger, capabilities }));
+      const writers = Array.from({ length: 5 }, () => new PlanLedger(t.db, { logger }));
+      // Every writer appends the same 40 events (as processes completing the same pending events
+      // do), racing for each position: each seq is stored once, and every writer gets it.
+      const timestamp = new Date();
       const results = await Promise.all(
-        writers.flatMap((w, wi) => Array.from({ length: 8 }, (_, i) => w.append(event(planId, { data: { wi, i } })))),
+        writers.map(async (w) => {
+          const mine = [];
+          for (let seq = 1; seq <= 40; seq++) mine.push(await at(seq, event(planId, { data: { seq }, timestamp }), w));
+          return mine;
+        }),
       );
-      expect(results.map((e) => e.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(results[0]!.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      for (const mine of results) expect(mine).toEqual(results[0]);
+      expect(await raw().countDocuments({ tenant_id: 't1', plan_id: planId })).toBe(40);
       expect((await ledger.verify('t1', planId)).valid).toBe(true);
     });
   });
@@ -197,10 +238,10 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       const p1 = randomUUID();
       const p2 = randomUUID();
       for (let i = 0; i < 6; i++) {
-        await ledger.append(event(i % 2 ? p1 : p2, { tenant_id: tenant, account_id: i % 2 ? 'acc-a' : 'acc-b', event_type: i < 2 ? 'PLAN_CREATED' : 'PLAN_UPDATED', timestamp: new Date(base + i * 3_600_000) }));
+        await append(event(i % 2 ? p1 : p2, { tenant_id: tenant, account_id: i % 2 ? 'acc-a' : 'acc-b', event_type: i < 2 ? 'PLAN_CREATED' : 'PLAN_UPDATED', timestamp: new Date(base + i * 3_600_000) }));
       }
       // Same timestamp for two entries: the id breaks the tie.
-      await ledger.append(event(p1, { tenant_id: tenant, account_id: 'acc-a', timestamp: new Date(base + 5 * 3_600_000) }));
+      await append(event(p1, { tenant_id: tenant, account_id: 'acc-a', timestamp: new Date(base + 5 * 3_600_000) }));
 
       const all: string[] = [];
       let after: string | null = null;
@@ -231,7 +272,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       const day1 = Date.parse('2026-03-01T10:00:00.000Z');
       const day2 = Date.parse('2026-03-02T23:59:00.000Z');
       const p = randomUUID();
-      const add = (event_type: LedgerAppend['event_type'], at: number) => ledger.append(event(p, { tenant_id: tenant, event_type, timestamp: new Date(at) }));
+      const add = (event_type: NextEntry['event_type'], time: number) => append(event(p, { tenant_id: tenant, event_type, timestamp: new Date(time) }));
       await add('PLAN_CREATED', day1);
       await add('PLAN_UPDATED', day1);
       await add('PLAN_UPDATED', day1 + 1000);
@@ -253,12 +294,13 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       expect((await ledger.listByPlan('t2', planId)).items).toEqual([]);
       expect((await ledger.listByPlans('t2', [planId], 10)).get(planId)!.items).toEqual([]);
       expect((await ledger.listForTenant('t2', { planId })).items).toEqual([]);
-      expect(await ledger.getEntry('t2', mine[0]!.entry_id)).toBeNull();
+      expect((await ledger.listForTenant('t2')).items.filter((e) => e.entry_id === mine[0]!.entry_id)).toEqual([]);
       expect(await ledger.verify('t2', planId)).toMatchObject({ entries: 0 });
       expect((await ledger.stats('t2', { planId })).length).toBe(0);
       // Another tenant cannot append into this chain or reuse an entry id of it.
-      await ledger.append(event(planId, { tenant_id: 't2' }));
-      expect(await rejectionCode(ledger.append(event(planId, { tenant_id: 't2', entry_id: mine[0]!.entry_id })))).toBe('CONFLICT');
+      await append(event(planId, { tenant_id: 't2' }));
+      expect(await rejectionCode(ledger.append({ ...event(planId, { tenant_id: 't2' }), entry_id: mine[0]!.entry_id }, { expectedSeq: 1 }))).toBe('BAD_USER_INPUT');
+      expect(await rejectionCode(ledger.append({ ...event(planId, { tenant_id: 't2' }), entry_id: mine[1]!.entry_id }, { expectedSeq: 2 }))).toBe('BAD_USER_INPUT');
       expect(await ledger.verify('t1', planId)).toMatchObject({ valid: true, entries: 3 });
     });
 

@@ -4,21 +4,22 @@ import type { LedgerEventType, PlanStatus } from '../../src/domain/enums.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
 import { transitionFor } from '../../src/domain/lifecycleMatrix.js';
 import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
-import { PlanStore, planEventId, type PlanStoreFaults, type ProposalMeta } from '../../src/store/PlanStore.js';
+import { PlanStore, planEventId, type ProposalMeta } from '../../src/store/PlanStore.js';
 import { readCreatedPlan } from '../../src/store/createdPlanCopy.js';
+import { CrashingPlanStore, type PlanStoreFaults } from '../support/crashingPlanStore.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
-import { draftPlan, memoryLogger, rejectionCode, STORE_PROFILES } from './storeFixtures.js';
+import { TestPlanStore } from '../support/testPlanStore.js';
+import { draftPlan, memoryLogger, rejectionCode } from './storeFixtures.js';
 
-// Every test runs once per store profile (see STORE_PROFILES).
-describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
+describe('PlanStore', () => {
   let t: TestDb;
-  let store: PlanStore;
+  let store: TestPlanStore;
   const logger = memoryLogger();
 
   beforeAll(async () => {
     t = await openTestDb('pstore');
     await ensureIndexes(t.db);
-    store = new PlanStore(t.db, { logger, capabilities });
+    store = new TestPlanStore(t.db, { logger });
   });
   afterAll(async () => {
     await t.close();
@@ -35,7 +36,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
     const fault = () => {
       if (armed) throw new Crash('simulated crash');
     };
-    return { store: new PlanStore(t.db, { capabilities, logger, faults: { [at]: fault } }), disarm: () => void (armed = false) };
+    return { store: new CrashingPlanStore(t.db, { logger }, { [at]: fault }), disarm: () => void (armed = false) };
   }
 
   async function created(overrides: Partial<RevenuePlanV1> = {}): Promise<RevenuePlanV1> {
@@ -73,7 +74,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       const [entry] = (await store.ledger.listByPlan('t1', plan.plan_id)).items;
       expect(entry).toMatchObject({ entry_id: planEventId('t1', plan.plan_id, 1), actor: 'alice', account_id: plan.account_id, data: { trigger: 'proposal_generated', input_summary: { signals: 2 } } });
       expect(await pendingOf(plan.plan_id)).toBeUndefined();
-      expect(await store.getProposalMeta('t1', plan.plan_id)).toEqual(proposal);
+      expect((await store.getPlanWithProposal('t1', plan.plan_id))?.proposal).toEqual(proposal);
       expect(await store.getPlanWithProposal('t1', plan.plan_id)).toEqual({ plan, proposal });
     });
 
@@ -90,7 +91,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
           // Separate store instances: no shared in-process queue between the racers.
-          new PlanStore(t.db, { logger, capabilities }).createPlan({ plan: { ...plan, objective: `attempt ${i}` }, event: { actor: `u${i}`, data: { i } }, proposal: { ...proposal, proposal_id: `p${i}` } }),
+          new PlanStore(t.db, { logger }).createPlan({ plan: { ...plan, objective: `attempt ${i}` }, event: { actor: `u${i}`, data: { i } }, proposal: { ...proposal, proposal_id: `p${i}` } }),
         ),
       );
       expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -149,7 +150,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
 
     it('N=20 parallel approvals: exactly one succeeds and exactly one PLAN_APPROVED is recorded', async () => {
       const plan = await created();
-      const stores = Array.from({ length: 4 }, () => new PlanStore(t.db, { logger, capabilities }));
+      const stores = Array.from({ length: 4 }, () => new PlanStore(t.db, { logger }));
       const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => move(plan, 'DRAFT', 'APPROVED', stores[i % 4])));
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT' });
@@ -216,7 +217,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       expect(await store.getPlanRepaired('t2', plan.plan_id)).toBeNull();
       expect(await rawPlans().countDocuments({ _id: plan.plan_id })).toBe(0);
       expect(await store.getPlanRepaired('t1', plan.plan_id)).toEqual(plan);
-      expect(await store.getProposalMeta('t1', plan.plan_id)).toEqual(proposal);
+      expect((await store.getPlanWithProposal('t1', plan.plan_id))?.proposal).toEqual(proposal);
       expect(await story(plan)).toEqual(['PLAN_CREATED']);
       // The restored plan takes its next change like any other.
       await move(plan, 'DRAFT', 'APPROVED');
@@ -243,7 +244,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       await expect(crashingStore('afterLedgerAppend').store.createPlan({ plan: older, event: { actor: null, data: { objective: 'not the plan\'s' } }, proposal })).rejects.toBeInstanceOf(Crash);
       await rawLedger().updateOne({ _id: planEventId('t1', older.plan_id, 1) }, { $set: { created_plan: { plan: older, proposal } } });
       expect(await store.getPlanRepaired('t1', older.plan_id)).toEqual(older);
-      expect(await store.getProposalMeta('t1', older.plan_id)).toEqual(proposal);
+      expect((await store.getPlanWithProposal('t1', older.plan_id))?.proposal).toEqual(proposal);
       expect(await story(older)).toEqual(['PLAN_CREATED']);
     });
 
@@ -257,15 +258,15 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
 
     it('createPlan: a failed plan insert is settled by the same instance\'s sweep without a scan', async () => {
       let failing = true;
-      const flaky = new PlanStore(t.db, {
-        capabilities,
-        logger,
-        faults: {
+      const flaky = new CrashingPlanStore(
+        t.db,
+        { logger },
+        {
           afterLedgerAppend: () => {
             if (failing) throw new Crash('the store went away');
           },
         },
-      });
+      );
       const plan = draftPlan();
       await expect(flaky.createPlan({ plan, event: { actor: null, data: {} }, proposal })).rejects.toBeInstanceOf(Crash);
       failing = false;
@@ -279,7 +280,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       const plan = await created();
       const crashing = crashingStore('afterPlanWrite');
       await expect(move(plan, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
-      expect((await store.plans.getPlan('t1', plan.plan_id))!.plan_status).toBe('APPROVED');
+      expect((await store.plans.getStored('t1', plan.plan_id))!.plan.plan_status).toBe('APPROVED');
       expect((await store.ledger.listByPlan('t1', plan.plan_id, { first: 500 })).items.map((e) => e.event_type)).toEqual(['PLAN_CREATED']);
       expect(await pendingOf(plan.plan_id)).toBeDefined();
       await move(plan, 'APPROVED', 'ABORTED');
@@ -330,15 +331,15 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       expect(await store.restoreOrphanedCreates(new Date(Date.now() + 60_000))).toBe(0);
       expect(await store.restoreOrphanedCreates(new Date(0))).toBeGreaterThanOrEqual(1);
       expect(await store.restoreOrphanedCreates(new Date(0))).toBe(0);
-      expect((await store.plans.getPlan('t1', a.plan_id))!.objective).toBe('edited');
+      expect((await store.plans.getStored('t1', a.plan_id))!.plan.objective).toBe('edited');
       expect(await story(a)).toEqual(['PLAN_CREATED', 'PLAN_UPDATED']);
       expect(await story(b)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
-      expect(await store.plans.getPlan('t3', fresh.plan_id)).toEqual(fresh);
+      expect((await store.plans.getStored('t3', fresh.plan_id))?.plan).toEqual(fresh);
       expect(await story(fresh)).toEqual(['PLAN_CREATED']);
       // Concurrent repairs (sweep, reads, retries at once) still record each event once.
       const c = await created();
       await expect(move(c, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
-      await Promise.all([store.repairPendingEvents(0), store.getPlanRepaired('t1', c.plan_id), new PlanStore(t.db, { logger, capabilities }).flushPending('t1', c.plan_id), store.flushPending('t1', c.plan_id)]);
+      await Promise.all([store.repairPendingEvents(0), store.getPlanRepaired('t1', c.plan_id), new TestPlanStore(t.db, { logger }).flushPending('t1', c.plan_id), store.flushPending('t1', c.plan_id)]);
       expect(await story(c)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
     });
 
@@ -360,7 +361,7 @@ describe.each(STORE_PROFILES)('capabilities %j', (capabilities) => {
       const before = await rawPlans().findOne({ _id: plan.plan_id });
       expect(await store.getPlanRepaired('t2', plan.plan_id)).toBeNull();
       expect(await store.getPlanWithProposal('t2', plan.plan_id)).toBeNull();
-      expect(await store.getProposalMeta('t2', plan.plan_id)).toBeNull();
+      expect(await store.getPlanWithProposal('t2', plan.plan_id)).toBeNull();
       expect(await store.flushPending('t2', plan.plan_id)).toBe(false);
       expect(await rejectionCode(move({ tenant_id: 't2', plan_id: plan.plan_id }, 'DRAFT', 'APPROVED'))).toBe('NOT_FOUND');
       expect(await store.verifyPlanLedger('t2', plan.plan_id)).toMatchObject({ entries: 0 });

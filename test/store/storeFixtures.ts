@@ -48,14 +48,3 @@ export async function rejectionCode(p: Promise<unknown>): Promise<string> {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/**
- * The store profiles every store suite runs under, against the same store: the reads and
- * writes an indexed store (MongoDB) gets, those stock FerretDB v1.24 gets ({_id}-only writes,
- * one query per chain), and those a FerretDB with indexed _id lookups gets (chains read by
- * _id). All are correct on any store, so every branch is exercised wherever the tests run.
- */
-export const STORE_PROFILES = [
-  { idOnlyPushdown: false, idLookupIndexed: true },
-  { idOnlyPushdown: true, idLookupIndexed: false },
-  { idOnlyPushdown: true, idLookupIndexed: true },
-] as const;

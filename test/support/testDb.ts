@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient, type Db, type Document } from 'mongodb';
 import { ensureIndexes } from '../../src/store/indexes.js';
-import { detectStoreCapabilities, type StoreCapabilities } from '../../src/store/storeCapabilities.js';
 
 export interface TestDb {
   client: MongoClient;
@@ -39,10 +38,10 @@ export async function openTestDb(prefix = 't'): Promise<TestDb> {
 }
 
 /** What the run's store is, asked once per test file before its tests register. */
-export interface TestStoreProfile extends StoreCapabilities {
+export interface TestStoreProfile {
   ferretdb: boolean;
   /** Names the store a skipped test needs, for its name (jest's summary counts it as skipped). */
-  needs(what: 'MongoDB' | 'FerretDB' | 'FerretDB with indexed _id lookups' | 'a store without indexed _id lookups'): string;
+  needs(what: 'MongoDB' | 'FerretDB'): string;
 }
 
 /**
@@ -54,10 +53,9 @@ export async function testStoreProfile(): Promise<TestStoreProfile> {
   try {
     await ensureIndexes(t.db);
     const build = (await t.db.admin().command({ buildInfo: 1 })) as Document;
-    const capabilities = await detectStoreCapabilities(t.db);
     const ferretdb = typeof build.ferretdbVersion === 'string';
     const store = ferretdb ? `FerretDB ${String(build.ferretdbVersion)}` : `MongoDB ${String(build.version)}`;
-    return { ...capabilities, ferretdb, needs: (what) => `[needs ${what}; this run has ${store}]` };
+    return { ferretdb, needs: (what) => `[needs ${what}; this run has ${store}]` };
   } finally {
     await t.close();
   }

@@ -107,6 +107,7 @@ export class PlanLifecycleService {
       planId,
       changes,
       event: { event_type: 'PLAN_UPDATED', actor: principal.sub, data: describeChanges(plan, changes) },
+      basedOn: plan,
     });
     return { ok: true, plan: updated, reasons: [] };
   }
@@ -165,6 +166,7 @@ export class PlanLifecycleService {
         to,
         fields,
         event: { event_type: transition.event_type, actor: principal.sub, data: { from: plan.plan_status, to, ...data } },
+        basedOn: plan,
       });
       return { ok: true, plan: updated, reasons: [] };
     } catch (e) {

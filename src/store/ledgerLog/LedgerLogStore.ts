@@ -3,7 +3,6 @@ import { LedgerEntryRecordSchema, type LedgerEntryRecord } from '../../domain/le
 import type { NodeId } from '../../domain/merkleTree.js';
 import { PLAN_LEDGER_COLLECTION } from '../indexes.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from '../mongoErrors.js';
-import { resolveCapabilities, type StoreCapabilities, type StoreCapabilitiesOption } from '../storeCapabilities.js';
 import { LEDGER_LOG_COLLECTIONS } from './ledgerLogIndexes.js';
 import { LedgerTiles } from './LedgerTiles.js';
 
@@ -99,7 +98,6 @@ const MAX_CACHED_NODES = 100_000;
 
 export interface LedgerLogStoreOptions {
   logger?: StoreLogger;
-  capabilities?: StoreCapabilitiesOption;
 }
 
 export class LedgerLogStore {
@@ -111,7 +109,6 @@ export class LedgerLogStore {
   private readonly leases: Collection<LeaseDoc>;
   private readonly entries: Collection<{ _id: string } & Record<string, unknown>>;
   private readonly logger: StoreLogger;
-  readonly capabilities: () => Promise<StoreCapabilities>;
   /** The latest checkpoint seq seen per tenant: where probing starts (a hint, always re-read). */
   private readonly latestSeen = new Map<string, number>();
   /** Upper tree nodes by tenant/level/index (see CACHED_FROM_LEVEL), least recently used first. */
@@ -129,30 +126,20 @@ export class LedgerLogStore {
     this.tiles = new LedgerTiles(db.collection(LEDGER_LOG_COLLECTIONS.tiles), nodeKey);
     this.entries = db.collection(PLAN_LEDGER_COLLECTION);
     this.logger = options.logger ?? consoleStoreLogger;
-    this.capabilities = resolveCapabilities(db, options.capabilities);
   }
 
-  private async idOnly(): Promise<boolean> {
-    return (await this.capabilities()).idOnlyPushdown;
-  }
-
-  /** Point reads by _id (tenant checked in code), in parallel batches; null where absent. */
+  /** Documents by _id within the tenant, a batch per query; null where absent. */
   private async byIds<T extends { _id: string; tenant_id: string }>(collection: Collection<T>, tenantId: string, ids: readonly string[]): Promise<(T | null)[]> {
     const out: (T | null)[] = [];
-    const idOnly = await this.idOnly();
     for (let i = 0; i < ids.length; i += READ_BATCH) {
       const batch = ids.slice(i, i + READ_BATCH);
-      if (!idOnly && batch.length > 1) {
-        // An indexed store answers a batch in one query.
+      if (batch.length > 1) {
         const docs = (await collection.find({ tenant_id: tenantId, _id: { $in: batch } } as never).toArray()) as unknown as T[];
         const byId = new Map(docs.map((d) => [d._id, d]));
         out.push(...batch.map((id) => byId.get(id) ?? null));
         continue;
       }
-      const docs = await Promise.all(
-        batch.map(async (_id) => (await (idOnly ? collection.findOne({ _id } as never) : collection.findOne({ tenant_id: tenantId, _id } as never))) as T | null),
-      );
-      out.push(...docs.map((d) => (d && d.tenant_id === tenantId ? d : null)));
+      out.push((await collection.findOne({ tenant_id: tenantId, _id: batch[0] } as never)) as T | null);
     }
     return out;
   }
