@@ -39,6 +39,12 @@ const KNOWN_SCANS: { why: string; matches: (command: Document) => boolean }[] = 
 
 const LOG_COLLECTIONS = new Set<unknown>(Object.values(LEDGER_LOG_COLLECTIONS));
 
+/** A read whose filter names _id values (an equality or $in), beside the tenant and other fields. */
+function namesIds(command: Document): boolean {
+  const id = ((command.filter as Document | undefined) ?? {})._id as unknown;
+  return typeof id === 'string' || (typeof id === 'object' && id !== null && Array.isArray((id as Document).$in));
+}
+
 /** A status count filtered by tenant, or by tenant, account and plan type (indexes hold those, then plan_status). */
 function countsInIndexOrder(command: Document): boolean {
   const [match, group] = (command.pipeline as Document[] | undefined) ?? [];
@@ -78,6 +84,8 @@ async function workload(): Promise<void> {
   await store.getPlanWithProposal(tenant, id);
   await store.getPlanRepaired(tenant, id, plan.account_id);
   await store.plans.getPlans(tenant, [id, randomUUID()]);
+  // Enough named ids that SQLite, without statistics, would rather walk the tenant's index.
+  await store.plans.getPlans(tenant, [...plans.map((p) => p.plan_id), randomUUID(), randomUUID()]);
   await store.plans.existingIds([id, randomUUID()]);
   await store.plans.findActivePlanIds(tenant, plan.account_id, 'RENEWAL_DEFENSE');
   const page = await store.plans.listPlans(tenant, {}, { first: 1 });
@@ -192,6 +200,10 @@ describe('every query the store sends is served by an index', () => {
       // Status counts whose filter an index holds before plan_status walk it in group order: no sort.
       if (ferret && countsInIndexOrder(command)) {
         expect({ command, plan: plan.match(/SEARCH [^"]*|TEMP B-TREE|CO-ROUTINE/g) }).toEqual({ command, plan: [expect.stringMatching(/^SEARCH \S+ USING INDEX /)] });
+      }
+      // A read that names ids finds them by _id, never by walking the tenant in another index.
+      if (ferret && namesIds(command)) {
+        expect({ command, plan: plan.match(/SEARCH [^"]*/g) }).toEqual({ command, plan: [expect.stringMatching(/^SEARCH \S+ USING INDEX \S+__id_ /)] });
       }
       if (ferret && command.find && command.limit !== undefined && command.sort !== undefined) {
         expect({ command, limitPushdown: explained.limitPushdown, sortPushdown: explained.sortPushdown }).toEqual({ command, limitPushdown: true, sortPushdown: true });
