@@ -83,8 +83,8 @@ describe('explained proposals with the rules generator', () => {
       expect(due).toBeLessThanOrEqual(Date.parse(`${renewal}T00:00:00Z`));
     }
     expect([...dues].sort((a, b) => a - b)).toEqual(dues);
-    // The escalation is due 30 days before the renewal (45 days out): 15 days from now.
-    expect(Math.round((dues[2]! - created) / 86_400_000)).toBe(15);
+    // The escalation is due 30 days before the renewal day (45 days out), whatever the time of day now.
+    expect(new Date(dues[2]!).toISOString()).toBe(new Date(Date.parse(`${renewal}T00:00:00Z`) - 30 * 86_400_000).toISOString());
 
     // The PLAN_CREATED entry carries the same explanation.
     const entry = await server.db.collection('plan_ledger').findOne({ plan_id: p.plan.planId, event_type: 'PLAN_CREATED' });
