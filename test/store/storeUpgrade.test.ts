@@ -11,7 +11,7 @@ import { LEDGER_INDEXES, PLAN_INDEXES, PLANS_COLLECTION, PLAN_LEDGER_COLLECTION,
 import { LEDGER_LOG_INDEXES } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
 
 // An upgrade: a data directory first written by stock FerretDB (what an earlier, unpatched build
-// of this product left), then opened by the patched store. Patch 0005 must rebuild the service's
+// of this product left), then opened by the patched store. Patch 0006 must rebuild the service's
 // indexes on the patched expressions at start, so that tenant-scoped queries search them: the
 // service's createIndexes cannot (FerretDB's handler drops a request for an identical index).
 // Each index is checked with a query only it serves best (queryFor), through explain: SQLite's
