@@ -153,7 +153,12 @@ function waitForListenPort(child: ChildProcess, timeoutMs: number, log?: (line: 
   return new Promise((resolvePort, reject) => {
     let buffer = '';
     let settled = false;
-    const timer = setTimeout(() => finish(new Error(`embedded store: FerretDB did not listen within ${timeoutMs} ms`)), timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    // Rebuilding an older build's indexes (patch 0006) is progress: each one restarts the wait.
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(new Error(`embedded store: FerretDB did not listen within ${timeoutMs} ms`)), timeoutMs);
+    };
     const finish = (result: number | Error) => {
       if (settled) return;
       settled = true;
@@ -173,11 +178,16 @@ function waitForListenPort(child: ChildProcess, timeoutMs: number, log?: (line: 
         buffer = buffer.slice(nl + 1);
         const match = /Listening on TCP 127\.0\.0\.1:(\d+)/.exec(line);
         if (match) finish(Number(match[1]));
+        else if (line.includes('Stale index rebuilt')) {
+          arm();
+          log?.(line);
+        }
         // FerretDB logs every failed command at WARN with a full dump; only errors are worth passing on.
         else if (/"level":"ERROR"|panic/.test(line)) log?.(line);
       }
     });
     child.once('exit', (code, signal) => finish(new Error(`embedded store: FerretDB exited early (code ${code}, signal ${signal})`)));
+    arm();
   });
 }
 
