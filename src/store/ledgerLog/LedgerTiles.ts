@@ -4,9 +4,10 @@ import { fromHex, toHex, type Hash, type NodeId } from '../../domain/merkleTree.
 
 // The tiles of the tenant Merkle logs (src/domain/merkleTiles.ts; docs/store.md, "The
 // verifiable log"): one document per full tile, written with the nodes that fill it, read by
-// _id. Append-only and derived from the leaves like the nodes, so writing one twice is
-// harmless and a missing one (a log sealed before tiles, a sealer that died between the
-// nodes and the tile) only sends its nodes back to the node documents.
+// _id within the tenant, like every read of the store. Append-only and derived from the
+// leaves like the nodes, so writing one twice is harmless and a missing one (a log sealed
+// before tiles, a sealer that died between the nodes and the tile) only sends its nodes back
+// to the node documents.
 
 export interface TileDoc {
   _id: string;
@@ -95,7 +96,7 @@ export class LedgerTiles {
       this.cache.set(key, cached);
       return splitTile(cached);
     }
-    const doc = await this.collection.findOne({ _id: key });
+    const doc = await this.collection.findOne({ tenant_id: tenantId, _id: key });
     const bytes = doc && doc.tenant_id === tenantId && doc.level === tile.level && doc.index === tile.index && typeof doc.hashes === 'string' && doc.hashes.length === HEX_WIDTH ? fromHex(doc.hashes) : null;
     if (!bytes) {
       this.absent.add(key);
