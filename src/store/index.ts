@@ -17,5 +17,5 @@ export type { PlanLedger, PlanRepository, PlanStore };
  */
 export type Store = Pick<PlanStore, 'createPlan' | 'getPlanWithProposal' | 'getPlanRepaired' | 'transition' | 'updateDraft' | 'verifyPlanLedger'> & {
   readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn' | 'countByStatus'>;
-  readonly ledger: Pick<PlanLedger, 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
+  readonly ledger: Pick<PlanLedger, 'getByIds' | 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
 };
