@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
+import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 
 // A real client cache against the real service over HTTP: Apollo Client's InMemoryCache
@@ -95,5 +97,25 @@ describe('Apollo Client InMemoryCache over the real service', () => {
     const approved = await client.mutate({ mutation: APPROVE_WITHOUT_ID, variables: { planId: draft.planId } });
     expect(approved.error).toBeUndefined();
     expect(statusOf(client.readQuery<PlansData>({ query: PLANS_WITHOUT_ID }), draft.planId)).toBe('DRAFT');
+  });
+
+  it('sends persisted queries by hash: an unknown hash answered 400 as graphql-response+json is retried with its query', async () => {
+    const statuses: number[] = [];
+    const countingFetch: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      statuses.push(res.status);
+      return res;
+    };
+    const http = new HttpLink({ uri: `${server.url}/graphql`, fetch: countingFetch, headers: { authorization: `Bearer ${token}` } });
+    const sha256 = (query: string) => createHash('sha256').update(query).digest('hex');
+    const client = new ApolloClient({ link: new PersistedQueryLink({ sha256 }).concat(http), cache: new InMemoryCache() });
+    const query = gql`query PlanTypesByHash { planTypes { planType } }`;
+    const first = await client.query<{ planTypes: { planType: string }[] }>({ query, fetchPolicy: 'network-only' });
+    expect(first.data!.planTypes).toEqual([{ __typename: 'PlanTypeConfig', planType: 'RENEWAL_DEFENSE' }]);
+    // The hash alone (unknown: 400 under Apollo Client's default Accept), then hash and query.
+    expect(statuses).toEqual([400, 200]);
+    const again = await client.query<{ planTypes: { planType: string }[] }>({ query, fetchPolicy: 'network-only' });
+    expect(again.data).toEqual(first.data);
+    expect(statuses).toEqual([400, 200, 200]);
   });
 });
