@@ -108,15 +108,17 @@ describe('PlanStore.change', () => {
   it('completes the plan in the same write when decide moves its status, freeing the active slot', async () => {
     const plan = await activePlan();
     const [a, b] = plan.steps;
+    const next = draftPlan({ account_id: plan.account_id });
+    await store.createPlan({ plan: next, event: { actor: null, data: {} }, proposal: { proposal_id: 'p2', source: 'RULES', dropped_steps: [] } });
+    await move(next, 'DRAFT', 'APPROVED');
+    expect(await rejectionCode(move(next, 'APPROVED', 'ACTIVE'))).toBe('CONFLICT');
     const halfway = await store.change(completeStep(plan, a!.step_id));
     const done = await store.change(completeStep(halfway, b!.step_id));
     expect(done).toMatchObject({ plan_status: 'COMPLETED', completion_reason: 'all_steps_done' });
     expect(done.completed_at).toBeInstanceOf(Date);
     expect(await story(plan)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED', 'PLAN_ACTIVATED', 'STEP_COMPLETED', 'STEP_COMPLETED']);
-    // The slot moved with the status: another plan of the account may be ACTIVE now.
-    const next = draftPlan({ account_id: plan.account_id });
-    await store.createPlan({ plan: next, event: { actor: null, data: {} }, proposal: { proposal_id: 'p2', source: 'RULES', dropped_steps: [] } });
-    await move(next, 'DRAFT', 'APPROVED');
+    // The slot moved with the status: the account's other plan may be ACTIVE now.
+    expect(await rawPlans().findOne({ _id: plan.plan_id })).toMatchObject({ active_slot: plan.plan_id });
     expect((await move(next, 'APPROVED', 'ACTIVE')).plan_status).toBe('ACTIVE');
   });
 
@@ -149,6 +151,7 @@ describe('PlanStore.change', () => {
     expect(await rejectionCode(store.change(decidingTo({ set: {}, event: { actor: 'olga', data: 'x' as never } })))).toBe('BAD_USER_INPUT');
     expect(await rejectionCode(store.change({ ...completeStep(plan, stepId), event_type: 'STEP_WAVED' as never }))).toBe('BAD_USER_INPUT');
     expect(await rejectionCode(store.change({ ...completeStep(plan, stepId), planId: randomUUID() }))).toBe('NOT_FOUND');
+    expect(await rejectionCode(store.change({ ...completeStep(plan, stepId), tenantId: 'another-tenant' }))).toBe('NOT_FOUND');
     expect(await rawPlans().findOne({ _id: plan.plan_id })).toEqual(before);
     expect(await story(plan)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED', 'PLAN_ACTIVATED']);
   });
