@@ -34,8 +34,8 @@ export class PlanQueryService {
   async getPlans(principal: Principal, planIds: readonly string[]): Promise<(RevenuePlanV1 | null)[]> {
     const stored = await this.deps.store.plans.getPlans(principal.tenantId, planIds);
     const found = stored.filter((p): p is RevenuePlanV1 => p !== null);
-    const settled = new Map((await this.deps.expiry.settleAll(found, { trigger: 'expired_on_read', touchedBy: principal.sub })).map((p) => [p.plan_id, p]));
-    return Promise.all(planIds.map((id) => settled.get(id) ?? this.getPlan(principal, id)));
+    const current = new Map((await this.deps.expiry.expireEachIfDue(found, { trigger: 'expired_on_read', touchedBy: principal.sub })).map((p) => [p.plan_id, p]));
+    return Promise.all(planIds.map((id) => current.get(id) ?? this.getPlan(principal, id)));
   }
 
   /** Ledger entries by entry id, aligned with entryIds (null where absent or another tenant's). */
