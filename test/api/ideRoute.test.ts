@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express from 'express';
+import { PLAN_ROLES } from '../../src/auth/roles.js';
 import { createTokenVerifier } from '../../src/auth/tokenVerifier.js';
 import { ideRouter } from '../../src/server/ideRoute.js';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/testServer.js';
@@ -82,7 +83,8 @@ describe('ideRouter (development)', () => {
     const res = await fetch(`${site.url}/ide/dev-token`);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(await res.json()).toEqual({ roles: ['plan-viewer', 'plan-proposer', 'plan-approver'] });
+    expect(await res.json()).toEqual({ roles: [...PLAN_ROLES] });
+    expect(PLAN_ROLES).toContain('plan-viewer');
   });
 
   it('does not mint without JWT_SECRET (a JWKS setup)', async () => {
