@@ -12,7 +12,7 @@ import type { ServerProcess } from './lib/processes.js';
 import type { Row, Verdict } from './lib/report.js';
 import { ms, rate, ratio } from './lib/stats.js';
 
-// Case 6 (BENCH_ONLY=6): the verifiable ledger (issue 15). Each side runs in its own server
+// Case 6 (BENCH_ONLY=6): the verifiable ledger (docs/ledger.md). Each side runs in its own server
 // process and database on the same store, in the same run:
 //   7a/7b  proposePlan at 16 and 64 in flight, sealer on vs LEDGER_SEALER=off (goal: ≥ 0.9×);
 //   7c     sealing throughput: entries bulk-loaded, a service started on them, time until a

@@ -14,7 +14,7 @@ export const MAX_EVIDENCE_FIELD_CHARS = 64;
 
 /**
  * What a step rests on: signals[index], history[index], posture[field] or tenant_goals[field];
- * for SIGNAL and HISTORY, `field` may name a field of the indexed item (DESIGN.md, "Explained
+ * for SIGNAL and HISTORY, `field` may name a field of the indexed item (docs/proposals.md, "Explained
  * proposals"). Absent parts are null, so the stored form (and its hash) has one shape.
  */
 export const StepEvidenceSchema = z.object({

@@ -25,7 +25,7 @@ export interface PlanTypeConfig {
   step_schedule: Readonly<Record<string, StepSchedule>>;
 }
 
-/** Static plan-type config (spec 6.2 §2, option A): deterministic and testable without a database. */
+/** Static plan-type config (rendered in docs/rules-generator.md): deterministic and testable without a database. */
 export const RENEWAL_DEFENSE_CONFIG: PlanTypeConfig = Object.freeze({
   plan_type: 'RENEWAL_DEFENSE',
   allowed_step_action_types: Object.freeze([...RENEWAL_DEFENSE_STEP_ACTION_TYPES]),

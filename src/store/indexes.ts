@@ -88,6 +88,6 @@ export async function ensureIndexes(db: Db): Promise<void> {
   ] as const) {
     for (const { key, ...options } of definitions) await db.collection(collection).createIndex(key, options);
   }
-  // The verifiable log's collections (issue 15).
+  // The verifiable log's collections (docs/store.md, "The verifiable log").
   for (const [collection, { key, ...options }] of LEDGER_LOG_INDEXES) await db.collection(collection).createIndex(key, options);
 }

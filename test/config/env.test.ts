@@ -16,7 +16,7 @@ describe('loadConfig', () => {
   it('requires a signing secret in production, in one clear line', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required when NODE_ENV=production/);
-    // Production also needs the ledger's signing key (issue 15).
+    // Production also needs the ledger's signing key (docs/ledger.md).
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), LEDGER_SIGNING_KEY: generateSigningKey() }).JWT_SECRET).toBe('x'.repeat(32));
   });
 

@@ -97,7 +97,7 @@ describe('LedgerEntryRecordSchema', () => {
 });
 
 describe('vocabularies', () => {
-  it('has the 6.1 reason taxonomy, and nothing more', () => {
+  it('has the gate\'s reason taxonomy, and nothing more', () => {
     expect([...GATE_REASON_CODES].sort()).toEqual(
       ['CONFLICT_ACTIVE_PLAN', 'PRECONDITIONS_UNMET', 'RISK_ELEVATED', 'INVALID_PLAN_TYPE', 'STEP_ORDER_VIOLATION', 'HUMAN_TOUCH_REQUIRED'].sort(),
     );

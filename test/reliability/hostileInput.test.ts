@@ -315,7 +315,7 @@ describe('reliability: hostile input through GraphQL', () => {
   it(
     'in production mode refuses introspection and field suggestions, and sends no stack traces',
     async () => {
-      // Production also needs the ledger's signing key (issue 15).
+      // Production also needs the ledger's signing key (docs/ledger.md).
       const prod = await startReliabilityServer({ NODE_ENV: 'production', LEDGER_SIGNING_KEY: generateSigningKey() });
       try {
         const intro = await prod.gql('{ __schema { types { name } } }', {}, token);

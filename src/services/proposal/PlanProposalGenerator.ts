@@ -35,15 +35,15 @@ export interface PlanProposalGeneratorDeps {
 type ModelOutcome = { used: true; proposal: ProposalDraft } | { used: false; reason: string; error: AppError };
 
 /**
- * Proposes a DRAFT plan (spec 6.2 §4): the model suggests, the sanitizer bounds, this class sets
+ * Proposes a DRAFT plan (docs/proposals.md, "How a proposal is made"): the model suggests, the sanitizer bounds, this class sets
  * every id, status and date. It never persists and never approves; the caller stores the plan
  * and appends `audit` as the PLAN_CREATED entry.
  *
  * Fallback: without a model, or when the model fails (error, timeout, unusable answer, a
  * misconfigured model), the rules generator serves and fallback_reason says why; with fallback
  * 'error' the caller gets LLM_UNAVAILABLE instead. A model answer that parses but keeps no
- * allowed step is PROPOSAL_REJECTED whatever the fallback says (spec 6.2 §4: "if no steps remain
- * after sanitize → reject proposal"): the model did answer, and its answer is refused.
+ * allowed step is PROPOSAL_REJECTED whatever the fallback says (no step left after
+ * sanitizing rejects the proposal): the model did answer, and its answer is refused.
  */
 export class PlanProposalGenerator {
   private readonly llm: LlmPlanClient | null;

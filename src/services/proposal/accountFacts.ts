@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { StepEvidence } from '../../domain/plan.js';
 
 /**
- * Reads the account context vocabulary of DESIGN.md ("Signals the rules generator
- * understands") out of untrusted input. Anything that is not an object, names an unknown
+ * Reads the account context vocabulary (docs/proposals.md, "The input vocabulary") out of
+ * untrusted input. Anything that is not an object, names an unknown
  * signal type, or carries a field of the wrong type is ignored and counted, never thrown.
  */
 
