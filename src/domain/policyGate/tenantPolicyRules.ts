@@ -1,7 +1,9 @@
 import type { ApprovalContext } from './gateTypes.js';
 import type { GateRule, PlanView } from './gateRule.js';
 
-export const DEFAULT_ELEVATED_APPROVER_ROLE = 'plan-approver-elevated';
+import { DEFAULT_ELEVATED_APPROVER_ROLE } from '../planTypeConfig.js';
+
+export { DEFAULT_ELEVATED_APPROVER_ROLE };
 
 export type ApprovalRuleInput = PlanView & { context: ApprovalContext };
 
