@@ -10,6 +10,9 @@ export { hashLedgerEntry } from './ledgerHash.js';
 // The verifiable ledger's own collections (docs/store.md, "The verifiable ledger").
 export type { CheckpointDoc, LedgerLogStore, NewLeaf } from './ledgerLog/LedgerLogStore.js';
 export type { PlanLedger, PlanRepository, PlanStore };
+// Tenant playbooks (docs/playbooks.md).
+export type { PlanTypeConfigStore, PlaybookHead, StoredPlaybookVersion } from './planTypeConfigs/PlanTypeConfigStore.js';
+export { playbookChainId } from './planTypeConfigs/PlanTypeConfigStore.js';
 
 /**
  * The one store dependency services receive: the plan writes and repairing reads of PlanStore,
