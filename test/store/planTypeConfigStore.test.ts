@@ -7,7 +7,7 @@ import { ensureIndexes } from '../../src/store/indexes.js';
 import { PlanLedger } from '../../src/store/PlanLedger.js';
 import { PlanTypeConfigStore, playbookChainId } from '../../src/store/planTypeConfigs/PlanTypeConfigStore.js';
 import { PLAYBOOK_HEADS_COLLECTION, PLAYBOOK_VERSIONS_COLLECTION } from '../../src/store/planTypeConfigs/playbookIndexes.js';
-import type { LedgerAppend } from '../../src/domain/ledger.js';
+import type { LedgerAppend, LedgerEntryRecord } from '../../src/domain/ledger.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
 import { memoryLogger, rejectionCode } from './storeFixtures.js';
 
@@ -21,7 +21,7 @@ class DyingLedger extends PlanLedger {
   ) {
     super(db, { logger: memoryLogger() });
   }
-  override async append(entry: LedgerAppend, options: { expectedSeq: number; prevHash?: string }) {
+  override async append(entry: LedgerAppend, options: { expectedSeq: number; prevHash?: string }): Promise<LedgerEntryRecord> {
     if (this.when === 'before') throw new Error('simulated crash before the append');
     await super.append(entry, options);
     throw new Error('simulated crash after the append');
