@@ -51,8 +51,16 @@ interface Version {
 }
 
 /** The built-in default as input, with `change` applied. */
-function input(change: (i: Record<string, any>) => void = () => undefined): Record<string, unknown> {
-  const i: Record<string, any> = {
+interface Input {
+  allowedStepActionTypes: string[];
+  defaultSequence: string[];
+  objectiveTemplate: string;
+  expiresAtDaysFromCreation: number;
+  stepSchedule: { actionType: string; ownerRole: string; dueDaysBeforeRenewal: number; dueDaysAfterCreation: number }[];
+  gatePolicy?: { humanTouchActionTypes?: string[] };
+}
+function input(change: (i: Input) => void = () => undefined): Input {
+  const i: Input = {
     allowedStepActionTypes: [M, B, E],
     defaultSequence: [M, B, E],
     objectiveTemplate: 'Secure the renewal of account {account_id} before {renewal_date}',
@@ -114,7 +122,7 @@ describe('tenant playbooks API', () => {
 
   it('validation: an incoherent version is BAD_USER_INPUT naming the path, and nothing is stored', async () => {
     const bad = input((i) => {
-      i.stepSchedule[2].dueDaysBeforeRenewal = 50;
+      i.stepSchedule[2]!.dueDaysBeforeRenewal = 50;
     });
     const res = await gql<unknown>(DRAFT, { input: bad }, 'alice');
     expect(codeOf(res as never)).toBe('BAD_USER_INPUT');
