@@ -1,4 +1,5 @@
 import { canonicalEncode } from './canonicalEncoding.js';
+import { toPlanTypeConfigInput } from './playbookConfig.js';
 import type { PlanTypeConfig } from './planTypeConfig.js';
 import { sha256 } from './sha256.js';
 
@@ -26,30 +27,13 @@ export interface PlaybookChange {
 }
 
 export function playbookDocument(config: PlanTypeConfig): PlaybookDocument {
+  // The input form, with the per-step lists keyed by action type.
+  const { stepSchedule, stepDescriptions, gatePolicy, rules, ...rest } = toPlanTypeConfigInput(config);
   const schedule: PlaybookDocument['stepSchedule'] = {};
-  for (const [type, s] of Object.entries(config.step_schedule)) {
-    schedule[type] = { ownerRole: s.owner_role, dueDaysBeforeRenewal: s.due_days_before_renewal, dueDaysAfterCreation: s.due_days_after_creation };
-  }
-  return {
-    planType: config.plan_type,
-    allowedStepActionTypes: config.allowed_step_action_types,
-    defaultSequence: config.default_sequence,
-    objectiveTemplate: config.objective_template,
-    expiresAtDaysFromCreation: config.expires_at_days_from_creation,
-    stepSchedule: schedule,
-    stepDescriptions: { ...config.step_descriptions },
-    gatePolicy: {
-      humanTouchActionTypes: config.gate_policy.human_touch_action_types,
-      elevatedRiskActionTypes: config.gate_policy.elevated_risk_action_types,
-      elevatedApproverRole: config.gate_policy.elevated_approver_role,
-    },
-    rules: {
-      renewalWindowDays: config.rules.renewal_window_days,
-      usageDropPercent: config.rules.usage_drop_percent,
-      meetingCooldownDays: config.rules.meeting_cooldown_days,
-      escalationMinSeverity: config.rules.escalation_min_severity,
-    },
-  };
+  for (const { actionType, ...s } of stepSchedule) schedule[actionType] = s;
+  const descriptions: PlaybookDocument['stepDescriptions'] = {};
+  for (const d of stepDescriptions ?? []) descriptions[d.actionType] = d.description;
+  return { planType: config.plan_type, ...rest, stepSchedule: schedule, stepDescriptions: descriptions, gatePolicy: gatePolicy!, rules: rules! } as PlaybookDocument;
 }
 
 const HASH_DOMAIN = 'playbook-content/1\n';

@@ -1,5 +1,5 @@
 import type { Principal } from '../../auth/principal.js';
-import type { PlanType, PlanTypeConfigVersionStatus } from '../../domain/enums.js';
+import type { PlanType } from '../../domain/enums.js';
 import { AppError } from '../../domain/errors.js';
 import { parsePlanTypeConfigInput } from '../../domain/playbookConfig.js';
 import { diffPlaybooks, playbookContentHash, type PlaybookChange } from '../../domain/playbookDiff.js';
@@ -10,20 +10,11 @@ import { z } from 'zod';
 import type { PlaybookCache } from './PlaybookCache.js';
 
 /** A version as the API shows it (version 0, the built-in default, included). */
-export interface PlaybookVersionView {
-  plan_type: PlanType;
-  version: number;
-  status: PlanTypeConfigVersionStatus;
-  config: PlanTypeConfig;
-  content_hash: string;
-  created_by: string;
-  created_at: Date;
+export type PlaybookVersionView = Omit<StoredPlaybookVersion, 'tenant_id' | 'published_by' | 'published_at' | 'retired_by' | 'retired_at' | 'ledger_entry_id'> & {
   published_by: string | null;
   published_at: Date | null;
-  based_on_version: number | null;
-  note: string | null;
   ledger_entry_id: string | null;
-}
+};
 
 /** Who "wrote" version 0. */
 export const BUILT_IN_AUTHOR = 'system:built-in';

@@ -181,15 +181,7 @@ export class PlanTypeConfigStore {
     if (draft.status === 'PUBLISHED' && draft.published_by === actor) return draft;
     if (draft.status !== 'DRAFT') throw new AppError('INVALID_TRANSITION', `version ${version} is ${draft.status}; only a DRAFT can be published`);
     if (draft.created_by === actor) throw new AppError('FORBIDDEN', 'a draft is published by a plan-admin other than its author');
-    await this.begin(tenantId, planType, head, {
-      event_type: 'PLAN_TYPE_CONFIG_PUBLISHED',
-      version,
-      previous_version: head.published_version,
-      actor,
-      content_hash: draft.content_hash,
-      timestamp: this.now(),
-      seq: head.event_count + 1,
-    });
+    await this.begin(tenantId, planType, head, this.nextEvent('PLAN_TYPE_CONFIG_PUBLISHED', head, draft, actor));
     return (await this.getVersion(tenantId, planType, version))!;
   }
 
@@ -199,15 +191,7 @@ export class PlanTypeConfigStore {
     const draft = await this.requireVersion(tenantId, planType, version);
     if (draft.status === 'RETIRED' && draft.retired_by === actor) return draft;
     if (draft.status !== 'DRAFT') throw new AppError('INVALID_TRANSITION', `version ${version} is ${draft.status}; only a DRAFT can be retired`);
-    await this.begin(tenantId, planType, head, {
-      event_type: 'PLAN_TYPE_CONFIG_RETIRED',
-      version,
-      previous_version: head.published_version,
-      actor,
-      content_hash: draft.content_hash,
-      timestamp: this.now(),
-      seq: head.event_count + 1,
-    });
+    await this.begin(tenantId, planType, head, this.nextEvent('PLAN_TYPE_CONFIG_RETIRED', head, draft, actor));
     return (await this.getVersion(tenantId, planType, version))!;
   }
 
@@ -225,6 +209,18 @@ export class PlanTypeConfigStore {
     const doc = await withStoreErrors(this.logger, 'playbooks.head', () => this.heads.findOne({ tenant_id: tenantId, _id: headKey(tenantId, planType) }));
     const head = doc ?? { _id: headKey(tenantId, planType), tenant_id: tenantId, plan_type: planType, ...EMPTY_HEAD, updated_at: this.now() };
     return head.pending_event ? this.complete(head, head.pending_event) : head;
+  }
+
+  private nextEvent(event_type: PendingEvent['event_type'], head: HeadDoc, draft: StoredPlaybookVersion, actor: string): PendingEvent {
+    return {
+      event_type,
+      version: draft.version,
+      previous_version: head.published_version,
+      actor,
+      content_hash: draft.content_hash,
+      timestamp: this.now(),
+      seq: head.event_count + 1,
+    };
   }
 
   private async requireVersion(tenantId: string, planType: PlanType, version: number): Promise<StoredPlaybookVersion> {
