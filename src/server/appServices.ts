@@ -118,6 +118,12 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       }
       // Later sweeps query the whole store only where several instances may share it; the
       // embedded store's one process repairs what it left half-written from its repair list.
+      try {
+        const settled = await playbookStore.settleAllPending();
+        if (settled > 0) logger.warn({ settled }, 'completed half-written playbook publishes or retires');
+      } catch (e) {
+        logger.warn({ err: e }, 'playbook sweep failed; reads of each playbook complete it');
+      }
       sweeper = store.outbox.startRepairTimer({ intervalMs: REPAIR_INTERVAL_MS, olderThanMs: REPAIR_MIN_AGE_MS, scan: !singleProcessStore });
       try {
         const expired = await expiry.sweep();

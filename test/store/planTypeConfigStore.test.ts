@@ -144,6 +144,17 @@ describe('PlanTypeConfigStore', () => {
     expect((await store.publish(a, RD, 2, 'bob')).status).toBe('PUBLISHED');
   });
 
+  it('the start-up sweep completes a pending publish no read has touched', async () => {
+    const a = tenant();
+    await draft(store, a);
+    const dying = new PlanTypeConfigStore(t.db, { ledger: new DyingLedger(t.db, 'before'), logger });
+    await expect(dying.publish(a, RD, 1, 'bob')).rejects.toThrow(/simulated crash/);
+    expect(await store.settleAllPending()).toBeGreaterThanOrEqual(1);
+    expect(await t.db.collection(PLAYBOOK_HEADS_COLLECTION).findOne({ tenant_id: a })).toMatchObject({ pending_event: null, published_version: 1 });
+    expect((await ledger.listByPlan(a, playbookChainId(RD))).items.map((e) => e.event_type)).toEqual(['PLAN_TYPE_CONFIG_PUBLISHED']);
+    expect(await store.settleAllPending()).toBe(0);
+  });
+
   it('reads are tenant-scoped: another tenant sees nothing', async () => {
     const a = tenant();
     await draft(store, a);

@@ -211,6 +211,18 @@ export class PlanTypeConfigStore {
     return head.pending_event ? this.complete(head, head.pending_event) : head;
   }
 
+  /**
+   * The start-up sweep: completes every pending publish or retire, any tenant (a process that
+   * died mid-way; heads are few, one per tenant and plan type). Returns how many it completed.
+   */
+  async settleAllPending(): Promise<number> {
+    const stuck = await withStoreErrors(this.logger, 'playbooks.sweep', () =>
+      this.heads.find({ pending_event: { $ne: null } }, { projection: { tenant_id: 1, plan_type: 1 } }).limit(1000).toArray(),
+    );
+    for (const head of stuck) await this.settle(head.tenant_id, head.plan_type);
+    return stuck.length;
+  }
+
   private nextEvent(event_type: PendingEvent['event_type'], head: HeadDoc, draft: StoredPlaybookVersion, actor: string): PendingEvent {
     return {
       event_type,
