@@ -160,6 +160,9 @@ describe('tenant playbooks API', () => {
     // HIGH support risk, but the version allows no escalation; the brief's due offset and owner moved.
     const after = await propose('paula', 'acct-after');
     expect(after.planTypeConfigVersion).toBe(1);
+    // The PLAN_CREATED entry (hashed, sealed) says which version the plan was proposed under.
+    const created = ok(await gql<{ planLedger: { edges: { node: { eventType: string; data: Record<string, unknown> } }[] } }>(STORY, { id: after.planId }, 'vera')).planLedger.edges[0]!.node;
+    expect(created).toMatchObject({ eventType: 'PLAN_CREATED', data: { plan_type_config_version: 1 } });
     expect(after.steps.map((s) => s.actionType)).toEqual([M, B]);
     const renewal = new Date(after.createdAt).getTime() + 90 * DAY;
     const brief = after.steps[1]!;
@@ -203,6 +206,8 @@ describe('tenant playbooks API', () => {
     const v = ok(await gql<{ draftPlanTypeConfig: Version }>(DRAFT, { input: input() }, 'alice')).draftPlanTypeConfig.version;
     expect(ok(await gql<{ retirePlanTypeConfigDraft: { status: string } }>(RETIRE, { v }, 'alice')).retirePlanTypeConfigDraft.status).toBe('RETIRED');
     expect(codeOf((await gql(PUBLISH, { v }, 'bob')) as never)).toBe('INVALID_TRANSITION');
+    expect(codeOf((await gql(PUBLISH, { v: 0 }, 'bob')) as never)).toBe('INVALID_TRANSITION');
+    expect(codeOf((await gql(PUBLISH, { v: -1 }, 'bob')) as never)).toBe('BAD_USER_INPUT');
 
     // globex: only its built-in version, none of acme's; acme's version numbers are not globex's.
     expect(ok(await gql<{ planTypeConfigVersions: Version[] }>(VERSIONS, {}, 'mallory')).planTypeConfigVersions.map((x) => x.version)).toEqual([0]);

@@ -71,14 +71,21 @@ export class PlaybookService {
   }
 
   async publish(principal: Principal, planType: PlanType, version: number): Promise<PlaybookVersionView> {
-    const stored = await this.deps.store.publish(principal.tenantId, planType, parseInput(VersionSchema, version, 'version'), principal.sub);
+    const stored = await this.deps.store.publish(principal.tenantId, planType, storedVersion(version), principal.sub);
     this.deps.cache.invalidate(principal.tenantId, planType);
     return view(stored);
   }
 
   async retire(principal: Principal, planType: PlanType, version: number): Promise<PlaybookVersionView> {
-    return view(await this.deps.store.retire(principal.tenantId, planType, parseInput(VersionSchema, version, 'version'), principal.sub));
+    return view(await this.deps.store.retire(principal.tenantId, planType, storedVersion(version), principal.sub));
   }
+}
+
+/** A version a publish or retire can name: version 0 is the built-in default, never a draft. */
+function storedVersion(version: number): number {
+  const checked = parseInput(VersionSchema, version, 'version');
+  if (checked === 0) throw new AppError('INVALID_TRANSITION', 'version 0 is the built-in default, not a draft; draft a copy of it to publish it again');
+  return checked;
 }
 
 function view(v: StoredPlaybookVersion): PlaybookVersionView {
