@@ -13,7 +13,7 @@ const M = 'REQUEST_RENEWAL_MEETING';
 const B = 'PREP_RENEWAL_BRIEF';
 const E = 'ESCALATE_SUPPORT_RISK';
 
-const VERSION_FIELDS = `planType version status contentHash createdBy createdAt publishedBy publishedAt basedOnVersion note ledgerEntryId
+const VERSION_FIELDS = `id planType version status contentHash createdBy createdAt publishedBy publishedAt basedOnVersion note ledgerEntryId
   config { version allowedStepActionTypes defaultSequence objectiveTemplate expiresAtDaysFromCreation
     stepSchedule { actionType ownerRole dueDaysBeforeRenewal dueDaysAfterCreation }
     gatePolicy { humanTouchActionTypes elevatedRiskActionTypes elevatedApproverRole }
@@ -41,6 +41,7 @@ interface Proposed {
   proposePlan: { source: string; plan: { planId: string; objective: string; expiresAt: string; createdAt: string; planTypeConfigVersion: number; steps: Step[] } };
 }
 interface Version {
+  id: string;
   version: number;
   status: string;
   contentHash: string;
@@ -216,6 +217,24 @@ describe('tenant playbooks API', () => {
     const theirs = await propose('mallory', 'acct-globex');
     expect(theirs.planTypeConfigVersion).toBe(0);
     expect(theirs.steps.map((s) => s.actionType)).toEqual([M, B, E]);
+  });
+
+  it('versions are Nodes: node(id:) and nodes(ids:) read them back, within the tenant only', async () => {
+    const versions = ok(await gql<{ planTypeConfigVersions: Version[] }>(VERSIONS, {}, 'vera')).planTypeConfigVersions;
+    const [newest] = versions;
+    const builtIn = versions.at(-1)!;
+    const NODES = 'query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on PlanTypeConfigVersion { version status createdBy } } }';
+    const mine = ok(await gql<{ nodes: ({ id: string; version: number; status: string } | null)[] }>(NODES, { ids: [builtIn.id, newest!.id, 'garbage'] }, 'vera')).nodes;
+    expect(mine).toEqual([
+      { __typename: 'PlanTypeConfigVersion', id: builtIn.id, version: 0, status: 'SUPERSEDED', createdBy: 'system:built-in' },
+      { __typename: 'PlanTypeConfigVersion', id: newest!.id, version: newest!.version, status: newest!.status, createdBy: newest!.createdBy },
+      null,
+    ]);
+    expect(new Set(versions.map((v) => v.id)).size).toBe(versions.length);
+    // Another tenant: acme's stored version is nobody's; version 0 is its own built-in one (in force there).
+    const theirs = ok(await gql<{ nodes: ({ status: string } | null)[] }>(NODES, { ids: [newest!.id, builtIn.id] }, 'mallory')).nodes;
+    expect(theirs[0]).toBeNull();
+    expect(theirs[1]).toMatchObject({ status: 'PUBLISHED' });
   });
 
   it('a published version is an entry of the signed log, provable like a plan event', async () => {

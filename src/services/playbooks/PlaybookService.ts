@@ -1,5 +1,5 @@
 import type { Principal } from '../../auth/principal.js';
-import type { PlanType } from '../../domain/enums.js';
+import { PLAN_TYPES, type PlanType } from '../../domain/enums.js';
 import { AppError } from '../../domain/errors.js';
 import { parsePlanTypeConfigInput } from '../../domain/playbookConfig.js';
 import { diffPlaybooks, playbookContentHash, type PlaybookChange } from '../../domain/playbookDiff.js';
@@ -48,6 +48,22 @@ export class PlaybookService {
     return view(stored);
   }
 
+  /**
+   * Versions by their Node local ids (`<planType>:<version>`), aligned with them, null for an
+   * id that names none of the caller's tenant's versions: one store query for the stored ones.
+   */
+  async versionsByLocalIds(principal: Principal, localIds: readonly string[]): Promise<(PlaybookVersionView | null)[]> {
+    const keys = localIds.map(parseLocalId);
+    const stored = await this.deps.store.getVersions(
+      principal.tenantId,
+      keys.flatMap((k) => (k && k.version > 0 ? [k] : [])),
+    );
+    const found = new Map(stored.flatMap((v) => (v ? [[playbookLocalId(v.plan_type, v.version), view(v)] as const] : [])));
+    const needsHead = keys.find((k) => k?.version === 0);
+    const inForce = needsHead ? (await this.deps.store.head(principal.tenantId, needsHead.planType)).published_version : null;
+    return keys.map((k) => (k === null ? null : k.version === 0 ? builtIn(k.planType, inForce === 0) : (found.get(playbookLocalId(k.planType, k.version)) ?? null)));
+  }
+
   async diff(principal: Principal, planType: PlanType, fromVersion: number, toVersion: number): Promise<PlaybookChange[]> {
     const [from, to] = await Promise.all([this.version(principal, planType, fromVersion), this.version(principal, planType, toVersion)]);
     return diffPlaybooks(from.config, to.config);
@@ -86,6 +102,15 @@ function storedVersion(version: number): number {
   const checked = parseInput(VersionSchema, version, 'version');
   if (checked === 0) throw new AppError('INVALID_TRANSITION', 'version 0 is the built-in default, not a draft; draft a copy of it to publish it again');
   return checked;
+}
+
+/** A version's own id, the one its Node id encodes. */
+export const playbookLocalId = (planType: string, version: number): string => `${planType}:${version}`;
+
+function parseLocalId(localId: string): { planType: PlanType; version: number } | null {
+  const match = /^([A-Z_]{1,64}):(\d{1,7})$/.exec(localId);
+  if (!match || !(PLAN_TYPES as readonly string[]).includes(match[1]!)) return null;
+  return { planType: match[1] as PlanType, version: Number(match[2]) };
 }
 
 function view(v: StoredPlaybookVersion): PlaybookVersionView {

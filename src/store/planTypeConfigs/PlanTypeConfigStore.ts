@@ -122,6 +122,14 @@ export class PlanTypeConfigStore {
     });
   }
 
+  /** Stored versions by (plan type, version) in one query, aligned with `keys` (null where absent); reads only. */
+  async getVersions(tenantId: string, keys: readonly { planType: PlanType; version: number }[]): Promise<(StoredPlaybookVersion | null)[]> {
+    const ids = keys.map((k) => playbookVersionKey(tenantId, k.planType, k.version));
+    const docs = await withStoreErrors(this.logger, 'playbooks.getMany', () => this.versions.find({ tenant_id: tenantId, _id: { $in: ids } }).toArray());
+    const byId = new Map(docs.map((d) => [d._id, strip(d)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
   /** Every stored version, newest first; a pending publish or retire is completed first. */
   async listVersions(tenantId: string, planType: PlanType): Promise<StoredPlaybookVersion[]> {
     await this.settle(tenantId, planType);
