@@ -29,6 +29,8 @@ export const LEDGER_EVENT_TYPES = [
   'STEP_COMPLETED',
   'STEP_SKIPPED',
   'STEP_FAILED',
+  'PLAN_TYPE_CONFIG_PUBLISHED',
+  'PLAN_TYPE_CONFIG_RETIRED',
 ] as const;
 export type LedgerEventType = (typeof LEDGER_EVENT_TYPES)[number];
 

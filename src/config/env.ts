@@ -1,19 +1,10 @@
 import { z } from 'zod';
-import type { TenantGatePolicy } from '../domain/policyGate/gateTypes.js';
 import { parsePrivateKey, parsePublicKey } from './ledgerSigningKey.js';
 
 const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-
-const TenantGatePolicySchema = z
-  .object({
-    human_touch_action_types: z.array(z.string()).optional(),
-    elevated_risk_action_types: z.array(z.string()).optional(),
-    elevated_approver_role: z.string().optional(),
-  })
-  .strict();
 
 const EnvSchema = z
   .object({
@@ -34,7 +25,7 @@ const EnvSchema = z
     GEMINI_BASE_URL: optionalString.pipe(z.string().url().optional()),
     LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(8000),
     PROPOSAL_LLM_FALLBACK: z.enum(['rules', 'error']).default('rules'),
-    /** JSON object: tenant id -> gate policy rules (all off when unset). */
+    /** No longer read: a tenant's gate policy is part of its playbook. Set, it stops the start (so no policy is lost silently). */
     TENANT_GATE_POLICIES: optionalString,
     /** Largest accepted request body. */
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(256 * 1024),
@@ -48,6 +39,13 @@ const EnvSchema = z
     LEDGER_SEALER: z.enum(['on', 'off']).default('on'),
   })
   .superRefine((env, ctx) => {
+    if (env.TENANT_GATE_POLICIES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TENANT_GATE_POLICIES'],
+        message: "is no longer read: a tenant's gate policy is part of its playbook (publishPlanTypeConfig; docs/playbooks.md)",
+      });
+    }
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production (or set JWT_JWKS_URL)' });
     }
@@ -75,9 +73,8 @@ const EnvSchema = z
 
 export type RawEnv = z.infer<typeof EnvSchema>;
 
-export interface AppConfig extends Omit<RawEnv, 'TENANT_GATE_POLICIES' | 'JWT_SECRET'> {
+export interface AppConfig extends Omit<RawEnv, 'JWT_SECRET' | 'TENANT_GATE_POLICIES'> {
   JWT_SECRET: string | undefined;
-  tenantGatePolicies: Readonly<Record<string, TenantGatePolicy>>;
   isProduction: boolean;
   isDevelopment: boolean;
 }
@@ -100,25 +97,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   const env = parsed.data;
-  let tenantGatePolicies: Record<string, TenantGatePolicy> = {};
-  if (env.TENANT_GATE_POLICIES) {
-    let json: unknown;
-    try {
-      json = JSON.parse(env.TENANT_GATE_POLICIES);
-    } catch {
-      throw new ConfigError('invalid configuration: TENANT_GATE_POLICIES: not valid JSON');
-    }
-    const policies = z.record(z.string(), TenantGatePolicySchema).safeParse(json);
-    if (!policies.success) {
-      throw new ConfigError(`invalid configuration: TENANT_GATE_POLICIES: ${policies.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    }
-    tenantGatePolicies = policies.data;
-  }
-  const { TENANT_GATE_POLICIES: _ignored, ...rest } = env;
+  // A tenant's gate policy is part of its playbook (docs/playbooks.md), not of the environment.
+  const { TENANT_GATE_POLICIES: _unread, ...rest } = env;
   return {
     ...rest,
     JWT_SECRET: env.JWT_SECRET ?? (env.NODE_ENV === 'production' || env.JWT_JWKS_URL ? undefined : DEV_JWT_SECRET),
-    tenantGatePolicies,
     isProduction: env.NODE_ENV === 'production',
     isDevelopment: env.NODE_ENV === 'development',
   };

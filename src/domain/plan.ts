@@ -56,6 +56,8 @@ export const RevenuePlanV1Schema = z.object({
   created_by: z.string().optional(),
   /** The renewal day (YYYY-MM-DD) the steps' due dates were anchored on, when one was known. */
   renewal_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  /** The tenant's playbook version the plan was proposed under (absent: before playbooks, version 0). */
+  plan_type_config_version: z.number().int().min(0).optional(),
   approved_at: z.date().optional(),
   approved_by: z.string().optional(),
   completed_at: z.date().optional(),

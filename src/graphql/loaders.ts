@@ -4,6 +4,7 @@ import type { LedgerEntryRecord } from '../domain/ledger.js';
 import type { Page } from '../domain/page.js';
 import type { RevenuePlanV1 } from '../domain/plan.js';
 import type { AppServices } from '../services/AppServices.js';
+import type { PlaybookVersionView } from '../services/playbooks/PlaybookService.js';
 
 /**
  * Per-request batching: a page of plans with their ledgers is one ledger query, not N; so are
@@ -17,6 +18,8 @@ export interface RequestLoaders {
   plan: DataLoader<string, RevenuePlanV1 | null>;
   /** A ledger entry by entryId (null when absent). */
   ledgerEntry: DataLoader<string, LedgerEntryRecord | null>;
+  /** A playbook version by `<planType>:<version>` (null when absent). */
+  playbookVersion: DataLoader<string, PlaybookVersionView | null>;
 }
 
 export function createRequestLoaders(services: AppServices, principal: Principal | null): RequestLoaders {
@@ -36,5 +39,6 @@ export function createRequestLoaders(services: AppServices, principal: Principal
     },
     plan: new DataLoader((planIds) => services.queries.getPlans(caller(), planIds)),
     ledgerEntry: new DataLoader((entryIds) => services.queries.getLedgerEntries(caller(), entryIds)),
+    playbookVersion: new DataLoader((ids) => services.playbooks.versionsByLocalIds(caller(), ids)),
   };
 }

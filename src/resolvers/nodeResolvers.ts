@@ -2,6 +2,7 @@ import type { Resolvers } from '../generated/graphql.js';
 import type { LedgerEntryRecord } from '../domain/ledger.js';
 import type { RevenuePlanV1 } from '../domain/plan.js';
 import { defineNode, NodeRegistry } from '../graphql/nodeRegistry.js';
+import { playbookLocalId, type PlaybookVersionView } from '../services/playbooks/PlaybookService.js';
 
 // Every type that implements Node, one entry each: its type name, the role that reads it, its
 // own id and its fetcher (through a per-request DataLoader). How a type joins: docs/api.md,
@@ -13,6 +14,12 @@ export const nodeRegistry = new NodeRegistry([
     role: 'plan-viewer',
     localId: (e) => e.entry_id,
     fetch: (ctx, id) => ctx.loaders.ledgerEntry.load(id),
+  }),
+  defineNode<PlaybookVersionView>({
+    typename: 'PlanTypeConfigVersion',
+    role: 'plan-viewer',
+    localId: (v) => playbookLocalId(v.plan_type, v.version),
+    fetch: (ctx, id) => ctx.loaders.playbookVersion.load(id),
   }),
 ]);
 

@@ -9,6 +9,9 @@ import { PlanExpiry } from '../services/lifecycle/PlanExpiry.js';
 import { ModelAvailabilityGuard } from '../services/llm/modelAvailability.js';
 import { PlanLifecycleService } from '../services/lifecycle/PlanLifecycleService.js';
 import { PlanTypeCatalog } from '../services/planTypes/PlanTypeCatalog.js';
+import { PlaybookCache } from '../services/playbooks/PlaybookCache.js';
+import { PlaybookService } from '../services/playbooks/PlaybookService.js';
+import { PlanTypeConfigStore } from '../store/planTypeConfigs/PlanTypeConfigStore.js';
 import { PlanProposalService } from '../services/plans/PlanProposalService.js';
 import { PlanQueryService } from '../services/plans/PlanQueryService.js';
 import { PlanProposalGenerator } from '../services/proposal/PlanProposalGenerator.js';
@@ -61,6 +64,8 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       : null;
   const ledger = new PlanLedger(db, { logger: storeLogger, ...(sealer ? { onAppended: (entry) => sealer.notify(entry) } : {}) });
   const store = new PlanStore(db, { plans, ledger, logger: storeLogger });
+  const playbookStore = new PlanTypeConfigStore(db, { ledger, logger: storeLogger });
+  const playbooks = new PlaybookService({ store: playbookStore, cache: new PlaybookCache(playbookStore) });
   const gemini = createLlmClientFromConfig(config);
   // A model that does not exist (or that the key may not use) is said once, loudly, and then
   // not called again: the rules serve until the configuration is fixed and the process restarts.
@@ -85,9 +90,10 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
     config,
     metrics,
     logger,
-    planTypes: new PlanTypeCatalog(),
-    proposals: new PlanProposalService({ store, generator, metrics, expiry }),
-    lifecycle: new PlanLifecycleService({ store, config, metrics, expiry }),
+    planTypes: new PlanTypeCatalog(playbooks),
+    playbooks,
+    proposals: new PlanProposalService({ store, generator, metrics, expiry, playbooks }),
+    lifecycle: new PlanLifecycleService({ store, playbooks, metrics, expiry }),
     queries,
     store,
     expiry,
@@ -112,6 +118,12 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       }
       // Later sweeps query the whole store only where several instances may share it; the
       // embedded store's one process repairs what it left half-written from its repair list.
+      try {
+        const settled = await playbookStore.settleAllPending();
+        if (settled > 0) logger.warn({ settled }, 'completed half-written playbook publishes or retires');
+      } catch (e) {
+        logger.warn({ err: e }, 'playbook sweep failed; reads of each playbook complete it');
+      }
       sweeper = store.outbox.startRepairTimer({ intervalMs: REPAIR_INTERVAL_MS, olderThanMs: REPAIR_MIN_AGE_MS, scan: !singleProcessStore });
       try {
         const expired = await expiry.sweep();

@@ -8,6 +8,7 @@ import type { PlanExpiry } from './lifecycle/PlanExpiry.js';
 import type { PlanLifecycleService } from './lifecycle/PlanLifecycleService.js';
 import type { ModelStatus } from './llm/modelAvailability.js';
 import type { PlanTypeCatalog } from './planTypes/PlanTypeCatalog.js';
+import type { PlaybookService } from './playbooks/PlaybookService.js';
 import type { PlanProposalService } from './plans/PlanProposalService.js';
 import type { PlanQueryService } from './plans/PlanQueryService.js';
 
@@ -17,6 +18,8 @@ export interface AppServices {
   metrics: AppMetrics;
   logger: Logger;
   planTypes: PlanTypeCatalog;
+  /** The tenants' playbooks (plan-type config versions). */
+  playbooks: PlaybookService;
   proposals: PlanProposalService;
   lifecycle: PlanLifecycleService;
   queries: PlanQueryService;

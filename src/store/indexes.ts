@@ -1,5 +1,6 @@
 import type { Db, IndexDirection } from 'mongodb';
 import { LEDGER_LOG_INDEXES } from './ledgerLog/ledgerLogIndexes.js';
+import { ensurePlaybookIndexes } from './planTypeConfigs/playbookIndexes.js';
 
 // Every index the store relies on, by fixed name, so ensureIndexes is idempotent (creating an
 // existing index with the same name and keys is a no-op) and a changed definition fails loudly
@@ -90,4 +91,6 @@ export async function ensureIndexes(db: Db): Promise<void> {
   }
   // The verifiable log's collections (docs/store.md, "The verifiable log").
   for (const [collection, { key, ...options }] of LEDGER_LOG_INDEXES) await db.collection(collection).createIndex(key, options);
+  // Tenant playbooks (docs/playbooks.md).
+  await ensurePlaybookIndexes(db);
 }

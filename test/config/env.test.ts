@@ -10,7 +10,6 @@ describe('loadConfig', () => {
     expect(c.isDevelopment).toBe(true);
     expect(c.JWT_SECRET).toBe(DEV_JWT_SECRET);
     expect(c.PROPOSAL_LLM_FALLBACK).toBe('rules');
-    expect(c.tenantGatePolicies).toEqual({});
   });
 
   it('requires a signing secret in production, in one clear line', () => {
@@ -27,11 +26,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MONGODB_DB: 'a.b' })).toThrow(/MONGODB_DB/);
   });
 
-  it('parses tenant gate policies and rejects unknown keys', () => {
-    const c = loadConfig({ TENANT_GATE_POLICIES: JSON.stringify({ t1: { human_touch_action_types: ['REQUEST_RENEWAL_MEETING'] } }) });
-    expect(c.tenantGatePolicies.t1?.human_touch_action_types).toEqual(['REQUEST_RENEWAL_MEETING']);
-    expect(() => loadConfig({ TENANT_GATE_POLICIES: '{' })).toThrow(/not valid JSON/);
-    expect(() => loadConfig({ TENANT_GATE_POLICIES: JSON.stringify({ t1: { nope: true } }) })).toThrow(/TENANT_GATE_POLICIES/);
+  it("refuses TENANT_GATE_POLICIES: a tenant's gate policy is part of its playbook now", () => {
+    expect(() => loadConfig({ TENANT_GATE_POLICIES: JSON.stringify({ t1: { human_touch_action_types: ['REQUEST_RENEWAL_MEETING'] } }) })).toThrow(
+      /TENANT_GATE_POLICIES: is no longer read: .*playbook/,
+    );
+    expect('tenantGatePolicies' in loadConfig({})).toBe(false);
   });
 
   it('treats blank optional values as unset', () => {

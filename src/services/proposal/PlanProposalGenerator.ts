@@ -58,8 +58,9 @@ export class PlanProposalGenerator {
     this.newId = deps.newId ?? randomUUID;
   }
 
-  async generateProposal(rawInput: PlanProposalInput): Promise<PlanProposalResult> {
-    const config = getPlanTypeConfig(String(rawInput.plan_type));
+  /** `playbook`: the tenant's config in force for the plan type (the built-in one when not given). */
+  async generateProposal(rawInput: PlanProposalInput, playbook?: PlanTypeConfig): Promise<PlanProposalResult> {
+    const config = playbook?.plan_type === rawInput.plan_type ? playbook : getPlanTypeConfig(String(rawInput.plan_type));
     if (config === null) {
       throw new AppError('BAD_USER_INPUT', `Unknown plan type ${JSON.stringify(String(rawInput.plan_type)).slice(0, 80)}`);
     }

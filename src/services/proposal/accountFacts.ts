@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SUPPORT_SEVERITIES, type SupportSeverity } from '../../domain/enums.js';
 import type { StepEvidence } from '../../domain/plan.js';
 
 /**
@@ -13,8 +14,7 @@ export type KnownSignalType = (typeof KNOWN_SIGNAL_TYPES)[number];
 export const HEALTH_LEVELS = ['HEALTHY', 'AT_RISK', 'CRITICAL'] as const;
 export type Health = (typeof HEALTH_LEVELS)[number];
 
-export const SUPPORT_SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
-export type SupportSeverity = (typeof SUPPORT_SEVERITIES)[number];
+export { SUPPORT_SEVERITIES, type SupportSeverity };
 
 const DAY_MS = 86_400_000;
 /** About a century either way: bigger numbers are noise, not dates. */
