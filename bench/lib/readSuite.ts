@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BSON, type Db, type Document } from 'mongodb';
 import type { PlanStatus } from '../../src/domain/enums.js';
 import { ledgerChain } from './documents.js';
+import type { RawRead } from './types.js';
 
 // The read suite (case 6): the dashboard's reads on a tenant with many plans, a small tenant
 // beside it, and the raw driver doing the same queries. Seeded straight into the collections
@@ -101,14 +102,6 @@ export interface ReadQuery {
   flat?: boolean;
 }
 
-/** What the raw driver sends for one read (EJSON, so that dates survive the trip to the worker). */
-export interface RawRead {
-  collection: 'plans' | 'plan_ledger';
-  find?: string;
-  sort?: Record<string, 1 | -1>;
-  limit?: number;
-  aggregate?: string;
-}
 
 const ejson = (v: unknown) => BSON.EJSON.stringify(v as Document, { relaxed: false });
 const PLAN_ITEM = 'planId accountId status objective updatedAt expiresAt';

@@ -1,0 +1,112 @@
+import type { Db, Document } from 'mongodb';
+import { formatCheckpointNote } from '../../src/domain/ledgerCheckpoint.js';
+import { appendLeaves, combineCover, fromHex, leafHash, toHex, type Hash } from '../../src/domain/merkleTree.js';
+import { parsePrivateKey } from '../../src/config/ledgerSigningKey.js';
+import { CheckpointSigner } from '../../src/services/ledgerLog/checkpointSigner.js';
+import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
+import { checkpointKey, checkpointSizeKey, entryLeafKey, leafKey, nodeKey } from '../../src/store/ledgerLog/LedgerLogStore.js';
+import { LedgerTiles } from '../../src/store/ledgerLog/LedgerTiles.js';
+import { ledgerChain } from './documents.js';
+
+// The bench's bulk path into the store: the documents the service itself would write (built by
+// bench/lib/documents.ts and bench/lib/readSuite.ts with the service's own keys and hashes),
+// inserted with unordered insertMany in batches of SEED_BATCH, two batches in flight.
+
+export const SEED_BATCH = 500;
+
+/** insertMany in batches, two in flight, until done or `until` (epoch ms); returns how many went in. */
+export async function bulkInsert(db: Db, collection: string, batches: Iterable<Document[]>, until = Number.POSITIVE_INFINITY, stopped: () => boolean = () => false): Promise<number> {
+  let n = 0;
+  let inFlight: Promise<number> | null = null;
+  for (const batch of batches) {
+    if (Date.now() >= until || stopped()) break;
+    const insert = db
+      .collection(collection)
+      .insertMany(batch, { ordered: false })
+      .then((r) => r.insertedCount);
+    if (inFlight) n += await inFlight;
+    inFlight = insert;
+  }
+  if (inFlight) n += await inFlight;
+  return n;
+}
+
+export interface LedgerSeed {
+  tenant: string;
+  /** Entries in all. */
+  entries: number;
+  /** Entries per plan (the last plan may have fewer). */
+  perPlan: number;
+  /** Plan ids are `${prefix}-plan-<n>`, accounts `${prefix}-acct-<n mod 997>`. */
+  prefix: string;
+  /** The id of the last plan (the newest, and the last rows of a store that scans). */
+  lastPlanId?: string;
+  /** The first entry's time; entries are a second apart within a plan. */
+  start: Date;
+  batchSize?: number;
+}
+
+/** `entries` ledger entries as hash-chained plans (valid: verifyPlanLedger accepts each), in insert batches. */
+export function* ledgerBatches(seed: LedgerSeed): Generator<Document[]> {
+  const batchSize = seed.batchSize ?? SEED_BATCH;
+  const plans = Math.max(1, Math.ceil(seed.entries / seed.perPlan));
+  let batch: Document[] = [];
+  for (let p = 0, n = 0; n < seed.entries; p++) {
+    const planId = p === plans - 1 && seed.lastPlanId ? seed.lastPlanId : `${seed.prefix}-plan-${p}`;
+    const chain = ledgerChain(seed.tenant, planId, `${seed.prefix}-acct-${p % 997}`, Math.min(seed.perPlan, seed.entries - n), seed.start);
+    n += chain.length;
+    batch.push(...chain);
+    if (batch.length >= batchSize) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+/**
+ * Writes ledger entries and their sealed log as the sealer would have written them: a leaf and
+ * an entry lookup per entry, the completed tree nodes and full tiles (the store's own tile
+ * code), then one checkpoint signed with `signingKey` over all of them. Stops between batches
+ * at `until`. Returns the log size and a sample of about `samples` entry ids spread over it.
+ */
+export async function seedSealedLog(db: Db, tenant: string, batches: Iterable<Document[]>, signingKey: string, options: { until?: number; samples?: number; every?: number; log?: (m: string) => void } = {}): Promise<{ sample: string[]; seeded: number }> {
+  let state = { size: 0, frontier: [] as Hash[] };
+  const sample: string[] = [];
+  const every = Math.max(1, options.every ?? 1);
+  // The store's own tile code; every node a tile needs was completed in this run (it remembers them).
+  const tiles = new LedgerTiles(db.collection(LEDGER_LOG_COLLECTIONS.tiles), nodeKey);
+  for (const entries of batches) {
+    if (Date.now() >= (options.until ?? Number.POSITIVE_INFINITY)) break;
+    const leaves: Document[] = [];
+    const lookups: Document[] = [];
+    const hashes: Hash[] = [];
+    for (const e of entries) {
+      const index = state.size + hashes.length;
+      const leaf = leafHash(fromHex(e.hash as string) as Hash);
+      hashes.push(leaf);
+      leaves.push({ _id: leafKey(tenant, index), tenant_id: tenant, index, entry_id: e.entry_id, entry_key: e._id, leaf_hash: toHex(leaf) });
+      lookups.push({ _id: entryLeafKey(tenant, e.entry_id as string), tenant_id: tenant, entry_id: e.entry_id, index, entry_key: e._id });
+      if (index % every === 0) sample.push(e.entry_id as string);
+    }
+    const next = appendLeaves(state.size, state.frontier, hashes);
+    const nodes = next.completed.filter((c) => c.id.level > 0).map((c) => ({ _id: nodeKey(tenant, c.id.level, c.id.index), tenant_id: tenant, level: c.id.level, index: c.id.index, hash: toHex(c.hash) }));
+    const tileDocs = await tiles.filledBy(tenant, next.completed.map((c) => ({ id: c.id, hash: toHex(c.hash) })), () => Promise.resolve(new Map()));
+    state = next;
+    await Promise.all([
+      bulkInsert(db, LEDGER_LOG_COLLECTIONS.tiles, tileDocs.length > 0 ? [tileDocs] : []),
+      bulkInsert(db, 'plan_ledger', [entries]),
+      bulkInsert(db, LEDGER_LOG_COLLECTIONS.leaves, [leaves]),
+      bulkInsert(db, LEDGER_LOG_COLLECTIONS.entryLeaves, [lookups]),
+      bulkInsert(db, LEDGER_LOG_COLLECTIONS.nodes, [nodes]),
+    ]);
+    if (state.size % 100_000 < entries.length) options.log?.(`  seeded ${state.size} log entries`);
+  }
+  const signer = new CheckpointSigner(parsePrivateKey(signingKey));
+  const root = toHex(combineCover(state.frontier));
+  const timestamp = new Date();
+  const note = formatCheckpointNote({ tenantId: tenant, treeSize: state.size, rootHash: root, timestamp });
+  await db.collection(LEDGER_LOG_COLLECTIONS.checkpoints).insertOne({ _id: checkpointKey(tenant, 1) as never, tenant_id: tenant, seq: 1, tree_size: state.size, root_hash: root, timestamp, key_id: signer.keyId, signature: signer.sign(note), note });
+  await db.collection(LEDGER_LOG_COLLECTIONS.checkpointSizes).insertOne({ _id: checkpointSizeKey(tenant, state.size) as never, tenant_id: tenant, tree_size: state.size, seq: 1 });
+  return { sample, seeded: state.size };
+}
