@@ -41,19 +41,23 @@ export interface LedgerSeed {
   prefix: string;
   /** The id of the last plan (the newest, and the last rows of a store that scans). */
   lastPlanId?: string;
-  /** The first entry's time; entries are a second apart within a plan. */
+  /**
+   * The first entry's time. Entries are a second apart, plan after plan, in the order written
+   * (the order the sealer seals a round in): the last one `entries` seconds later.
+   */
   start: Date;
   batchSize?: number;
 }
 
-/** `entries` ledger entries as hash-chained plans (valid: verifyPlanLedger accepts each), in insert batches. */
+/** `entries` ledger entries as hash-chained plans (the store's PlanLedger.verify accepts each), in insert batches. */
 export function* ledgerBatches(seed: LedgerSeed): Generator<Document[]> {
   const batchSize = seed.batchSize ?? SEED_BATCH;
   const plans = Math.max(1, Math.ceil(seed.entries / seed.perPlan));
   let batch: Document[] = [];
   for (let p = 0, n = 0; n < seed.entries; p++) {
     const planId = p === plans - 1 && seed.lastPlanId ? seed.lastPlanId : `${seed.prefix}-plan-${p}`;
-    const chain = ledgerChain(seed.tenant, planId, `${seed.prefix}-acct-${p % 997}`, Math.min(seed.perPlan, seed.entries - n), seed.start);
+    const planStart = new Date(seed.start.getTime() + n * 1000);
+    const chain = ledgerChain(seed.tenant, planId, `${seed.prefix}-acct-${p % 997}`, Math.min(seed.perPlan, seed.entries - n), planStart);
     n += chain.length;
     batch.push(...chain);
     if (batch.length >= batchSize) {
