@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     } catch (e) {
       rows.push(h.failRow(c.id, c.title, '', e));
     }
-    if (c.mainServer && !active.slice(i + 1).some((later) => later.mainServer)) await h.stopMainServer();
+    for (const shared of c.shares ?? []) if (!active.slice(i + 1).some((later) => later.shares?.includes(shared))) await h.release(shared);
     caseSeconds.push({ id: c.id, title: c.title, seconds: Math.round((Date.now() - t0) / 1000) });
     log(`case ${c.id} took ${caseSeconds.at(-1)!.seconds} s`);
   }

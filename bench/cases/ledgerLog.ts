@@ -7,7 +7,8 @@ import { PLAN_QUERY, TENANT, proposeBodies, type Harness } from '../lib/harness.
 import type { LoadResult } from '../lib/loadJob.js';
 import type { ServerProcess } from '../lib/processes.js';
 import type { Row } from '../lib/report.js';
-import { ledgerBatches, seedSealedLog } from '../lib/seed.js';
+import { LEDGER_PER_PLAN, ReadSuiteData, SEEDED_BY } from '../lib/readSuite.js';
+import { ledgerBatches } from '../lib/seed.js';
 import { ms, rate, ratio } from '../lib/stats.js';
 
 // Case 7 (BENCH_ONLY=7): the verifiable ledger. Each side runs in its own server
@@ -16,8 +17,9 @@ import { ms, rate, ratio } from '../lib/stats.js';
 //   7c     sealing throughput: entries bulk-loaded, a service started on them, time until a
 //          signed checkpoint covers them all (goal: ≥ 1,000 entries/s);
 //   7d     ledgerInclusionProof vs plan(planId) at BENCH_PROOF_ENTRIES (500k) entries (goal: p50
-//          and p99 ≤ 3×); the log is seeded with insertMany (leaves, lookups, nodes, tiles, a
-//          signed checkpoint computed here with the service's own tree and tile code and key);
+//          and p99 ≤ 3×) on the read suite's data (case 6's 50k plans of 10 entries), whose log
+//          was seeded with it (leaves, lookups, nodes, tiles, a signed checkpoint computed with
+//          the service's own tree and tile code and key: bench/lib/seed.ts);
 //   7e     verifyLedgerCheckpoint over the log of 7c: entries/s (reported).
 
 const CONCURRENCIES = [16, 64];
@@ -52,7 +54,8 @@ export const ledgerLogCase: BenchCase = {
   id: '7',
   title: 'the verifiable ledger (sealing, proofs, verification)',
   slice: 0.2154,
-  seeds: ['bench_seal_bulk: BENCH_SEAL_ENTRIES unsealed entries (7c/7e)', 'bench_proof: BENCH_PROOF_ENTRIES entries and their sealed log (7d)'],
+  shares: ['readSuiteData'],
+  seeds: ['bench_seal_bulk: BENCH_SEAL_ENTRIES unsealed entries (7c/7e)', 'bench_reads (the read suite’s data, case 6): BENCH_PROOF_ENTRIES entries of the large tenant and their sealed log (7d)'],
   run: runLedgerLogCases,
 };
 
@@ -157,24 +160,27 @@ async function runLedgerLogCases(ctx: Harness, window: Window): Promise<Row[]> {
     const size = ctx.cfg.proofEntries;
     const goal = 'p50 and p99 ≤ 3× plan(planId)';
     const what = `ledgerInclusionProof vs plan(planId) @ ${size.toLocaleString('en-US')} entries`;
-    const dbName = 'bench_proof';
-    const db = admin.db(dbName);
+    const data = ctx.readSuiteData();
+    const db = data.db;
     let proofServer: ServerProcess | null = null;
     try {
-      // The server first (it creates the indexes, and its start-up sweeps scan an empty ledger,
-      // as in case 3), then the seeded log, which it reads like its own.
-      proofServer = await ctx.server('proof', dbName);
+      // The read suite's data (case 6 seeded it, sealed; seeded here up to the size otherwise),
+      // stopping where the case's window must keep time for its measurements.
       const loadStart = Date.now();
-      // The seeding stops where the case's window must keep time for its measurements.
-      const entries = ledgerBatches({ tenant: TENANT, entries: size, perPlan: 50, prefix: 'seal', start: new Date(Date.now() - 86_400_000) });
-      const { sample: sampleIds, seeded } = await seedSealedLog(db, TENANT, entries, ctx.signingKey, { until: window.deadline - 90_000, every: Math.max(1, Math.floor(size / 500)), log });
+      const had = data.plansOf(TENANT) * LEDGER_PER_PLAN;
+      await data.growTo(TENANT, Math.ceil(size / LEDGER_PER_PLAN), window.deadline - 90_000);
+      const seeded = await data.seal(TENANT);
       const loadMs = Date.now() - loadStart;
-      log(`  seeded a ${seeded} entry log in ${ms(loadMs)}`);
+      log(`  ${had >= size ? `case 6 had seeded a ${seeded} entry log` : `seeded a ${seeded} entry log in ${ms(loadMs)}`}`);
       if (seeded < size) ctx.notes.push(`7d: the time budget ended the seeding at ${seeded.toLocaleString('en-US')} of ${size.toLocaleString('en-US')} entries; 7d is measured at that size.`);
+      const every = Math.max(1, Math.floor(seeded / 500));
+      const sampleIds = Array.from({ length: Math.ceil(seeded / every) }, (_, k) => data.entryIdAt(TENANT, k * every));
+      // The server on the seeded data, which it reads like its own; its start-up sweeps first.
+      proofServer = await ctx.server('proof', ReadSuiteData.DB);
+      await ctx.awaitStoreIdle(30_000, 'after the proof server started');
       // A few plans through the service, for the plan(planId) side; then their seal.
-      const proposed = await ctx.run(ctx.gqlJob(proofServer, token, 'proof: plans to read', proposeBodies, ctx.limits('proof: plans to read', 4, { warmupMs: 0, maxRequests: 40 }), '"source":"RULES"'), { left: () => 60_000 }, proofServer);
-      void proposed;
-      const planIds = (await db.collection('plans').find({ tenant_id: TENANT }, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id));
+      await ctx.run(ctx.gqlJob(proofServer, token, 'proof: plans to read', proposeBodies, ctx.limits('proof: plans to read', 4, { warmupMs: 0, maxRequests: 40 }), '"source":"RULES"'), { left: () => 60_000 }, proofServer);
+      const planIds = (await db.collection('plans').find({ tenant_id: TENANT, created_by: { $ne: SEEDED_BY } }, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id));
       await waitSealed(db, seeded + planIds.length, Date.now() + 30_000);
       const PROOF = 'query Proof($id: ID!) { ledgerInclusionProof(entryId: $id) { entryId leafIndex treeSize leafHash auditPath } }';
       const proofBodies = sampleIds.map((id) => JSON.stringify({ query: PROOF, operationName: 'Proof', variables: { id } }));
@@ -202,7 +208,7 @@ async function runLedgerLogCases(ctx: Harness, window: Window): Promise<Row[]> {
       rows.push({
         id: '7d',
         what: `ledgerInclusionProof vs plan(planId) @ ${seeded.toLocaleString('en-US')} entries`,
-        load: `closed loop, 1 in flight; ${seeded.toLocaleString('en-US')} entries in the log (seeded with insertMany in ${ms(loadMs)}), proofs of ${sampleIds.length} entries spread over it; 3 alternating rounds each (latency: median of the rounds)`,
+        load: `closed loop, 1 in flight; ${seeded.toLocaleString('en-US')} entries in the log (the read suite's data, ${had >= size ? 'seeded by case 6' : `seeded with insertMany in ${ms(loadMs)}`}), proofs of ${sampleIds.length} entries spread over it; 3 alternating rounds each (latency: median of the rounds)`,
         service: `ledgerInclusionProof: ${fmtRun(proof)}; the first proof of each entry (cold caches): p50 ${ms(cold.latency.p50)} · p99 ${ms(cold.latency.p99)}`,
         baseline: `plan(planId) on the same server: ${fmtRun(plan)}`,
         ratio: `${p50.text} p50, ${p99.text} p99`,
@@ -214,7 +220,6 @@ async function runLedgerLogCases(ctx: Harness, window: Window): Promise<Row[]> {
       rows.push(ctx.failRow('7d', what, goal, e));
     } finally {
       await proofServer?.stop();
-      await db.dropDatabase().catch(() => undefined);
     }
   }
   return rows;

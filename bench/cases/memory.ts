@@ -20,7 +20,7 @@ export function memoryCase(): { first: BenchCase; second: BenchCase } {
     title: 'memory, first point',
     slice: 0.0184,
     settleMs: 0,
-    mainServer: true,
+    shares: ['mainServer'],
     seeds: ['proposals through the service (the main server)'],
     async run(h, window) {
       const { cfg } = h;
@@ -42,7 +42,7 @@ export function memoryCase(): { first: BenchCase; second: BenchCase } {
     title: 'memory, second point',
     slice: 0.1177,
     settleMs: 0,
-    mainServer: true,
+    shares: ['mainServer'],
     seeds: ['proposals through the service (the main server)'],
     async run(h, window) {
       const { cfg } = h;

@@ -12,7 +12,7 @@ export const pointReadsCase: BenchCase = {
   id: '2',
   title: 'plan(planId) vs the raw driver',
   slice: 0.0235,
-  mainServer: true,
+  shares: ['mainServer'],
   seeds: ['the main server’s proposed plans (at least 60; proposed here if fewer)'],
   async run(h, window) {
     const goal = 'p99 ≤ 2× raw';

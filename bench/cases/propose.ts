@@ -14,7 +14,7 @@ export const proposeCase: BenchCase = {
   id: '1',
   title: 'proposePlan vs the raw driver',
   slice: 0.0518,
-  mainServer: true,
+  shares: ['mainServer'],
   seeds: ['a proposed plan and its ledger entry (the raw writes copy them)'],
   async run(h, window) {
     const { cfg } = h;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient } from 'mongodb';
 import { mintDevToken } from '../../src/auth/devToken.js';
 import { ensureStockFerretdbBinary, startEmbeddedStore, type EmbeddedStore } from '../../src/store/embeddedStore.js';
 import type { BenchCase } from '../lib/benchCase.js';
@@ -8,7 +8,7 @@ import { boundedVerdict, fmtRun, latencyRatio } from '../lib/figures.js';
 import { JWT_SECRET, TENANT } from '../lib/harness.js';
 import type { LoadResult } from '../lib/loadJob.js';
 import { childPids, commOf, type ServerProcess } from '../lib/processes.js';
-import { LEDGER_PER_PLAN, SMALL_TENANT, SMALL_TENANT_PLANS, planIdOf, readQueries, seed, seedBatches, type ReadQuery } from '../lib/readSuite.js';
+import { LEDGER_PER_PLAN, ReadSuiteData, SMALL_TENANT, SMALL_TENANT_PLANS, planIdOf, readQueries, type ReadQuery } from '../lib/readSuite.js';
 import type { Row, Verdict } from '../lib/report.js';
 import { ms } from '../lib/stats.js';
 
@@ -16,7 +16,8 @@ import { ms } from '../lib/stats.js';
 // The large tenant grows from the first size to the last (10 ledger entries per plan); a small
 // tenant of 100 plans sits beside it throughout. Patched FerretDB is the bench's store; stock
 // FerretDB (.bin/ferretdb-stock, built on demand) gets the same documents in a store of its
-// own. Each has its own service process; the raw driver reads the patched store.
+// own. Each has its own service process; the raw driver reads the patched store. The data
+// (bench/lib/readSuite.ts) stays for case 7d, which proves inclusion in its log.
 
 type Measured = { patched: LoadResult; raw: LoadResult; stock: LoadResult | null };
 
@@ -24,19 +25,21 @@ export const readSuiteCase: BenchCase = {
   id: '6',
   title: 'read suite (lists, counts, feed, stats)',
   slice: 0.4135,
-  seeds: ['bench_reads: the large tenant at each BENCH_READ_SIZES (10 entries per plan) and a 100-plan tenant, on the patched and the stock store'],
+  shares: ['readSuiteData'],
+  seeds: ['bench_reads: the large tenant grown to each BENCH_READ_SIZES (10 entries per plan) and a 100-plan tenant, on the patched and the stock store (on the patched one with their sealed log when case 7d runs)'],
   async run(h, window) {
     const { cfg } = h;
     const rows: Row[] = [];
     const goal = 'see each row';
     let stockStore: EmbeddedStore | null = null;
     const servers: ServerProcess[] = [];
-    const dbName = 'bench_reads';
+    const data = h.readSuiteData();
+    const dbName = ReadSuiteData.DB;
     try {
-      const sides: { name: 'patched' | 'stock'; uri: string; db: Db; server: ServerProcess }[] = [];
+      const sides: { name: 'patched' | 'stock'; server: ServerProcess }[] = [];
       const patchedServer = await h.server('reads', dbName);
       servers.push(patchedServer);
-      sides.push({ name: 'patched', uri: h.uri, db: h.admin.db(dbName), server: patchedServer });
+      sides.push({ name: 'patched', server: patchedServer });
       let stockClient: MongoClient | null = null;
       if (!cfg.mongoUri) {
         h.log('building and starting stock FerretDB (no patches) for case 6');
@@ -48,24 +51,24 @@ export const readSuiteCase: BenchCase = {
         await stockClient.connect();
         const stockServer = await h.server('reads-stock', dbName, { MONGODB_URI: started.uri });
         servers.push(stockServer);
-        sides.push({ name: 'stock', uri: started.uri, db: stockClient.db(dbName), server: stockServer });
+        sides.push({ name: 'stock', server: stockServer });
+        // The stock store gets every plan and entry the bench's store gets, in the same batches.
+        data.addMirror(stockClient.db(dbName));
       } else h.notes.push('6: with BENCH_MONGODB_URI there is no stock FerretDB to compare with.');
       const smallToken = await mintDevToken({ secret: JWT_SECRET, tenantId: SMALL_TENANT, roles: ['plan-viewer'], sub: 'bench', ttlSeconds: 3 * 3600 });
-      const now = Date.now();
-      const seedTo = async (tenant: string, from: number, to: number) => {
+      const now = data.now;
+      const seedTo = async (tenant: string, plans: number) => {
         const t0 = Date.now();
-        const counts = await Promise.all(sides.map((side) => seed(side.db, seedBatches(tenant, from, to, now))));
-        const n = counts[0] ?? 0;
-        h.log(`  seeded ${n} plans (+${n * LEDGER_PER_PLAN} ledger entries) of ${tenant} into ${sides.length} store(s) in ${ms(Date.now() - t0)}`);
+        const from = data.plansOf(tenant);
+        const n = (await data.growTo(tenant, plans)) - from;
+        h.log(`  seeded ${n} plans (+${n * LEDGER_PER_PLAN} ledger entries${data.withLog ? ', sealed' : ''}) of ${tenant} into ${sides.length} store(s) in ${ms(Date.now() - t0)}`);
       };
-      await seedTo(SMALL_TENANT, 0, SMALL_TENANT_PLANS);
+      await seedTo(SMALL_TENANT, SMALL_TENANT_PLANS);
       const sizes = [...cfg.readSizes].sort((a, b) => a - b);
       const biggest = sizes.at(-1) ?? 0;
       const results = new Map<number, Map<string, Measured>>();
-      let have = 0;
       for (const size of sizes) {
-        await seedTo(TENANT, have, size);
-        have = size;
+        await seedTo(TENANT, size);
         await h.awaitStoreIdle(20_000, 'after seeding');
         const ids = Array.from({ length: 200 }, (_, k) => planIdOf(TENANT, Math.floor((k * size) / 200)));
         const queries: (ReadQuery & { tenantToken?: string })[] = [
@@ -144,7 +147,6 @@ export const readSuiteCase: BenchCase = {
     } finally {
       for (const s of servers) await s.stop();
       await stockStore?.stop();
-      await h.admin.db(dbName).dropDatabase().catch(() => undefined);
     }
     return rows;
   },

@@ -12,7 +12,7 @@ export const transitionsCase: BenchCase = {
   id: '8',
   title: 'approvePlan: CPU per transition',
   slice: 0.02,
-  mainServer: true,
+  shares: ['mainServer'],
   seeds: ['BENCH_TRANSITION_PLANS DRAFT plans proposed through the service'],
   async run(h, window) {
     const c = 16;

@@ -1,5 +1,5 @@
 import type { Window } from './budget.js';
-import type { Harness } from './harness.js';
+import type { Harness, Shared } from './harness.js';
 import type { Row } from './report.js';
 
 /** One benchmark case: a module of bench/cases, listed in bench/run.ts. */
@@ -12,9 +12,9 @@ export interface BenchCase {
   slice: number;
   /** How long to wait at most for the store to go idle before its window opens (default 10 s). */
   settleMs?: number;
-  /** Whether it uses the shared main server (bench_main): run.ts stops it after the last such case. */
-  mainServer?: boolean;
-  /** The data it needs seeded (bench/lib/seed.ts, for the docs and the log). */
+  /** What it shares with other cases (bench/lib/harness.ts): run.ts releases each after the last case naming it. */
+  shares?: readonly Shared[];
+  /** The data it needs seeded, in words (for the log and the docs). */
   seeds: readonly string[];
   /** Measures within `window` and returns its table rows (a failure becomes an error row). */
   run(h: Harness, window: Window): Promise<Row[]>;

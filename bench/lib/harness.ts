@@ -6,6 +6,7 @@ import { cpuText } from './figures.js';
 import { runLoadJob, type DriverOp, type HttpJob, type JobLimits, type LoadJob, type LoadResult } from './loadJob.js';
 import { cpuMs, forceGc, heapUsedBytes, rssBytes, sleep, startServer, type ProcessRegistry, type ServerProcess } from './processes.js';
 import type { Row } from './report.js';
+import { ReadSuiteData } from './readSuite.js';
 import { bulkInsert } from './seed.js';
 import { ms, rate } from './stats.js';
 
@@ -43,6 +44,12 @@ export const proposeBodies = Array.from({ length: 512 }, (_, i) =>
     },
   }),
 );
+
+/**
+ * What cases share, made on first use: the main server (database bench_main: the plans cases
+ * 5, 1, 8 and 2 propose and read), and the read suite's data (bench_reads: cases 6 and 7d).
+ */
+export type Shared = 'mainServer' | 'readSuiteData';
 
 /** One side of a comparison: how to build its job, and the server to watch (service sides). */
 export interface Side {
@@ -83,6 +90,7 @@ export class Harness {
   private readonly registry: ProcessRegistry;
   private readonly options: HarnessOptions;
   private main: Promise<ServerProcess> | null = null;
+  private reads: ReadSuiteData | null = null;
 
   constructor(options: HarnessOptions) {
     this.options = options;
@@ -136,10 +144,26 @@ export class Harness {
     })());
   }
 
-  async stopMainServer(): Promise<void> {
-    const main = this.main;
-    this.main = null;
-    if (main) await (await main).stop();
+  /**
+   * The read suite's data (bench_reads), seeded as cases grow it. Its sealed log is written
+   * only when case 7d will read it.
+   */
+  readSuiteData(): ReadSuiteData {
+    const withLog = this.wants('7') && this.cfg.ledgerParts.has('proof');
+    return (this.reads ??= new ReadSuiteData(this.admin.db(ReadSuiteData.DB), this.signingKey, withLog));
+  }
+
+  /** Stops or drops what cases shared, once no later case needs it. */
+  async release(what: Shared): Promise<void> {
+    if (what === 'mainServer') {
+      const main = this.main;
+      this.main = null;
+      if (main) await (await main).stop();
+    } else if (this.reads) {
+      this.reads = null;
+      // Keeps the temp dir small.
+      await this.admin.db(ReadSuiteData.DB).dropDatabase().catch(() => undefined);
+    }
   }
 
   track(pid: number, label: string, stop: () => void | Promise<void>): () => void {

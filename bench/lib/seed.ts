@@ -69,48 +69,68 @@ export function* ledgerBatches(seed: LedgerSeed): Generator<Document[]> {
 }
 
 /**
- * Writes ledger entries and their sealed log as the sealer would have written them: a leaf and
- * an entry lookup per entry, the completed tree nodes and full tiles (the store's own tile
- * code), then one checkpoint signed with `signingKey` over all of them. Stops between batches
- * at `until`. Returns the log size and a sample of about `samples` entry ids spread over it.
+ * Writes ledger entries and their sealed log as the sealer would have written them, batch by
+ * batch: the entries, a leaf and an entry lookup per entry, the completed tree nodes and full
+ * tiles (the store's own tree and tile code); `checkpoint()` then signs the tree so far, as
+ * the sealer's next checkpoint. Entries go into the log in the order given (the sealer's order
+ * when their times rise, as ledgerBatches' do).
  */
-export async function seedSealedLog(db: Db, tenant: string, batches: Iterable<Document[]>, signingKey: string, options: { until?: number; samples?: number; every?: number; log?: (m: string) => void } = {}): Promise<{ sample: string[]; seeded: number }> {
-  let state = { size: 0, frontier: [] as Hash[] };
-  const sample: string[] = [];
-  const every = Math.max(1, options.every ?? 1);
-  // The store's own tile code; every node a tile needs was completed in this run (it remembers them).
-  const tiles = new LedgerTiles(db.collection(LEDGER_LOG_COLLECTIONS.tiles), nodeKey);
-  for (const entries of batches) {
-    if (Date.now() >= (options.until ?? Number.POSITIVE_INFINITY)) break;
+export class SealedLogWriter {
+  private state = { size: 0, frontier: [] as Hash[] };
+  private checkpoints = 0;
+  private readonly tiles: LedgerTiles;
+  private readonly signer: CheckpointSigner;
+
+  constructor(
+    private readonly db: Db,
+    private readonly tenant: string,
+    signingKey: string,
+  ) {
+    // Every node a tile needs was completed by this writer (the tile code remembers them).
+    this.tiles = new LedgerTiles(db.collection(LEDGER_LOG_COLLECTIONS.tiles), nodeKey);
+    this.signer = new CheckpointSigner(parsePrivateKey(signingKey));
+  }
+
+  /** Entries in the log so far. */
+  get size(): number {
+    return this.state.size;
+  }
+
+  /** Inserts a batch of entries (stored ledger documents of this tenant) and their part of the log. */
+  async append(entries: Document[], options: { entriesStored?: boolean } = {}): Promise<void> {
+    const { tenant } = this;
     const leaves: Document[] = [];
     const lookups: Document[] = [];
     const hashes: Hash[] = [];
     for (const e of entries) {
-      const index = state.size + hashes.length;
+      const index = this.state.size + hashes.length;
       const leaf = leafHash(fromHex(e.hash as string) as Hash);
       hashes.push(leaf);
       leaves.push({ _id: leafKey(tenant, index), tenant_id: tenant, index, entry_id: e.entry_id, entry_key: e._id, leaf_hash: toHex(leaf) });
       lookups.push({ _id: entryLeafKey(tenant, e.entry_id as string), tenant_id: tenant, entry_id: e.entry_id, index, entry_key: e._id });
-      if (index % every === 0) sample.push(e.entry_id as string);
     }
-    const next = appendLeaves(state.size, state.frontier, hashes);
+    const next = appendLeaves(this.state.size, this.state.frontier, hashes);
     const nodes = next.completed.filter((c) => c.id.level > 0).map((c) => ({ _id: nodeKey(tenant, c.id.level, c.id.index), tenant_id: tenant, level: c.id.level, index: c.id.index, hash: toHex(c.hash) }));
-    const tileDocs = await tiles.filledBy(tenant, next.completed.map((c) => ({ id: c.id, hash: toHex(c.hash) })), () => Promise.resolve(new Map()));
-    state = next;
+    const tileDocs = await this.tiles.filledBy(tenant, next.completed.map((c) => ({ id: c.id, hash: toHex(c.hash) })), () => Promise.resolve(new Map()));
+    this.state = next;
+    const { db } = this;
     await Promise.all([
       bulkInsert(db, LEDGER_LOG_COLLECTIONS.tiles, tileDocs.length > 0 ? [tileDocs] : []),
-      bulkInsert(db, 'plan_ledger', [entries]),
+      options.entriesStored ? Promise.resolve(0) : bulkInsert(db, 'plan_ledger', [entries]),
       bulkInsert(db, LEDGER_LOG_COLLECTIONS.leaves, [leaves]),
       bulkInsert(db, LEDGER_LOG_COLLECTIONS.entryLeaves, [lookups]),
-      bulkInsert(db, LEDGER_LOG_COLLECTIONS.nodes, [nodes]),
+      bulkInsert(db, LEDGER_LOG_COLLECTIONS.nodes, nodes.length > 0 ? [nodes] : []),
     ]);
-    if (state.size % 100_000 < entries.length) options.log?.(`  seeded ${state.size} log entries`);
   }
-  const signer = new CheckpointSigner(parsePrivateKey(signingKey));
-  const root = toHex(combineCover(state.frontier));
-  const timestamp = new Date();
-  const note = formatCheckpointNote({ tenantId: tenant, treeSize: state.size, rootHash: root, timestamp });
-  await db.collection(LEDGER_LOG_COLLECTIONS.checkpoints).insertOne({ _id: checkpointKey(tenant, 1) as never, tenant_id: tenant, seq: 1, tree_size: state.size, root_hash: root, timestamp, key_id: signer.keyId, signature: signer.sign(note), note });
-  await db.collection(LEDGER_LOG_COLLECTIONS.checkpointSizes).insertOne({ _id: checkpointSizeKey(tenant, state.size) as never, tenant_id: tenant, tree_size: state.size, seq: 1 });
-  return { sample, seeded: state.size };
+
+  /** Signs a checkpoint of the log so far (the next in sequence) and stores it. */
+  async checkpoint(): Promise<void> {
+    const { tenant, state } = this;
+    const seq = ++this.checkpoints;
+    const root = toHex(combineCover(state.frontier));
+    const timestamp = new Date();
+    const note = formatCheckpointNote({ tenantId: tenant, treeSize: state.size, rootHash: root, timestamp });
+    await this.db.collection(LEDGER_LOG_COLLECTIONS.checkpoints).insertOne({ _id: checkpointKey(tenant, seq) as never, tenant_id: tenant, seq, tree_size: state.size, root_hash: root, timestamp, key_id: this.signer.keyId, signature: this.signer.sign(note), note });
+    await this.db.collection(LEDGER_LOG_COLLECTIONS.checkpointSizes).insertOne({ _id: checkpointSizeKey(tenant, state.size) as never, tenant_id: tenant, tree_size: state.size, seq });
+  }
 }

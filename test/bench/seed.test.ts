@@ -8,8 +8,8 @@ import { ensureIndexes } from '../../src/store/indexes.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
 import { LedgerLogStore } from '../../src/store/ledgerLog/LedgerLogStore.js';
 import { PlanLedger } from '../../src/store/PlanLedger.js';
-import { LEDGER_PER_PLAN, planIdOf, seed, seedBatches } from '../../bench/lib/readSuite.js';
-import { bulkInsert, ledgerBatches, seedSealedLog } from '../../bench/lib/seed.js';
+import { LEDGER_PER_PLAN, ReadSuiteData, planIdOf } from '../../bench/lib/readSuite.js';
+import { SealedLogWriter, bulkInsert, ledgerBatches } from '../../bench/lib/seed.js';
 import { memoryLogger } from '../store/storeFixtures.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
@@ -46,20 +46,40 @@ describe('the bench seeder writes what the service writes', () => {
   };
   const viewer = (tenant: string) => server.token(tenant, ['plan-viewer']);
 
-  it('read-suite plans and their 10-entry ledgers: the service reads the plans and verifies every chain', async () => {
+  it('read-suite data (cases 6 and 7d): the service reads the plans, verifies every chain and the sealed log; a mirror gets the same documents', async () => {
     const tenant = 'seed-reads';
-    const plans = await seed(server.db, seedBatches(tenant, 0, 40, Date.now(), 16));
-    expect(plans).toBe(40);
-    const token = await viewer(tenant);
-    for (const i of [0, 17, 39]) {
-      const id = planIdOf(tenant, i);
-      const { plan } = await q<{ plan: { planId: string; steps: unknown[] } }>(PLAN, { id }, token);
-      expect(plan).toMatchObject({ planId: id });
-      expect(plan.steps).toHaveLength(2);
-      expect((await q<{ verifyPlanLedger: unknown }>(VERIFY_PLAN, { id }, token)).verifyPlanLedger).toMatchObject({ valid: true, entries: LEDGER_PER_PLAN, brokenAtSeq: null });
+    const mirror = await openTestDb('seedmirror');
+    try {
+      const data = new ReadSuiteData(server.db, signingKey, true);
+      data.addMirror(mirror.db);
+      expect(await data.growTo(tenant, 25)).toBe(25);
+      expect(() => data.addMirror(mirror.db)).toThrow(/before the first seeding/);
+      expect(await data.growTo(tenant, 73)).toBe(73);
+      expect(await data.seal(tenant)).toBe(73 * LEDGER_PER_PLAN);
+      expect(await data.seal(tenant)).toBe(73 * LEDGER_PER_PLAN); // no second checkpoint of the same size
+      const token = await viewer(tenant);
+      for (const i of [0, 24, 25, 72]) {
+        const id = planIdOf(tenant, i);
+        const { plan } = await q<{ plan: { planId: string; steps: unknown[] } }>(PLAN, { id }, token);
+        expect(plan).toMatchObject({ planId: id });
+        expect(plan.steps).toHaveLength(2);
+        expect((await q<{ verifyPlanLedger: unknown }>(VERIFY_PLAN, { id }, token)).verifyPlanLedger).toMatchObject({ valid: true, entries: LEDGER_PER_PLAN, checkpointTreeSize: 730 });
+      }
+      const counts = (await q<{ planStatusCounts: { count: number }[] }>(COUNTS, {}, token)).planStatusCounts;
+      expect(counts.reduce((n, c) => n + c.count, 0)).toBe(73);
+      expect((await q<{ verifyLedgerCheckpoint: unknown }>(VERIFY_LOG, {}, token)).verifyLedgerCheckpoint).toEqual({ treeSize: 730, valid: true, entriesChecked: 730, firstBadLeafIndex: null });
+      // Case 7d finds its sample of entries by log position.
+      const leaves = await server.db.collection(LEDGER_LOG_COLLECTIONS.leaves).find({ tenant_id: tenant, index: { $in: [0, 9, 10, 377, 729] } }).sort({ index: 1 }).toArray();
+      expect(leaves.map((l) => l.entry_id)).toEqual([0, 9, 10, 377, 729].map((i) => data.entryIdAt(tenant, i)));
+      for (const c of ['plans', 'plan_ledger']) {
+        const mine = await server.db.collection(c).find({ tenant_id: tenant }).sort({ _id: 1 }).toArray();
+        expect(mine.length).toBeGreaterThan(0);
+        expect(await mirror.db.collection(c).find({ tenant_id: tenant }).sort({ _id: 1 }).toArray()).toEqual(mine);
+      }
+      expect(await mirror.db.collection(LEDGER_LOG_COLLECTIONS.leaves).countDocuments({})).toBe(0);
+    } finally {
+      await mirror.close();
     }
-    const counts = (await q<{ planStatusCounts: { count: number }[] }>(COUNTS, {}, token)).planStatusCounts;
-    expect(counts.reduce((n, c) => n + c.count, 0)).toBe(40);
   });
 
   // Cases 3 and 7 seed ledger entries without their plans (the reads measured need only the
@@ -80,12 +100,17 @@ describe('the bench seeder writes what the service writes', () => {
     expect(planLedger.edges.map((e) => e.node.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   });
 
-  it('a sealed log (case 7d): the service verifies the checkpoint, proves inclusion, and ties each chain to it', async () => {
+  it('a sealed log (SealedLogWriter): the service verifies the checkpoint, proves inclusion, and each chain verifies', async () => {
     const tenant = 'seed-log';
     const size = 700; // more than two full tiles
-    const { seeded, sample } = await seedSealedLog(server.db, tenant, ledgerBatches({ tenant, entries: size, perPlan: 50, prefix: 'seed', start, batchSize: 300 }), signingKey, { every: 100 });
-    expect(seeded).toBe(size);
-    expect(sample).toHaveLength(7);
+    const writer = new SealedLogWriter(server.db, tenant, signingKey);
+    const sample: string[] = [];
+    for (const batch of ledgerBatches({ tenant, entries: size, perPlan: 50, prefix: 'seed', start, batchSize: 300 })) {
+      sample.push(batch[0]!.entry_id as string, batch.at(-1)!.entry_id as string);
+      await writer.append(batch);
+    }
+    await writer.checkpoint();
+    expect(writer.size).toBe(size);
     const token = await viewer(tenant);
     expect((await q<{ verifyLedgerCheckpoint: unknown }>(VERIFY_LOG, {}, token)).verifyLedgerCheckpoint).toEqual({ treeSize: size, valid: true, entriesChecked: size, firstBadLeafIndex: null });
     const { ledgerCheckpoint } = await q<{ ledgerCheckpoint: { treeSize: number; rootHash: string } }>(CHECKPOINT, {}, token);
@@ -118,7 +143,9 @@ describe('the seeded log is the log the real sealer writes', () => {
     const tenant = 'seed-vs-sealer';
     const batches = [...ledgerBatches({ tenant, entries: 600, perPlan: 50, prefix: 'cmp', start, batchSize: 200 })];
     // The sealer seals a round's entries in time order: the seeder's order, as entries' times rise.
-    await seedSealedLog(seeded.db, tenant, batches, signingKey);
+    const writer = new SealedLogWriter(seeded.db, tenant, signingKey);
+    for (const batch of batches) await writer.append(batch);
+    await writer.checkpoint();
 
     await bulkInsert(sealed.db, 'plan_ledger', batches);
     const store = new LedgerLogStore(sealed.db, { logger: memoryLogger() });
