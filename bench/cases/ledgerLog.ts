@@ -124,7 +124,7 @@ async function runLedgerLogCases(ctx: Harness, window: Window): Promise<Row[]> {
     const count = ctx.cfg.sealEntries;
     const db = admin.db('bench_seal_bulk');
     try {
-      const batches = ledgerBatches({ tenant: TENANT, entries: count, perPlan: 50, prefix: 'seal', start: new Date(Date.now() - 3_600_000) });
+      const batches = ledgerBatches({ tenant: TENANT, entries: count, perPlan: 50, prefix: 'seal' });
       const loaded = await ctx.bulkInsert(db, 'plan_ledger', batches, Number.POSITIVE_INFINITY);
       const started = Date.now();
       const sealer = await ctx.server('seal-bulk', 'bench_seal_bulk');

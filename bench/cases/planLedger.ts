@@ -32,7 +32,7 @@ async function atSize(h: Harness, window: Window, entries: number, loadUntil: nu
     h.log(`loading ${entries} ledger entries into ${dbName}`);
     const loadStart = Date.now();
     // The target plan is the last batch: when time runs out, load it anyway, early.
-    const all = [...ledgerBatches({ tenant: TENANT, entries, perPlan, prefix: 'ledger', lastPlanId: TARGET, start: new Date(Date.now() - 86_400_000) })];
+    const all = [...ledgerBatches({ tenant: TENANT, entries, perPlan, prefix: 'ledger', lastPlanId: TARGET })];
     const last = all.pop() ?? [];
     let loaded = await h.bulkInsert(db, 'plan_ledger', all, loadUntil);
     loaded += await h.bulkInsert(db, 'plan_ledger', [last], Number.POSITIVE_INFINITY);

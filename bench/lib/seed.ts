@@ -42,10 +42,10 @@ export interface LedgerSeed {
   /** The id of the last plan (the newest, and the last rows of a store that scans). */
   lastPlanId?: string;
   /**
-   * The first entry's time. Entries are a second apart, plan after plan, in the order written
-   * (the order the sealer seals a round in): the last one `entries` seconds later.
+   * The first entry's time (by default so that the last is a minute ago). Entries are a second
+   * apart, plan after plan, in the order written (the order the sealer seals a round in).
    */
-  start: Date;
+  start?: Date;
   batchSize?: number;
 }
 
@@ -53,10 +53,11 @@ export interface LedgerSeed {
 export function* ledgerBatches(seed: LedgerSeed): Generator<Document[]> {
   const batchSize = seed.batchSize ?? SEED_BATCH;
   const plans = Math.max(1, Math.ceil(seed.entries / seed.perPlan));
+  const start = seed.start ?? new Date(Date.now() - (seed.entries + 60) * 1000);
   let batch: Document[] = [];
   for (let p = 0, n = 0; n < seed.entries; p++) {
     const planId = p === plans - 1 && seed.lastPlanId ? seed.lastPlanId : `${seed.prefix}-plan-${p}`;
-    const planStart = new Date(seed.start.getTime() + n * 1000);
+    const planStart = new Date(start.getTime() + n * 1000);
     const chain = ledgerChain(seed.tenant, planId, `${seed.prefix}-acct-${p % 997}`, Math.min(seed.perPlan, seed.entries - n), planStart);
     n += chain.length;
     batch.push(...chain);

@@ -92,6 +92,10 @@ describe('the bench seeder writes what the service writes', () => {
     expect(batches.map((b) => b.length)).toEqual([100, 100, 30]);
     const times = batches.flat().map((e) => (e.timestamp as Date).getTime());
     expect(times.every((t, i) => i === 0 || t > (times[i - 1] as number))).toBe(true);
+    // By default the last entry is a minute old: none in the future.
+    const last = [...ledgerBatches({ tenant, entries: 120, perPlan: 50, prefix: 'later' })].flat().at(-1)!.timestamp as Date;
+    expect(Date.now() - last.getTime()).toBeGreaterThanOrEqual(59_000);
+    expect(Date.now() - last.getTime()).toBeLessThan(120_000);
     expect(await bulkInsert(server.db, 'plan_ledger', batches)).toBe(230);
     for (const [id, entries] of [['seed-plan-0', 50], ['seed-plan-3', 50], ['seed-last', 30]] as const) {
       expect(await ledger().verify(tenant, id)).toMatchObject({ valid: true, entries });
