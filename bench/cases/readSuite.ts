@@ -35,25 +35,27 @@ export const readSuiteCase: BenchCase = {
     const servers: ServerProcess[] = [];
     const data = h.readSuiteData();
     const dbName = ReadSuiteData.DB;
+    let stockClient: MongoClient | null = null;
+    let detachStock = () => undefined as void;
     try {
       const sides: { name: 'patched' | 'stock'; server: ServerProcess }[] = [];
       const patchedServer = await h.server('reads', dbName);
       servers.push(patchedServer);
       sides.push({ name: 'patched', server: patchedServer });
-      let stockClient: MongoClient | null = null;
       if (!cfg.mongoUri) {
         h.log('building and starting stock FerretDB (no patches) for case 6');
         const binary = await ensureStockFerretdbBinary();
         const started = await startEmbeddedStore({ dataDir: join(h.tempDir, 'ferretdb-stock'), binary, log: (line) => h.log(`ferretdb-stock: ${line}`) });
         stockStore = started;
         h.track(started.pid, 'stock store', () => started.stop());
-        stockClient = new MongoClient(started.uri, { directConnection: true });
-        await stockClient.connect();
+        const client = new MongoClient(started.uri, { directConnection: true });
+        stockClient = client;
+        await client.connect();
         const stockServer = await h.server('reads-stock', dbName, { MONGODB_URI: started.uri });
         servers.push(stockServer);
         sides.push({ name: 'stock', server: stockServer });
         // The stock store gets every plan and entry the bench's store gets, in the same batches.
-        data.addMirror(stockClient.db(dbName));
+        detachStock = data.addMirror(client.db(dbName));
       } else h.notes.push('6: with BENCH_MONGODB_URI there is no stock FerretDB to compare with.');
       const smallToken = await mintDevToken({ secret: JWT_SECRET, tenantId: SMALL_TENANT, roles: ['plan-viewer'], sub: 'bench', ttlSeconds: 3 * 3600 });
       const now = data.now;
@@ -150,10 +152,12 @@ export const readSuiteCase: BenchCase = {
           figures: { small: a, large: b, growthP50: growth.value, vsRawP99: vsRaw.value, vsPointP50: vsPoint.value, stockSlowerP50: vsStock?.value ?? null, sizes },
         });
       }
-      await stockClient?.close();
     } catch (e) {
       rows.push(h.failRow('6', 'read suite (plans lists, counts, feed, stats)', goal, e));
     } finally {
+      // Later growth (case 7d) goes to the bench's store alone.
+      detachStock();
+      await stockClient?.close().catch(() => undefined);
       for (const s of servers) await s.stop();
       await stockStore?.stop();
     }

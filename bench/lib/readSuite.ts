@@ -107,10 +107,17 @@ export class ReadSuiteData {
     return this.plans.get(tenant) ?? 0;
   }
 
-  /** Another store that gets every document seeded from now on (and, to begin with, none before). */
-  addMirror(db: Db): void {
+  /**
+   * Another store that gets every document seeded from now on (and, to begin with, none
+   * before); the returned function detaches it (before its client closes).
+   */
+  addMirror(db: Db): () => void {
     if ([...this.plans.values()].some((n) => n > 0)) throw new Error('a mirror must be added before the first seeding');
     this.mirrors.push(db);
+    return () => {
+      const i = this.mirrors.indexOf(db);
+      if (i >= 0) this.mirrors.splice(i, 1);
+    };
   }
 
   /** Seeds the tenant up to `plans` plans (10 entries each), stopping between batches at `until`; returns the plans it has. */

@@ -51,7 +51,7 @@ describe('the bench seeder writes what the service writes', () => {
     const mirror = await openTestDb('seedmirror');
     try {
       const data = new ReadSuiteData(server.db, signingKey, true);
-      data.addMirror(mirror.db);
+      const detach = data.addMirror(mirror.db);
       expect(await data.growTo(tenant, 25)).toBe(25);
       expect(() => data.addMirror(mirror.db)).toThrow(/before the first seeding/);
       expect(await data.growTo(tenant, 73)).toBe(73);
@@ -77,6 +77,11 @@ describe('the bench seeder writes what the service writes', () => {
         expect(await mirror.db.collection(c).find({ tenant_id: tenant }).sort({ _id: 1 }).toArray()).toEqual(mine);
       }
       expect(await mirror.db.collection(LEDGER_LOG_COLLECTIONS.leaves).countDocuments({})).toBe(0);
+      // Detached (as case 6 does before closing the stock store's client), it gets no more.
+      detach();
+      expect(await data.growTo(tenant, 80)).toBe(80);
+      expect(await mirror.db.collection('plans').countDocuments({ tenant_id: tenant })).toBe(73);
+      expect(await server.db.collection('plans').countDocuments({ tenant_id: tenant })).toBe(80);
     } finally {
       await mirror.close();
     }
