@@ -10,6 +10,9 @@ export { hashLedgerEntry } from './ledgerHash.js';
 // The verifiable ledger's own collections (docs/store.md, "The verifiable ledger").
 export type { CheckpointDoc, LedgerLogStore, NewLeaf } from './ledgerLog/LedgerLogStore.js';
 export type { PlanLedger, PlanRepository, PlanStore };
+// Signed webhooks' endpoints, deliveries and attempt claims (docs/webhooks.md).
+export type { DeliveryFilter, SealedSecret, WebhookDeliveryRecord, WebhookDeliveryStatus, WebhookEndpointRecord, WebhookStore } from './webhooks/WebhookStore.js';
+export { WEBHOOK_DELIVERY_STATUSES } from './webhooks/WebhookStore.js';
 
 /**
  * The one store dependency services receive: the plan writes and repairing reads of PlanStore,
