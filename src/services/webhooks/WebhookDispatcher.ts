@@ -38,7 +38,7 @@ export interface WebhookDispatcherOptions {
 }
 
 /** Leaves read per cursor step, and steps per tenant per round at most. */
-const FEED_BATCH = 500;
+const FEED_BATCH = 200;
 const FEED_STEPS = 20;
 /** Due deliveries claimed per round at most. */
 const DUE_BATCH = 200;
@@ -219,26 +219,30 @@ export class WebhookDispatcher {
   /** Turns the tenant's sealed entries past its cursor into deliveries, then moves the cursor. */
   async feedTenant(tenantId: string): Promise<number> {
     const { store, log } = this.options;
+    // Most rounds find nothing new: one read of the cursor, one of the leaf at it, no lease.
+    const at = await store.cursor(tenantId);
+    if (at === null) {
+      // Endpoint creation starts the cursor first; this covers a store written before that.
+      await store.initCursor(tenantId, await log.logSize(tenantId));
+      return 0;
+    }
+    if ((await log.readLeaves(tenantId, [at]))[0] === null) return 0;
     const lease = `feed:${tenantId}`;
     if (!(await store.acquireLease(lease, this.holder, this.now(), Math.max(5000, this.options.pollIntervalMs * 5)))) return 0;
     let created = 0;
     try {
-      let from = await store.cursor(tenantId);
-      if (from === null) {
-        // Endpoint creation starts the cursor first; this covers a store written before that.
-        await store.initCursor(tenantId, await log.logSize(tenantId));
-        return 0;
-      }
+      let from = (await store.cursor(tenantId)) ?? at;
       for (let step = 0; step < FEED_STEPS && !this.stopped; step++) {
-        const leaves = await log.readLeaves(tenantId, Array.from({ length: FEED_BATCH }, (_, i) => from! + i));
-        const sealed = leaves.slice(0, leaves.findIndex((l) => l === null) === -1 ? leaves.length : leaves.findIndex((l) => l === null));
+        const leaves = await log.readLeaves(tenantId, Array.from({ length: FEED_BATCH }, (_, i) => from + i));
+        const gap = leaves.findIndex((l) => l === null);
+        const sealed = (gap === -1 ? leaves : leaves.slice(0, gap)).filter((l) => l !== null);
         if (sealed.length === 0) break;
-        const entries = await log.readEntries(tenantId, sealed.map((l) => l!.entry_key));
+        const entries = await log.readEntries(tenantId, sealed.map((l) => l.entry_key));
         const now = this.now();
         const docs: WebhookDeliveryRecord[] = [];
         entries.forEach((stored, i) => {
           if (!stored?.ok) {
-            this.logger.error({ tenant_id: tenantId, leaf: from! + i }, 'a sealed ledger entry is missing or unreadable; no webhook for it');
+            this.logger.error({ tenant_id: tenantId, leaf: from + i }, 'a sealed ledger entry is missing or unreadable; no webhook for it');
             return;
           }
           for (const endpoint of this.subscribers(stored.record)) docs.push(deliveryOf(endpoint, stored.record, now, null));
@@ -356,9 +360,10 @@ export class WebhookDispatcher {
         return;
       }
       const next = nextAttemptAt(n, delivery.queued_at, now, retry, this.random());
-      await store.recordAttempt(delivery._id, n - 1, { status: next ? 'PENDING' : 'FAILED', attempts: n, next_attempt_at: next, last_status_code: result.statusCode, last_error: result.error, first_holder: null });
+      const failingFrom = delivery.failing_from ?? now;
+      await store.recordAttempt(delivery._id, n - 1, { status: next ? 'PENDING' : 'FAILED', attempts: n, next_attempt_at: next, last_status_code: result.statusCode, last_error: result.error, failing_from: failingFrom, first_holder: null });
       metrics.webhookAttempts.inc({ outcome: next ? 'retry' : 'failed' });
-      await this.noteFailure(endpoint, now);
+      await this.noteFailure(endpoint, now, next === null ? failingFrom : null);
     } catch (e) {
       // Unrecorded: the claim expires and the attempt is counted abandoned, then retried.
       this.logger.warn({ err: e, delivery_id: delivery._id }, 'webhook attempt failed before its outcome was recorded');
@@ -369,15 +374,21 @@ export class WebhookDispatcher {
     }
   }
 
-  /** An endpoint that has failed for the whole retry period is disabled, with the reason. */
-  private async noteFailure(endpoint: WebhookEndpointRecord, now: Date): Promise<void> {
+  /**
+   * An endpoint that has failed for the whole retry period is disabled, with the reason: every
+   * attempt failed for that long, or a delivery was given up with no success in between
+   * (`gaveUpFailingFrom`: the given-up delivery's first failure).
+   */
+  private async noteFailure(endpoint: WebhookEndpointRecord, now: Date, gaveUpFailingFrom: Date | null): Promise<void> {
     const { store, retry, metrics } = this.options;
     if (!endpoint.failing_since) {
       await store.markFailing(endpoint.tenant_id, endpoint._id, now);
       endpoint.failing_since = now;
-      return;
+      if (!gaveUpFailingFrom) return;
     }
-    if (now.getTime() - endpoint.failing_since.getTime() < retry.retryForMs) return;
+    const failingLongEnough = now.getTime() - endpoint.failing_since.getTime() >= retry.retryForMs;
+    const gaveUpWithoutSuccess = gaveUpFailingFrom !== null && endpoint.failing_since <= gaveUpFailingFrom;
+    if (!failingLongEnough && !gaveUpWithoutSuccess) return;
     const reason = `every delivery failed from ${endpoint.failing_since.toISOString()} to ${now.toISOString()}`;
     const updated = await store.updateEndpoint(endpoint.tenant_id, endpoint._id, { enabled: false, disabled_reason: reason });
     if (updated) this.endpointChanged(updated);

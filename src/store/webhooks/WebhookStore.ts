@@ -55,6 +55,8 @@ export interface WebhookDeliveryRecord {
   event_at: Date;
   last_status_code: number | null;
   last_error: string | null;
+  /** The first failed attempt since it was queued (null until one fails). */
+  failing_from?: Date | null;
   delivered_at: Date | null;
   /** The instance making the first attempt at once (set when it created the delivery), and until when. */
   first_holder?: string | null;
@@ -219,8 +221,8 @@ export class WebhookStore {
     return withStoreErrors(this.logger, 'webhooks.requeue', () =>
       this.deliveries.findOneAndUpdate(
         { tenant_id: tenantId, _id: deliveryId },
-        { $set: { status: 'PENDING', next_attempt_at: now, queued_at: now, first_holder: null, first_expires: null } },
-        { returnDocument: 'after', projection: { body: 0 } },
+        { $set: { status: 'PENDING', next_attempt_at: now, queued_at: now, failing_from: null, first_holder: null, first_expires: null } },
+        { returnDocument: 'after' },
       ),
     );
   }
