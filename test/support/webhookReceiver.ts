@@ -9,7 +9,7 @@ import { Webhook } from 'standardwebhooks';
  * connection reset. Nothing leaves the machine.
  */
 
-export type Fault = 'ok' | 'hang' | 'reset' | { status: number };
+export type Fault = 'ok' | 'hang' | 'reset' | { status: number; delayMs?: number };
 
 export interface ReceivedWebhook {
   id: string;
@@ -91,7 +91,9 @@ export async function startWebhookReceiver(path = '/hook'): Promise<WebhookRecei
         return;
       }
       const status = fault === 'ok' ? 200 : fault.status;
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'receiver says no');
+      const answer = () => res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'receiver says no');
+      if (fault !== 'ok' && fault.delayMs) setTimeout(answer, fault.delayMs);
+      else answer();
     });
   });
   server.on('connection', (s: Socket) => {
