@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     name: 'webhooks',
     logFile: join(tempDir, 'service.log'),
     registry,
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'warn', MONGODB_URI: store.uri, MONGODB_DB: 'bench_webhooks', JWT_SECRET: SECRET, WEBHOOK_ALLOW_LOOPBACK: 'true', DATA_DIR: tempDir },
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'info', MONGODB_URI: store.uri, MONGODB_DB: 'bench_webhooks', JWT_SECRET: SECRET, WEBHOOK_ALLOW_LOOPBACK: 'true', DATA_DIR: tempDir },
   });
   registry.track(service.pid, 'service', () => service.stop());
   log(`service at ${service.url}`);

@@ -105,6 +105,8 @@ describe('signed webhooks API', () => {
       expect(hook?.json).toEqual({ type: entry.eventType, timestamp: entry.timestamp, data: entry });
       expect(Math.abs(Number(hook?.timestamp) * 1000 - (hook?.at ?? 0))).toBeLessThan(5000);
     }
+    // The outcome is stored once the receiver has answered.
+    await waitUntil('both recorded', async () => (await deliveries('acme', { s: 'DELIVERED' })).length === 2, 5000, 20);
     const listed = await deliveries('acme', { e: created.endpoint.endpointId });
     expect(listed.map((d) => [d.eventId, d.status, d.attempts, d.lastStatusCode]).sort()).toEqual(entries.map((e) => [e.entryId, 'DELIVERED', 1, 200]).sort());
   }, 30_000);
@@ -197,6 +199,7 @@ describe('signed webhooks API', () => {
     const plans = await Promise.all(Array.from({ length: 6 }, (_, i) => propose('flaky', `acct-${i}`)));
     const ids = (await Promise.all(plans.map((p) => ledgerOf('flaky', p)))).flat().map((e) => e.entryId);
     await waitUntil('every event delivered', () => ids.every((id) => r.deliveredIds().has(id)), 30_000, 50);
+    await waitUntil('every delivery recorded', async () => (await deliveries('flaky', { s: 'DELIVERED' })).length === ids.length, 5000, 20);
     const listed = await deliveries('flaky');
     expect(listed.map((d) => d.status)).toEqual(ids.map(() => 'DELIVERED'));
     expect(listed.every((d) => d.attempts === 3)).toBe(true);
@@ -239,6 +242,7 @@ describe('signed webhooks API', () => {
     const planId = await propose('tester', 'acct-y');
     const [entry] = await ledgerOf('tester', planId);
     await waitUntil('delivered after enabling', () => r.deliveredIds().has(entry?.entryId ?? '?'), 10_000, 20);
+    await waitUntil('recorded', async () => (await deliveries('tester', { s: 'DELIVERED' })).length === 2, 5000, 20);
     const all = await deliveries('tester', { e: created.endpoint.endpointId });
     expect(all.map((d) => d.eventType)).toEqual(['PLAN_CREATED', 'webhook.test']);
     expect(await deliveries('tester', { s: 'FAILED' })).toEqual([]);

@@ -10,12 +10,12 @@ import { signWebhook } from './webhookSigning.js';
 
 // Sends webhooks, off the request path, at least once (docs/webhooks.md, "Delivery"):
 // - fast path: the ledger tells the dispatcher of each entry it appends (onAppended); the
-//   dispatcher stores one delivery per subscribed endpoint (_id <endpoint>.<entry>), already
-//   claimed for its first attempt by this instance, and sends it at once;
+//   dispatcher sends it at once to each subscribed endpoint with a free slot, then stores the
+//   delivery (_id <endpoint>.<entry>) with its outcome: one insert, grouped with others;
 // - durable path: per tenant, a cursor over the tenant's Merkle log (a total order the sealer
-//   writes) turns every sealed entry into its deliveries (an insert that finds the delivery
-//   stored changes nothing), then moves forward. An entry whose fast path was lost to a crash,
-//   or that another instance appended, is delivered from here;
+//   writes) turns every sealed entry older than the fast path's grace into its deliveries
+//   where none is stored (a crash, a store error, an endpoint this instance did not know yet),
+//   then moves forward;
 // - retries: due deliveries are claimed attempt by attempt (inserting <delivery>#<n>), sent,
 //   and their outcome recorded conditionally on the attempt count.
 // Each endpoint has a bounded number of attempts in flight per instance, each with a deadline,
@@ -72,7 +72,8 @@ export class WebhookDispatcher {
     this.now = options.now ?? (() => new Date());
     this.random = options.random ?? Math.random;
     this.logger = options.logger;
-    // A claim must outlast the attempt it covers (its deadline) with room to record the outcome.
+    // A claim must outlast the attempt it covers (its deadline) with room to record the outcome;
+    // the durable path leaves an entry this long to the fast path of the instance that appended it.
     this.claimTtlMs = options.timeoutMs * 2 + 5000;
   }
 
@@ -171,26 +172,25 @@ export class WebhookDispatcher {
       while (this.queue.length > 0 && !this.stopped) {
         const batch = this.queue.splice(0, FLUSH_BATCH);
         const now = this.now();
-        const docs: { doc: WebhookDeliveryRecord; endpoint: WebhookEndpointRecord; reserved: boolean }[] = [];
+        const waiting: WebhookDeliveryRecord[] = [];
         for (const entry of batch) {
-          for (const endpoint of this.subscribers(entry)) {
-            // First attempt here and now when the endpoint has room; else the rounds take it.
-            const reserved = this.reserve(endpoint._id);
-            const doc = deliveryOf(endpoint, entry, now, reserved ? { holder: this.holder, expires: new Date(now.getTime() + this.claimTtlMs) } : null);
-            docs.push({ doc, endpoint, reserved });
+          const subscribers = this.subscribers(entry);
+          if (subscribers.length === 0) continue;
+          const body = ledgerEntryWebhookBody(entry);
+          for (const endpoint of subscribers) {
+            const doc = deliveryOf(endpoint, entry, body, now);
+            // Sent here and now when the endpoint has room; else stored for the rounds to send.
+            if (this.reserve(endpoint._id)) this.track(this.attempt(doc, 1, endpoint, false));
+            else waiting.push(doc);
           }
         }
-        let inserted = new Set<string>();
-        try {
-          inserted = await this.options.store.insertDeliveries(docs.map((d) => d.doc));
-        } catch (e) {
-          // Not lost: the tenant's cursor reaches these entries once they are sealed.
-          this.logger.warn({ err: e, entries: batch.length }, 'storing webhook deliveries failed; the durable path will create them');
-        }
-        for (const { doc, endpoint, reserved } of docs) {
-          if (!reserved) continue;
-          if (inserted.has(doc._id)) this.track(this.attempt(doc, 1, endpoint));
-          else this.release(endpoint._id);
+        if (waiting.length > 0) {
+          try {
+            await this.options.store.insertDeliveries(waiting);
+          } catch (e) {
+            // Not lost: the tenant's cursor reaches these entries once they are sealed.
+            this.logger.warn({ err: e, deliveries: waiting.length }, 'storing webhook deliveries failed; the durable path will create them');
+          }
         }
       }
     } finally {
@@ -239,20 +239,27 @@ export class WebhookDispatcher {
         if (sealed.length === 0) break;
         const entries = await log.readEntries(tenantId, sealed.map((l) => l.entry_key));
         const now = this.now();
+        // Entries younger than the grace may still be in their fast path (on any instance): the
+        // cursor stops before the first of them and comes back.
+        const young = entries.findIndex((e) => e?.ok === true && e.record.timestamp.getTime() > now.getTime() - this.claimTtlMs);
+        const ready = young === -1 ? entries : entries.slice(0, young);
         const docs: WebhookDeliveryRecord[] = [];
-        entries.forEach((stored, i) => {
+        ready.forEach((stored, i) => {
           if (!stored?.ok) {
             this.logger.error({ tenant_id: tenantId, leaf: from + i }, 'a sealed ledger entry is missing or unreadable; no webhook for it');
             return;
           }
-          for (const endpoint of this.subscribers(stored.record)) docs.push(deliveryOf(endpoint, stored.record, now, null));
+          const subscribers = this.subscribers(stored.record);
+          if (subscribers.length === 0) return;
+          const body = ledgerEntryWebhookBody(stored.record);
+          for (const endpoint of subscribers) docs.push(deliveryOf(endpoint, stored.record, body, now));
         });
         const existing = await store.existingDeliveryIds(tenantId, docs.map((d) => d._id));
         const inserted = await store.insertDeliveries(docs.filter((d) => !existing.has(d._id)));
         created += inserted.size;
-        if (!(await store.advanceCursor(tenantId, from, from + sealed.length))) break;
-        from += sealed.length;
-        if (sealed.length < FEED_BATCH) break;
+        if (ready.length === 0 || !(await store.advanceCursor(tenantId, from, from + ready.length))) break;
+        from += ready.length;
+        if (ready.length < FEED_BATCH) break;
       }
       if (created > 0) {
         this.logger.info({ tenant_id: tenantId, created }, 'webhook deliveries created from the ledger log (their fast path did not run)');
@@ -288,25 +295,17 @@ export class WebhookDispatcher {
   /** Claims the delivery's next attempt and starts it; false when it is someone else's (or was abandoned, now recorded). */
   private async claimAndAttempt(delivery: WebhookDeliveryRecord, now: Date): Promise<boolean> {
     const { store, metrics } = this.options;
-    const abandon = async (attempts: number) => {
-      // Its instance stopped mid-attempt: that attempt counts as failed; the next round retries.
-      if (await store.recordAttempt(delivery._id, attempts, { attempts: attempts + 1, last_error: 'attempt abandoned: its instance stopped', next_attempt_at: now, first_holder: null, first_expires: null })) {
-        metrics.webhookAttempts.inc({ outcome: 'abandoned' });
-        this.kicked = true;
-      }
-    };
-    if (delivery.attempts === 0 && delivery.first_holder) {
-      if (delivery.first_expires && delivery.first_expires > now) return false;
-      await abandon(0);
-      return false;
-    }
     const n = delivery.attempts + 1;
     if (await store.claimAttempt(delivery._id, n, this.holder, new Date(now.getTime() + this.claimTtlMs))) {
-      this.track(this.attempt(delivery, n, null));
+      this.track(this.attempt(delivery, n, null, true));
       return true;
     }
     const expires = await store.claimExpiry(delivery._id, n);
-    if (expires && expires < now) await abandon(delivery.attempts);
+    // Its instance stopped mid-attempt: that attempt counts as failed; the next round retries.
+    if (expires && expires < now && (await store.recordAttempt(delivery._id, delivery.attempts, { attempts: n, last_error: 'attempt abandoned: its instance stopped', next_attempt_at: now }))) {
+      metrics.webhookAttempts.inc({ outcome: 'abandoned' });
+      this.kicked = true;
+    }
     return false;
   }
 
@@ -333,15 +332,25 @@ export class WebhookDispatcher {
     else this.inFlight.set(endpointId, n);
   }
 
-  /** Sends attempt `n` (claimed by this instance) and records its outcome. */
-  private async attempt(delivery: WebhookDeliveryRecord, n: number, known: WebhookEndpointRecord | null): Promise<void> {
+  /**
+   * Sends attempt `n` and records its outcome: on the stored delivery (attempt n claimed by this
+   * instance), or, for the fast path's first attempt (`stored` false), by inserting the delivery
+   * with it; should the durable path have stored it meanwhile, its first attempt is recorded.
+   */
+  private async attempt(delivery: WebhookDeliveryRecord, n: number, known: WebhookEndpointRecord | null, stored: boolean): Promise<void> {
     const { store, metrics, sender, secrets, retry } = this.options;
+    const record = async (set: Partial<WebhookDeliveryRecord>): Promise<boolean> => {
+      if (stored) return store.recordAttempt(delivery._id, n - 1, set);
+      if (await store.recordDelivery({ ...delivery, ...set })) return true;
+      // The durable path stored it meanwhile (not attempted yet): this was its first attempt.
+      return store.recordAttempt(delivery._id, 0, set);
+    };
     this.attempting.add(delivery._id);
     try {
       const endpoint = known ?? (await store.getEndpoint(delivery.tenant_id, delivery.endpoint_id));
       // A test event goes to a disabled endpoint too: that is how a receiver is checked before enabling it.
       if (!endpoint || (!endpoint.enabled && delivery.event_type !== WEBHOOK_TEST_EVENT)) {
-        await store.recordAttempt(delivery._id, n - 1, { status: 'FAILED', attempts: n, next_attempt_at: null, last_error: endpoint ? 'endpoint disabled' : 'endpoint deleted', first_holder: null });
+        await record({ status: 'FAILED', attempts: n, next_attempt_at: null, last_error: endpoint ? 'endpoint disabled' : 'endpoint deleted' });
         metrics.webhookAttempts.inc({ outcome: 'failed' });
         return;
       }
@@ -350,7 +359,7 @@ export class WebhookDispatcher {
       const result = await sender.send(endpoint.url, delivery.body, { ...headers }, this.options.timeoutMs);
       const now = this.now();
       if (result.ok) {
-        const recorded = await store.recordAttempt(delivery._id, n - 1, { status: 'DELIVERED', attempts: n, delivered_at: now, next_attempt_at: null, last_status_code: result.statusCode, last_error: null, first_holder: null });
+        const recorded = await record({ status: 'DELIVERED', attempts: n, delivered_at: now, next_attempt_at: null, last_status_code: result.statusCode, last_error: null });
         metrics.webhookAttempts.inc({ outcome: 'delivered' });
         if (recorded && delivery.event_type !== WEBHOOK_TEST_EVENT) metrics.webhookLag.observe((now.getTime() - delivery.event_at.getTime()) / 1000);
         if (endpoint.failing_since) {
@@ -361,7 +370,7 @@ export class WebhookDispatcher {
       }
       const next = nextAttemptAt(n, delivery.queued_at, now, retry, this.random());
       const failingFrom = delivery.failing_from ?? now;
-      await store.recordAttempt(delivery._id, n - 1, { status: next ? 'PENDING' : 'FAILED', attempts: n, next_attempt_at: next, last_status_code: result.statusCode, last_error: result.error, failing_from: failingFrom, first_holder: null });
+      await record({ status: next ? 'PENDING' : 'FAILED', attempts: n, next_attempt_at: next, last_status_code: result.statusCode, last_error: result.error, failing_from: failingFrom });
       metrics.webhookAttempts.inc({ outcome: next ? 'retry' : 'failed' });
       await this.noteFailure(endpoint, now, next === null ? failingFrom : null);
     } catch (e) {
@@ -398,27 +407,24 @@ export class WebhookDispatcher {
   }
 }
 
-/** The delivery of `entry` to `endpoint`; claimed for its first attempt when `first` is given. */
-function deliveryOf(endpoint: WebhookEndpointRecord, entry: LedgerEntryRecord, now: Date, first: { holder: string; expires: Date } | null): WebhookDeliveryRecord {
+/** The delivery of `entry` (its envelope `body`) to `endpoint`, not attempted yet. */
+function deliveryOf(endpoint: WebhookEndpointRecord, entry: LedgerEntryRecord, body: string, now: Date): WebhookDeliveryRecord {
   return {
     _id: deliveryId(endpoint._id, entry.entry_id),
     tenant_id: endpoint.tenant_id,
     endpoint_id: endpoint._id,
     event_id: entry.entry_id,
     event_type: entry.event_type,
-    body: ledgerEntryWebhookBody(entry),
+    body,
     status: 'PENDING',
     attempts: 0,
-    // A claimed first attempt is not due for anyone else until its claim runs out.
-    next_attempt_at: first ? first.expires : now,
+    next_attempt_at: now,
     created_at: now,
     queued_at: now,
     event_at: entry.timestamp,
     last_status_code: null,
     last_error: null,
     delivered_at: null,
-    first_holder: first?.holder ?? null,
-    first_expires: first?.expires ?? null,
   };
 }
 

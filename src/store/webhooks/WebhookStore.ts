@@ -1,6 +1,7 @@
 import { MongoBulkWriteError, type Collection, type Db, type Filter } from 'mongodb';
 import type { Page, PageArgs } from '../../domain/page.js';
 import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage } from '../cursor.js';
+import { InsertBatcher } from '../InsertBatcher.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from '../mongoErrors.js';
 import { WEBHOOK_COLLECTIONS, ensureWebhookIndexes } from './webhookIndexes.js';
 
@@ -58,9 +59,6 @@ export interface WebhookDeliveryRecord {
   /** The first failed attempt since it was queued (null until one fails). */
   failing_from?: Date | null;
   delivered_at: Date | null;
-  /** The instance making the first attempt at once (set when it created the delivery), and until when. */
-  first_holder?: string | null;
-  first_expires?: Date | null;
 }
 
 interface AttemptClaim {
@@ -95,6 +93,8 @@ export class WebhookStore {
   private readonly cursors: Collection<CursorDoc>;
   private readonly leases: Collection<LeaseDoc>;
   private readonly logger: StoreLogger;
+  /** The fast path's deliveries, inserted in groups (one command, one commit on FerretDB). */
+  private readonly recorded: InsertBatcher<WebhookDeliveryRecord>;
 
   constructor(
     private readonly db: Db,
@@ -106,6 +106,7 @@ export class WebhookStore {
     this.cursors = db.collection(WEBHOOK_COLLECTIONS.cursors);
     this.leases = db.collection(WEBHOOK_COLLECTIONS.leases);
     this.logger = options.logger ?? consoleStoreLogger;
+    this.recorded = new InsertBatcher(this.deliveries);
   }
 
   ensureIndexes(): Promise<void> {
@@ -166,6 +167,22 @@ export class WebhookStore {
     });
   }
 
+  /**
+   * Stores a delivery with its first attempt's outcome (the fast path); concurrent calls go to
+   * the store together. False when a delivery with its id is stored already.
+   */
+  async recordDelivery(doc: WebhookDeliveryRecord): Promise<boolean> {
+    return withStoreErrors(this.logger, 'webhooks.recordDelivery', async () => {
+      try {
+        await this.recorded.insert(doc);
+        return true;
+      } catch (e) {
+        if (isDuplicateKeyError(e)) return false;
+        throw e;
+      }
+    });
+  }
+
   /** Which of these delivery ids are stored (one query). */
   async existingDeliveryIds(tenantId: string, ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
@@ -221,7 +238,7 @@ export class WebhookStore {
     return withStoreErrors(this.logger, 'webhooks.requeue', () =>
       this.deliveries.findOneAndUpdate(
         { tenant_id: tenantId, _id: deliveryId },
-        { $set: { status: 'PENDING', next_attempt_at: now, queued_at: now, failing_from: null, first_holder: null, first_expires: null } },
+        { $set: { status: 'PENDING', next_attempt_at: now, queued_at: now, failing_from: null } },
         { returnDocument: 'after' },
       ),
     );
