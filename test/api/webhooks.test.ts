@@ -204,6 +204,8 @@ describe('signed webhooks API', () => {
     expect(listed.map((d) => d.status)).toEqual(ids.map(() => 'DELIVERED'));
     expect(listed.every((d) => d.attempts === 3)).toBe(true);
     expect(r.received.filter((h) => h.fault === 'hang' || h.fault === 'reset').length).toBe(ids.length);
+    // Retries rebuild the envelope from the stored entry: byte for byte what the first attempt sent.
+    for (const id of ids) expect(new Set(r.received.filter((h) => h.id === id).map((h) => h.body)).size).toBe(1);
   }, 60_000);
 
   it('a hanging endpoint does not delay another endpoint of the same tenant', async () => {

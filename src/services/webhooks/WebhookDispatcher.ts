@@ -42,8 +42,20 @@ const FEED_BATCH = 200;
 const FEED_STEPS = 20;
 /** Due deliveries claimed per round at most. */
 const DUE_BATCH = 200;
-/** Fast-path entries turned into deliveries per insert at most. */
+/** Fast-path entries handled per turn at most. */
 const FLUSH_BATCH = 500;
+/** How long a fast-path delivery waits in memory for a free slot before it is stored for the rounds. */
+const QUEUED_MAX_MS = 1000;
+/** Fast-path deliveries waiting in memory per endpoint at most (the rest are stored at once). */
+const QUEUED_MAX = 1000;
+
+/** A fast-path delivery waiting in memory for a free slot of its endpoint. */
+interface Queued {
+  delivery: WebhookDeliveryRecord;
+  body: string;
+  endpoint: WebhookEndpointRecord;
+  since: number;
+}
 
 type Logger = WebhookDispatcherOptions['logger'];
 
@@ -56,8 +68,10 @@ export class WebhookDispatcher {
   private readonly inFlight = new Map<string, number>();
   /** Deliveries this instance is attempting now (not looked at again by its own rounds). */
   private readonly attempting = new Set<string>();
-  /** Endpoints with deliveries that found no free slot: a finished attempt there looks for them. */
+  /** Endpoints with stored deliveries that found no free slot: a finished attempt there looks for them. */
   private readonly starved = new Set<string>();
+  /** Fast-path deliveries waiting for a slot, per endpoint, oldest first. */
+  private readonly queued = new Map<string, Queued[]>();
   private readonly running = new Set<Promise<void>>();
   private queue: LedgerEntryRecord[] = [];
   private flushing: Promise<void> | null = null;
@@ -118,6 +132,8 @@ export class WebhookDispatcher {
     if (this.timer) clearTimeout(this.timer);
     await this.round;
     await this.flushing;
+    // What waits in memory is stored, so the next instance sends it without waiting for the grace.
+    await this.spillQueued(Number.POSITIVE_INFINITY).catch((e: unknown) => this.logger.warn({ err: e }, 'storing queued webhook deliveries at stop failed; the durable path will create them'));
     await Promise.all(this.running);
     this.options.sender.close();
   }
@@ -146,6 +162,7 @@ export class WebhookDispatcher {
    * deliveries (also when kicked: a slot freed for deliveries that waited for one).
    */
   async runRound(force = false): Promise<void> {
+    await this.spillQueued(QUEUED_MAX_MS);
     if (force || Date.now() - this.lastRefresh >= this.options.pollIntervalMs) await this.refreshEndpoints();
     if (force || Date.now() - this.lastFeed >= this.options.pollIntervalMs) {
       this.lastFeed = Date.now();
@@ -172,31 +189,61 @@ export class WebhookDispatcher {
       while (this.queue.length > 0 && !this.stopped) {
         const batch = this.queue.splice(0, FLUSH_BATCH);
         const now = this.now();
-        const waiting: WebhookDeliveryRecord[] = [];
+        const overflow: WebhookDeliveryRecord[] = [];
         for (const entry of batch) {
           const subscribers = this.subscribers(entry);
           if (subscribers.length === 0) continue;
           const body = ledgerEntryWebhookBody(entry);
           for (const endpoint of subscribers) {
-            const doc = deliveryOf(endpoint, entry, body, now);
-            // Sent here and now when the endpoint has room; else stored for the rounds to send.
-            if (this.reserve(endpoint._id)) this.track(this.attempt(doc, 1, endpoint, false));
-            else waiting.push(doc);
+            const delivery = deliveryOf(endpoint, entry, now);
+            // Sent here and now when the endpoint has room; else it waits a little in memory,
+            // then is stored for the rounds to send.
+            const waiting = this.queued.get(endpoint._id);
+            if (!waiting && this.reserve(endpoint._id)) this.track(this.attempt(delivery, 1, endpoint, body, false));
+            else if (!waiting) this.queued.set(endpoint._id, [{ delivery, body, endpoint, since: Date.now() }]);
+            else if (waiting.length < QUEUED_MAX) waiting.push({ delivery, body, endpoint, since: Date.now() });
+            else overflow.push(delivery);
           }
         }
-        if (waiting.length > 0) {
-          try {
-            await this.options.store.insertDeliveries(waiting);
-          } catch (e) {
-            // Not lost: the tenant's cursor reaches these entries once they are sealed.
-            this.logger.warn({ err: e, deliveries: waiting.length }, 'storing webhook deliveries failed; the durable path will create them');
-          }
-        }
+        await this.store(overflow);
       }
     } finally {
       this.flushing = null;
       if (this.queue.length > 0 && !this.stopped) this.flushing = Promise.resolve().then(() => this.flush());
     }
+  }
+
+  /** Stores fast-path deliveries for the rounds; on failure the durable path creates them later. */
+  private async store(deliveries: WebhookDeliveryRecord[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    try {
+      await this.options.store.insertDeliveries(deliveries);
+    } catch (e) {
+      this.logger.warn({ err: e, deliveries: deliveries.length }, 'storing webhook deliveries failed; the durable path will create them');
+    }
+  }
+
+  /** Stores the deliveries that waited in memory longer than `olderThanMs`. */
+  private async spillQueued(olderThanMs: number): Promise<void> {
+    const cutoff = Date.now() - olderThanMs;
+    const spilled: WebhookDeliveryRecord[] = [];
+    for (const [endpointId, waiting] of this.queued) {
+      const keep = Number.isFinite(olderThanMs) ? waiting.filter((q) => q.since > cutoff) : [];
+      for (const q of waiting) if (!keep.includes(q)) spilled.push(q.delivery);
+      if (keep.length > 0) this.queued.set(endpointId, keep);
+      else this.queued.delete(endpointId);
+    }
+    await this.store(spilled);
+  }
+
+  /** A slot of the endpoint freed: the next delivery waiting in memory for it goes. */
+  private nextQueued(endpointId: string): void {
+    const waiting = this.queued.get(endpointId);
+    if (!waiting || waiting.length === 0 || this.stopped) return;
+    if (!this.reserve(endpointId)) return;
+    const next = waiting.shift() as Queued;
+    if (waiting.length === 0) this.queued.delete(endpointId);
+    this.track(this.attempt(next.delivery, 1, next.endpoint, next.body, false));
   }
 
   private subscribers(entry: LedgerEntryRecord): WebhookEndpointRecord[] {
@@ -249,10 +296,7 @@ export class WebhookDispatcher {
             this.logger.error({ tenant_id: tenantId, leaf: from + i }, 'a sealed ledger entry is missing or unreadable; no webhook for it');
             return;
           }
-          const subscribers = this.subscribers(stored.record);
-          if (subscribers.length === 0) return;
-          const body = ledgerEntryWebhookBody(stored.record);
-          for (const endpoint of subscribers) docs.push(deliveryOf(endpoint, stored.record, body, now));
+          for (const endpoint of this.subscribers(stored.record)) docs.push(deliveryOf(endpoint, stored.record, now));
         });
         const existing = await store.existingDeliveryIds(tenantId, docs.map((d) => d._id));
         const inserted = await store.insertDeliveries(docs.filter((d) => !existing.has(d._id)));
@@ -297,7 +341,7 @@ export class WebhookDispatcher {
     const { store, metrics } = this.options;
     const n = delivery.attempts + 1;
     if (await store.claimAttempt(delivery._id, n, this.holder, new Date(now.getTime() + this.claimTtlMs))) {
-      this.track(this.attempt(delivery, n, null, true));
+      this.track(this.attempt(delivery, n, null, null, true));
       return true;
     }
     const expires = await store.claimExpiry(delivery._id, n);
@@ -337,8 +381,16 @@ export class WebhookDispatcher {
    * instance), or, for the fast path's first attempt (`stored` false), by inserting the delivery
    * with it; should the durable path have stored it meanwhile, its first attempt is recorded.
    */
-  private async attempt(delivery: WebhookDeliveryRecord, n: number, known: WebhookEndpointRecord | null, stored: boolean): Promise<void> {
+  private async attempt(delivery: WebhookDeliveryRecord, n: number, known: WebhookEndpointRecord | null, knownBody: string | null, stored: boolean): Promise<void> {
     const { store, metrics, sender, secrets, retry } = this.options;
+    let slotHeld = true;
+    const releaseSlot = () => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      this.release(delivery.endpoint_id);
+      this.nextQueued(delivery.endpoint_id);
+      if (this.starved.delete(delivery.endpoint_id)) this.kick();
+    };
     const record = async (set: Partial<WebhookDeliveryRecord>): Promise<boolean> => {
       if (stored) return store.recordAttempt(delivery._id, n - 1, set);
       if (await store.recordDelivery({ ...delivery, ...set })) return true;
@@ -354,9 +406,17 @@ export class WebhookDispatcher {
         metrics.webhookAttempts.inc({ outcome: 'failed' });
         return;
       }
+      const body = knownBody ?? delivery.body ?? (await this.entryBody(delivery));
+      if (body === null) {
+        await record({ status: 'FAILED', attempts: n, next_attempt_at: null, last_error: 'the ledger entry is missing or unreadable' });
+        metrics.webhookAttempts.inc({ outcome: 'failed' });
+        return;
+      }
       const at = this.now();
-      const headers = signWebhook(secrets.signingKeys(endpoint, at), delivery.event_id, at, delivery.body);
-      const result = await sender.send(endpoint.url, delivery.body, { ...headers }, this.options.timeoutMs);
+      const headers = signWebhook(secrets.signingKeys(endpoint, at), delivery.event_id, at, body);
+      const result = await sender.send(endpoint.url, body, { ...headers }, this.options.timeoutMs);
+      // The endpoint's slot is for talking to it; recording the outcome is the store's business.
+      releaseSlot();
       const now = this.now();
       if (result.ok) {
         const recorded = await record({ status: 'DELIVERED', attempts: n, delivered_at: now, next_attempt_at: null, last_status_code: result.statusCode, last_error: null });
@@ -374,13 +434,19 @@ export class WebhookDispatcher {
       metrics.webhookAttempts.inc({ outcome: next ? 'retry' : 'failed' });
       await this.noteFailure(endpoint, now, next === null ? failingFrom : null);
     } catch (e) {
-      // Unrecorded: the claim expires and the attempt is counted abandoned, then retried.
+      // Unrecorded: a stored delivery's claim runs out and the attempt counts as abandoned; a
+      // fast-path one is created by the durable path after the grace. Either way it is sent again.
       this.logger.warn({ err: e, delivery_id: delivery._id }, 'webhook attempt failed before its outcome was recorded');
     } finally {
       this.attempting.delete(delivery._id);
-      this.release(delivery.endpoint_id);
-      if (this.starved.delete(delivery.endpoint_id)) this.kick();
+      releaseSlot();
     }
+  }
+
+  /** The envelope of a stored ledger delivery, rebuilt from its entry (event id = the entry's key). */
+  private async entryBody(delivery: WebhookDeliveryRecord): Promise<string | null> {
+    const [stored] = await this.options.log.readEntries(delivery.tenant_id, [delivery.event_id]);
+    return stored?.ok ? ledgerEntryWebhookBody(stored.record) : null;
   }
 
   /**
@@ -407,15 +473,14 @@ export class WebhookDispatcher {
   }
 }
 
-/** The delivery of `entry` (its envelope `body`) to `endpoint`, not attempted yet. */
-function deliveryOf(endpoint: WebhookEndpointRecord, entry: LedgerEntryRecord, body: string, now: Date): WebhookDeliveryRecord {
+/** The delivery of `entry` to `endpoint`, not attempted yet (its envelope is rebuilt from the entry). */
+function deliveryOf(endpoint: WebhookEndpointRecord, entry: LedgerEntryRecord, now: Date): WebhookDeliveryRecord {
   return {
     _id: deliveryId(endpoint._id, entry.entry_id),
     tenant_id: endpoint.tenant_id,
     endpoint_id: endpoint._id,
     event_id: entry.entry_id,
     event_type: entry.event_type,
-    body,
     status: 'PENDING',
     attempts: 0,
     next_attempt_at: now,

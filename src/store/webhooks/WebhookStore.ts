@@ -43,8 +43,11 @@ export interface WebhookDeliveryRecord {
   endpoint_id: string;
   event_id: string;
   event_type: string;
-  /** The envelope's JSON text, signed afresh at each attempt. */
-  body: string;
+  /**
+   * The envelope's JSON text (test events only): a ledger event's is rebuilt from its entry at
+   * each attempt, so the store keeps no second copy of every entry.
+   */
+  body?: string;
   status: WebhookDeliveryStatus;
   /** Attempts made (or abandoned by an instance that died). */
   attempts: number;

@@ -23,7 +23,6 @@ export const WEBHOOK_INDEXES: readonly (readonly [string, IndexDefinition])[] = 
   [WEBHOOK_COLLECTIONS.endpoints, { name: 'webhook_endpoint_enabled', key: { enabled: 1 } }],
   [WEBHOOK_COLLECTIONS.deliveries, { name: 'webhook_delivery_recent', key: { tenant_id: 1, created_at: -1, _id: -1 } }],
   [WEBHOOK_COLLECTIONS.deliveries, { name: 'webhook_delivery_endpoint', key: { tenant_id: 1, endpoint_id: 1, created_at: -1, _id: -1 } }],
-  [WEBHOOK_COLLECTIONS.deliveries, { name: 'webhook_delivery_status', key: { tenant_id: 1, status: 1, created_at: -1, _id: -1 } }],
   [WEBHOOK_COLLECTIONS.deliveries, { name: 'webhook_delivery_due', key: { status: 1, next_attempt_at: 1 } }],
 ];
 
