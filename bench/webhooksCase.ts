@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { mintDevToken } from '../src/auth/devToken.js';
 import { startEmbeddedStore } from '../src/store/embeddedStore.js';
 import { runLoadJob, type LoadResult } from './lib/loadJob.js';
-import { ProcessRegistry, sleep, startServer, type ServerProcess } from './lib/processes.js';
+import { cpuMs, ProcessRegistry, sleep, startServer, type ServerProcess } from './lib/processes.js';
 import { percentile } from './lib/stats.js';
 
 // The webhooks case (npm run bench:webhooks): the cost of signed webhooks to the request path,
@@ -84,12 +84,22 @@ async function gql<T>(service: ServerProcess, token: string, query: string, vari
 
 const tokenOf = (tenant: string, roles: string[]) => mintDevToken({ secret: SECRET, tenantId: tenant, roles, sub: 'bench', ttlSeconds: 3600 });
 
-async function closedLoop(service: ServerProcess, tenant: string, label: string): Promise<LoadResult> {
+/** CPU (ms) the service and the store used per request of a run: steadier than throughput on a shared machine. */
+interface Cpu {
+  service: number;
+  store: number;
+}
+let storePid = 0;
+
+async function closedLoop(service: ServerProcess, tenant: string, label: string): Promise<LoadResult & { cpu: Cpu }> {
   const token = await tokenOf(tenant, ['plan-proposer']);
-  return runLoadJob(
+  const before = { service: cpuMs(service.pid) ?? 0, store: cpuMs(storePid) ?? 0 };
+  const result = await runLoadJob(
     { kind: 'http', label, url: `${service.url}/graphql`, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, bodies: BODIES, concurrency: 16, warmupMs: 1000, durationMs: DURATION_MS, maxRequests: 1_000_000, timeoutMs: 10_000, expect: '"planId"' },
     (pid, kill) => registry.track(pid, label, kill),
   );
+  const sent = Math.max(1, result.requests + result.errors + result.warmupRequests);
+  return { ...result, cpu: { service: ((cpuMs(service.pid) ?? 0) - before.service) / sent, store: ((cpuMs(storePid) ?? 0) - before.store) / sent } };
 }
 
 /** Proposals at `rate` per second for `ms`, not waiting for answers before the next: the events' arrival rate. */
@@ -135,6 +145,7 @@ function lagSummary(receivers: Receiver[], ids: ReadonlySet<string>): { p50: num
 async function main(): Promise<void> {
   const store = await startEmbeddedStore({ dataDir: join(tempDir, 'store') });
   registry.track(store.pid, 'embedded store', () => store.stop());
+  storePid = store.pid;
   const service = await startServer({
     name: 'webhooks',
     logFile: join(tempDir, 'service.log'),
@@ -152,18 +163,26 @@ async function main(): Promise<void> {
   // A. throughput with and without three endpoints, alternating.
   const plain: number[] = [];
   const hooked: number[] = [];
+  const plainCpu: Cpu[] = [];
+  const hookedCpu: Cpu[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const a = await closedLoop(service, 'plain', `plain #${round + 1}`);
     plain.push(a.throughput);
-    log(`A plain  #${round + 1}: ${a.throughput.toFixed(1)}/s, p50 ${a.latency.p50.toFixed(1)} ms, errors ${a.errors}`);
+    plainCpu.push(a.cpu);
+    log(`A plain  #${round + 1}: ${a.throughput.toFixed(1)}/s, p50 ${a.latency.p50.toFixed(1)} ms, errors ${a.errors}; CPU/request service ${a.cpu.service.toFixed(2)} ms, store ${a.cpu.store.toFixed(2)} ms`);
     await sleep(1500);
     const b = await closedLoop(service, 'hooks', `hooks #${round + 1}`);
     hooked.push(b.throughput);
-    log(`A 3 hooks #${round + 1}: ${b.throughput.toFixed(1)}/s, p50 ${b.latency.p50.toFixed(1)} ms, errors ${b.errors}`);
+    hookedCpu.push(b.cpu);
+    log(`A 3 hooks #${round + 1}: ${b.throughput.toFixed(1)}/s, p50 ${b.latency.p50.toFixed(1)} ms, errors ${b.errors}; CPU/request service ${b.cpu.service.toFixed(2)} ms, store ${b.cpu.store.toFixed(2)} ms`);
     await sleep(1500);
   }
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
   const ratio = median(hooked) / median(plain);
+  const cpuOf = (xs: Cpu[]) => ({ service: median(xs.map((x) => x.service)), store: median(xs.map((x) => x.store)) });
+  const [cpuPlain, cpuHooked] = [cpuOf(plainCpu), cpuOf(hookedCpu)];
+  // What the CPU per request says throughput would be if CPU were the only limit (both processes share the cores).
+  const cpuRatio = (cpuPlain.service + cpuPlain.store) / (cpuHooked.service + cpuHooked.store);
 
   // B and C: lag at a fixed event rate, then with a hanging endpoint beside the healthy ones.
   const phase = async (label: string) => {
@@ -182,7 +201,7 @@ async function main(): Promise<void> {
   const c = await phase('C + 1 hanging endpoint');
 
   const results = {
-    throughput: { plain, hooked, ratio },
+    throughput: { plain, hooked, ratio, cpuPlain, cpuHooked, cpuRatio },
     lag: { rate: RATE, withoutHanging: b, withHanging: c },
   };
   console.log(JSON.stringify(results, null, 2));
@@ -192,6 +211,7 @@ async function main(): Promise<void> {
       '| webhooks case | figure | target |',
       '|---|---|---|',
       `| proposePlan c=16, 3 endpoints vs none | ${median(hooked).toFixed(1)}/s vs ${median(plain).toFixed(1)}/s = ${ratio.toFixed(2)}x | >= 0.9x |`,
+      `| CPU per proposal (service + store), 3 endpoints vs none | ${cpuHooked.service.toFixed(2)} + ${cpuHooked.store.toFixed(2)} ms vs ${cpuPlain.service.toFixed(2)} + ${cpuPlain.store.toFixed(2)} ms = ${cpuRatio.toFixed(2)}x | |`,
       `| lag at ${b.load.achieved.toFixed(0)} events/s (3 endpoints) | p50 ${b.lag.p50} ms, p99 ${b.lag.p99} ms, ${b.lag.missing} missing | p50 < 100 ms, p99 < 1 s |`,
       `| same, a 4th endpoint hanging | p50 ${c.lag.p50} ms, p99 ${c.lag.p99} ms, ${c.lag.missing} missing | unchanged |`,
     ].join('\n'),

@@ -29,6 +29,20 @@ export class EndpointSecrets {
     return endpoint.secrets
       .filter((s) => s.retire_at === null || s.retire_at > now)
       .sort((a, b) => b.created_at.getTime() - a.created_at.getTime())
-      .map((s) => this.box.open(s.sealed, endpoint._id));
+      .map((s) => this.open(s.sealed, endpoint._id));
+  }
+
+  /** Opened keys, by sealed text: a sealed secret never changes, and opening one per delivery is wasted CPU. */
+  private readonly opened = new Map<string, Buffer>();
+
+  private open(sealed: string, endpointId: string): Buffer {
+    const cacheKey = `${endpointId}\n${sealed}`;
+    let key = this.opened.get(cacheKey);
+    if (!key) {
+      key = this.box.open(sealed, endpointId);
+      if (this.opened.size >= 10_000) this.opened.clear();
+      this.opened.set(cacheKey, key);
+    }
+    return key;
   }
 }

