@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { mintDevToken } from '../src/auth/devToken.js';
 import { startEmbeddedStore } from '../src/store/embeddedStore.js';
 import { runLoadJob, type LoadResult } from './lib/loadJob.js';
-import { cpuMs, ProcessRegistry, sleep, startServer, type ServerProcess } from './lib/processes.js';
+import { childPids, commOf, cpuMs, ProcessRegistry, sleep, startServer, type ServerProcess } from './lib/processes.js';
 import { percentile } from './lib/stats.js';
 
 // The webhooks case (npm run bench:webhooks): the cost of signed webhooks to the request path,
@@ -145,7 +145,7 @@ function lagSummary(receivers: Receiver[], ids: ReadonlySet<string>): { p50: num
 async function main(): Promise<void> {
   const store = await startEmbeddedStore({ dataDir: join(tempDir, 'store') });
   registry.track(store.pid, 'embedded store', () => store.stop());
-  storePid = store.pid;
+  storePid = childPids(store.pid).find((pid) => commOf(pid) === 'ferretdb') ?? store.pid;
   const service = await startServer({
     name: 'webhooks',
     logFile: join(tempDir, 'service.log'),
