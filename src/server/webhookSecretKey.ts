@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { AppConfig } from '../config/env.js';
 import { parseWebhookSecretKey } from '../config/webhookSecretKey.js';
+import { devKeyFromDataDir } from './devKeyFile.js';
 
 /** Where development keeps its generated webhook secret key (mode 0600). */
 export const DEV_WEBHOOK_KEY_FILE = 'webhook-secret-key';
@@ -17,13 +16,6 @@ export const TEST_WEBHOOK_KEY = Buffer.from(Array.from({ length: 32 }, (_, i) =>
 export function webhookSecretKeyFromConfig(config: AppConfig, logger: { warn(obj: object, msg: string): void }): Buffer {
   if (config.WEBHOOK_SECRET_KEY) return parseWebhookSecretKey(config.WEBHOOK_SECRET_KEY);
   if (!config.isDevelopment) return parseWebhookSecretKey(TEST_WEBHOOK_KEY);
-  const dir = resolve(config.DATA_DIR);
-  const file = join(dir, DEV_WEBHOOK_KEY_FILE);
-  if (!existsSync(file)) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-    logger.warn({ file }, 'generated a development webhook secret key (set WEBHOOK_SECRET_KEY in production)');
-  }
-  chmodSync(file, 0o600);
-  return parseWebhookSecretKey(readFileSync(file, 'utf8').trim());
+  const generate = () => randomBytes(32).toString('base64');
+  return parseWebhookSecretKey(devKeyFromDataDir(config.DATA_DIR, DEV_WEBHOOK_KEY_FILE, generate, logger, 'webhook secret key (set WEBHOOK_SECRET_KEY in production)'));
 }

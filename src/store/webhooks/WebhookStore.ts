@@ -2,6 +2,7 @@ import { MongoBulkWriteError, type Collection, type Db, type Filter } from 'mong
 import type { Page, PageArgs } from '../../domain/page.js';
 import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage } from '../cursor.js';
 import { InsertBatcher } from '../InsertBatcher.js';
+import { acquireLease, releaseLease, type LeaseDoc } from '../leases.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from '../mongoErrors.js';
 import { WEBHOOK_COLLECTIONS, ensureWebhookIndexes } from './webhookIndexes.js';
 
@@ -74,12 +75,6 @@ interface AttemptClaim {
 interface CursorDoc {
   _id: string;
   next_index: number;
-}
-
-interface LeaseDoc {
-  _id: string;
-  holder: string;
-  expires_at: Date;
 }
 
 export interface DeliveryFilter {
@@ -292,20 +287,10 @@ export class WebhookStore {
   // --- leases (keep instances from doing the same cursor work; correctness does not rest on them) ---
 
   async acquireLease(key: string, holder: string, now: Date, ttlMs: number): Promise<boolean> {
-    return withStoreErrors(this.logger, 'webhooks.lease', async () => {
-      const expires_at = new Date(now.getTime() + ttlMs);
-      try {
-        await this.leases.insertOne({ _id: key, holder, expires_at });
-        return true;
-      } catch (e) {
-        if (!isDuplicateKeyError(e)) throw e;
-      }
-      const taken = await this.leases.findOneAndUpdate({ _id: key, $or: [{ holder }, { expires_at: { $lt: now } }] }, { $set: { holder, expires_at } }, { returnDocument: 'after' });
-      return taken?.holder === holder;
-    });
+    return withStoreErrors(this.logger, 'webhooks.lease', () => acquireLease(this.leases, key, holder, now, ttlMs));
   }
 
   async releaseLease(key: string, holder: string): Promise<void> {
-    await withStoreErrors(this.logger, 'webhooks.releaseLease', () => this.leases.updateOne({ _id: key, holder }, { $set: { expires_at: new Date(0) } }));
+    await withStoreErrors(this.logger, 'webhooks.releaseLease', () => releaseLease(this.leases, key, holder));
   }
 }
