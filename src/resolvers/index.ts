@@ -6,9 +6,10 @@ import { planResolvers } from './planResolvers.js';
 import { ledgerResolvers } from './ledgerResolvers.js';
 import { planMutationResolvers } from './planMutationResolvers.js';
 import { ledgerLogResolvers } from './ledgerLogResolvers.js';
+import { nodeResolvers } from './nodeResolvers.js';
 import { webhookResolvers } from './webhookResolvers.js';
 
-const parts: Resolvers[] = [planTypeResolvers, viewerResolvers, planResolvers, ledgerResolvers, planMutationResolvers, ledgerLogResolvers, webhookResolvers];
+const parts: Resolvers[] = [planTypeResolvers, viewerResolvers, planResolvers, ledgerResolvers, planMutationResolvers, ledgerLogResolvers, webhookResolvers, nodeResolvers];
 
 /** All resolvers, merged per type (each part owns distinct fields). */
 export function buildResolvers(): Resolvers {

@@ -23,5 +23,5 @@ export { WEBHOOK_DELIVERY_STATUSES } from './webhooks/WebhookStore.js';
  */
 export type Store = Pick<PlanStore, 'createPlan' | 'change' | 'transition' | 'updateDraft' | 'getPlanWithProposal' | 'getPlanRepaired' | 'verifyPlanLedger'> & {
   readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn' | 'countByStatus'>;
-  readonly ledger: Pick<PlanLedger, 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
+  readonly ledger: Pick<PlanLedger, 'getByIds' | 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
 };

@@ -259,6 +259,27 @@ describe('signed webhooks API', () => {
     await waitUntil('recorded', async () => (await deliveries('tester', { s: 'DELIVERED' })).some((d) => d.eventId === entry?.entryId && d.attempts === 2), 5000, 20);
   }, 30_000);
 
+  it('answers node(id:) for endpoints and deliveries, within the tenant only', async () => {
+    const { admin } = await tokensOf('acme');
+    const listed = await ok<{ webhookEndpoints: { endpointId: string }[] }>(ENDPOINTS, {}, admin);
+    const endpointId = listed.webhookEndpoints[0]?.endpointId;
+    const ids = await ok<{ webhookEndpoints: { id: string }[]; webhookDeliveries: { edges: { node: { id: string; deliveryId: string } }[] } }>(
+      '{ webhookEndpoints { id } webhookDeliveries(first: 1) { edges { node { id deliveryId } } } }',
+      {},
+      admin,
+    );
+    const [endpointGid, deliveryGid] = [ids.webhookEndpoints[0]?.id, ids.webhookDeliveries.edges[0]?.node.id];
+    const NODES = 'query($ids: [ID!]!) { nodes(ids: $ids) { id ... on WebhookEndpoint { endpointId } ... on WebhookDelivery { deliveryId } } }';
+    const found = await ok<{ nodes: ({ id: string; endpointId?: string; deliveryId?: string } | null)[] }>(NODES, { ids: [endpointGid, deliveryGid] }, admin);
+    expect(found.nodes).toEqual([
+      { id: endpointGid, endpointId },
+      { id: deliveryGid, deliveryId: ids.webhookDeliveries.edges[0]?.node.deliveryId },
+    ]);
+    // Another tenant's admin gets null; a viewer of the same tenant may not read them.
+    expect((await ok<{ nodes: unknown[] }>(NODES, { ids: [endpointGid, deliveryGid] }, (await tokensOf('other')).admin)).nodes).toEqual([null, null]);
+    expect(await codeOf('query($id: ID!) { node(id: $id) { id } }', { id: endpointGid }, (await tokensOf('acme')).viewer)).toBe('FORBIDDEN');
+  });
+
   it('exposes delivery outcomes and lag as Prometheus metrics', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(text).toMatch(/webhook_delivery_attempts_total\{outcome="delivered"\} [1-9]/);

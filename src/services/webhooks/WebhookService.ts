@@ -135,6 +135,16 @@ export class WebhookService {
     return delivery;
   }
 
+  /** Endpoints by id for the caller's tenant (null where none): Node lookups. */
+  endpointsByIds(principal: Principal, ids: readonly string[]): Promise<(WebhookEndpointRecord | null)[]> {
+    return this.options.store.endpointsByIds(principal.tenantId, ids);
+  }
+
+  /** Deliveries by id for the caller's tenant (null where none): Node lookups. */
+  deliveriesByIds(principal: Principal, ids: readonly string[]): Promise<(WebhookDeliveryRecord | null)[]> {
+    return this.options.store.deliveriesByIds(principal.tenantId, ids);
+  }
+
   listEndpoints(principal: Principal): Promise<WebhookEndpointRecord[]> {
     return this.options.store.listEndpoints(principal.tenantId);
   }

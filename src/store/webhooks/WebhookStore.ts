@@ -121,6 +121,15 @@ export class WebhookStore {
     return withStoreErrors(this.logger, 'webhooks.getEndpoint', () => this.endpoints.findOne({ tenant_id: tenantId, _id: endpointId }));
   }
 
+  /** A tenant's endpoints by id, in the order asked; null where absent (one query). */
+  async endpointsByIds(tenantId: string, ids: readonly string[]): Promise<(WebhookEndpointRecord | null)[]> {
+    return withStoreErrors(this.logger, 'webhooks.endpointsByIds', async () => {
+      const docs = await this.endpoints.find({ tenant_id: tenantId, _id: { $in: [...new Set(ids)] } }).toArray();
+      const byId = new Map(docs.map((d) => [d._id, d]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+  }
+
   async listEndpoints(tenantId: string): Promise<WebhookEndpointRecord[]> {
     return withStoreErrors(this.logger, 'webhooks.listEndpoints', () => this.endpoints.find({ tenant_id: tenantId }).sort({ created_at: 1 }).toArray());
   }
@@ -187,6 +196,15 @@ export class WebhookStore {
     return withStoreErrors(this.logger, 'webhooks.existingDeliveryIds', async () => {
       const docs = await this.deliveries.find({ tenant_id: tenantId, _id: { $in: [...ids] } }, { projection: { _id: 1 } }).toArray();
       return new Set(docs.map((d) => d._id));
+    });
+  }
+
+  /** A tenant's deliveries by id, in the order asked; null where absent (one query). */
+  async deliveriesByIds(tenantId: string, ids: readonly string[]): Promise<(WebhookDeliveryRecord | null)[]> {
+    return withStoreErrors(this.logger, 'webhooks.deliveriesByIds', async () => {
+      const docs = await this.deliveries.find({ tenant_id: tenantId, _id: { $in: [...new Set(ids)] } }, { projection: { body: 0 } }).toArray();
+      const byId = new Map(docs.map((d) => [d._id, d]));
+      return ids.map((id) => byId.get(id) ?? null);
     });
   }
 
