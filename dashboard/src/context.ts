@@ -8,7 +8,7 @@ export type Role = 'plan-viewer' | 'plan-proposer' | 'plan-approver' | 'plan-adm
 export interface AppContext {
   token(): string | null;
   viewer(): Viewer | null;
-  /** True when the token grants the role (proposer and approver include viewer). */
+  /** True when the token grants the role (proposer, approver and admin include viewer). */
   can(role: Role): boolean;
   /** Says something in the aria-live region (and shows it in the status bar). */
   announce(message: string, kind?: 'info' | 'success' | 'error'): void;

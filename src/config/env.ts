@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parsePrivateKey, parsePublicKey } from './ledgerSigningKey.js';
+import { parseWebhookSecretKey } from './webhookSecretKey.js';
 
 const optionalString = z
   .string()
@@ -37,6 +38,24 @@ const EnvSchema = z
     LEDGER_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).max(4000).default(1000),
     /** off: this instance does not seal (another one does; benchmarks' baseline). */
     LEDGER_SEALER: z.enum(['on', 'off']).default('on'),
+    /** Base64 of 32 random bytes: encrypts webhook endpoint secrets at rest (AES-256-GCM); required in production. */
+    WEBHOOK_SECRET_KEY: optionalString,
+    /** Development and tests only: endpoints on loopback (http://127.0.0.1:…) are allowed. Refused in production. */
+    WEBHOOK_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    /** How long the previous secret still signs after a rotation (24 h). */
+    WEBHOOK_ROTATION_OVERLAP_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(86_400_000),
+    /** How long a failed delivery is retried before it is FAILED (3 days); an endpoint failing this long is disabled. */
+    WEBHOOK_RETRY_FOR_MS: z.coerce.number().int().min(100).max(30 * 86_400_000).default(3 * 86_400_000),
+    /** The wait before the first retry; later ones double it (with jitter), at most an hour. */
+    WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+    /** One delivery attempt's deadline (connect, send, response head and capped body). */
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** Deliveries in flight to one endpoint from this instance at most. */
+    WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    /** How often due retries and the tenants' durable cursors are looked at. */
+    WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(1000),
+    /** off: this instance sends no webhooks (another one does). */
+    WEBHOOK_DISPATCHER: z.enum(['on', 'off']).default('on'),
   })
   .superRefine((env, ctx) => {
     if (env.TENANT_GATE_POLICIES) {
@@ -61,6 +80,19 @@ const EnvSchema = z
       } catch (e) {
         ctx.addIssue({ code: 'custom', path: ['LEDGER_SIGNING_KEY'], message: (e as Error).message });
       }
+    }
+    if (env.NODE_ENV === 'production' && !env.WEBHOOK_SECRET_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET_KEY'], message: 'is required when NODE_ENV=production (base64 of 32 random bytes: openssl rand -base64 32)' });
+    }
+    if (env.WEBHOOK_SECRET_KEY) {
+      try {
+        parseWebhookSecretKey(env.WEBHOOK_SECRET_KEY);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET_KEY'], message: (e as Error).message });
+      }
+    }
+    if (env.NODE_ENV === 'production' && env.WEBHOOK_ALLOW_LOOPBACK) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_ALLOW_LOOPBACK'], message: 'must not be true when NODE_ENV=production' });
     }
     for (const key of (env.LEDGER_PREVIOUS_PUBLIC_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean)) {
       try {

@@ -15,6 +15,9 @@ export type { PlanChangeDecision, PlanChangeInput, PlanEventInput, PlanFieldChan
 // Tenant playbooks (docs/playbooks.md).
 export type { PlanTypeConfigStore, PlaybookHead, StoredPlaybookVersion } from './planTypeConfigs/PlanTypeConfigStore.js';
 export { playbookChainId } from './planTypeConfigs/PlanTypeConfigStore.js';
+// Signed webhooks' endpoints, deliveries and attempt claims (docs/webhooks.md).
+export type { DeliveryFilter, SealedSecret, WebhookDeliveryRecord, WebhookDeliveryStatus, WebhookEndpointRecord, WebhookStore } from './webhooks/WebhookStore.js';
+export { WEBHOOK_DELIVERY_STATUSES } from './webhooks/WebhookStore.js';
 
 /**
  * The one store dependency services receive: the plan writes (a new plan, a change with one

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../src/config/env.js';
 import { generateSigningKey } from '../../src/services/ledgerLog/checkpointSigner.js';
@@ -15,8 +16,8 @@ describe('loadConfig', () => {
   it('requires a signing secret in production, in one clear line', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required when NODE_ENV=production/);
-    // Production also needs the ledger's signing key (docs/ledger.md).
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), LEDGER_SIGNING_KEY: generateSigningKey() }).JWT_SECRET).toBe('x'.repeat(32));
+    // Production also needs the ledger's signing key (docs/ledger.md) and the webhook secrets' key (docs/webhooks.md).
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), LEDGER_SIGNING_KEY: generateSigningKey(), WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') }).JWT_SECRET).toBe('x'.repeat(32));
   });
 
   it('rejects malformed values with the variable name', () => {
