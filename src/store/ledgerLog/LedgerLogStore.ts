@@ -1,8 +1,8 @@
-import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import { LedgerEntryRecordSchema, type LedgerEntryRecord } from '../../domain/ledger.js';
 import type { NodeId } from '../../domain/merkleTree.js';
 import { PLAN_LEDGER_COLLECTION } from '../indexes.js';
-import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from '../mongoErrors.js';
+import { consoleStoreLogger, bulkWriteFailure, isDuplicateKeyError, withStoreErrors, type StoreLogger } from '../mongoErrors.js';
 import { LEDGER_LOG_COLLECTIONS } from './ledgerLogIndexes.js';
 import { LedgerTiles } from './LedgerTiles.js';
 
@@ -189,9 +189,8 @@ export class LedgerLogStore {
         await this.leaves.insertMany(docs, { ordered: true });
         return { inserted: docs.length, conflict: null };
       } catch (e) {
-        const writeErrors = e instanceof MongoBulkWriteError ? (Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors]) : [];
-        const first = writeErrors[0];
-        if (!first || !isDuplicateKeyError({ code: first.code, errmsg: first.errmsg })) throw e;
+        const first = bulkWriteFailure(e, docs.length)?.errors[0];
+        if (!first || !isDuplicateKeyError(first)) throw e;
         const inserted = first.index;
         // FerretDB does not say which unique index refused it: a leaf at that position means
         // the position was taken; none means the entry is sealed elsewhere.
@@ -461,11 +460,9 @@ export class LedgerLogStore {
       try {
         await collection.insertMany(docs as never[], { ordered: false });
       } catch (e) {
-        if (!(e instanceof MongoBulkWriteError)) throw e;
-        const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
-        if (writeErrors.length === 0 || e.insertedCount !== docs.length - writeErrors.length) throw e;
-        const other = writeErrors.find((we) => !isDuplicateKeyError({ code: we.code, errmsg: we.errmsg }));
-        if (other) throw e;
+        // Harmless only when every document is stored or was there already.
+        const failure = bulkWriteFailure(e, docs.length);
+        if (!failure || failure.errors.length === 0 || !failure.othersStored || !failure.errors.every(isDuplicateKeyError)) throw e;
       }
     });
   }
