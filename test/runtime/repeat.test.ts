@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { repeat } from '../../src/runtime/repeat.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../support/wait.js';
 
 describe('repeat', () => {
   it('runs one at a time, goes on after a failure, and stop() waits for the run under way', async () => {
