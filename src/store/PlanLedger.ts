@@ -96,15 +96,17 @@ type LedgerDocument = { _id: string } & Record<string, unknown>;
 /** An append, checked and normalized; the ledger fills in seq, hashes and day. */
 type PreparedEntry = Omit<LedgerEntryRecord, 'seq' | 'prev_hash' | 'hash' | 'day'>;
 
-const AppendSchema = z.object({
-  entry_id: z.string().min(1).max(256),
-  plan_id: z.string().min(1),
-  tenant_id: z.string().min(1),
-  account_id: z.string().min(1),
-  event_type: z.enum(LEDGER_EVENT_TYPES),
-  actor: z.string().nullable(),
-  data: z.record(z.string(), z.unknown()),
+/** An append: a stored entry's own fields (the ledger assigns the chain's), entry_id bounded, timestamp optional. */
+const AppendSchema = LedgerEntryRecordSchema.pick({ plan_id: true, tenant_id: true, account_id: true, event_type: true, actor: true, data: true }).extend({
+  entry_id: LedgerEntryRecordSchema.shape.entry_id.max(256),
   timestamp: z.date().optional(),
+});
+
+/** An append as stored, before its chain fields: its own timestamp object, its data made storable. */
+const prepare = (input: z.infer<typeof AppendSchema>, timestamp: Date): PreparedEntry => ({
+  ...input,
+  timestamp: new Date(timestamp.getTime()),
+  data: toStorableJson(input.data, 'data') as Record<string, unknown>,
 });
 
 const FeedCursorSchema = TimeIdCursorSchema('feed');
@@ -145,16 +147,7 @@ export class PlanLedger {
     if (input.entry_id !== ledgerEntryKey(input.tenant_id, input.plan_id, seq)) {
       throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: its entry_id is not the key of its seq');
     }
-    const prepared: PreparedEntry = {
-      entry_id: input.entry_id,
-      plan_id: input.plan_id,
-      tenant_id: input.tenant_id,
-      account_id: input.account_id,
-      event_type: input.event_type,
-      timestamp: new Date(timestamp.getTime()),
-      actor: input.actor,
-      data: toStorableJson(input.data, 'data') as Record<string, unknown>,
-    };
+    const prepared = prepare(input, timestamp);
     const key = `${prepared.tenant_id}\u0000${prepared.plan_id}`;
     return withStoreErrors(this.logger, 'ledger.append', () =>
       this.appendQueues.run(key, async () => {
@@ -183,20 +176,7 @@ export class PlanLedger {
     if (input.entry_id !== ledgerEntryKey(input.tenant_id, input.plan_id, 1)) {
       throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: a first entry carries the key of seq 1');
     }
-    const record = this.build(
-      {
-        entry_id: input.entry_id,
-        plan_id: input.plan_id,
-        tenant_id: input.tenant_id,
-        account_id: input.account_id,
-        event_type: input.event_type,
-        timestamp: new Date(entry.timestamp.getTime()),
-        actor: input.actor,
-        data: toStorableJson(input.data, 'data') as Record<string, unknown>,
-      },
-      1,
-      null,
-    );
+    const record = this.build(prepare(input, entry.timestamp), 1, null);
     const copy = toStorableJson(createdPlan, 'created_plan');
     const key = `${record.tenant_id}\u0000${record.plan_id}`;
     return withStoreErrors(this.logger, 'ledger.appendFirst', () =>
