@@ -12,28 +12,8 @@ import type {
   DashboardWebhooksQuery,
 } from './generated/operations.js';
 
-export const PLAN_STATUSES = ['DRAFT', 'APPROVED', 'ACTIVE', 'PAUSED', 'COMPLETED', 'ABORTED', 'EXPIRED'] as const;
-export type PlanStatus = (typeof PLAN_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly PlanStatus[] = ['COMPLETED', 'ABORTED', 'EXPIRED'];
-
-export const LEDGER_EVENT_TYPES = [
-  'PLAN_CREATED',
-  'PLAN_UPDATED',
-  'PLAN_APPROVED',
-  'PLAN_ACTIVATED',
-  'PLAN_PAUSED',
-  'PLAN_RESUMED',
-  'PLAN_ABORTED',
-  'PLAN_COMPLETED',
-  'PLAN_EXPIRED',
-  'STEP_STARTED',
-  'STEP_COMPLETED',
-  'STEP_SKIPPED',
-  'STEP_FAILED',
-  'PLAN_TYPE_CONFIG_PUBLISHED',
-  'PLAN_TYPE_CONFIG_RETIRED',
-] as const;
-export type LedgerEventType = (typeof LEDGER_EVENT_TYPES)[number];
+// The vocabularies are the domain's own (pure data, bundled in), not copies.
+export { LEDGER_EVENT_TYPES, PLAN_STATUSES, TERMINAL_PLAN_STATUSES as TERMINAL_STATUSES, type LedgerEventType, type PlanStatus } from '../../src/domain/enums.js';
 
 // Result types are generated from these documents and the schema (`npm run codegen`, into the
 // git-ignored generated/operations.ts): the names below are views of them, never hand-written twins.

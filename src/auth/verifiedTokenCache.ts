@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Principal } from './principal.js';
 
 // Verifying a JWT costs about 1.5 ms of CPU per request here (jose goes through WebCrypto),
@@ -24,46 +25,39 @@ interface Entry {
 }
 
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly maxEntries: number;
+  /** null when the cache is off (maxEntries 0). */
+  private readonly entries: LRUCache<string, Entry> | null;
   private readonly ttlMs: number;
   private readonly now: () => number;
 
   constructor(options: VerifiedTokenCacheOptions = {}) {
-    this.maxEntries = Math.max(0, Math.floor(options.maxEntries ?? 1000));
+    const maxEntries = Math.max(0, Math.floor(options.maxEntries ?? 1000));
+    this.entries = maxEntries > 0 ? new LRUCache({ max: maxEntries }) : null;
     this.ttlMs = Math.max(0, options.ttlMs ?? 60_000);
     this.now = options.now ?? Date.now;
   }
 
   /** The principal a token proved, while it is still valid; null otherwise. */
   get(token: string): Principal | null {
-    const entry = this.entries.get(token);
+    const entry = this.entries?.get(token);
     if (!entry) return null;
     const now = this.now();
     if (now >= entry.validUntil || now < entry.notBefore) {
-      this.entries.delete(token);
+      this.entries?.delete(token);
       return null;
     }
-    // Re-insert: Map keeps insertion order, so the oldest key is the least recently used.
-    this.entries.delete(token);
-    this.entries.set(token, entry);
     return entry.principal;
   }
 
   /** Remembers a verified token; `expSeconds` and `nbfSeconds` are its exp and nbf claims. */
   set(token: string, principal: Principal, expSeconds: number, nbfSeconds?: number): void {
-    if (this.maxEntries === 0) return;
+    if (!this.entries) return;
     const validUntil = Math.min(expSeconds * 1000, this.now() + this.ttlMs);
     if (!(validUntil > this.now())) return;
-    this.entries.delete(token);
     this.entries.set(token, { principal, validUntil, notBefore: typeof nbfSeconds === 'number' ? nbfSeconds * 1000 : 0 });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 }

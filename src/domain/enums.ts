@@ -1,5 +1,5 @@
-// The product's closed vocabularies, as data. Zod schemas and the GraphQL enums are checked
-// against these (see src/graphql/enumParity.ts), so there is one definition of each.
+// The product's closed vocabularies, as data: the runtime source zod schemas, the store and the
+// dashboard use. The schema's enums must match them: src/graphql/enumParity.ts fails typecheck when not.
 
 export const PLAN_TYPES = ['RENEWAL_DEFENSE'] as const;
 export type PlanType = (typeof PLAN_TYPES)[number];

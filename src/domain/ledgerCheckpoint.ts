@@ -33,16 +33,15 @@ export function parseCheckpointNote(note: string): CheckpointBody | null {
   return { tenantId, treeSize: Number(size), rootHash, timestamp: at };
 }
 
-/** A checkpoint as the API answers it and the export writes it (JSON: the timestamp an ISO string). */
-export interface CheckpointJson {
-  tenantId: string;
-  treeSize: number;
-  rootHash: string;
-  timestamp: string;
+/** A checkpoint as the API answers it: its body, the key that signed it, the signature over the note, the note. */
+export interface SignedCheckpoint extends CheckpointBody {
   keyId: string;
   signature: string;
   note: string;
 }
+
+/** A signed checkpoint as JSON (the export, a saved API answer): the timestamp an ISO string. */
+export type CheckpointJson = Omit<SignedCheckpoint, 'timestamp'> & { timestamp: string };
 
 /**
  * Whether `note` is a note of this format stating exactly these fields: what a checkpoint

@@ -1,8 +1,10 @@
-import type { Page } from '../domain/page.js';
+import type { Page, PageArgs } from '../domain/page.js';
+import type { PageInfo } from '../generated/graphql.js';
 
+/** Any of the schema's connections, its nodes as the resolvers hold them (mapped models). */
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null; hasPreviousPage: boolean; startCursor: string | null };
+  pageInfo: PageInfo;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface Connection<T> {
  * since left the filter, or a cursor taken from the same list under another filter. Knowing
  * more would cost a second query per page (a limit-1 read before the cursor).
  */
-export function toConnection<T>(page: Page<T>, args: { after?: string | null }): Connection<T> {
+export function toConnection<T>(page: Page<T>, args: Pick<PageArgs, 'after'>): Connection<T> {
   return {
     edges: page.items.map((node, i) => ({ cursor: page.cursors[i] as string, node })),
     pageInfo: {

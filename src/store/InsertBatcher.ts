@@ -1,4 +1,5 @@
-import { MongoBulkWriteError, type Collection, type Document, type OptionalUnlessRequiredId } from 'mongodb';
+import type { Collection, Document, OptionalUnlessRequiredId } from 'mongodb';
+import { bulkWriteFailure } from './mongoErrors.js';
 
 // Group commit for single-document inserts. Each insert is its own write transaction on the
 // store (on FerretDB's SQLite, its own commit), and under load the store's time goes into
@@ -65,17 +66,14 @@ export class InsertBatcher<T extends Document> {
       );
       for (const w of batch) w.resolve();
     } catch (e) {
-      if (!(e instanceof MongoBulkWriteError)) {
+      const failure = bulkWriteFailure(e, batch.length);
+      if (!failure) {
         // The command itself failed (network, server): no document's outcome is known.
         for (const w of batch) w.reject(e);
         return;
       }
-      const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
-      const failed = new Map(writeErrors.map((we) => [we.index, we]));
-      // The driver also reports a command that failed as a whole (the store shutting down, a
-      // server error) as a MongoBulkWriteError, with no write errors. So a document without a
-      // write error of its own counts as stored only when the server's count says all of them are.
-      const othersStored = !e.writeConcernError && e.insertedCount === batch.length - failed.size;
+      const failed = new Map(failure.errors.map((we) => [we.index, we]));
+      const othersStored = failure.othersStored;
       batch.forEach((w, i) => {
         const writeError = failed.get(i);
         if (writeError) w.reject(Object.assign(new Error(writeError.errmsg ?? 'write error'), { code: writeError.code, errmsg: writeError.errmsg }));

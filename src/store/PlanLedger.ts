@@ -1,4 +1,5 @@
 import type { Collection, Db, Filter } from 'mongodb';
+import { LRUCache } from 'lru-cache';
 import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
 import { LEDGER_EVENT_TYPES, type LedgerEventType } from '../domain/enums.js';
@@ -18,6 +19,7 @@ import { InsertBatcher } from './InsertBatcher.js';
 import { toStorableJson } from '../domain/storableJson.js';
 import { hashLedgerEntry, utcDay } from './ledgerHash.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
+import { KeyedLock } from './keyedLock.js';
 
 // The append-only, hash-chained ledger (collection plan_ledger): no update or delete path on
 // purpose. An entry's _id is its position, ledgerEntryKey(tenant, plan, seq); every read is
@@ -35,14 +37,13 @@ export function ledgerEntryKey(tenantId: string, planId: string, seq: number): s
     // (an id a client can send); for well-formed text the bytes, and so the keys, are the same.
     key = uuidv5(utf8.encode(name), LEDGER_KEY_NAMESPACE);
     // A write derives the same key several times (event id, seq check, _id): a SHA-1 each.
-    if (recentKeys.size >= RECENT_KEYS) recentKeys.delete(recentKeys.keys().next().value as string);
     recentKeys.set(name, key);
   }
   return key;
 }
 const RECENT_KEYS = 2048;
 const utf8 = new TextEncoder();
-const recentKeys = new Map<string, string>();
+const recentKeys = new LRUCache<string, string>({ max: RECENT_KEYS });
 
 /** What a ledger list can be narrowed to. `since` is inclusive, `until` exclusive. */
 export interface LedgerFilter {
@@ -95,15 +96,17 @@ type LedgerDocument = { _id: string } & Record<string, unknown>;
 /** An append, checked and normalized; the ledger fills in seq, hashes and day. */
 type PreparedEntry = Omit<LedgerEntryRecord, 'seq' | 'prev_hash' | 'hash' | 'day'>;
 
-const AppendSchema = z.object({
-  entry_id: z.string().min(1).max(256),
-  plan_id: z.string().min(1),
-  tenant_id: z.string().min(1),
-  account_id: z.string().min(1),
-  event_type: z.enum(LEDGER_EVENT_TYPES),
-  actor: z.string().nullable(),
-  data: z.record(z.string(), z.unknown()),
+/** An append: a stored entry's own fields (the ledger assigns the chain's), entry_id bounded, timestamp optional. */
+const AppendSchema = LedgerEntryRecordSchema.pick({ plan_id: true, tenant_id: true, account_id: true, event_type: true, actor: true, data: true }).extend({
+  entry_id: LedgerEntryRecordSchema.shape.entry_id.max(256),
   timestamp: z.date().optional(),
+});
+
+/** An append as stored, before its chain fields: its own timestamp object, its data made storable. */
+const prepare = (input: z.infer<typeof AppendSchema>, timestamp: Date): PreparedEntry => ({
+  ...input,
+  timestamp: new Date(timestamp.getTime()),
+  data: toStorableJson(input.data, 'data') as Record<string, unknown>,
 });
 
 const FeedCursorSchema = TimeIdCursorSchema('feed');
@@ -115,7 +118,7 @@ export class PlanLedger {
   private readonly logger: StoreLogger;
   private readonly now: () => Date;
   /** Appends to one plan through this instance queue up, so they do not race each other. */
-  private readonly appendQueues = new Map<string, Promise<unknown>>();
+  private readonly appendQueues = new KeyedLock();
   private readonly onAppended: (entry: LedgerEntryRecord) => void;
 
   constructor(db: Db, options: PlanLedgerOptions = {}) {
@@ -144,19 +147,10 @@ export class PlanLedger {
     if (input.entry_id !== ledgerEntryKey(input.tenant_id, input.plan_id, seq)) {
       throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: its entry_id is not the key of its seq');
     }
-    const prepared: PreparedEntry = {
-      entry_id: input.entry_id,
-      plan_id: input.plan_id,
-      tenant_id: input.tenant_id,
-      account_id: input.account_id,
-      event_type: input.event_type,
-      timestamp: new Date(timestamp.getTime()),
-      actor: input.actor,
-      data: toStorableJson(input.data, 'data') as Record<string, unknown>,
-    };
+    const prepared = prepare(input, timestamp);
     const key = `${prepared.tenant_id}\u0000${prepared.plan_id}`;
     return withStoreErrors(this.logger, 'ledger.append', () =>
-      this.serialized(key, async () => {
+      this.appendQueues.run(key, async () => {
         const record = await this.appendAt(prepared, seq, options.prevHash);
         this.onAppended(record);
         return record;
@@ -182,24 +176,11 @@ export class PlanLedger {
     if (input.entry_id !== ledgerEntryKey(input.tenant_id, input.plan_id, 1)) {
       throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: a first entry carries the key of seq 1');
     }
-    const record = this.build(
-      {
-        entry_id: input.entry_id,
-        plan_id: input.plan_id,
-        tenant_id: input.tenant_id,
-        account_id: input.account_id,
-        event_type: input.event_type,
-        timestamp: new Date(entry.timestamp.getTime()),
-        actor: input.actor,
-        data: toStorableJson(input.data, 'data') as Record<string, unknown>,
-      },
-      1,
-      null,
-    );
+    const record = this.build(prepare(input, entry.timestamp), 1, null);
     const copy = toStorableJson(createdPlan, 'created_plan');
     const key = `${record.tenant_id}\u0000${record.plan_id}`;
     return withStoreErrors(this.logger, 'ledger.appendFirst', () =>
-      this.serialized(key, async () => {
+      this.appendQueues.run(key, async () => {
         if (await this.tryInsert(record, { created_plan: copy })) {
           this.onAppended(record);
           return { entry: record, createdPlan: copy, inserted: true };
@@ -291,20 +272,6 @@ export class PlanLedger {
     const _id = ledgerEntryKey(tenantId, planId, seq);
     const doc = await this.entries.findOne({ tenant_id: tenantId, _id });
     return doc && doc.tenant_id === tenantId && doc.plan_id === planId ? doc : null;
-  }
-
-  private serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.appendQueues.get(key) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.appendQueues.set(key, tail);
-    void tail.then(() => {
-      if (this.appendQueues.get(key) === tail) this.appendQueues.delete(key);
-    });
-    return run;
   }
 
   /**

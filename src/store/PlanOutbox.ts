@@ -3,6 +3,7 @@ import { AppError } from '../domain/errors.js';
 import { RevenuePlanV1Schema } from '../domain/plan.js';
 import { ProposalMetaSchema } from '../domain/proposalMeta.js';
 import { toStorableJson } from '../domain/storableJson.js';
+import { repeat, type Repeating } from '../runtime/repeat.js';
 import type { StoreLogger } from './mongoErrors.js';
 import { ledgerEntryKey, type PlanLedger } from './PlanLedger.js';
 import type { PendingEvent, PlanRepository, StoredPlan } from './PlanRepository.js';
@@ -268,24 +269,12 @@ export class PlanOutbox {
    * Runs repairOlderThan every intervalMs until stop(), which waits for a sweep under way
    * (timers do not hold the process). `scan` as in repairOlderThan.
    */
-  startRepairTimer(options: { intervalMs: number; olderThanMs: number; scan?: boolean }): { stop(): Promise<void> } {
-    let running: Promise<unknown> = Promise.resolve();
-    const sweep = () => {
-      running = running
-        .then(async () => {
-          const repaired = await this.repairOlderThan(options.olderThanMs, 500, { scan: options.scan ?? true });
-          if (repaired > 0) this.logger.warn({ repaired }, 'completed half-written plan changes');
-        })
-        .catch((e: unknown) => this.logger.warn({ err: String(e) }, 'repair sweep failed; will retry'));
+  startRepairTimer(options: { intervalMs: number; olderThanMs: number; scan?: boolean }): Repeating {
+    const sweep = async () => {
+      const repaired = await this.repairOlderThan(options.olderThanMs, 500, { scan: options.scan ?? true });
+      if (repaired > 0) this.logger.warn({ repaired }, 'completed half-written plan changes');
     };
-    const timer = setInterval(sweep, options.intervalMs);
-    timer.unref();
-    return {
-      stop: async () => {
-        clearInterval(timer);
-        await running;
-      },
-    };
+    return repeat(sweep, { intervalMs: options.intervalMs, onError: (e) => this.logger.warn({ err: String(e) }, 'repair sweep failed; will retry') });
   }
 
   /** Lists a plan for repair: this instance is about to leave it half-written if its next write fails. */

@@ -11,6 +11,7 @@ import { PLANS_COLLECTION } from './indexes.js';
 import { InsertBatcher } from './InsertBatcher.js';
 import { toStorableJson } from '../domain/storableJson.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
+import { KeyedLock } from './keyedLock.js';
 
 // Plan documents (collection plans, _id = plan_id), always read and written within one tenant:
 // every filter starts {tenant_id, _id}, and a conditional write carries its conditions in the
@@ -119,21 +120,10 @@ export const activePlanExists = (planId: string) =>
  * could both match; the embedded store serves one process, whose lock makes them atomic there
  * (on MongoDB, atomic anyway, it only saves doomed round trips).
  */
-const planLocks = new Map<string, Promise<unknown>>();
+const planLocks = new KeyedLock();
 
-export function withPlanLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = planLocks.get(key) ?? Promise.resolve();
-  const run = previous.then(fn, fn);
-  const tail = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  planLocks.set(key, tail);
-  void tail.then(() => {
-    if (planLocks.get(key) === tail) planLocks.delete(key);
-  });
-  return run;
-}
+/** Runs fn under the process's lock for `key` (a plan's, or a playbook head's: same database-qualified key space). */
+export const withPlanLock = <T>(key: string, fn: () => Promise<T>): Promise<T> => planLocks.run(key, fn);
 
 export class PlanRepository {
   private readonly plans: Collection<PlanDocument>;
@@ -371,7 +361,7 @@ export class PlanRepository {
 
   /** Keyed by the document (_id is unique in the collection), whatever tenant asks. */
   private locked<T>(planId: string, fn: () => Promise<T>): Promise<T> {
-    return withPlanLock(`${this.dbName}\u0000${planId}`, fn);
+    return planLocks.run(`${this.dbName}\u0000${planId}`, fn);
   }
 
   /** Validates a stored document; a corrupted one is a clear INTERNAL_SERVER_ERROR, its cause logged. */

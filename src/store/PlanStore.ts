@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import { z } from 'zod';
 import type { LedgerEventType, PlanStatus } from '../domain/enums.js';
 import { AppError } from '../domain/errors.js';
-import type { PlanStepV1, RevenuePlanV1 } from '../domain/plan.js';
+import type { RevenuePlanV1 } from '../domain/plan.js';
 import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js';
 import { transitionFor } from '../domain/lifecycleMatrix.js';
 import { consoleStoreLogger, type StoreLogger } from './mongoErrors.js';
@@ -57,13 +57,11 @@ export interface TransitionInput {
   basedOn?: RevenuePlanV1;
 }
 
-export interface DraftChanges {
-  objective?: string;
-  steps?: PlanStepV1[];
-  /** null removes the constraints. */
-  constraints?: Record<string, unknown> | null;
-  expires_at?: Date;
-}
+/** The plan fields a draft update sets, as the plan holds them. */
+export type DraftFields = Partial<Pick<RevenuePlanV1, 'objective' | 'steps' | 'constraints' | 'expires_at'>>;
+
+/** What updateDraft takes: DraftFields, where constraints null removes them. */
+export type DraftChanges = Omit<DraftFields, 'constraints'> & { constraints?: RevenuePlanV1['constraints'] | null };
 
 export interface UpdateDraftInput {
   tenantId: string;

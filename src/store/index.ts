@@ -10,6 +10,7 @@ export { hashLedgerEntry } from './ledgerHash.js';
 // The verifiable ledger's own collections (docs/store.md, "The verifiable ledger").
 export type { CheckpointDoc, LedgerLogStore, NewLeaf } from './ledgerLog/LedgerLogStore.js';
 export type { PlanLedger, PlanRepository, PlanStore };
+export type { DraftChanges, DraftFields } from './PlanStore.js';
 // A change of an existing plan with one ledger event (docs/store.md, "Adding an operation that changes a plan").
 export type { PlanChangeDecision, PlanChangeInput, PlanEventInput, PlanFieldChanges, RemovablePlanField } from './planChange.js';
 // Tenant playbooks (docs/playbooks.md).

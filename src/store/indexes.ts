@@ -1,5 +1,5 @@
-import type { Db, IndexDirection } from 'mongodb';
-import { LEDGER_LOG_INDEXES } from './ledgerLog/ledgerLogIndexes.js';
+import type { Db } from 'mongodb';
+import { LEDGER_LOG_INDEXES, type IndexDefinition } from './ledgerLog/ledgerLogIndexes.js';
 import { ensurePlaybookIndexes } from './planTypeConfigs/playbookIndexes.js';
 
 // Every index the store relies on, by fixed name, so ensureIndexes is idempotent (creating an
@@ -51,12 +51,6 @@ export const LEDGER_INDEX = {
   /** An entry id is stored once (entries' _id is their position and their id; see PlanLedger). */
   entryId: 'ledger_entry_id',
 } as const;
-
-interface IndexDefinition {
-  name: string;
-  key: Record<string, IndexDirection>;
-  unique?: boolean;
-}
 
 export const PLAN_INDEXES: readonly IndexDefinition[] = [
   { name: PLAN_INDEX.accountTypeStatus, key: { tenant_id: 1, account_id: 1, plan_type: 1, plan_status: 1 } },

@@ -1,5 +1,6 @@
 import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
 import { isEmbeddedStoreUri } from './embeddedStore.js';
+import { repeat, type Repeating } from '../runtime/repeat.js';
 
 export interface MongoConnection {
   client: MongoClient;
@@ -46,7 +47,7 @@ export async function connectMongo(uri: string, dbName: string, options: { monit
   const client = new MongoClient(uri, mongoClientOptions(uri, options));
   await client.connect();
   const db = client.db(dbName);
-  let watchdog: NodeJS.Timeout | null = null;
+  let watchdog: Repeating | null = null;
   const connection: MongoConnection = {
     client,
     db,
@@ -60,29 +61,23 @@ export async function connectMongo(uri: string, dbName: string, options: { monit
     },
     superviseReconnects: ({ intervalMs, failuresBeforeCheck, onReconnect }) => {
       let failures = 0;
-      let busy = false;
-      watchdog = setInterval(() => {
-        if (busy) return;
-        busy = true;
-        void (async () => {
-          if (await connection.ping()) {
-            failures = 0;
-            return;
-          }
-          failures += 1;
-          if (failures < failuresBeforeCheck || !(await answersFreshConnection(uri))) return;
+      const check = async () => {
+        if (await connection.ping()) {
           failures = 0;
-          onReconnect();
-          await client.close(true).catch(() => undefined);
-          await client.connect().catch(() => undefined);
-        })().finally(() => {
-          busy = false;
-        });
-      }, intervalMs);
-      watchdog.unref();
+          return;
+        }
+        failures += 1;
+        if (failures < failuresBeforeCheck || !(await answersFreshConnection(uri))) return;
+        failures = 0;
+        onReconnect();
+        await client.close(true).catch(() => undefined);
+        await client.connect().catch(() => undefined);
+      };
+      watchdog = repeat(check, { intervalMs, onError: () => undefined });
     },
-    close: () => {
-      if (watchdog) clearInterval(watchdog);
+    close: async () => {
+      // After a check under way, so that no reconnect opens the client again.
+      await watchdog?.stop();
       return client.close();
     },
   };

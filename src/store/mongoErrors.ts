@@ -1,3 +1,4 @@
+import { MongoBulkWriteError } from 'mongodb';
 import { AppError, isAppError } from '../domain/errors.js';
 
 // Recognizing server errors by what they mean, for MongoDB and FerretDB alike, and keeping
@@ -61,4 +62,24 @@ export async function withStoreErrors<T>(logger: StoreLogger, op: string, fn: ()
     logger.error({ op, err: describeStoreError(e) }, 'store operation failed');
     throw Object.assign(new AppError('INTERNAL_SERVER_ERROR', `store operation ${op} failed`), { cause: e });
   }
+}
+
+/** One document's failure in a bulk write: its position in the batch and the server's code and message. */
+export interface DocumentWriteError {
+  index: number;
+  code: unknown;
+  errmsg: string | undefined;
+}
+
+/**
+ * What a failed insertMany tells about each of `attempted` documents, or null when the command
+ * failed as a whole before reaching the server (no document's outcome is known). The driver
+ * also reports a command that failed as a whole (the store shutting down, a server error) as a
+ * bulk error with no write errors, so the documents without an error of their own count as
+ * stored (`othersStored`) only when the server's count says all of them are.
+ */
+export function bulkWriteFailure(e: unknown, attempted: number): { errors: DocumentWriteError[]; othersStored: boolean } | null {
+  if (!(e instanceof MongoBulkWriteError)) return null;
+  const errors = (Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors]).map((we) => ({ index: we.index, code: we.code, errmsg: we.errmsg }));
+  return { errors, othersStored: !e.writeConcernError && e.insertedCount === attempted - errors.length };
 }

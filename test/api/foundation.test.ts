@@ -42,7 +42,7 @@ describe('foundation slice over HTTP', () => {
   });
 
   it('rejects a malformed Authorization header and a forged token', async () => {
-    const malformed = await server.gql('{ planTypes { planType } }', {}, null, { authorization: 'Basic abc' });
+    const malformed = await server.gql('{ planTypes { planType } }', {}, null, { headers: { authorization: 'Basic abc' } });
     expect(malformed.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     const forged = await server.gql('{ planTypes { planType } }', {}, 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl');
     expect(forged.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');

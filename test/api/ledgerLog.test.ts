@@ -6,6 +6,7 @@ import { fromHex, verifyConsistency, verifyInclusion, type Hash } from '../../sr
 import { hashLedgerEntry } from '../../src/store/ledgerHash.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
 import { PROPOSE, SIGNALS, startReliabilityServer, tokenFor, TRANSITIONS, type ProposedPlan, type ReliabilityServer } from '../support/reliability.js';
+import { waitFor } from '../support/wait.js';
 
 // The verifiable ledger through the API, against the real store. Every kind of tampering is
 // done straight in the database, and each must be caught three ways: by the API's verifiers
@@ -55,12 +56,15 @@ describe('verifiable ledger API', () => {
   };
 
   async function waitForCheckpoint(token: string, size: number): Promise<Checkpoint> {
-    for (let i = 0; i < 200; i++) {
-      const { ledgerCheckpoint } = await q<{ ledgerCheckpoint: Checkpoint | null }>(CHECKPOINT, {}, token);
-      if (ledgerCheckpoint && ledgerCheckpoint.treeSize >= size) return ledgerCheckpoint;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`no checkpoint of size ${size}`);
+    return waitFor(
+      `a checkpoint of size ${size}`,
+      async () => {
+        const { ledgerCheckpoint } = await q<{ ledgerCheckpoint: Checkpoint | null }>(CHECKPOINT, {}, token);
+        return ledgerCheckpoint && ledgerCheckpoint.treeSize >= size ? ledgerCheckpoint : null;
+      },
+      10_000,
+      50,
+    );
   }
 
   const propose = async (token: string, account: string) =>

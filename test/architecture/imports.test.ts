@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { findProjectRoot } from '../../src/config/projectRoot.js';
 
 // The layering of src/ (README, "Project layout"): each layer imports only from layers below it.
-// config and observability are importable from everywhere and import only the domain (and each
+// config, observability and runtime are importable from everywhere and import only the domain (and each
 // other); auth sits beside the store, on the domain. No exceptions are allowed.
 const LAYERS: Record<string, number> = {
   domain: 0,
@@ -18,7 +18,7 @@ const LAYERS: Record<string, number> = {
   cli: 6,
   'main.ts': 6,
 };
-const ANYWHERE = new Set(['config', 'observability']);
+const ANYWHERE = new Set(['config', 'observability', 'runtime']);
 
 const root = findProjectRoot();
 const src = join(root, 'src');

@@ -6,10 +6,11 @@ import { PlanStore, planEventId } from '../../src/store/PlanStore.js';
 import { chainAppender } from '../support/ledgerAppends.js';
 import { openTestDb, testStoreProfile, testStoreUri, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger } from './storeFixtures.js';
+import { itIf } from '../support/skip.js';
 
 const profile = await testStoreProfile();
-const onFerretDb = profile.ferretdb ? it : it.skip;
-const onMongoDb = profile.ferretdb ? it.skip : it;
+const onFerretDb = itIf(profile.ferretdb, 'indexes: the FerretDB-only checks (the store is MongoDB)');
+const onMongoDb = itIf(!profile.ferretdb, 'indexes: the MongoDB-only checks (the store is FerretDB)');
 
 let t: TestDb;
 beforeAll(async () => {

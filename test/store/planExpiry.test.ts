@@ -8,6 +8,7 @@ import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../s
 import { PlanStore } from '../../src/store/PlanStore.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger } from './storeFixtures.js';
+import { waitUntil } from '../support/wait.js';
 
 // PlanExpiry against the real store: expiring is an ordinary transition (outbox, then the
 // ledger), so any number of expirers racing, in one process or from several store instances
@@ -91,7 +92,7 @@ describe('PlanExpiry', () => {
   it('runs the sweep on a timer until stopped', async () => {
     const plan = await planIn('ACTIVE', true);
     const sweeper = expiryOf(store).start({ intervalMs: 20 });
-    for (let i = 0; i < 100 && (await expiredEvents(plan.plan_id)).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('the sweep to expire the plan', async () => (await expiredEvents(plan.plan_id)).length > 0, 2000, 20);
     await sweeper.stop();
     expect(await expiredEvents(plan.plan_id)).toHaveLength(1);
   });

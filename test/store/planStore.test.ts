@@ -9,6 +9,7 @@ import { readCreatedPlan } from '../../src/store/createdPlanCopy.js';
 import { CrashingPlanStore, type PlanStoreFaults } from '../support/crashingPlanStore.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger, rejectionCode } from './storeFixtures.js';
+import { waitUntil } from '../support/wait.js';
 
 describe('PlanStore', () => {
   let t: TestDb;
@@ -347,8 +348,7 @@ describe('PlanStore', () => {
       const crashing = crashingStore('afterPlanWrite');
       await expect(move(plan, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
       const sweeper = store.outbox.startRepairTimer({ intervalMs: 20, olderThanMs: 0 });
-      const deadline = Date.now() + 5000;
-      while ((await pendingOf(plan.plan_id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil('the repair sweep to complete the change', async () => !(await pendingOf(plan.plan_id)), 5000, 20);
       await sweeper.stop();
       expect(await story(plan)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
     });

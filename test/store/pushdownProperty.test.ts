@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { MongoClient, ObjectId, type Db, type Document, type Filter } from 'mong
 import { afterTimeId } from '../../src/store/cursor.js';
 import { ensureStockFerretdbBinary, startEmbeddedStore, type EmbeddedStore } from '../../src/store/embeddedStore.js';
 import { testStoreUri } from '../support/testDb.js';
+import { describeIf } from '../support/skip.js';
 
 // The patched FerretDB (the run's store) against stock FerretDB v1.24.2, which filters, sorts
 // and counts every document in Go: random documents of mixed shapes (arrays, nulls, missing
@@ -132,9 +133,8 @@ async function answer(db: Db, collection: string, q: Query): Promise<unknown> {
 // Stock FerretDB is built from its Go module on first use; without Go (a MongoDB-only setup)
 // this comparison cannot run here.
 const canBuildStock = spawnSync('go', ['version']).status === 0 || existsSync(join(PROJECT_ROOT, '.bin', 'ferretdb-stock'));
-if (!canBuildStock) process.stderr.write('pushdownProperty: skipped, no Go toolchain to build stock FerretDB\n');
 
-(canBuildStock ? describe : describe.skip)('pushdown property: the patched store answers like stock FerretDB', () => {
+describeIf(canBuildStock, 'pushdownProperty: no Go toolchain to build stock FerretDB')('pushdown property: the patched store answers like stock FerretDB', () => {
   let stock: EmbeddedStore;
   let stockDir: string;
   let stockClient: MongoClient;

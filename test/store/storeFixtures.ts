@@ -46,5 +46,5 @@ export async function rejectionCode(p: Promise<unknown>): Promise<string> {
   throw new Error('expected a rejection');
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { sleep } from '../support/wait.js';
 

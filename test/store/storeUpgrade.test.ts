@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { MongoClient, type Document, type IndexDirection } from 'mongodb';
 import { ensureFerretdbBinary, ensureStockFerretdbBinary, startEmbeddedStore, type EmbeddedStore } from '../../src/store/embeddedStore.js';
 import { LEDGER_INDEXES, PLAN_INDEXES, PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { LEDGER_LOG_INDEXES } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
+import { describeIf } from '../support/skip.js';
 
 // An upgrade: a data directory first written by stock FerretDB (what an earlier, unpatched build
 // of this product left), then opened by the patched store. Patch 0006 must rebuild the service's
@@ -85,9 +86,8 @@ function expected(collection: string, filter: Document, sort: Record<string, 1 |
 // the upgrade cannot be replayed here.
 const canBuild =
   spawnSync('go', ['version']).status === 0 || (existsSync(join(PROJECT_ROOT, '.bin', 'ferretdb-stock')) && existsSync(join(PROJECT_ROOT, '.bin', 'ferretdb')));
-if (!canBuild) process.stderr.write('storeUpgrade: skipped, no Go toolchain to build stock and patched FerretDB\n');
 
-(canBuild ? describe : describe.skip)('upgrade from a data directory stock FerretDB wrote', () => {
+describeIf(canBuild, 'storeUpgrade: no Go toolchain to build stock and patched FerretDB')('upgrade from a data directory stock FerretDB wrote', () => {
   let dir: string;
   let store: EmbeddedStore | undefined;
   let client: MongoClient | undefined;

@@ -1,16 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { MongoClient, type Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import { SignJWT } from 'jose';
-import { loadConfig, type AppConfig } from '../../src/config/env.js';
 import { ERROR_CODES } from '../../src/domain/errors.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { startService, type RunningService } from '../../src/server/runtime.js';
 import { hashLedgerEntry, utcDay } from '../../src/store/ledgerHash.js';
 import { findProjectRoot } from '../../src/config/projectRoot.js';
 import { readLines } from '../../src/store/embeddedStore.js';
-import { TEST_JWT_SECRET } from './testServer.js';
+import { postGql, startTestServer, TEST_JWT_SECRET, type GqlError, type RawResponse, type TestServer } from './testServer.js';
 import { testStoreUri } from './testDb.js';
 
 /**
@@ -19,7 +15,9 @@ import { testStoreUri } from './testDb.js';
  * separate process, and a ledger audit that reads the store directly.
  */
 
-export { TEST_JWT_SECRET };
+export { postGql, TEST_JWT_SECRET };
+export { sleep, waitUntil } from './wait.js';
+export type { GqlError, PostOptions, RawResponse } from './testServer.js';
 
 /** Codes a client may see: the contract's, and Apollo's own for requests that never reach a resolver. */
 export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([
@@ -28,66 +26,6 @@ export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
 ]);
-
-export interface GqlError {
-  message: string;
-  extensions?: { code?: string; [k: string]: unknown };
-  path?: unknown[];
-}
-
-export interface RawResponse<T = Record<string, unknown>> {
-  /** HTTP status; 0 when the request did not get an answer (network error or deadline). */
-  status: number;
-  data?: T | null;
-  errors?: GqlError[];
-  /** The raw body text. */
-  text: string;
-  ms: number;
-  /** Set when no HTTP answer came: the error's name and message. */
-  networkError?: string;
-  headers?: Headers;
-}
-
-export interface PostOptions {
-  token?: string | null;
-  headers?: Record<string, string>;
-  /** A raw body instead of JSON.stringify({ query, variables }). */
-  rawBody?: string;
-  timeoutMs?: number;
-  method?: string;
-}
-
-/** POSTs a GraphQL request and never throws: network failures come back as status 0. */
-export async function postGql<T = Record<string, unknown>>(
-  url: string,
-  query: string,
-  variables: Record<string, unknown> = {},
-  options: PostOptions = {},
-): Promise<RawResponse<T>> {
-  const started = performance.now();
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...(options.headers ?? {}) };
-  const isGet = options.method === 'GET';
-  const target = isGet ? `${url}/graphql?${new URLSearchParams({ query, variables: JSON.stringify(variables) }).toString()}` : `${url}/graphql`;
-  try {
-    const res = await fetch(target, {
-      method: options.method ?? 'POST',
-      headers,
-      body: isGet ? undefined : (options.rawBody ?? JSON.stringify({ query, variables })),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-    });
-    const text = await res.text();
-    let body: { data?: T | null; errors?: GqlError[] } = {};
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      body = {};
-    }
-    return { status: res.status, ...body, text, ms: performance.now() - started, headers: res.headers };
-  } catch (e) {
-    const err = e as Error;
-    return { status: 0, text: '', ms: performance.now() - started, networkError: `${err.name}: ${err.message}` };
-  }
-}
 
 export const codesOf = (res: { errors?: GqlError[] }): string[] => (res.errors ?? []).map((e) => e.extensions?.code ?? '<none>');
 export const firstCode = (res: { errors?: GqlError[] }): string | undefined => res.errors?.[0]?.extensions?.code;
@@ -117,18 +55,6 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls until fn() is truthy; throws after timeoutMs. Returns the elapsed ms. */
-export async function waitUntil(what: string, fn: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 100): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await fn()) return Date.now() - started;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -191,51 +117,11 @@ export async function signToken(
 export const tokenFor = (tenant: string, roles: string[], sub = 'tester', extra: Record<string, unknown> = {}) =>
   signToken({ sub, tenant_id: tenant, roles, ...extra });
 
-export interface ReliabilityServer {
-  url: string;
-  running: RunningService;
-  config: AppConfig;
-  /** Driver access to the service's database, for assertions only. */
-  db: Db;
-  client: MongoClient;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null, options?: PostOptions): Promise<RawResponse<T>>;
-  /** Stops the service; drops its database unless keepDb. */
-  close(options?: { keepDb?: boolean }): Promise<void>;
-}
+export type ReliabilityServer = TestServer;
 
-/** The real service in this process on a free port, against `uri` (the run's store by default), in its own database. */
-export async function startReliabilityServer(env: Record<string, string> = {}, uri = testStoreUri()): Promise<ReliabilityServer> {
-  const dbName = env.MONGODB_DB ?? `rel_${randomBytes(6).toString('hex')}`;
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    MONGODB_URI: uri,
-    MONGODB_DB: dbName,
-    JWT_SECRET: TEST_JWT_SECRET,
-    ...env,
-  });
-  const running = await startService(config, createLogger(config.LOG_LEVEL));
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
-  await client.connect();
-  const db = client.db(dbName);
-  let closed = false;
-  return {
-    url: running.url,
-    running,
-    config,
-    db,
-    client,
-    gql: (query, variables = {}, token = null, options = {}) => postGql(running.url, query, variables, { ...options, token }),
-    close: async ({ keepDb = false } = {}) => {
-      if (closed) return;
-      closed = true;
-      await running.stop();
-      if (!keepDb) await db.dropDatabase().catch(() => undefined);
-      await client.close().catch(() => undefined);
-    },
-  };
-}
+/** The real service in this process (without command monitoring, which load figures would pay for), against `uri` (the run's store by default). */
+export const startReliabilityServer = (env: Record<string, string> = {}, uri = testStoreUri()): Promise<ReliabilityServer> =>
+  startTestServer(env, { uri, monitorCommands: false, dbPrefix: 'rel' });
 
 export interface ServiceProcess {
   child: ChildProcess;

@@ -1,6 +1,6 @@
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../domain/errors.js';
-import { noteStates } from '../../domain/ledgerCheckpoint.js';
+import { noteStates, type SignedCheckpoint } from '../../domain/ledgerCheckpoint.js';
 import { EXPORT_FORMAT, tagDates } from '../../domain/ledgerExportFormat.js';
 import {
   appendLeaves,
@@ -18,7 +18,7 @@ import {
 } from '../../domain/merkleTree.js';
 import { hashLedgerEntry, ledgerEntryKey, type CheckpointDoc, type LedgerLogStore, type LedgerVerification } from '../../store/index.js';
 import type { PlanQueryService } from '../plans/PlanQueryService.js';
-import type { CheckpointSigner, PublicSigningKey } from './checkpointSigner.js';
+import type { CheckpointSigner } from './checkpointSigner.js';
 import type { LedgerSealer } from './LedgerSealer.js';
 import { rangeHashes } from './nodeReads.js';
 
@@ -26,30 +26,8 @@ import { rangeHashes } from './nodeReads.js';
 // and verification that recomputes every leaf from the entries themselves (never from the
 // hashes the log keeps for its proofs). Tenant-scoped: every key includes the caller's tenant.
 
-export interface CheckpointView {
-  tenantId: string;
-  treeSize: number;
-  rootHash: string;
-  timestamp: Date;
-  keyId: string;
-  signature: string;
-  note: string;
-}
-
-export interface InclusionProofView {
-  entryId: string;
-  leafIndex: number;
-  treeSize: number;
-  leafHash: string;
-  auditPath: string[];
-}
-
-export interface CheckpointVerification {
-  treeSize: number;
-  valid: boolean;
-  entriesChecked: number;
-  firstBadLeafIndex: number | null;
-}
+// The answers' shapes are the schema's (LedgerInclusionProof, LedgerCheckpointVerification, ...):
+// the resolvers return them as they are, so the generated types check them there.
 
 export type PlanLedgerVerification = LedgerVerification & { checkpoint_tree_size: number | null };
 
@@ -71,16 +49,16 @@ export interface LedgerLogServiceDeps {
 export class LedgerLogService {
   constructor(private readonly deps: LedgerLogServiceDeps) {}
 
-  signingKeys(): PublicSigningKey[] {
+  signingKeys() {
     return this.deps.signer.publicKeys();
   }
 
-  async checkpoint(principal: Principal, treeSize?: number | null): Promise<CheckpointView | null> {
+  async checkpoint(principal: Principal, treeSize?: number | null): Promise<SignedCheckpoint | null> {
     const doc = await this.findCheckpoint(principal.tenantId, treeSize);
     return doc ? toView(doc) : null;
   }
 
-  async inclusionProof(principal: Principal, entryId: string, treeSize?: number | null): Promise<InclusionProofView | null> {
+  async inclusionProof(principal: Principal, entryId: string, treeSize?: number | null) {
     const tenantId = principal.tenantId;
     if (entryId.length === 0 || entryId.length > 256) throw new AppError('BAD_USER_INPUT', 'entryId must be 1 to 256 characters');
     // Two round trips: the checkpoint and where the entry is sealed; then the entry and the
@@ -117,7 +95,7 @@ export class LedgerLogService {
    * its root with the signed one. Also invalid: a checkpoint whose signature or note does not
    * hold, and a log smaller than a checkpoint this process signed (rolled back).
    */
-  async verifyCheckpoint(principal: Principal, treeSize?: number | null): Promise<CheckpointVerification> {
+  async verifyCheckpoint(principal: Principal, treeSize?: number | null) {
     const tenantId = principal.tenantId;
     // What this process signed is read first: a checkpoint it signs meanwhile is then in the store too.
     const witnessed = this.deps.sealer?.lastSigned(tenantId) ?? null;
@@ -285,6 +263,6 @@ export class LedgerLogService {
 
 const isSize = (n: number): boolean => Number.isSafeInteger(n) && n >= 0 && n <= MAX_SIZE;
 
-function toView(c: CheckpointDoc): CheckpointView {
+function toView(c: CheckpointDoc): SignedCheckpoint {
   return { tenantId: c.tenant_id, treeSize: c.tree_size, rootHash: c.root_hash, timestamp: c.timestamp, keyId: c.key_id, signature: c.signature, note: c.note };
 }

@@ -15,6 +15,7 @@ import {
 import { ledgerEntryKey, type LedgerLogStore, type NewLeaf } from '../../store/index.js';
 import type { CheckpointSigner } from './checkpointSigner.js';
 import { rangeHashes } from './nodeReads.js';
+import { repeat, type Repeating } from '../../runtime/repeat.js';
 
 // The sealer: appends newly written ledger entries to their tenant's Merkle log and signs a
 // checkpoint of the grown tree. It runs on a timer, off the request path; the ledger tells it
@@ -80,8 +81,7 @@ export class LedgerSealer {
   private readonly now: () => Date;
   private readonly batchLimit: number;
   private readonly leaseTtlMs: number;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private loop: Repeating | null = null;
   private stopped = false;
   private lastReconcile = 0;
   private readonly suspicious = new Set<string>();
@@ -136,31 +136,24 @@ export class LedgerSealer {
       this.startReconcileOwed = true;
       this.options.logger.warn({ err: e }, 'finding unsealed ledger entries at start failed; retrying in the background');
     }
-    this.schedule(0);
+    if (this.stopped) return;
+    this.loop = repeat(() => this.round(), {
+      intervalMs: this.options.intervalMs,
+      firstDelayMs: 0,
+      // Straight on while a round filled a whole batch and more waits.
+      nextDelayMs: () => (this.pendingCount() > 0 && this.hadFullBatch ? 0 : this.options.intervalMs),
+      onError: (e) => this.options.logger.warn({ err: e }, 'ledger sealing round failed; will retry'),
+    });
   }
 
   private startReconcileOwed = false;
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.round()
-        .catch((e: unknown) => this.options.logger.warn({ err: e }, 'ledger sealing round failed; will retry'))
-        .then(() => {
-          this.running = null;
-          this.schedule(this.pendingCount() > 0 && this.hadFullBatch ? 0 : this.options.intervalMs);
-        });
-    }, delay);
-    this.timer.unref();
-  }
 
   private hadFullBatch = false;
 
   /** Stops the timer after the round in flight; seals what is pending once more. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop?.stop();
     await this.sealAll().catch((e: unknown) => this.options.logger.warn({ err: e }, 'final ledger sealing round failed'));
   }
 

@@ -6,13 +6,6 @@ export { parsePrivateKey, parsePublicKey } from '../../config/ledgerSigningKey.j
 // whoever can write the database cannot sign a checkpoint. A key is named by its keyId:
 // the first 16 hex digits of SHA-256 of the raw 32-byte public key.
 
-export interface PublicSigningKey {
-  keyId: string;
-  algorithm: 'Ed25519';
-  /** Base64 of the raw 32-byte public key. */
-  publicKey: string;
-}
-
 /** The keyId of a raw 32-byte Ed25519 public key. */
 export const keyIdOf = (rawPublicKey: Uint8Array): string => createHash('sha256').update(rawPublicKey).digest('hex').slice(0, 16);
 
@@ -30,7 +23,8 @@ export function generateSigningKey(): string {
 /** Signs checkpoint notes with the current key; verifies them with it and the previous ones. */
 export class CheckpointSigner {
   readonly keyId: string;
-  private readonly verifying = new Map<string, { key: KeyObject; published: PublicSigningKey }>();
+  /** By keyId: the key and its raw 32 bytes, base64. */
+  private readonly verifying = new Map<string, { key: KeyObject; publicKey: string }>();
 
   constructor(
     private readonly privateKey: KeyObject,
@@ -39,7 +33,7 @@ export class CheckpointSigner {
     for (const key of [createPublicKey(privateKey), ...previousPublicKeys]) {
       const raw = rawPublicKey(key);
       const keyId = keyIdOf(raw);
-      if (!this.verifying.has(keyId)) this.verifying.set(keyId, { key, published: { keyId, algorithm: 'Ed25519', publicKey: raw.toString('base64') } });
+      if (!this.verifying.has(keyId)) this.verifying.set(keyId, { key, publicKey: raw.toString('base64') });
     }
     this.keyId = keyIdOf(rawPublicKey(privateKey));
   }
@@ -58,8 +52,8 @@ export class CheckpointSigner {
     return verify(null, Buffer.from(note, 'utf8'), entry.key, bytes);
   }
 
-  /** The keys checkpoints can be checked with: the current one first. */
-  publicKeys(): PublicSigningKey[] {
-    return [...this.verifying.values()].map((v) => v.published);
+  /** The keys checkpoints can be checked with, the current one first, as the API publishes them (LedgerSigningKey). */
+  publicKeys() {
+    return [...this.verifying].map(([keyId, { publicKey }]) => ({ keyId, algorithm: 'Ed25519' as const, publicKey }));
   }
 }

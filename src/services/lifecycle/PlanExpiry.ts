@@ -2,6 +2,7 @@ import { isAppError } from '../../domain/errors.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
 import type { Store } from '../../store/index.js';
 import { EXPIRING_STATUSES, isDueToExpire } from '../../domain/activationDecision.js';
+import { repeat, type Repeating } from '../../runtime/repeat.js';
 
 /** The actor recorded on a PLAN_EXPIRED event: the service itself, not whoever looked. */
 export const EXPIRY_ACTOR = 'system:expiry';
@@ -89,19 +90,7 @@ export class PlanExpiry {
   }
 
   /** Runs sweep() every intervalMs until stop(), which waits for a sweep under way (the timer does not hold the process). */
-  start(options: { intervalMs: number }): { stop(): Promise<void> } {
-    let running: Promise<unknown> = Promise.resolve();
-    const timer = setInterval(() => {
-      running = running
-        .then(() => this.sweep())
-        .catch((e: unknown) => this.deps.logger?.warn({ err: String(e) }, 'expiry sweep failed; will retry'));
-    }, options.intervalMs);
-    timer.unref();
-    return {
-      stop: async () => {
-        clearInterval(timer);
-        await running;
-      },
-    };
+  start(options: { intervalMs: number }): Repeating {
+    return repeat(() => this.sweep(), { intervalMs: options.intervalMs, onError: (e) => this.deps.logger?.warn({ err: String(e) }, 'expiry sweep failed; will retry') });
   }
 }

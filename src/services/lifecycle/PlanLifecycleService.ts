@@ -5,7 +5,7 @@ import { AppError, isAppError } from '../../domain/errors.js';
 import type { PlanStepV1, RevenuePlanV1 } from '../../domain/plan.js';
 import type { GateReason, ReportedReason } from '../../domain/policyGate/gateTypes.js';
 import type { AppMetrics } from '../../observability/metrics.js';
-import type { Store } from '../../store/index.js';
+import type { DraftFields, Store } from '../../store/index.js';
 import { getPlanTypeConfig, type PlanTypeConfig } from '../../domain/planTypeConfig.js';
 import type { PlaybookReader } from '../planTypes/PlanTypeCatalog.js';
 import { validateForApproval, validateStructure } from '../../domain/policyGate/PlanPolicyGate.js';
@@ -195,14 +195,12 @@ function invalidTransition(plan: RevenuePlanV1, verb: string): AppError {
   return new AppError('INVALID_TRANSITION', `cannot ${verb} a plan that is ${plan.plan_status}`, { status: plan.plan_status });
 }
 
-type DraftChanges = Partial<Pick<RevenuePlanV1, 'objective' | 'steps' | 'constraints' | 'expires_at'>>;
-
 /**
  * Turns the API's update into plan fields. A step keeps its step_id when its action type was
  * already in the plan (action types are unique within a plan); dependsOn indexes become ids.
  */
-function buildDraftChanges(plan: RevenuePlanV1, input: UpdateDraftPlanInputParsed, config: PlanTypeConfig | null): DraftChanges {
-  const changes: DraftChanges = {};
+function buildDraftChanges(plan: RevenuePlanV1, input: UpdateDraftPlanInputParsed, config: PlanTypeConfig | null): DraftFields {
+  const changes: DraftFields = {};
   if (input.objective != null) changes.objective = input.objective.trim();
   if (input.constraints != null) changes.constraints = input.constraints;
   if (input.expiresAt != null) changes.expires_at = input.expiresAt;
@@ -240,7 +238,7 @@ function buildDraftChanges(plan: RevenuePlanV1, input: UpdateDraftPlanInputParse
 }
 
 /** The PLAN_UPDATED data: which fields changed and their new values, bounded. */
-function describeChanges(plan: RevenuePlanV1, changes: DraftChanges): Record<string, unknown> {
+function describeChanges(plan: RevenuePlanV1, changes: DraftFields): Record<string, unknown> {
   const data: Record<string, unknown> = { changed_fields: Object.keys(changes).sort() };
   if (changes.objective !== undefined) data.objective = { from: plan.objective, to: changes.objective };
   if (changes.steps !== undefined) {

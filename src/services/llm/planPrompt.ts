@@ -1,4 +1,5 @@
 import type { PlanTypeConfig } from '../../domain/planTypeConfig.js';
+import type { EvidenceContext } from '../proposal/checkEvidence.js';
 import { fitContextToBudget } from './contextBudget.js';
 
 /** Recorded in every LLM proposal's audit; bump it whenever the wording below changes. */
@@ -10,12 +11,9 @@ export const CONTEXT_BUDGET_BYTES = 12 * 1024;
 export const DATA_OPEN_TAG = '<account_data>';
 export const DATA_CLOSE_TAG = '</account_data>';
 
-export interface PlanPromptInput {
+/** The account's input the prompt quotes: what evidence may cite, and whose account it is. */
+export interface PlanPromptInput extends EvidenceContext {
   account_id: string;
-  posture?: Record<string, unknown>;
-  signals?: readonly unknown[];
-  history?: readonly unknown[];
-  tenant_goals?: Record<string, unknown>;
 }
 
 export interface PlanPrompt {

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../domain/errors.js';
-import type { ProposalSource } from '../../domain/enums.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
 import type { AppMetrics } from '../../observability/metrics.js';
 import type { ProposalMeta } from '../../domain/proposalMeta.js';
@@ -10,23 +9,19 @@ import type { Store } from '../../store/index.js';
 import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
 import type { PlaybookReader } from '../planTypes/PlanTypeCatalog.js';
 import type { PlanProposalGenerator } from '../proposal/PlanProposalGenerator.js';
-import { collectInputWarnings, type InputWarning } from '../proposal/inputWarnings.js';
-import type { DroppedStep } from '../proposal/proposalTypes.js';
+import { collectInputWarnings } from '../proposal/inputWarnings.js';
+import type { PlanProposalResult } from '../proposal/proposalTypes.js';
 import { canonicalEncode } from '../../domain/canonicalEncoding.js';
 import { parseInput, ProposePlanInputSchema, type ProposePlanInputParsed } from './apiInputs.js';
 
 /** Fixed namespace for plan ids derived from (tenant, idempotency key). */
 const IDEMPOTENT_PLAN_NAMESPACE = '6f1d3c52-8a0e-4b7e-9a55-2f4c1e0b7d13';
 
-export interface ProposedPlan {
-  plan: RevenuePlanV1;
-  proposal_id: string;
-  source: ProposalSource;
-  dropped_steps: DroppedStep[];
-  warnings: InputWarning[];
+/** The generator's result as the API answers it (schema ProposePlanPayload). */
+export type ProposedPlan = Pick<PlanProposalResult, 'plan' | 'proposal_id' | 'source' | 'dropped_steps' | 'warnings'> & {
   /** True when the idempotency key matched an earlier proposal (this call made nothing new). */
   replayed: boolean;
-}
+};
 
 /**
  * proposePlan: validate, generate a DRAFT, persist it with its PLAN_CREATED entry.

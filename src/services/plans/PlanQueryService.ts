@@ -3,18 +3,13 @@ import { AppError } from '../../domain/errors.js';
 import type { LedgerEventType, PlanStatus } from '../../domain/enums.js';
 import type { LedgerEntryRecord } from '../../domain/ledger.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
-import type { Page } from '../../domain/page.js';
+import type { Page, PageArgs } from '../../domain/page.js';
 import type { LedgerFilter, LedgerVerificationResult, Store } from '../../store/index.js';
 import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
 import { LedgerFilterSchema, PageArgsSchema, parseInput, PlanFilterSchema } from './apiInputs.js';
 
 export const OPEN_PLAN_STATUSES: readonly PlanStatus[] = ['DRAFT', 'APPROVED', 'ACTIVE', 'PAUSED'];
 export const OPEN_PLANS_LIMIT = 20;
-
-export interface PageRequest {
-  first?: number | null;
-  after?: string | null;
-}
 
 /** Read paths, all scoped to the caller's tenant. Another tenant's ids read as absent. */
 export class PlanQueryService {
@@ -48,7 +43,7 @@ export class PlanQueryService {
    * left out when the filter's statuses no longer include it (the page may then be short; the
    * cursors and hasNextPage still describe the stored order).
    */
-  async listPlans(principal: Principal, rawFilter: unknown, page: PageRequest): Promise<Page<RevenuePlanV1>> {
+  async listPlans(principal: Principal, rawFilter: unknown, page: PageArgs): Promise<Page<RevenuePlanV1>> {
     const filter = parseInput(PlanFilterSchema, rawFilter, 'filter');
     const { first, after } = parseInput(PageArgsSchema, page, 'page');
     const statuses = filter?.status?.length ? (filter.status as PlanStatus[]) : null;
@@ -94,14 +89,14 @@ export class PlanQueryService {
   }
 
   /** The tenant's ledger feed; oldest first for one plan (its story), newest first otherwise. */
-  listLedger(principal: Principal, rawFilter: unknown, page: PageRequest): Promise<Page<LedgerEntryRecord>> {
+  listLedger(principal: Principal, rawFilter: unknown, page: PageArgs): Promise<Page<LedgerEntryRecord>> {
     const filter = toLedgerFilter(parseInput(LedgerFilterSchema, rawFilter, 'filter'));
     const { first, after } = parseInput(PageArgsSchema, page, 'page');
     return this.deps.store.ledger.listForTenant(principal.tenantId, filter, { first, after });
   }
 
   /** One plan's ledger page (Plan.ledger). */
-  planLedgerPage(principal: Principal, planId: string, page: PageRequest): Promise<Page<LedgerEntryRecord>> {
+  planLedgerPage(principal: Principal, planId: string, page: PageArgs): Promise<Page<LedgerEntryRecord>> {
     const { first, after } = parseInput(PageArgsSchema, page, 'page');
     return this.deps.store.ledger.listByPlan(principal.tenantId, planId, { first, after });
   }

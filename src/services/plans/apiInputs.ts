@@ -113,7 +113,6 @@ export const PageArgsSchema = z.object({
     .transform((v) => v ?? DEFAULT_PAGE_SIZE),
   after: z.string().max(512).nullish().transform((v) => v ?? undefined),
 });
-export type PageArgs = z.infer<typeof PageArgsSchema>;
 
 /** Parses with a schema; failure is BAD_USER_INPUT naming each bad field. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {

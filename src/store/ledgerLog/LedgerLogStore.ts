@@ -1,8 +1,9 @@
-import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
+import { LRUCache } from 'lru-cache';
+import type { Collection, Db } from 'mongodb';
 import { LedgerEntryRecordSchema, type LedgerEntryRecord } from '../../domain/ledger.js';
 import type { NodeId } from '../../domain/merkleTree.js';
 import { PLAN_LEDGER_COLLECTION } from '../indexes.js';
-import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from '../mongoErrors.js';
+import { consoleStoreLogger, bulkWriteFailure, isDuplicateKeyError, withStoreErrors, type StoreLogger } from '../mongoErrors.js';
 import { LEDGER_LOG_COLLECTIONS } from './ledgerLogIndexes.js';
 import { acquireLease, releaseLease } from '../leases.js';
 import { LedgerTiles } from './LedgerTiles.js';
@@ -96,6 +97,8 @@ const READ_BATCH = 64;
  */
 const CACHED_FROM_LEVEL = 5;
 const MAX_CACHED_NODES = 100_000;
+/** Tenants whose latest checkpoint seq is remembered. */
+const MAX_TENANTS_SEEN = 10_000;
 
 export interface LedgerLogStoreOptions {
   logger?: StoreLogger;
@@ -111,9 +114,9 @@ export class LedgerLogStore {
   private readonly entries: Collection<{ _id: string } & Record<string, unknown>>;
   private readonly logger: StoreLogger;
   /** The latest checkpoint seq seen per tenant: where probing starts (a hint, always re-read). */
-  private readonly latestSeen = new Map<string, number>();
+  private readonly latestSeen = new LRUCache<string, number>({ max: MAX_TENANTS_SEEN });
   /** Upper tree nodes by tenant/level/index (see CACHED_FROM_LEVEL), least recently used first. */
-  private readonly nodeCache = new Map<string, string>();
+  private readonly nodeCache = new LRUCache<string, string>({ max: MAX_CACHED_NODES });
   /** Full tiles of the tree (LedgerTiles.ts): most of a proof's nodes in a document or two. */
   private readonly tiles: LedgerTiles;
 
@@ -190,9 +193,8 @@ export class LedgerLogStore {
         await this.leaves.insertMany(docs, { ordered: true });
         return { inserted: docs.length, conflict: null };
       } catch (e) {
-        const writeErrors = e instanceof MongoBulkWriteError ? (Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors]) : [];
-        const first = writeErrors[0];
-        if (!first || !isDuplicateKeyError({ code: first.code, errmsg: first.errmsg })) throw e;
+        const first = bulkWriteFailure(e, docs.length)?.errors[0];
+        if (!first || !isDuplicateKeyError(first)) throw e;
         const inserted = first.index;
         // FerretDB does not say which unique index refused it: a leaf at that position means
         // the position was taken; none means the entry is sealed elsewhere.
@@ -259,18 +261,13 @@ export class LedgerLogStore {
         const node = inner[i];
         if (node && node.level === id.level && node.index === id.index && typeof node.hash === 'string') {
           out.set(`${id.level}/${id.index}`, node.hash);
-          if (id.level >= CACHED_FROM_LEVEL) this.cacheNode(nodeKey(tenantId, id.level, id.index), node.hash);
+          if (id.level >= CACHED_FROM_LEVEL) this.nodeCache.set(nodeKey(tenantId, id.level, id.index), node.hash);
         }
       });
       return out;
     });
   }
 
-  private cacheNode(key: string, hash: string): void {
-    this.nodeCache.delete(key);
-    this.nodeCache.set(key, hash);
-    if (this.nodeCache.size > MAX_CACHED_NODES) this.nodeCache.delete(this.nodeCache.keys().next().value as string);
-  }
 
   /** Stores perfect subtrees above the leaves, then the tiles they fill (idempotent: their hashes follow from the leaves). */
   async insertNodes(tenantId: string, nodes: readonly { id: NodeId; hash: string }[]): Promise<void> {
@@ -305,13 +302,8 @@ export class LedgerLogStore {
    */
   async latestCheckpoint(tenantId: string, knownSeq = this.latestSeen.get(tenantId) ?? 0): Promise<CheckpointDoc | null> {
     const found = await this.probeLatestCheckpoint(tenantId, knownSeq);
-    if (found) this.rememberLatest(tenantId, found.seq);
+    if (found) this.latestSeen.set(tenantId, found.seq);
     return found;
-  }
-
-  private rememberLatest(tenantId: string, seq: number): void {
-    if (this.latestSeen.size >= 10_000 && !this.latestSeen.has(tenantId)) this.latestSeen.delete(this.latestSeen.keys().next().value as string);
-    this.latestSeen.set(tenantId, seq);
   }
 
   private async probeLatestCheckpoint(tenantId: string, knownSeq: number): Promise<CheckpointDoc | null> {
@@ -360,7 +352,7 @@ export class LedgerLogStore {
     return withStoreErrors(this.logger, 'ledgerLog.insertCheckpoint', async () => {
       try {
         await this.checkpoints.insertOne({ _id: checkpointKey(doc.tenant_id, doc.seq), ...doc });
-        this.rememberLatest(doc.tenant_id, doc.seq);
+        this.latestSeen.set(doc.tenant_id, doc.seq);
       } catch (e) {
         if (isDuplicateKeyError(e)) return false;
         throw e;
@@ -446,11 +438,9 @@ export class LedgerLogStore {
       try {
         await collection.insertMany(docs as never[], { ordered: false });
       } catch (e) {
-        if (!(e instanceof MongoBulkWriteError)) throw e;
-        const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
-        if (writeErrors.length === 0 || e.insertedCount !== docs.length - writeErrors.length) throw e;
-        const other = writeErrors.find((we) => !isDuplicateKeyError({ code: we.code, errmsg: we.errmsg }));
-        if (other) throw e;
+        // Harmless only when every document is stored or was there already.
+        const failure = bulkWriteFailure(e, docs.length);
+        if (!failure || failure.errors.length === 0 || !failure.othersStored || !failure.errors.every(isDuplicateKeyError)) throw e;
       }
     });
   }

@@ -1,4 +1,5 @@
 import type { Collection } from 'mongodb';
+import { LRUCache } from 'lru-cache';
 import { hashFromTile, tileFull, tileNodes, tilesFilledBy, tileSpan, TILE_HEIGHT, TILE_WIDTH, type TileId } from '../../domain/merkleTiles.js';
 import { fromHex, toHex, type Hash, type NodeId } from '../../domain/merkleTree.js';
 
@@ -36,15 +37,15 @@ const nodeName = (id: NodeId) => `${id.level}/${id.index}`;
 const splitTile = (bytes: Uint8Array): Hash[] => Array.from({ length: TILE_WIDTH }, (_, k) => bytes.subarray(k * 32, k * 32 + 32));
 
 export class LedgerTiles {
-  private readonly cache = new Map<string, Uint8Array>();
-  private readonly recent = new Map<string, string>();
+  private readonly cache = new LRUCache<string, Uint8Array>({ max: MAX_CACHED_TILES });
+  private readonly recent = new LRUCache<string, string>({ max: MAX_RECENT });
   /**
    * Full tiles found missing (a log sealed before tiles): their nodes are read from the node
    * documents at once, in one round trip. Tiles are written before the checkpoint that covers
    * them, so one missing under a checkpointed tree stays missing; were it written after all,
    * the node documents still give the same hashes.
    */
-  private readonly absent = new Set<string>();
+  private readonly absent = new LRUCache<string, true>({ max: MAX_CACHED_TILES });
 
   constructor(
     readonly collection: Collection<TileDoc>,
@@ -91,20 +92,14 @@ export class LedgerTiles {
   private async tile(tenantId: string, tile: TileId): Promise<Hash[] | null> {
     const key = this.keyOf(tenantId, tile.level, tile.index);
     const cached = this.cache.get(key);
-    if (cached) {
-      this.cache.delete(key);
-      this.cache.set(key, cached);
-      return splitTile(cached);
-    }
+    if (cached) return splitTile(cached);
     const doc = await this.collection.findOne({ tenant_id: tenantId, _id: key });
     const bytes = doc && doc.tenant_id === tenantId && doc.level === tile.level && doc.index === tile.index && typeof doc.hashes === 'string' && doc.hashes.length === HEX_WIDTH ? fromHex(doc.hashes) : null;
     if (!bytes) {
-      this.absent.add(key);
-      if (this.absent.size > MAX_CACHED_TILES) this.absent.delete(this.absent.values().next().value as string);
+      this.absent.set(key, true);
       return null;
     }
     this.cache.set(key, bytes);
-    if (this.cache.size > MAX_CACHED_TILES) this.cache.delete(this.cache.keys().next().value as string);
     return splitTile(bytes);
   }
 
@@ -118,14 +113,14 @@ export class LedgerTiles {
     for (const { id, hash } of completed) {
       if (id.level % TILE_HEIGHT !== 0) continue;
       known.set(nodeName(id), hash);
-      this.remember(this.keyOf(tenantId, id.level, id.index), hash);
+      this.recent.set(this.keyOf(tenantId, id.level, id.index), hash);
     }
     const tiles = tilesFilledBy(completed.map((c) => c.id));
     if (tiles.length === 0) return [];
     const unknown = tiles.flatMap(tileNodes).filter((id) => {
       const name = nodeName(id);
       if (known.has(name)) return false;
-      const hash = this.recent.get(this.keyOf(tenantId, id.level, id.index));
+      const hash = this.recent.peek(this.keyOf(tenantId, id.level, id.index));
       if (hash !== undefined) known.set(name, hash);
       return hash === undefined;
     });
@@ -137,11 +132,5 @@ export class LedgerTiles {
       docs.push({ _id: this.keyOf(tenantId, tile.level, tile.index), tenant_id: tenantId, level: tile.level, index: tile.index, hashes: hashes.join('').toLowerCase() });
     }
     return docs;
-  }
-
-  private remember(key: string, hash: string): void {
-    this.recent.delete(key);
-    this.recent.set(key, hash);
-    if (this.recent.size > MAX_RECENT) this.recent.delete(this.recent.keys().next().value as string);
   }
 }

@@ -15,7 +15,8 @@ export const LEDGER_LOG_COLLECTIONS = {
   leases: 'ledger_log_leases',
 } as const;
 
-interface IndexDefinition {
+/** One index of a collection (its name, keys, and whether they are unique). */
+export interface IndexDefinition {
   name: string;
   key: Record<string, IndexDirection>;
   unique?: boolean;
