@@ -20,6 +20,11 @@ import { LedgerLogService } from '../services/ledgerLog/LedgerLogService.js';
 import { LedgerSealer } from '../services/ledgerLog/LedgerSealer.js';
 import { LedgerLogStore } from '../store/ledgerLog/LedgerLogStore.js';
 import { ledgerSignerFromConfig } from './ledgerSigner.js';
+import { rateLimitLlmClient } from '../services/llm/rateLimitedLlmClient.js';
+import { ProposalRunStore } from '../store/proposalRuns/ProposalRunStore.js';
+import { ProposalRunService } from '../services/proposalRuns/ProposalRunService.js';
+import { ProposalRunWorker, newHolderId } from '../services/proposalRuns/ProposalRunWorker.js';
+import { RunItemProcessor } from '../services/proposalRuns/RunItemProcessor.js';
 
 /** How often half-written plan changes are swept and completed (see PlanStore). */
 const REPAIR_INTERVAL_MS = 30_000;
@@ -72,21 +77,38 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       })
     : null;
   if (llm) metrics.llmModelMisconfigured.set(0);
+  // Outermost, so the latency metric is the model's and not the wait for a turn.
+  const limited = llm ? rateLimitLlmClient(instrumentLlmClient(llm, metrics), { requestsPerMinute: config.GEMINI_REQUESTS_PER_MINUTE }) : null;
   const generator = new PlanProposalGenerator({
-    llm: llm ? instrumentLlmClient(llm, metrics) : null,
+    llm: limited,
     fallback: config.PROPOSAL_LLM_FALLBACK,
   });
   const expiry = new PlanExpiry({ store, logger: logger.child({ component: 'expiry' }) });
   let sweeper: { stop(): Promise<void> } | null = null;
   let expirySweeper: { stop(): Promise<void> } | null = null;
   const queries = new PlanQueryService({ store, expiry });
+  const proposals = new PlanProposalService({ store, generator, metrics, expiry });
+  const runStore = new ProposalRunStore(db, { logger: storeLogger });
+  const holder = newHolderId();
+  const runWorker =
+    config.PROPOSAL_RUN_WORKER === 'on'
+      ? new ProposalRunWorker({
+          runs: runStore,
+          processor: new RunItemProcessor({ runs: runStore, proposals, queries, holder }),
+          logger: logger.child({ component: 'proposal-runs' }),
+          holder,
+          concurrency: config.PROPOSAL_RUN_CONCURRENCY,
+          leaseTtlMs: config.PROPOSAL_RUN_LEASE_MS,
+          pollMs: config.PROPOSAL_RUN_POLL_MS,
+        })
+      : null;
 
   return {
     config,
     metrics,
     logger,
     planTypes: new PlanTypeCatalog(),
-    proposals: new PlanProposalService({ store, generator, metrics, expiry }),
+    proposals,
     lifecycle: new PlanLifecycleService({ store, config, metrics, expiry }),
     queries,
     store,
@@ -94,6 +116,8 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
     llmStatus: () => llm?.status() ?? null,
     ledgerLog: new LedgerLogService({ store: ledgerLogStore, signer, sealer, queries }),
     sealer,
+    proposalRuns: new ProposalRunService({ runs: runStore, ...(runWorker ? { onStarted: () => runWorker.notify() } : {}) }),
+    runWorker,
     start: async () => {
       await ensureIndexes(db);
       // At start nothing of ours is in flight: restore plans a crash lost between their two
@@ -123,8 +147,12 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       // After the sweeps (whose appends it is told of): entries a previous process left unsealed
       // are found by comparing counts, then sealing runs on its timer.
       await sealer?.start({ reconcileIntervalMs: singleProcessStore ? 0 : RECONCILE_INTERVAL_MS });
+      // Runs left RUNNING by a previous process are taken up again once their leases expire.
+      runWorker?.start();
     },
     stop: async () => {
+      await runWorker?.stop();
+      await limited?.stop();
       await sweeper?.stop();
       await expirySweeper?.stop();
       await sealer?.stop();

@@ -10,6 +10,8 @@ import type { ModelStatus } from './llm/modelAvailability.js';
 import type { PlanTypeCatalog } from './planTypes/PlanTypeCatalog.js';
 import type { PlanProposalService } from './plans/PlanProposalService.js';
 import type { PlanQueryService } from './plans/PlanQueryService.js';
+import type { ProposalRunService } from './proposalRuns/ProposalRunService.js';
+import type { ProposalRunWorker } from './proposalRuns/ProposalRunWorker.js';
 
 /** The services resolvers call, built once per process (composed in server/appServices.ts). */
 export interface AppServices {
@@ -28,6 +30,10 @@ export interface AppServices {
   ledgerLog: LedgerLogService;
   /** This process's sealer, null when LEDGER_SEALER=off. */
   sealer: LedgerSealer | null;
+  /** Proposal runs over the book of business (docs/runs.md). */
+  proposalRuns: ProposalRunService;
+  /** This process's run worker, null when PROPOSAL_RUN_WORKER=off. */
+  runWorker: ProposalRunWorker | null;
   /** Start-up work (indexes, a repair sweep) and the periodic sweep. */
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -10,6 +10,7 @@ import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage } 
 import { PLANS_COLLECTION } from './indexes.js';
 import { InsertBatcher } from './InsertBatcher.js';
 import { toStorableJson } from '../domain/storableJson.js';
+import { createKeyedLock } from './keyedLock.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
 
 // Plan documents (collection plans, _id = plan_id), always read and written within one tenant:
@@ -117,21 +118,7 @@ export const activePlanExists = (planId: string) =>
  * could both match; the embedded store serves one process, whose lock makes them atomic there
  * (on MongoDB, atomic anyway, it only saves doomed round trips).
  */
-const planLocks = new Map<string, Promise<unknown>>();
-
-function withPlanLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = planLocks.get(key) ?? Promise.resolve();
-  const run = previous.then(fn, fn);
-  const tail = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  planLocks.set(key, tail);
-  void tail.then(() => {
-    if (planLocks.get(key) === tail) planLocks.delete(key);
-  });
-  return run;
-}
+const withPlanLock = createKeyedLock();
 
 export class PlanRepository {
   private readonly plans: Collection<PlanDocument>;

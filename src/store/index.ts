@@ -19,3 +19,5 @@ export type Store = Pick<PlanStore, 'createPlan' | 'getPlanWithProposal' | 'getP
   readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn' | 'countByStatus'>;
   readonly ledger: Pick<PlanLedger, 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
 };
+// Proposal runs (docs/runs.md).
+export type { ItemSettlement, ItemWarning, NewRunItem, ProposalRunStore, StoredRun, StoredRunItem } from './proposalRuns/ProposalRunStore.js';

@@ -1,5 +1,6 @@
 import type { Db, IndexDirection } from 'mongodb';
 import { LEDGER_LOG_INDEXES } from './ledgerLog/ledgerLogIndexes.js';
+import { PROPOSAL_RUN_INDEXES } from './proposalRuns/proposalRunIndexes.js';
 
 // Every index the store relies on, by fixed name, so ensureIndexes is idempotent (creating an
 // existing index with the same name and keys is a no-op) and a changed definition fails loudly
@@ -89,5 +90,5 @@ export async function ensureIndexes(db: Db): Promise<void> {
     for (const { key, ...options } of definitions) await db.collection(collection).createIndex(key, options);
   }
   // The verifiable log's collections (issue 15).
-  for (const [collection, { key, ...options }] of LEDGER_LOG_INDEXES) await db.collection(collection).createIndex(key, options);
+  for (const [collection, { key, ...options }] of [...LEDGER_LOG_INDEXES, ...PROPOSAL_RUN_INDEXES]) await db.collection(collection).createIndex(key, options);
 }

@@ -1,0 +1,139 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import Bottleneck from 'bottleneck';
+import type { Logger } from '../../observability/logger.js';
+import type { ProposalRunStore, StoredRun } from '../../store/index.js';
+import type { RunItemProcessor } from './RunItemProcessor.js';
+
+export interface ProposalRunWorkerOptions {
+  runs: ProposalRunStore;
+  processor: RunItemProcessor;
+  logger: Logger;
+  /** This instance's lease holder id (hostname:pid:random by default). */
+  holder?: string;
+  /** Items this process works on at once, over all its runs. */
+  concurrency: number;
+  /** How long a lease lasts unless renewed: how long a dead instance's run waits. */
+  leaseTtlMs: number;
+  /** How often the instance looks for RUNNING runs nobody works. */
+  pollMs: number;
+  /** Runs this process works at once. */
+  maxRuns?: number;
+  clock?: () => Date;
+}
+
+export const newHolderId = (): string => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+/**
+ * Works RUNNING runs in the background (docs/runs.md, "The worker"). Each run is worked by one
+ * instance at a time, the one holding its lease (renewed before every batch, so it outlives a
+ * batch; a dead holder's run is taken over when its lease expires). A batch is the run's next
+ * PENDING items in order; they go through one concurrency limiter per process (`concurrency` items at
+ * once, over all runs), each task first yielding to the event loop, so interactive requests
+ * keep getting their turn. Items left PENDING by a passing failure are picked up on the next
+ * pass; when a pass finds none, the run is COMPLETED. A cancelled run's lease cannot be renewed:
+ * its worker stops at the next batch.
+ */
+export class ProposalRunWorker {
+  readonly holder: string;
+  private readonly limit: Bottleneck;
+  private readonly maxRuns: number;
+  private readonly clock: () => Date;
+  private readonly active = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private stopping = false;
+
+  constructor(private readonly options: ProposalRunWorkerOptions) {
+    this.holder = options.holder ?? newHolderId();
+    this.limit = new Bottleneck({ maxConcurrent: options.concurrency });
+    this.maxRuns = options.maxRuns ?? 2;
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.notify();
+    this.timer = setInterval(() => this.notify(), this.options.pollMs);
+    this.timer.unref();
+  }
+
+  /** Looks for work now (a run was just started here). */
+  notify(): void {
+    if (this.stopping || this.ticking) return;
+    this.ticking = this.tick()
+      .catch((e: unknown) => this.options.logger.warn({ err: e }, 'proposal run worker: looking for runs failed; will retry'))
+      .finally(() => (this.ticking = null));
+  }
+
+  /** Stops taking items; waits for the items in flight, then gives the leases back. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.ticking;
+    await Promise.all(this.active.values());
+  }
+
+  /** Runs this instance is working now. */
+  workingOn(): string[] {
+    return [...this.active.keys()];
+  }
+
+  private async tick(): Promise<void> {
+    if (this.active.size >= this.maxRuns) return;
+    const running = await this.options.runs.listRunning(20);
+    for (const run of running) {
+      if (this.stopping || this.active.size >= this.maxRuns) return;
+      if (this.active.has(run.run_id)) continue;
+      if (!(await this.renew(run))) continue;
+      const work = this.work(run)
+        .catch((e: unknown) => this.options.logger.warn({ err: e, runId: run.run_id }, 'proposal run worker: run interrupted; will resume'))
+        .finally(() => this.active.delete(run.run_id));
+      this.active.set(run.run_id, work);
+    }
+  }
+
+  private renew(run: StoredRun): Promise<boolean> {
+    return this.options.runs.acquireLease(run.tenant_id, run.run_id, this.holder, this.clock(), this.options.leaseTtlMs);
+  }
+
+  private async work(run: StoredRun): Promise<void> {
+    const { runs, processor, logger } = this.options;
+    const batchSize = Math.max(8, this.options.concurrency * 8);
+    let after = -1;
+    let retriesThisPass = 0;
+    try {
+      while (!this.stopping) {
+        if (!(await this.renew(run))) return; // cancelled, or another instance took it over
+        const batch = await runs.pendingItems(run.tenant_id, run.run_id, after, batchSize);
+        if (batch.length === 0) {
+          if (after === -1) {
+            const done = await runs.setStatus(run.tenant_id, run.run_id, ['RUNNING'], 'COMPLETED', this.clock());
+            if (done) logger.info({ runId: run.run_id, tenantId: run.tenant_id }, 'proposal run completed');
+            return;
+          }
+          // A pass is over; what a passing failure left PENDING is tried again, after a pause.
+          if (retriesThisPass > 0) await sleep(Math.min(5000, this.options.pollMs));
+          after = -1;
+          retriesThisPass = 0;
+          continue;
+        }
+        const results = await Promise.all(
+          batch.map((item) =>
+            this.limit.schedule(async () => {
+              await yieldToLoop();
+              if (this.stopping) return 'retry' as const;
+              return processor.process(run, item);
+            }),
+          ),
+        );
+        retriesThisPass += results.filter((r) => r === 'retry').length;
+        after = batch.at(-1)!.index;
+      }
+    } finally {
+      await runs.releaseLease(run.tenant_id, run.run_id, this.holder).catch(() => undefined);
+    }
+  }
+}
