@@ -27,8 +27,8 @@ export const newHolderId = (): string => `${hostname()}:${process.pid}:${randomU
 
 /**
  * Works RUNNING runs in the background (docs/runs.md, "The worker"). Each run is worked by one
- * instance at a time, the one holding its lease (renewed before every batch, so it outlives a
- * batch; a dead holder's run is taken over when its lease expires). A batch is the run's next
+ * instance at a time, the one holding its lease (renewed on a heartbeat and before every batch;
+ * a dead holder's run is taken over when its lease expires). A batch is the run's next
  * PENDING items in order; they go through one concurrency limiter per process (`concurrency` items at
  * once, over all runs), each task first yielding to the event loop, so interactive requests
  * keep getting their turn. Items left PENDING by a passing failure are picked up on the next
@@ -102,10 +102,21 @@ export class ProposalRunWorker {
   private async work(run: StoredRun): Promise<void> {
     const { runs, processor, logger } = this.options;
     const batchSize = Math.max(8, this.options.concurrency * 8);
+    // The lease is renewed on a heartbeat as well as before each batch, so a slow batch does
+    // not let it lapse; once it cannot be renewed (cancelled, or taken over) no item starts.
+    let held = true;
+    const heartbeat = setInterval(() => {
+      void this.renew(run).then(
+        (ok) => (held &&= ok),
+        () => undefined,
+      );
+    }, Math.max(100, Math.floor(this.options.leaseTtlMs / 3)));
+    heartbeat.unref();
+    const working = () => held && !this.stopping;
     let after = -1;
     let retriesThisPass = 0;
     try {
-      while (!this.stopping) {
+      while (working()) {
         if (!(await this.renew(run))) return; // cancelled, or another instance took it over
         const batch = await runs.pendingItems(run.tenant_id, run.run_id, after, batchSize);
         if (batch.length === 0) {
@@ -124,7 +135,7 @@ export class ProposalRunWorker {
           batch.map((item) =>
             this.limit.schedule(async () => {
               await yieldToLoop();
-              if (this.stopping) return 'retry' as const;
+              if (!working()) return 'retry' as const;
               return processor.process(run, item);
             }),
           ),
@@ -133,6 +144,7 @@ export class ProposalRunWorker {
         after = batch.at(-1)!.index;
       }
     } finally {
+      clearInterval(heartbeat);
       await runs.releaseLease(run.tenant_id, run.run_id, this.holder).catch(() => undefined);
     }
   }
