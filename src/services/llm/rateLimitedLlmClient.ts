@@ -1,13 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Bottleneck from 'bottleneck';
 import { LlmError, type LlmPlanClient } from './llmPlanClient.js';
 
-// Every model call of the process goes through one limiter (Bottleneck): calls start at most
-// `requestsPerMinute` a minute, evenly spaced. An answer 429 (rate limited) holds every call
-// back for a while (exponential back-off) and the call is tried again, a few times, before it
-// fails like any other model failure (the generator then falls back to the rules). Background
-// work (a proposal run's items) waits behind interactive calls: it runs inside
-// `asBackgroundWork`, and the limiter starts interactive calls first.
+// Every model call of the process goes through one limiter: calls start at most
+// `requestsPerMinute` a minute, evenly spaced, their turns handed out by a priority queue
+// (Bottleneck). A 429 (rate limited) holds every call back for a while (exponential back-off)
+// and the call is tried again, a few times, before it fails like any other model failure (the
+// generator then falls back to the rules). Background work (a proposal run's items) runs inside
+// `asBackgroundWork`; waiting interactive calls get their turn first.
 
 export interface RateLimitOptions {
   requestsPerMinute: number;
@@ -38,41 +39,43 @@ export function rateLimitLlmClient(client: LlmPlanClient, options: RateLimitOpti
   const maxRetries = options.maxRateLimitRetries ?? 4;
   const baseBackoffMs = options.baseBackoffMs ?? 1000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
-  const limiter = new Bottleneck({ minTime: Math.ceil(60_000 / options.requestsPerMinute) });
+  const interval = 60_000 / options.requestsPerMinute;
+  // The gate hands out start times one call at a time, highest priority first; the call itself
+  // runs outside it, so many can be in flight while starts stay `interval` apart.
+  const gate = new Bottleneck({ maxConcurrent: 1 });
+  let nextStart = 0;
   let started = 0;
   let rateLimited = 0;
-  let holdUntil = 0;
-  let hold: NodeJS.Timeout | undefined;
 
-  limiter.on('failed', (error: unknown, job: { retryCount: number }) => {
-    if (!(error instanceof LlmError) || error.kind !== 'rate_limited' || job.retryCount >= maxRetries) return undefined;
-    rateLimited += 1;
-    const backoff = Math.min(maxBackoffMs, baseBackoffMs * 2 ** job.retryCount) * (0.8 + Math.random() * 0.4);
-    // Hold every call, not only this one: the quota is the key's, not the call's.
-    const until = Date.now() + backoff;
-    if (until > holdUntil) {
-      holdUntil = until;
-      void limiter.updateSettings({ reservoir: 0 });
-      clearTimeout(hold);
-      hold = setTimeout(() => void limiter.updateSettings({ reservoir: null }), backoff);
-      hold.unref();
-    }
-    return backoff;
-  });
+  const turn = (priority: number) =>
+    gate.schedule({ priority }, async () => {
+      const now = Date.now();
+      const at = Math.max(now, nextStart);
+      nextStart = at + interval;
+      if (at > now) await sleep(at - now);
+    });
 
   return {
     model: client.model,
-    proposeSteps(request) {
+    async proposeSteps(request) {
       const priority = background.getStore() ? BACKGROUND_PRIORITY : INTERACTIVE_PRIORITY;
-      return limiter.schedule({ priority }, () => {
+      for (let retry = 0; ; retry++) {
+        await turn(priority);
         started += 1;
-        return client.proposeSteps(request);
-      });
+        try {
+          return await client.proposeSteps(request);
+        } catch (error) {
+          if (!(error instanceof LlmError) || error.kind !== 'rate_limited' || retry >= maxRetries) throw error;
+          rateLimited += 1;
+          // Hold every call, not only this one: the quota is the key's, not the call's.
+          const backoff = Math.min(maxBackoffMs, baseBackoffMs * 2 ** retry) * (0.8 + Math.random() * 0.4);
+          nextStart = Math.max(nextStart, Date.now() + backoff);
+        }
+      }
     },
     stats: () => ({ started, rateLimited }),
     stop: async () => {
-      clearTimeout(hold);
-      await limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
+      await gate.stop({ dropWaitingJobs: true }).catch(() => undefined);
     },
   };
 }
