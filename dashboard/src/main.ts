@@ -9,6 +9,7 @@ import { PlanCard } from './planCard.js';
 import { PlansView } from './plansView.js';
 import { ProposeForm } from './proposeForm.js';
 import { VIEWER, type DashboardViewerQuery, type Viewer } from './queries.js';
+import { mountRunsView } from './runsView.js';
 
 const TOKEN_KEY = 'renewal-defense.dashboard.token';
 
@@ -135,6 +136,7 @@ const plans = new PlansView(byId('plans-section'), ctx, () => {
   propose.focus();
 });
 const chart = new ChartView(byId('chart-section'), ctx);
+const runs = mountRunsView(ctx);
 
 function planFromAddress(): string | null {
   const match = /^#plan=([^&]{1,256})$/.exec(location.hash);
@@ -214,7 +216,7 @@ async function connect(candidate: string | null): Promise<void> {
     propose.updateRoles();
     announce(`Connected as ${data.viewer.sub} (tenant ${data.viewer.tenantId}).`, 'success');
     const fromAddress = card.currentPlanId ? null : planFromAddress();
-    await Promise.all([plans.reload(), chart.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
+    await Promise.all([plans.reload(), chart.reload(), runs.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
     plans.select(card.currentPlanId);
     checkLedgerWitness();
   } catch (e) {
