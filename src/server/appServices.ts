@@ -94,7 +94,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
     config.PROPOSAL_RUN_WORKER === 'on'
       ? new ProposalRunWorker({
           runs: runStore,
-          processor: new RunItemProcessor({ runs: runStore, proposals, queries, holder }),
+          processor: new RunItemProcessor({ runs: runStore, proposals, holder }),
           logger: logger.child({ component: 'proposal-runs' }),
           holder,
           concurrency: config.PROPOSAL_RUN_CONCURRENCY,

@@ -21,3 +21,4 @@ export type Store = Pick<PlanStore, 'createPlan' | 'getPlanWithProposal' | 'getP
 };
 // Proposal runs (docs/runs.md).
 export type { ItemSettlement, ItemWarning, NewRunItem, ProposalRunStore, StoredRun, StoredRunItem } from './proposalRuns/ProposalRunStore.js';
+export { accountKey } from './proposalRuns/ProposalRunStore.js';

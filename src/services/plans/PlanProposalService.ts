@@ -38,6 +38,11 @@ export type PreviewedPlan = Omit<ProposedPlan, 'replayed'>;
 /** Who else is asking: a run records its id in the PLAN_CREATED entry's data. */
 export interface ProposeOptions {
   runId?: string;
+  /**
+   * The key is most likely new (a run's item): skip the read for an earlier proposal. A repeat
+   * still returns the stored one, since the store's insert finds it (at the cost of a generation).
+   */
+  likelyNew?: boolean;
 }
 
 /**
@@ -114,7 +119,7 @@ export class PlanProposalService {
   }
 
   private async proposeNew(principal: Principal, input: ProposePlanInputParsed, requestHash: string, planId: string | undefined, options: ProposeOptions): Promise<ProposedPlan> {
-    if (planId) {
+    if (planId && !options.likelyNew) {
       const existing = await this.deps.store.getPlanWithProposal(principal.tenantId, planId);
       if (existing) return this.replay(principal, existing.plan, existing.proposal, requestHash, input);
     }

@@ -131,14 +131,12 @@ export class ProposalRunWorker {
           retriesThisPass = 0;
           continue;
         }
-        const results = await Promise.all(
-          batch.map((item) =>
-            this.limit.schedule(async () => {
-              await yieldToLoop();
-              if (!working()) return 'retry' as const;
-              return processor.process(run, item);
-            }),
-          ),
+        const results = await processor.processBatch(run, batch, (task) =>
+          this.limit.schedule(async () => {
+            await yieldToLoop();
+            if (!working()) return 'retry' as const;
+            return task();
+          }),
         );
         retriesThisPass += results.filter((r) => r === 'retry').length;
         after = batch.at(-1)!.index;

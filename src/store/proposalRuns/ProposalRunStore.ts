@@ -14,6 +14,7 @@ import {
 import type { ProposalSource } from '../../domain/enums.js';
 import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage } from '../cursor.js';
 import { createKeyedLock } from '../keyedLock.js';
+import { PLANS_COLLECTION } from '../indexes.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from '../mongoErrors.js';
 import { PROPOSAL_RUN_COLLECTIONS } from './proposalRunIndexes.js';
 
@@ -115,6 +116,8 @@ const RunCursorSchema = TimeIdCursorSchema('run');
 const ItemCursorSchema = z.strictObject({ k: z.literal('item'), i: z.number().int().min(-1) });
 
 export const runItemId = (runId: string, index: number): string => `${runId}/${index}`;
+/** An account under a plan type: what a run deduplicates on. */
+export const accountKey = (accountId: string, planType: string): string => `${accountId}\u0000${planType}`;
 
 const toRun = (d: RunDocument): StoredRun => ({
   run_id: d._id,
@@ -152,12 +155,14 @@ const withRunLock = createKeyedLock();
 export class ProposalRunStore {
   private readonly runs: Collection<RunDocument>;
   private readonly items: Collection<ItemDocument>;
+  private readonly plans: Collection<{ _id: string; tenant_id: string; account_id: string; plan_type: string; plan_status: string; expires_at: Date; created_at: Date }>;
   private readonly logger: StoreLogger;
   private readonly dbName: string;
 
   constructor(db: Db, options: { logger?: StoreLogger } = {}) {
     this.runs = db.collection(PROPOSAL_RUN_COLLECTIONS.runs);
     this.items = db.collection(PROPOSAL_RUN_COLLECTIONS.items);
+    this.plans = db.collection(PLANS_COLLECTION);
     this.logger = options.logger ?? consoleStoreLogger;
     this.dbName = db.databaseName;
   }
@@ -359,37 +364,71 @@ export class ProposalRunStore {
     return docs.map(toItem);
   }
 
-  /** The position of the account's first item of this plan type in the run. */
-  async firstIndexOfAccount(tenantId: string, runId: string, accountId: string, planType: string): Promise<number | null> {
-    const doc = await withStoreErrors(this.logger, 'runs.firstOfAccount', () =>
-      this.items.findOne(
-        { tenant_id: tenantId, run_id: runId, account_id: accountId, plan_type: planType },
-        { sort: { account_id: 1, plan_type: 1, index: 1 }, projection: { index: 1 } },
-      ),
+  /** For each account (and plan type) given, the position of its first item in the run. */
+  async firstIndexes(tenantId: string, runId: string, accountIds: readonly string[]): Promise<Map<string, number>> {
+    const docs = await withStoreErrors(this.logger, 'runs.firstIndexes', () =>
+      this.items
+        .find({ tenant_id: tenantId, run_id: runId, account_id: { $in: [...new Set(accountIds)] } }, { projection: { account_id: 1, plan_type: 1, index: 1 } })
+        .toArray(),
     );
-    return doc ? doc.index : null;
+    const first = new Map<string, number>();
+    for (const d of docs) {
+      const key = accountKey(d.account_id, d.plan_type);
+      first.set(key, Math.min(first.get(key) ?? Infinity, d.index));
+    }
+    return first;
   }
 
-  /** Writes an item's outcome if it is still PENDING; false when it was settled already. */
-  async settleItem(tenantId: string, itemId: string, settlement: ItemSettlement, by: string, at: Date): Promise<boolean> {
-    const result = await withStoreErrors(this.logger, 'runs.settleItem', () =>
-      this.items.updateOne(
-        { tenant_id: tenantId, _id: itemId, outcome: 'PENDING' },
-        {
-          $set: {
-            outcome: settlement.outcome,
-            plan_id: settlement.plan_id ?? null,
-            source: settlement.source ?? null,
-            steps: settlement.steps ?? null,
-            warnings: settlement.warnings ?? [],
-            error: settlement.error ?? null,
-            settled_by: by,
-            settled_at: at,
+  /**
+   * The open plans (DRAFT, APPROVED, ACTIVE, PAUSED) of these accounts, by account and plan
+   * type, in one query on the plans' {tenant, account, type, status} index; an APPROVED or ACTIVE
+   * plan past its expiry is not open (reads expire it). The plans collection is PlanRepository's:
+   * this reads only what a run's dedup needs, in bulk.
+   */
+  async openPlans(tenantId: string, accountIds: readonly string[], now: Date): Promise<Map<string, { plan_id: string; created_at: Date }[]>> {
+    const docs = await withStoreErrors(this.logger, 'runs.openPlans', () =>
+      this.plans
+        .find(
+          { tenant_id: tenantId, account_id: { $in: [...new Set(accountIds)] }, plan_status: { $in: ['DRAFT', 'APPROVED', 'ACTIVE', 'PAUSED'] } },
+          { projection: { account_id: 1, plan_type: 1, plan_status: 1, expires_at: 1, created_at: 1 } },
+        )
+        .toArray(),
+    );
+    const open = new Map<string, { plan_id: string; created_at: Date }[]>();
+    for (const d of docs) {
+      if ((d.plan_status === 'APPROVED' || d.plan_status === 'ACTIVE') && d.expires_at instanceof Date && d.expires_at.getTime() <= now.getTime()) continue;
+      const key = accountKey(d.account_id, d.plan_type);
+      open.set(key, [...(open.get(key) ?? []), { plan_id: d._id, created_at: d.created_at }].sort((a, b) => b.created_at.getTime() - a.created_at.getTime()));
+    }
+    return open;
+  }
+
+  /** Writes each item's outcome if it is still PENDING (one bulk write); how many were written. */
+  async settleItems(tenantId: string, settled: readonly { itemId: string; settlement: ItemSettlement }[], by: string, at: Date): Promise<number> {
+    if (settled.length === 0) return 0;
+    const result = await withStoreErrors(this.logger, 'runs.settleItems', () =>
+      this.items.bulkWrite(
+        settled.map(({ itemId, settlement }) => ({
+          updateOne: {
+            filter: { tenant_id: tenantId, _id: itemId, outcome: 'PENDING' as const },
+            update: {
+              $set: {
+                outcome: settlement.outcome,
+                plan_id: settlement.plan_id ?? null,
+                source: settlement.source ?? null,
+                steps: settlement.steps ?? null,
+                warnings: settlement.warnings ?? [],
+                error: settlement.error ?? null,
+                settled_by: by,
+                settled_at: at,
+              },
+            },
           },
-        },
+        })),
+        { ordered: false },
       ),
     );
-    return result.modifiedCount === 1;
+    return result.modifiedCount;
   }
 
   /** Counts a passing failure of a PENDING item; the tries so far. */
