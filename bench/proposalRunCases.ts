@@ -69,7 +69,10 @@ async function fullRun(server: ServerProcess, token: string, accounts: string[],
   onStarted?.();
   for (;;) {
     await sleep(500);
-    const { proposalRun: view } = await gql<{ proposalRun: View }>(server, token, `query($r: ID!) { proposalRun(runId: $r) { ${fields} } }`, { r: run.runId });
+    // A poll that fails (the store busy) is tried again at the next one.
+    const polled = await gql<{ proposalRun: View }>(server, token, `query($r: ID!) { proposalRun(runId: $r) { ${fields} } }`, { r: run.runId }).catch(() => null);
+    if (!polled) continue;
+    const view = polled.proposalRun;
     if (view.status === 'COMPLETED' || view.status === 'CANCELLED') {
       const seconds = (Date.parse(view.finishedAt!) - Date.parse(view.startedAt!)) / 1000;
       return { runId: run.runId, items: view.counts.total!, seconds, counts: view.counts };

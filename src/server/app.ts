@@ -125,6 +125,12 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
 
   app.use(
     '/graphql',
+    // Counted while served: a proposal run steps aside while API requests are in flight.
+    (_req: Request, res: Response, next: NextFunction) => {
+      services.interactiveLoad.begin();
+      res.once('close', () => services.interactiveLoad.end());
+      next();
+    },
     express.json({ limit: config.MAX_BODY_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<GraphQLContext> => {

@@ -25,6 +25,7 @@ import { ProposalRunStore } from '../store/proposalRuns/ProposalRunStore.js';
 import { ProposalRunService } from '../services/proposalRuns/ProposalRunService.js';
 import { ProposalRunWorker, newHolderId } from '../services/proposalRuns/ProposalRunWorker.js';
 import { RunItemProcessor } from '../services/proposalRuns/RunItemProcessor.js';
+import { InteractiveLoad } from '../services/proposalRuns/InteractiveLoad.js';
 
 /** How often half-written plan changes are swept and completed (see PlanStore). */
 const REPAIR_INTERVAL_MS = 30_000;
@@ -90,6 +91,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
   const proposals = new PlanProposalService({ store, generator, metrics, expiry });
   const runStore = new ProposalRunStore(db, { logger: storeLogger });
   const holder = newHolderId();
+  const interactiveLoad = new InteractiveLoad();
   const runWorker =
     config.PROPOSAL_RUN_WORKER === 'on'
       ? new ProposalRunWorker({
@@ -100,6 +102,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
           concurrency: config.PROPOSAL_RUN_CONCURRENCY,
           leaseTtlMs: config.PROPOSAL_RUN_LEASE_MS,
           pollMs: config.PROPOSAL_RUN_POLL_MS,
+          interactive: interactiveLoad,
         })
       : null;
 
@@ -118,6 +121,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
     sealer,
     proposalRuns: new ProposalRunService({ runs: runStore, ...(runWorker ? { onStarted: () => runWorker.notify() } : {}) }),
     runWorker,
+    interactiveLoad,
     start: async () => {
       await ensureIndexes(db);
       // At start nothing of ours is in flight: restore plans a crash lost between their two

@@ -12,6 +12,7 @@ import type { PlanProposalService } from './plans/PlanProposalService.js';
 import type { PlanQueryService } from './plans/PlanQueryService.js';
 import type { ProposalRunService } from './proposalRuns/ProposalRunService.js';
 import type { ProposalRunWorker } from './proposalRuns/ProposalRunWorker.js';
+import type { InteractiveLoad } from './proposalRuns/InteractiveLoad.js';
 
 /** The services resolvers call, built once per process (composed in server/appServices.ts). */
 export interface AppServices {
@@ -34,6 +35,8 @@ export interface AppServices {
   proposalRuns: ProposalRunService;
   /** This process's run worker, null when PROPOSAL_RUN_WORKER=off. */
   runWorker: ProposalRunWorker | null;
+  /** API requests in flight (the HTTP layer counts them; runs step aside for them). */
+  interactiveLoad: InteractiveLoad;
   /** Start-up work (indexes, a repair sweep) and the periodic sweep. */
   start(): Promise<void>;
   stop(): Promise<void>;

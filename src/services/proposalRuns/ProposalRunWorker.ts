@@ -4,6 +4,7 @@ import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/pr
 import Bottleneck from 'bottleneck';
 import type { Logger } from '../../observability/logger.js';
 import type { ProposalRunStore, StoredRun } from '../../store/index.js';
+import type { InteractiveLoad } from './InteractiveLoad.js';
 import type { RunItemProcessor } from './RunItemProcessor.js';
 
 export interface ProposalRunWorkerOptions {
@@ -20,8 +21,13 @@ export interface ProposalRunWorkerOptions {
   pollMs: number;
   /** Runs this process works at once. */
   maxRuns?: number;
+  /** API requests in flight: while there are some, items start one at a time. */
+  interactive?: InteractiveLoad;
   clock?: () => Date;
 }
+
+const STEP_ASIDE_MAX_MS = 250;
+const STEP_ASIDE_POLL_MS = 2;
 
 export const newHolderId = (): string => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
@@ -30,8 +36,9 @@ export const newHolderId = (): string => `${hostname()}:${process.pid}:${randomU
  * instance at a time, the one holding its lease (renewed on a heartbeat and before every batch;
  * a dead holder's run is taken over when its lease expires). A batch is the run's next
  * PENDING items in order; they go through one concurrency limiter per process (`concurrency` items at
- * once, over all runs), each task first yielding to the event loop, so interactive requests
- * keep getting their turn. Items left PENDING by a passing failure are picked up on the next
+ * once, over all runs), each task first yielding to the event loop, and, while API requests
+ * are in flight, starting only when no other item is being proposed (see stepAside), so
+ * interactive requests keep getting their turn. Items left PENDING by a passing failure are picked up on the next
  * pass; when a pass finds none, the run is COMPLETED. A cancelled run's lease cannot be renewed:
  * its worker stops at the next batch.
  */
@@ -44,6 +51,8 @@ export class ProposalRunWorker {
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private stopping = false;
+  /** Items being proposed now (over all runs). */
+  private proposing = 0;
 
   constructor(private readonly options: ProposalRunWorkerOptions) {
     this.holder = options.holder ?? newHolderId();
@@ -95,6 +104,17 @@ export class ProposalRunWorker {
     }
   }
 
+  /**
+   * While API requests are in flight, one item at a time: an item waits (up to
+   * STEP_ASIDE_MAX_MS, so a busy API slows a run but never stops it) until the others are done.
+   */
+  private async stepAside(): Promise<void> {
+    const interactive = this.options.interactive;
+    if (!interactive) return;
+    const until = Date.now() + STEP_ASIDE_MAX_MS;
+    while (interactive.inFlight() > 0 && this.proposing > 0 && Date.now() < until) await sleep(STEP_ASIDE_POLL_MS);
+  }
+
   private renew(run: StoredRun): Promise<boolean> {
     return this.options.runs.acquireLease(run.tenant_id, run.run_id, this.holder, this.clock(), this.options.leaseTtlMs);
   }
@@ -134,8 +154,14 @@ export class ProposalRunWorker {
         const results = await processor.processBatch(run, batch, (task) =>
           this.limit.schedule(async () => {
             await yieldToLoop();
+            await this.stepAside();
             if (!working()) return 'retry' as const;
-            return task();
+            this.proposing += 1;
+            try {
+              return await task();
+            } finally {
+              this.proposing -= 1;
+            }
           }),
         );
         retriesThisPass += results.filter((r) => r === 'retry').length;
