@@ -160,6 +160,40 @@ describe('proposal runs (API, real service and store)', () => {
     expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
+  it('holds at most 100,000 items; concurrent adds get distinct positions', async () => {
+    const run = await create(true);
+    await Promise.all([0, 1, 2, 3].map((k) => add(run.runId, Array.from({ length: 100 }, (_, i) => runItem(`conc-${k}-${i}`)))));
+    const indexes = await server.db.collection('proposal_run_items').distinct('index', { run_id: run.runId });
+    expect(indexes).toHaveLength(400);
+    expect((await get(run.runId))!.counts.total).toBe(400);
+    // Near the cap (positions handed out, as after 99,999 items), two more do not fit.
+    await server.db.collection('proposal_runs').updateOne({ _id: run.runId as never }, { $set: { next_index: 99_999 } });
+    const over = await add(run.runId, [runItem('cap-1'), runItem('cap-2')]);
+    expect(over.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(over.errors?.[0]?.message).toContain('100000');
+    const fits = await add(run.runId, [runItem('cap-3')]);
+    expect(fits.errors).toBeUndefined();
+    expect(fits.data!.addProposalRunItems.counts.total).toBe(401);
+  }, 60_000);
+
+  it('cancelling a RUNNING run stops it: items done stay done, the rest stay PENDING', async () => {
+    const run = await create(true);
+    for (let i = 0; i < 4; i++) await add(run.runId, Array.from({ length: 500 }, (_, j) => runItem(`cancel-${i * 500 + j}`)));
+    await server.gql(START_RUN, { runId: run.runId }, proposer);
+    await waitUntil('some items done', async () => (await get(run.runId))!.counts.wouldCreate > 0, 30_000, 20);
+    const cancelled = await server.gql<{ cancelProposalRun: RunView }>(CANCEL_RUN, { runId: run.runId }, proposer);
+    expect(cancelled.data!.cancelProposalRun.status).toBe('CANCELLED');
+    await new Promise((r) => setTimeout(r, 1500)); // items in flight at the cancel settle
+    const settled = (await get(run.runId))!.counts;
+    await new Promise((r) => setTimeout(r, 1500));
+    const later = (await get(run.runId))!;
+    expect(later.status).toBe('CANCELLED');
+    expect(later.counts).toEqual(settled);
+    expect(later.counts.pending).toBeGreaterThan(0);
+    expect(later.counts.wouldCreate).toBeGreaterThan(0);
+    expect(sumOfOutcomes(later.counts)).toBe(2000);
+  }, 90_000);
+
   it('runs belong to the tenant; creating and changing one needs plan-proposer', async () => {
     const run = await create(true);
     expect(await get(run.runId, otherTenant)).toBeNull();

@@ -1,34 +1,14 @@
 // `npm run propose:run` as an operator runs it: a child process (through tsx, as the npm script
 // does) against a real service and store, from a JSON lines file and from a CSV file.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { findProjectRoot } from '../../src/config/projectRoot.js';
+import { runCli } from '../support/cliProcess.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { runItem } from '../support/proposalRuns.js';
 
-const ROOT = findProjectRoot();
-const TSX = resolve(ROOT, 'node_modules', '.bin', 'tsx');
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function proposeRun(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const base = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' };
-  try {
-    const { stdout, stderr } = await promisify(execFile)(TSX, [resolve(ROOT, 'src/cli/proposeRun.ts'), ...args], { cwd: ROOT, env: { ...base, ...env }, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+const proposeRun = (args: string[], env: Record<string, string>) => runCli('proposeRun', args, env, 120_000);
 
 describe('propose:run (child process against a real service)', () => {
   let server: TestServer;

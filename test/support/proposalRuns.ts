@@ -1,4 +1,5 @@
-// GraphQL documents and helpers for proposal-run tests (API, reliability, CLI, bench).
+// GraphQL documents and helpers for proposal-run tests (API, reliability, CLI).
+import type { ProposalRunCounts } from '../../src/domain/proposalRuns.js';
 
 export const RUN_FIELDS = `runId status dryRun createdBy createdAt startedAt finishedAt
   counts { total pending created wouldCreate skippedOpenPlan skippedDuplicate rejected failed }`;
@@ -13,16 +14,7 @@ export const RUN_ITEMS = `query($runId: ID!, $first: Int, $after: String, $outco
     edges { cursor node { itemId accountId outcome planId source steps warnings { code message path } error } }
     pageInfo { hasNextPage endCursor } } } }`;
 
-export interface RunCounts {
-  total: number;
-  pending: number;
-  created: number;
-  wouldCreate: number;
-  skippedOpenPlan: number;
-  skippedDuplicate: number;
-  rejected: number;
-  failed: number;
-}
+export type RunCounts = ProposalRunCounts;
 
 export interface RunView {
   runId: string;
