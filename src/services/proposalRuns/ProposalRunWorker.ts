@@ -26,6 +26,8 @@ export interface ProposalRunWorkerOptions {
   clock?: () => Date;
 }
 
+/** Items read (and checked for duplicates and open plans) at once. */
+const MAX_BATCH = 64;
 const STEP_ASIDE_MAX_MS = 250;
 const STEP_ASIDE_POLL_MS = 2;
 
@@ -35,7 +37,7 @@ export const newHolderId = (): string => `${hostname()}:${process.pid}:${randomU
  * Works RUNNING runs in the background (docs/runs.md, "The worker"). Each run is worked by one
  * instance at a time, the one holding its lease (renewed on a heartbeat and before every batch;
  * a dead holder's run is taken over when its lease expires). A batch is the run's next
- * PENDING items in order; they go through one concurrency limiter per process (`concurrency` items at
+ * PENDING items in order (at most MAX_BATCH); they go through one concurrency limiter per process (`concurrency` items at
  * once, over all runs), each task first yielding to the event loop, and, while API requests
  * are in flight, starting only when no other item is being proposed (see stepAside), so
  * interactive requests keep getting their turn. Items left PENDING by a passing failure are picked up on the next
@@ -121,7 +123,7 @@ export class ProposalRunWorker {
 
   private async work(run: StoredRun): Promise<void> {
     const { runs, processor, logger } = this.options;
-    const batchSize = Math.max(8, this.options.concurrency * 8);
+    const batchSize = Math.min(MAX_BATCH, Math.max(8, this.options.concurrency * 8));
     // The lease is renewed on a heartbeat as well as before each batch, so a slow batch does
     // not let it lapse; once it cannot be renewed (cancelled, or taken over) no item starts.
     let held = true;
@@ -135,11 +137,21 @@ export class ProposalRunWorker {
     const working = () => held && !this.stopping;
     let after = -1;
     let retriesThisPass = 0;
+    // Two batches at most in flight: the next one is read and checked while the last items of
+    // the one before are still being proposed, so the limiter never runs dry between batches.
+    const inFlight: Promise<void>[] = [];
+    let failure: unknown = null;
+    const drain = async (keep: number) => {
+      while (inFlight.length > keep) await inFlight.shift();
+      if (failure) throw failure;
+    };
     try {
       while (working()) {
         if (!(await this.renew(run))) return; // cancelled, or another instance took it over
+        await drain(1);
         const batch = await runs.pendingItems(run.tenant_id, run.run_id, after, batchSize);
         if (batch.length === 0) {
+          await drain(0);
           if (after === -1) {
             const done = await runs.setStatus(run.tenant_id, run.run_id, ['RUNNING'], 'COMPLETED', this.clock());
             if (done) logger.info({ runId: run.run_id, tenantId: run.tenant_id }, 'proposal run completed');
@@ -151,7 +163,7 @@ export class ProposalRunWorker {
           retriesThisPass = 0;
           continue;
         }
-        const results = await processor.processBatch(run, batch, (task) =>
+        const processed = processor.processBatch(run, batch, (task) =>
           this.limit.schedule(async () => {
             await yieldToLoop();
             await this.stepAside();
@@ -164,10 +176,16 @@ export class ProposalRunWorker {
             }
           }),
         );
-        retriesThisPass += results.filter((r) => r === 'retry').length;
+        inFlight.push(
+          processed.then(
+            (results) => void (retriesThisPass += results.filter((r) => r === 'retry').length),
+            (e: unknown) => void (failure ??= e),
+          ),
+        );
         after = batch.at(-1)!.index;
       }
     } finally {
+      await Promise.all(inFlight);
       clearInterval(heartbeat);
       await runs.releaseLease(run.tenant_id, run.run_id, this.holder).catch(() => undefined);
     }

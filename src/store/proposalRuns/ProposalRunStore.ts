@@ -149,6 +149,9 @@ const toItem = (d: ItemDocument): StoredRunItem => ({
   settled_by: d.settled_by ?? null,
 });
 
+/** Outcomes written per bulk write. */
+const SETTLE_CHUNK = 32;
+
 /** FerretDB v1 runs a conditional findAndModify as a read and a write: reservations on one run take turns here. */
 const withRunLock = createKeyedLock();
 
@@ -403,32 +406,39 @@ export class ProposalRunStore {
     return open;
   }
 
-  /** Writes each item's outcome if it is still PENDING (one bulk write); how many were written. */
+  /**
+   * Writes each item's outcome if it is still PENDING, SETTLE_CHUNK to a bulk write (the
+   * embedded store stalled on bulk writes of 128 updates); how many were written.
+   */
   async settleItems(tenantId: string, settled: readonly { itemId: string; settlement: ItemSettlement }[], by: string, at: Date): Promise<number> {
-    if (settled.length === 0) return 0;
-    const result = await withStoreErrors(this.logger, 'runs.settleItems', () =>
-      this.items.bulkWrite(
-        settled.map(({ itemId, settlement }) => ({
-          updateOne: {
-            filter: { tenant_id: tenantId, _id: itemId, outcome: 'PENDING' as const },
-            update: {
-              $set: {
-                outcome: settlement.outcome,
-                plan_id: settlement.plan_id ?? null,
-                source: settlement.source ?? null,
-                steps: settlement.steps ?? null,
-                warnings: settlement.warnings ?? [],
-                error: settlement.error ?? null,
-                settled_by: by,
-                settled_at: at,
+    let written = 0;
+    for (let i = 0; i < settled.length; i += SETTLE_CHUNK) {
+      const chunk = settled.slice(i, i + SETTLE_CHUNK);
+      const result = await withStoreErrors(this.logger, 'runs.settleItems', () =>
+        this.items.bulkWrite(
+          chunk.map(({ itemId, settlement }) => ({
+            updateOne: {
+              filter: { tenant_id: tenantId, _id: itemId, outcome: 'PENDING' as const },
+              update: {
+                $set: {
+                  outcome: settlement.outcome,
+                  plan_id: settlement.plan_id ?? null,
+                  source: settlement.source ?? null,
+                  steps: settlement.steps ?? null,
+                  warnings: settlement.warnings ?? [],
+                  error: settlement.error ?? null,
+                  settled_by: by,
+                  settled_at: at,
+                },
               },
             },
-          },
-        })),
-        { ordered: false },
-      ),
-    );
-    return result.modifiedCount;
+          })),
+          { ordered: false },
+        ),
+      );
+      written += result.modifiedCount;
+    }
+    return written;
   }
 
   /** Counts a passing failure of a PENDING item; the tries so far. */
