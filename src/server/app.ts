@@ -125,13 +125,17 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
 
   app.use(
     '/graphql',
-    // Counted while served: a proposal run steps aside while API requests are in flight.
-    (_req: Request, res: Response, next: NextFunction) => {
-      services.interactiveLoad.begin();
-      res.once('close', () => services.interactiveLoad.end());
+    express.json({ limit: config.MAX_BODY_BYTES }),
+    // Writes are counted while served: a proposal run steps aside while any is in flight (reads,
+    // such as a run's progress polled every second, do not hold it back).
+    (req: Request, res: Response, next: NextFunction) => {
+      const query = (req.body as { query?: unknown } | undefined)?.query;
+      if (typeof query === 'string' && /\bmutation\b/.test(query)) {
+        services.interactiveLoad.begin();
+        res.once('close', () => services.interactiveLoad.end());
+      }
       next();
     },
-    express.json({ limit: config.MAX_BODY_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<GraphQLContext> => {
         const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();

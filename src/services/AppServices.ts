@@ -35,7 +35,7 @@ export interface AppServices {
   proposalRuns: ProposalRunService;
   /** This process's run worker, null when PROPOSAL_RUN_WORKER=off. */
   runWorker: ProposalRunWorker | null;
-  /** API requests in flight (the HTTP layer counts them; runs step aside for them). */
+  /** API writes in flight (the HTTP layer counts them; runs step aside for them). */
   interactiveLoad: InteractiveLoad;
   /** Start-up work (indexes, a repair sweep) and the periodic sweep. */
   start(): Promise<void>;

@@ -1,6 +1,6 @@
 /**
- * How many API requests this process is serving now. Background work (a proposal run) looks at
- * it to step aside: while requests are in flight it starts items one at a time.
+ * How many API writes (GraphQL mutations) this process is serving now. Background work (a
+ * proposal run) looks at it to step aside: while writes are in flight it starts items one at a time.
  */
 export class InteractiveLoad {
   private count = 0;

@@ -21,7 +21,7 @@ export interface ProposalRunWorkerOptions {
   pollMs: number;
   /** Runs this process works at once. */
   maxRuns?: number;
-  /** API requests in flight: while there are some, items start one at a time. */
+  /** API writes in flight: while there are some, items start one at a time. */
   interactive?: InteractiveLoad;
   clock?: () => Date;
 }
@@ -38,7 +38,7 @@ export const newHolderId = (): string => `${hostname()}:${process.pid}:${randomU
  * instance at a time, the one holding its lease (renewed on a heartbeat and before every batch;
  * a dead holder's run is taken over when its lease expires). A batch is the run's next
  * PENDING items in order (at most MAX_BATCH); they go through one concurrency limiter per process (`concurrency` items at
- * once, over all runs), each task first yielding to the event loop, and, while API requests
+ * once, over all runs), each task first yielding to the event loop, and, while API writes
  * are in flight, starting only when no other item is being proposed (see stepAside), so
  * interactive requests keep getting their turn. Items left PENDING by a passing failure are picked up on the next
  * pass; when a pass finds none, the run is COMPLETED. A cancelled run's lease cannot be renewed:
@@ -107,7 +107,7 @@ export class ProposalRunWorker {
   }
 
   /**
-   * While API requests are in flight, one item at a time: an item waits (up to
+   * While API writes are in flight, one item at a time: an item waits (up to
    * STEP_ASIDE_MAX_MS, so a busy API slows a run but never stops it) until the others are done.
    */
   private async stepAside(): Promise<void> {
