@@ -202,7 +202,15 @@ describe('proposal runs (API, real service and store)', () => {
     const viewerCreate = await server.gql(CREATE_RUN, { dryRun: true }, viewer);
     expect(viewerCreate.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await get(run.runId, viewer))!.runId).toBe(run.runId);
-    const list = await server.gql<{ proposalRuns: { edges: { node: { runId: string } }[] } }>('{ proposalRuns(first: 100) { edges { node { runId } } } }', {}, otherTenant);
-    expect(list.data!.proposalRuns.edges.map((e) => e.node.runId)).not.toContain(run.runId);
+    const list = await server.gql<{ proposalRuns: { edges: { node: { runId: string; id: string } }[] } }>('{ proposalRuns(first: 100) { edges { node { runId id } } } }', {}, proposer);
+    const id = list.data!.proposalRuns.edges.find((e) => e.node.runId === run.runId)!.node.id;
+    // A run is a Node: its global id finds it in its tenant, and nothing in another.
+    const NODE = 'query($id: ID!) { node(id: $id) { id ... on ProposalRun { runId status } } }';
+    const found = await server.gql<{ node: { id: string; runId: string } | null }>(NODE, { id }, viewer);
+    expect(found.data!.node).toMatchObject({ id, runId: run.runId });
+    const foreign = await server.gql<{ node: unknown }>(NODE, { id }, otherTenant);
+    expect(foreign.data!.node).toBeNull();
+    const theirs = await server.gql<{ proposalRuns: { edges: { node: { runId: string } }[] } }>('{ proposalRuns(first: 100) { edges { node { runId } } } }', {}, otherTenant);
+    expect(theirs.data!.proposalRuns.edges.map((e) => e.node.runId)).not.toContain(run.runId);
   });
 });
