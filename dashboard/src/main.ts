@@ -12,6 +12,7 @@ import { PlaybooksView } from './playbooksView.js';
 import { ProposeForm } from './proposeForm.js';
 import { VIEWER, type DashboardViewerQuery, type Viewer } from './queries.js';
 import { WebhooksView } from './webhooksView.js';
+import { mountRunsView } from './runsView.js';
 
 const TOKEN_KEY = 'renewal-defense.dashboard.token';
 
@@ -140,6 +141,7 @@ const plans = new PlansView(byId('plans-section'), ctx, () => {
 const chart = new ChartView(byId('chart-section'), ctx);
 const playbook = new PlaybooksView(els.dashboard, ctx);
 const webhooks = new WebhooksView(els.dashboard, ctx);
+const runs = mountRunsView(ctx);
 
 function planFromAddress(): string | null {
   const match = /^#plan=([^&]{1,256})$/.exec(location.hash);
@@ -219,7 +221,7 @@ async function connect(candidate: string | null): Promise<void> {
     propose.updateRoles();
     announce(`Connected as ${data.viewer.sub} (tenant ${data.viewer.tenantId}).`, 'success');
     const fromAddress = card.currentPlanId ? null : planFromAddress();
-    await Promise.all([plans.reload(), chart.reload(), playbook.reload(), webhooks.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
+    await Promise.all([plans.reload(), chart.reload(), playbook.reload(), webhooks.reload(), runs.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
     plans.select(card.currentPlanId);
     checkLedgerWitness();
   } catch (e) {

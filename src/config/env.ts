@@ -26,6 +26,16 @@ const EnvSchema = z
     GEMINI_BASE_URL: optionalString.pipe(z.string().url().optional()),
     LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(8000),
     PROPOSAL_LLM_FALLBACK: z.enum(['rules', 'error']).default('rules'),
+    /** Model calls this process starts a minute at most (all of them: interactive and runs'); a 429 backs off. */
+    GEMINI_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(500),
+    /** off: this instance works no proposal runs (others sharing the store do). */
+    PROPOSAL_RUN_WORKER: z.enum(['on', 'off']).default('on'),
+    /** Run items this process proposes at once, over all its runs. */
+    PROPOSAL_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    /** How long an instance's hold on a run lasts unless renewed (how long a dead instance's run waits). */
+    PROPOSAL_RUN_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+    /** How often an instance looks for RUNNING runs nobody works. */
+    PROPOSAL_RUN_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
     /** No longer read: a tenant's gate policy is part of its playbook. Set, it stops the start (so no policy is lost silently). */
     TENANT_GATE_POLICIES: optionalString,
     /** Largest accepted request body. */

@@ -4,6 +4,8 @@ import type { RevenuePlanV1 } from '../domain/plan.js';
 import { defineNode, NodeRegistry } from '../graphql/nodeRegistry.js';
 import { playbookLocalId, type PlaybookVersionView } from '../services/playbooks/PlaybookService.js';
 import type { WebhookDeliveryRecord, WebhookEndpointRecord } from '../store/index.js';
+import { requireRole } from '../graphql/context.js';
+import type { StoredRun } from '../store/index.js';
 
 // Every type that implements Node, one entry each: its type name, the role that reads it, its
 // own id and its fetcher (through a per-request DataLoader). How a type joins: docs/api.md,
@@ -24,6 +26,13 @@ export const nodeRegistry = new NodeRegistry([
   }),
   defineNode<WebhookEndpointRecord>({ typename: 'WebhookEndpoint', role: 'plan-admin', localId: (e) => e._id, fetch: (ctx, id) => ctx.loaders.webhookEndpoint.load(id) }),
   defineNode<WebhookDeliveryRecord>({ typename: 'WebhookDelivery', role: 'plan-admin', localId: (d) => d._id, fetch: (ctx, id) => ctx.loaders.webhookDelivery.load(id) }),
+  defineNode<StoredRun>({
+    typename: 'ProposalRun',
+    role: 'plan-viewer',
+    localId: (r) => r.run_id,
+    // One read per id: nodes(ids:) rarely names many runs.
+    fetch: (ctx, id) => ctx.services.proposalRuns.get(requireRole(ctx, 'plan-viewer'), id),
+  }),
 ]);
 
 export const nodeResolvers: Resolvers = {

@@ -129,6 +129,16 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
   app.use(
     '/graphql',
     express.json({ limit: config.MAX_BODY_BYTES }),
+    // Writes are counted while served: a proposal run steps aside while any is in flight (reads,
+    // such as a run's progress polled every second, do not hold it back).
+    (req: Request, res: Response, next: NextFunction) => {
+      const query = (req.body as { query?: unknown } | undefined)?.query;
+      if (typeof query === 'string' && /\bmutation\b/.test(query)) {
+        services.interactiveLoad.begin();
+        res.once('close', () => services.interactiveLoad.end());
+      }
+      next();
+    },
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<GraphQLContext> => {
         const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();

@@ -30,6 +30,12 @@ import { WebhookSender, type Resolver } from '../services/webhooks/webhookSender
 import { WebhookService } from '../services/webhooks/WebhookService.js';
 import { WebhookStore } from '../store/webhooks/WebhookStore.js';
 import { webhookSecretKeyFromConfig } from './webhookSecretKey.js';
+import { rateLimitLlmClient } from '../services/llm/rateLimitedLlmClient.js';
+import { ProposalRunStore } from '../store/proposalRuns/ProposalRunStore.js';
+import { ProposalRunService } from '../services/proposalRuns/ProposalRunService.js';
+import { ProposalRunWorker, newHolderId } from '../services/proposalRuns/ProposalRunWorker.js';
+import { RunItemProcessor } from '../services/proposalRuns/RunItemProcessor.js';
+import { InteractiveLoad } from '../services/proposalRuns/InteractiveLoad.js';
 
 /** How often half-written plans are swept and repaired (see PlanOutbox). */
 const REPAIR_INTERVAL_MS = 30_000;
@@ -112,14 +118,33 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       })
     : null;
   if (llm) metrics.llmModelMisconfigured.set(0);
+  // Outermost, so the latency metric is the model's and not the wait for a turn.
+  const limited = llm ? rateLimitLlmClient(instrumentLlmClient(llm, metrics), { requestsPerMinute: config.GEMINI_REQUESTS_PER_MINUTE }) : null;
   const generator = new PlanProposalGenerator({
-    llm: llm ? instrumentLlmClient(llm, metrics) : null,
+    llm: limited,
     fallback: config.PROPOSAL_LLM_FALLBACK,
   });
   const expiry = new PlanExpiry({ store, logger: logger.child({ component: 'expiry' }) });
   let sweeper: { stop(): Promise<void> } | null = null;
   let expirySweeper: { stop(): Promise<void> } | null = null;
   const queries = new PlanQueryService({ store, expiry });
+  const proposals = new PlanProposalService({ store, generator, metrics, expiry, playbooks });
+  const runStore = new ProposalRunStore(db, { logger: storeLogger });
+  const holder = newHolderId();
+  const interactiveLoad = new InteractiveLoad();
+  const runWorker =
+    config.PROPOSAL_RUN_WORKER === 'on'
+      ? new ProposalRunWorker({
+          runs: runStore,
+          processor: new RunItemProcessor({ runs: runStore, proposals, holder }),
+          logger: logger.child({ component: 'proposal-runs' }),
+          holder,
+          concurrency: config.PROPOSAL_RUN_CONCURRENCY,
+          leaseTtlMs: config.PROPOSAL_RUN_LEASE_MS,
+          pollMs: config.PROPOSAL_RUN_POLL_MS,
+          interactive: interactiveLoad,
+        })
+      : null;
 
   return {
     config,
@@ -127,7 +152,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
     logger,
     planTypes: new PlanTypeCatalog(playbooks),
     playbooks,
-    proposals: new PlanProposalService({ store, generator, metrics, expiry, playbooks }),
+    proposals,
     lifecycle: new PlanLifecycleService({ store, playbooks, metrics, expiry }),
     queries,
     store,
@@ -146,6 +171,9 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       rotationOverlapMs: config.WEBHOOK_ROTATION_OVERLAP_MS,
     }),
     webhookDispatcher,
+    proposalRuns: new ProposalRunService({ runs: runStore, ...(runWorker ? { onStarted: () => runWorker.notify() } : {}) }),
+    runWorker,
+    interactiveLoad,
     start: async () => {
       await ensureIndexes(db);
       await webhookStore.ensureIndexes();
@@ -183,8 +211,12 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       // are found by comparing counts, then sealing runs on its timer.
       await sealer?.start({ reconcileIntervalMs: singleProcessStore ? 0 : RECONCILE_INTERVAL_MS });
       await webhookDispatcher?.start();
+      // Runs left RUNNING by a previous process are taken up again once their leases expire.
+      runWorker?.start();
     },
     stop: async () => {
+      await runWorker?.stop();
+      await limited?.stop();
       await sweeper?.stop();
       await expirySweeper?.stop();
       await sealer?.stop();

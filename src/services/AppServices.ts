@@ -13,6 +13,9 @@ import type { PlanProposalService } from './plans/PlanProposalService.js';
 import type { PlanQueryService } from './plans/PlanQueryService.js';
 import type { WebhookDispatcher } from './webhooks/WebhookDispatcher.js';
 import type { WebhookService } from './webhooks/WebhookService.js';
+import type { ProposalRunService } from './proposalRuns/ProposalRunService.js';
+import type { ProposalRunWorker } from './proposalRuns/ProposalRunWorker.js';
+import type { InteractiveLoad } from './proposalRuns/InteractiveLoad.js';
 
 /** The services resolvers call, built once per process (composed in server/appServices.ts). */
 export interface AppServices {
@@ -37,6 +40,12 @@ export interface AppServices {
   webhooks: WebhookService;
   /** This process's webhook dispatcher, null when WEBHOOK_DISPATCHER=off. */
   webhookDispatcher: WebhookDispatcher | null;
+  /** Proposal runs over the book of business (docs/runs.md). */
+  proposalRuns: ProposalRunService;
+  /** This process's run worker, null when PROPOSAL_RUN_WORKER=off. */
+  runWorker: ProposalRunWorker | null;
+  /** API writes in flight (the HTTP layer counts them; runs step aside for them). */
+  interactiveLoad: InteractiveLoad;
   /** Start-up work (indexes, a repair sweep) and the periodic sweep. */
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -29,3 +29,6 @@ export type Store = Pick<PlanStore, 'createPlan' | 'change' | 'transition' | 'up
   readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn' | 'countByStatus'>;
   readonly ledger: Pick<PlanLedger, 'getByIds' | 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
 };
+// Proposal runs (docs/runs.md).
+export type { ItemSettlement, ItemWarning, NewRunItem, ProposalRunStore, StoredRun, StoredRunItem } from './proposalRuns/ProposalRunStore.js';
+export { accountKey } from './proposalRuns/ProposalRunStore.js';

@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import { LEDGER_LOG_INDEXES, type IndexDefinition } from './ledgerLog/ledgerLogIndexes.js';
 import { ensurePlaybookIndexes } from './planTypeConfigs/playbookIndexes.js';
+import { PROPOSAL_RUN_INDEXES } from './proposalRuns/proposalRunIndexes.js';
 
 // Every index the store relies on, by fixed name, so ensureIndexes is idempotent (creating an
 // existing index with the same name and keys is a no-op) and a changed definition fails loudly
@@ -84,7 +85,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
     for (const { key, ...options } of definitions) await db.collection(collection).createIndex(key, options);
   }
   // The verifiable log's collections (docs/store.md, "The verifiable log").
-  for (const [collection, { key, ...options }] of LEDGER_LOG_INDEXES) await db.collection(collection).createIndex(key, options);
+  for (const [collection, { key, ...options }] of [...LEDGER_LOG_INDEXES, ...PROPOSAL_RUN_INDEXES]) await db.collection(collection).createIndex(key, options);
   // Tenant playbooks (docs/playbooks.md).
   await ensurePlaybookIndexes(db);
 }

@@ -2,14 +2,11 @@
 // them: each CLI a child process (through tsx, as the npm scripts do) against a log that a real
 // sealer wrote into the real store with the key keygen printed; then the export file alone,
 // as it is and tampered with.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parsePrivateKey } from '../../src/config/ledgerSigningKey.js';
-import { findProjectRoot } from '../../src/config/projectRoot.js';
 import { CheckpointSigner } from '../../src/services/ledgerLog/checkpointSigner.js';
 import { LedgerLogService } from '../../src/services/ledgerLog/LedgerLogService.js';
 import { LedgerSealer } from '../../src/services/ledgerLog/LedgerSealer.js';
@@ -19,28 +16,11 @@ import { PlanLedger } from '../../src/store/PlanLedger.js';
 import { chainAppender } from '../support/ledgerAppends.js';
 import { openTestDb, testStoreUri, type TestDb } from '../support/testDb.js';
 import { memoryLogger } from '../store/storeFixtures.js';
+import { runCli } from '../support/cliProcess.js';
 
-const ROOT = findProjectRoot();
-const TSX = resolve(ROOT, 'node_modules', '.bin', 'tsx');
-const cli = (name: string) => resolve(ROOT, 'src', 'cli', `${name}.ts`);
 const TENANT = 'cli-audit';
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(name: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const base = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', NODE_ENV: 'development' };
-  try {
-    const { stdout, stderr } = await promisify(execFile)(TSX, [cli(name), ...args], { cwd: ROOT, env: { ...base, ...env }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+const run = (name: string, args: string[], env: Record<string, string> = {}) => runCli(name, args, { NODE_ENV: 'development', ...env });
 
 describe('the ledger CLIs (child processes)', () => {
   let t: TestDb;

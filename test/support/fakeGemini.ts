@@ -37,6 +37,8 @@ export interface RecordedRequest {
   prompt: string;
   systemInstruction: string;
   responseSchema: unknown;
+  /** When the request arrived (Date.now()). */
+  receivedAt: number;
 }
 
 export interface FakeGemini {
@@ -162,6 +164,7 @@ export async function startFakeGemini(options: { delayMs?: number; defaultReply?
       prompt: textOf(get(body, 'contents', 0)),
       systemInstruction: textOf(get(body, 'systemInstruction')),
       responseSchema: get(body, 'generationConfig', 'responseSchema') ?? null,
+      receivedAt: Date.now(),
     };
     requests.push(recorded);
     if (req.method !== 'POST' || !match) return send(res, 404, errorBody(404, 'not found'));

@@ -17,11 +17,26 @@ import { parseInput, ProposePlanInputSchema, type ProposePlanInputParsed } from 
 /** Fixed namespace for plan ids derived from (tenant, idempotency key). */
 const IDEMPOTENT_PLAN_NAMESPACE = '6f1d3c52-8a0e-4b7e-9a55-2f4c1e0b7d13';
 
+/** The id of the plan a proposal with this idempotency key makes (or made). */
+export const idempotentPlanId = (tenantId: string, idempotencyKey: string): string => uuidv5(`${tenantId}\n${idempotencyKey}`, IDEMPOTENT_PLAN_NAMESPACE);
+
 /** The generator's result as the API answers it (schema ProposePlanPayload). */
-export type ProposedPlan = Pick<PlanProposalResult, 'plan' | 'proposal_id' | 'source' | 'dropped_steps' | 'warnings'> & {
+export type ProposedPlan = Pick<PlanProposalResult, 'plan' | 'proposal_id' | 'source' | 'dropped_steps' | 'warnings' | 'fallback_reason'> & {
   /** True when the idempotency key matched an earlier proposal (this call made nothing new). */
   replayed: boolean;
 };
+/** A proposal made as proposePlan would make it, but not stored (a dry run's preview). */
+export type PreviewedPlan = Omit<ProposedPlan, 'replayed'>;
+
+/** Who else is asking: a run records its id in the PLAN_CREATED entry's data. */
+export interface ProposeOptions {
+  runId?: string;
+  /**
+   * The key is most likely new (a run's item): skip the read for an earlier proposal. A repeat
+   * still returns the stored one, since the store's insert finds it (at the cost of a generation).
+   */
+  likelyNew?: boolean;
+}
 
 /**
  * proposePlan: validate, generate a DRAFT, persist it with its PLAN_CREATED entry.
@@ -45,15 +60,12 @@ export class PlanProposalService {
     },
   ) {}
 
-  async propose(principal: Principal, rawInput: unknown): Promise<ProposedPlan> {
-    const input = parseInput(ProposePlanInputSchema, rawInput, 'input');
-    if (input.tenantId != null && input.tenantId !== principal.tenantId) {
-      throw new AppError('FORBIDDEN', 'input.tenantId differs from the tenant of your token');
-    }
+  async propose(principal: Principal, rawInput: unknown, options: ProposeOptions = {}): Promise<ProposedPlan> {
+    const input = this.parse(principal, rawInput);
     const tenantId = principal.tenantId;
     const requestHash = fingerprint(input);
-    const planId = input.idempotencyKey ? uuidv5(`${tenantId}\n${input.idempotencyKey}`, IDEMPOTENT_PLAN_NAMESPACE) : undefined;
-    if (!planId) return this.proposeNew(principal, input, requestHash, undefined);
+    const planId = input.idempotencyKey ? idempotentPlanId(tenantId, input.idempotencyKey) : undefined;
+    if (!planId) return this.proposeNew(principal, input, requestHash, undefined, options);
 
     const running = this.inFlight.get(planId);
     if (running) {
@@ -62,7 +74,7 @@ export class PlanProposalService {
       if (leader.requestHash !== requestHash) throw reusedKey();
       return { ...leader.result, replayed: true };
     }
-    const flight = this.proposeNew(principal, input, requestHash, planId).then((result) => ({ result, requestHash }));
+    const flight = this.proposeNew(principal, input, requestHash, planId, options).then((result) => ({ result, requestHash }));
     this.inFlight.set(planId, flight);
     try {
       return (await flight).result;
@@ -71,16 +83,31 @@ export class PlanProposalService {
     }
   }
 
-  private async proposeNew(principal: Principal, input: ProposePlanInputParsed, requestHash: string, planId: string | undefined): Promise<ProposedPlan> {
-    const tenantId = principal.tenantId;
-    if (planId) {
-      const existing = await this.deps.store.getPlanWithProposal(tenantId, planId);
-      if (existing) return this.replay(principal, existing.plan, existing.proposal, requestHash, input);
-    }
+  /** The proposal proposePlan would make for this input, generated and checked but not stored. */
+  async preview(principal: Principal, rawInput: unknown): Promise<PreviewedPlan> {
+    const result = await this.generate(principal, this.parse(principal, rawInput), undefined);
+    return {
+      plan: result.plan,
+      proposal_id: result.proposal_id,
+      source: result.source,
+      dropped_steps: result.dropped_steps,
+      warnings: result.warnings,
+      ...(result.fallback_reason ? { fallback_reason: result.fallback_reason } : {}),
+    };
+  }
 
-    const config = (await this.deps.playbooks?.current(tenantId, input.planType)) ?? undefined;
-    const result = await this.deps.generator.generateProposal({
-      tenant_id: tenantId,
+  private parse(principal: Principal, rawInput: unknown): ProposePlanInputParsed {
+    const input = parseInput(ProposePlanInputSchema, rawInput, 'input');
+    if (input.tenantId != null && input.tenantId !== principal.tenantId) {
+      throw new AppError('FORBIDDEN', 'input.tenantId differs from the tenant of your token');
+    }
+    return input;
+  }
+
+  private async generate(principal: Principal, input: ProposePlanInputParsed, planId: string | undefined) {
+    const config = (await this.deps.playbooks?.current(principal.tenantId, input.planType)) ?? undefined;
+    return this.deps.generator.generateProposal({
+      tenant_id: principal.tenantId,
       account_id: input.accountId,
       plan_type: input.planType,
       ...(input.posture ? { posture: input.posture } : {}),
@@ -90,7 +117,14 @@ export class PlanProposalService {
       ...(planId ? { plan_id: planId } : {}),
       created_by: principal.sub,
     }, config);
+  }
 
+  private async proposeNew(principal: Principal, input: ProposePlanInputParsed, requestHash: string, planId: string | undefined, options: ProposeOptions): Promise<ProposedPlan> {
+    if (planId && !options.likelyNew) {
+      const existing = await this.deps.store.getPlanWithProposal(principal.tenantId, planId);
+      if (existing) return this.replay(principal, existing.plan, existing.proposal, requestHash, input);
+    }
+    const result = await this.generate(principal, input, planId);
     const proposal: ProposalMeta = {
       proposal_id: result.proposal_id,
       source: result.source,
@@ -100,7 +134,7 @@ export class PlanProposalService {
     };
     const stored = await this.deps.store.createPlan({
       plan: result.plan,
-      event: { actor: principal.sub, data: result.audit },
+      event: { actor: principal.sub, data: options.runId ? { ...result.audit, run_id: options.runId } : result.audit },
       proposal,
     });
     if (!stored.created) return this.replay(principal, stored.plan, stored.proposal, requestHash, input);
@@ -112,6 +146,7 @@ export class PlanProposalService {
       dropped_steps: result.dropped_steps,
       warnings: result.warnings,
       replayed: false,
+      ...(result.fallback_reason ? { fallback_reason: result.fallback_reason } : {}),
     };
   }
 
