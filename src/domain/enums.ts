@@ -33,6 +33,7 @@ export const LEDGER_EVENT_TYPES = [
   'STEP_COMPLETED',
   'STEP_SKIPPED',
   'STEP_FAILED',
+  'STEP_ASSIGNED',
 ] as const;
 export type LedgerEventType = (typeof LEDGER_EVENT_TYPES)[number];
 

@@ -16,6 +16,8 @@ import { ensureIndexes } from '../store/indexes.js';
 import { PlanLedger } from '../store/PlanLedger.js';
 import { PlanRepository } from '../store/PlanRepository.js';
 import { PlanStore } from '../store/PlanStore.js';
+import { StepWorkStore } from '../store/steps/StepWorkStore.js';
+import { StepProgressService } from '../services/steps/StepProgressService.js';
 import { LedgerLogService } from '../services/ledgerLog/LedgerLogService.js';
 import { LedgerSealer } from '../services/ledgerLog/LedgerSealer.js';
 import { LedgerLogStore } from '../store/ledgerLog/LedgerLogStore.js';
@@ -89,6 +91,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
     proposals: new PlanProposalService({ store, generator, metrics, expiry }),
     lifecycle: new PlanLifecycleService({ store, config, metrics, expiry }),
     queries,
+    steps: new StepProgressService({ store, stepWork: new StepWorkStore(store), expiry }),
     store,
     expiry,
     llmStatus: () => llm?.status() ?? null,

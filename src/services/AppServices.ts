@@ -10,6 +10,7 @@ import type { ModelStatus } from './llm/modelAvailability.js';
 import type { PlanTypeCatalog } from './planTypes/PlanTypeCatalog.js';
 import type { PlanProposalService } from './plans/PlanProposalService.js';
 import type { PlanQueryService } from './plans/PlanQueryService.js';
+import type { StepProgressService } from './steps/StepProgressService.js';
 
 /** The services resolvers call, built once per process (composed in server/appServices.ts). */
 export interface AppServices {
@@ -20,6 +21,8 @@ export interface AppServices {
   proposals: PlanProposalService;
   lifecycle: PlanLifecycleService;
   queries: PlanQueryService;
+  /** Step work on ACTIVE plans (docs/steps.md). */
+  steps: StepProgressService;
   store: PlanStore;
   expiry: PlanExpiry;
   /** The model's configuration state for /health; null when no model is configured (rules only). */

@@ -5,6 +5,7 @@ import { AppError } from '../domain/errors.js';
 import { RevenuePlanV1Schema, type RevenuePlanV1 } from '../domain/plan.js';
 import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js';
 import { canTransition, transitionFor } from '../domain/lifecycleMatrix.js';
+import { OPEN_ASSIGNEE_FIELDS, workIndexFields } from '../domain/stepWorkload.js';
 import type { Page, PageArgs } from '../domain/page.js';
 import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage } from './cursor.js';
 import { PLANS_COLLECTION } from './indexes.js';
@@ -67,6 +68,10 @@ export interface PlanListFilter {
   accountId?: string | null;
   statuses?: readonly PlanStatus[] | null;
   planType?: PlanType | null;
+  /** Only plans with a step overdue at this instant (next_due_at before it: docs/steps.md). */
+  overdueAt?: Date | null;
+  /** Only plans with an open step assigned to this subject (one of the open_assignee_N fields). */
+  assignee?: string | null;
 }
 
 /** A plan document change for compareAndSet: fields to set and fields to remove. */
@@ -95,13 +100,19 @@ export function assertTransition(from: PlanStatus, to: PlanStatus): void {
 }
 
 /**
- * The $set of a status change: status, updated_at, the active slot and the transition's
- * timestamps (the lifecycle's `sets`, stamped with `now` unless the caller gave them).
+ * The $set of a status change: status, updated_at, the active slot, the work index fields and
+ * the transition's timestamps (the lifecycle's `sets`, stamped with `now` unless the caller gave them).
  */
 export function statusChange(plan: RevenuePlanV1, to: PlanStatus, fields: TransitionFields, now: Date): Record<string, unknown> {
   const parsed = TransitionFieldsSchema.safeParse(fields);
   if (!parsed.success) throw new AppError('BAD_USER_INPUT', `invalid transition fields: ${parsed.error.issues[0]?.message ?? ''}`);
-  const set: Record<string, unknown> = { plan_status: to, updated_at: now, active_slot: activeSlotFor(plan, to) };
+  const set: Record<string, unknown> = {
+    plan_status: to,
+    updated_at: now,
+    active_slot: activeSlotFor(plan, to),
+    // What "overdue" and "assigned to" read depends on the status (docs/steps.md).
+    ...workIndexFields({ plan_status: to, steps: plan.steps }),
+  };
   for (const field of transitionFor(plan.plan_status, to)?.sets ?? []) set[field] = now;
   for (const [key, value] of Object.entries(parsed.data)) if (value !== undefined) set[key] = value;
   return set;
@@ -164,6 +175,8 @@ export class PlanRepository {
     if (filter.accountId) base.account_id = filter.accountId;
     if (filter.statuses && filter.statuses.length > 0) base.plan_status = { $in: [...filter.statuses] };
     if (filter.planType) base.plan_type = filter.planType;
+    if (filter.overdueAt) base.next_due_at = { $lt: filter.overdueAt };
+    if (filter.assignee) base.$or = OPEN_ASSIGNEE_FIELDS.map((field) => ({ [field]: filter.assignee }));
     const query = afterTimeId(base, 'updated_at', after);
     return withStoreErrors(this.logger, 'plans.listPlans', async () => {
       const docs = await this.plans.find(query).sort({ updated_at: -1, _id: -1 }).limit(size + 1).toArray();

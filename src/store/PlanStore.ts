@@ -27,6 +27,9 @@ import { CreatedPlanCopySchema, compactCreatedPlan, expandCreatedPlan, readCreat
 // its crash tables and its round trips: docs/store.md, "Writing a plan and its events without
 // transactions" and "Round trips".
 
+/** What kind of change a plan write is (for the crash hooks of tests). */
+export type PlanChangeOp = 'transition' | 'update' | 'steps';
+
 export interface PlanStoreDeps {
   plans?: PlanRepository;
   ledger?: PlanLedger;
@@ -353,10 +356,10 @@ export class PlanStore {
    * (someone changed the plan since we read it) is decided again once against the new state.
    * The first attempt starts from the document behind `basedOn` when this store returned it.
    */
-  private async changePlan(
+  async changePlan(
     tenantId: string,
     planId: string,
-    op: 'transition' | 'update',
+    op: PlanChangeOp,
     basedOn: RevenuePlanV1 | undefined,
     decide: (current: StoredPlan) => {
       expectStatus: PlanStatus;
@@ -403,7 +406,7 @@ export class PlanStore {
    * append: a point where a crash leaves a half-written change. Does nothing; a test subclass
    * (test/support/crashingPlanStore.ts) throws here to simulate one.
    */
-  protected afterPlanWrite(_op: 'transition' | 'update', _planId: string): void | Promise<void> {}
+  protected afterPlanWrite(_op: PlanChangeOp, _planId: string): void | Promise<void> {}
 
   /** Runs after a ledger append (of a change: before its outbox is cleared; of a create: before the plan document is inserted); as afterPlanWrite. */
   protected afterLedgerAppend(_planId: string): void | Promise<void> {}

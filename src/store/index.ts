@@ -10,6 +10,8 @@ export { hashLedgerEntry } from './ledgerHash.js';
 // The verifiable ledger's own collections (docs/store.md, "The verifiable ledger").
 export type { CheckpointDoc, LedgerLogStore, NewLeaf } from './ledgerLog/LedgerLogStore.js';
 export type { PlanLedger, PlanRepository, PlanStore };
+// Step work on plans (docs/steps.md).
+export { StepWorkStore, type StepMoveInput } from './steps/StepWorkStore.js';
 
 /**
  * The one store dependency services receive: the plan writes and repairing reads of PlanStore,

@@ -105,6 +105,6 @@ describe('vocabularies', () => {
 
   it('has terminal statuses among the plan statuses, and every lifecycle event type', () => {
     for (const s of TERMINAL_PLAN_STATUSES) expect(PLAN_STATUSES).toContain(s);
-    expect(LEDGER_EVENT_TYPES).toHaveLength(13);
+    expect(LEDGER_EVENT_TYPES).toHaveLength(14);
   });
 });
