@@ -23,15 +23,40 @@ export const FINAL_STEP_STATUSES: readonly PlanStepStatus[] = Object.freeze(['DO
 /** Step work is recorded only on an ACTIVE plan. */
 export const WORKABLE_PLAN_STATUS: PlanStatus = 'ACTIVE';
 
-const EVENT_OF: Readonly<Record<StepMoveKind, LedgerEventType>> = Object.freeze({
-  start: 'STEP_STARTED',
-  complete: 'STEP_COMPLETED',
-  skip: 'STEP_SKIPPED',
-  fail: 'STEP_FAILED',
-  assign: 'STEP_ASSIGNED',
-});
+/** One step move as data: what it needs, what it changes, what it records (docs/policy-gate.md renders this table). */
+export interface StepMoveRule {
+  kind: StepMoveKind;
+  mutation: string;
+  from: PlanStepStatus;
+  to: PlanStepStatus;
+  event_type: LedgerEventType;
+  /** The step fields it sets. */
+  sets: readonly string[];
+  /** Besides an ACTIVE plan and a PENDING step. */
+  requires: string;
+}
 
-const STATUS_AFTER: Readonly<Partial<Record<StepMoveKind, PlanStepStatus>>> = Object.freeze({ complete: 'DONE', skip: 'SKIPPED', fail: 'FAILED' });
+export const STEP_MOVES: readonly StepMoveRule[] = Object.freeze(
+  (
+    [
+      { kind: 'start', mutation: 'startStep', from: 'PENDING', to: 'PENDING', event_type: 'STEP_STARTED', sets: ['started_at'], requires: 'not started yet; every dependency DONE' },
+      { kind: 'complete', mutation: 'completeStep', from: 'PENDING', to: 'DONE', event_type: 'STEP_COMPLETED', sets: ['completed_at', 'note (optional)'], requires: 'every dependency DONE' },
+      { kind: 'skip', mutation: 'skipStep', from: 'PENDING', to: 'SKIPPED', event_type: 'STEP_SKIPPED', sets: ['completed_at', 'note (the reason, required)'], requires: '-' },
+      { kind: 'fail', mutation: 'failStep', from: 'PENDING', to: 'FAILED', event_type: 'STEP_FAILED', sets: ['completed_at', 'note (the reason, required)'], requires: '-' },
+      {
+        kind: 'assign',
+        mutation: 'assignStep',
+        from: 'PENDING',
+        to: 'PENDING',
+        event_type: 'STEP_ASSIGNED',
+        sets: ['assignee (null clears it)'],
+        requires: `a change; at most ${MAX_OPEN_ASSIGNEES} people on the plan's open steps`,
+      },
+    ] satisfies StepMoveRule[]
+  ).map((rule) => Object.freeze({ ...rule, sets: Object.freeze([...rule.sets]) })),
+);
+
+const ruleOf = (kind: StepMoveKind): StepMoveRule => STEP_MOVES.find((r) => r.kind === kind)!;
 
 /** The outcome of a move: the plan's steps after it, and the one ledger event recording it. */
 export interface StepMoveOutcome {
@@ -81,12 +106,12 @@ export function decideStepMove(plan: Pick<RevenuePlanV1, 'plan_status' | 'steps'
   }
   const data = moveData(step, changed, move);
   const completes = (move.kind === 'complete' || move.kind === 'skip') && completesPlan(steps);
-  if (!completes) return { steps, event_type: EVENT_OF[move.kind], data, completes_plan: false };
+  if (!completes) return { steps, event_type: ruleOf(move.kind).event_type, data, completes_plan: false };
   return {
     steps,
     event_type: 'PLAN_COMPLETED',
     // The plan's move, and the step move that caused it as its own STEP_* event would record it.
-    data: { from: 'ACTIVE', to: 'COMPLETED', completion_reason: 'all_steps_done', step_id: stepId, step_event: EVENT_OF[move.kind], step: data },
+    data: { from: 'ACTIVE', to: 'COMPLETED', completion_reason: 'all_steps_done', step_id: stepId, step_event: ruleOf(move.kind).event_type, step: data },
     completes_plan: true,
   };
 }
@@ -116,7 +141,7 @@ function applyMove(step: PlanStepV1, move: StepMove, at: Date): PlanStepV1 {
     }
     case 'skip':
     case 'fail':
-      return { ...step, status: STATUS_AFTER[move.kind]!, completed_at: at, note: move.reason };
+      return { ...step, status: ruleOf(move.kind).to, completed_at: at, note: move.reason };
   }
 }
 

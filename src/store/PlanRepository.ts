@@ -176,10 +176,15 @@ export class PlanRepository {
     if (filter.statuses && filter.statuses.length > 0) base.plan_status = { $in: [...filter.statuses] };
     if (filter.planType) base.plan_type = filter.planType;
     if (filter.overdueAt) base.next_due_at = { $lt: filter.overdueAt };
-    if (filter.assignee) base.$or = OPEN_ASSIGNEE_FIELDS.map((field) => ({ [field]: filter.assignee }));
-    const query = afterTimeId(base, 'updated_at', after);
+    // By assignee: one query per open_assignee_N field, each its index's ordered range, merged
+    // (the top size + 1 of the union is within the top size + 1 of each). SQLite serves an $or of
+    // them by walking the tenant's plans instead (docs/steps.md).
+    const filters = filter.assignee ? OPEN_ASSIGNEE_FIELDS.map((field) => ({ ...base, [field]: filter.assignee })) : [base];
     return withStoreErrors(this.logger, 'plans.listPlans', async () => {
-      const docs = await this.plans.find(query).sort({ updated_at: -1, _id: -1 }).limit(size + 1).toArray();
+      const found = await Promise.all(
+        filters.map((f) => this.plans.find(afterTimeId(f, 'updated_at', after)).sort({ updated_at: -1, _id: -1 }).limit(size + 1).toArray()),
+      );
+      const docs = found.length === 1 ? found[0]! : newestFirstUnion(found.flat());
       return toPage(docs.map((d) => this.toStored(d).plan), size, (p) => ({ k: 'plans', t: p.updated_at.getTime(), id: p.plan_id }));
     });
   }
@@ -402,6 +407,13 @@ export class PlanRepository {
     this.logger.error({ plan_id: doc._id, issues }, 'stored plan is invalid');
     throw new AppError('INTERNAL_SERVER_ERROR', `stored plan ${doc._id} is invalid`);
   }
+}
+
+/** Documents of several queries, each once, in the plans list's order (updated_at desc, _id desc). */
+function newestFirstUnion(docs: PlanDocument[]): PlanDocument[] {
+  const byId = new Map(docs.map((d) => [d._id, d]));
+  const time = (d: PlanDocument) => (d.updated_at instanceof Date ? d.updated_at.getTime() : 0);
+  return [...byId.values()].sort((a, b) => time(b) - time(a) || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0));
 }
 
 /** A plan a caller hands in, validated: BAD_USER_INPUT naming the first problem. */
