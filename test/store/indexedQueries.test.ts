@@ -15,8 +15,7 @@ import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndex
 import { LedgerLogStore } from '../../src/store/ledgerLog/LedgerLogStore.js';
 import { openTestDb, testStoreUri, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger } from './storeFixtures.js';
-import { StepWorkStore } from '../../src/store/steps/StepWorkStore.js';
-import { decideStepMove } from '../../src/domain/stepProgress.js';
+import { decideStepMove, type StepMove } from '../../src/domain/stepProgress.js';
 
 // Every command the store sends that selects documents, through every public read and write
 // path, is explained by the server it runs on: each must be
@@ -86,10 +85,15 @@ async function workload(): Promise<void> {
   for (const [from, to, event_type] of [['DRAFT', 'APPROVED', 'PLAN_APPROVED'], ['APPROVED', 'ACTIVE', 'PLAN_ACTIVATED']] as const) {
     await store.transition({ tenantId: tenant, planId: worked.plan_id, from, to, event: { event_type, actor: 'x', data: {} } });
   }
-  const stepWork = new StepWorkStore(store);
-  const at = new Date();
-  await stepWork.recordStepMove({ tenantId: tenant, planId: worked.plan_id, actor: 'x', at, decide: (p) => decideStepMove(p, worked.steps[0]!.step_id, { kind: 'assign', assignee: 'alice' }, at) });
-  await stepWork.recordStepMove({ tenantId: tenant, planId: worked.plan_id, actor: 'x', at, decide: (p) => decideStepMove(p, worked.steps[0]!.step_id, { kind: 'start' }, at) });
+  const work = (move: StepMove) =>
+    store.change({
+      tenantId: tenant,
+      planId: worked.plan_id,
+      event_type: move.kind === 'assign' ? 'STEP_ASSIGNED' : 'STEP_STARTED',
+      decide: (p, now) => ({ set: { steps: decideStepMove(p, worked.steps[0]!.step_id, move, now).steps, updated_at: now }, event: { actor: 'x', data: {} } }),
+    });
+  await work({ kind: 'assign', assignee: 'alice' });
+  await work({ kind: 'start' });
   const overdue = await store.plans.listPlans(tenant, { overdueAt: new Date(Date.now() + 365 * 86_400_000) }, { first: 1 });
   expect(overdue.items.map((p) => p.plan_id)).toEqual([worked.plan_id]);
   await store.plans.listPlans(tenant, { overdueAt: new Date(), assignee: 'alice' }, { first: 1, after: overdue.endCursor });
@@ -132,8 +136,8 @@ async function workload(): Promise<void> {
   await store.ledger.append(extra, { expectedSeq: 6 });
   await store.ledger.verify(tenant, id);
   await store.verifyPlanLedger(tenant, id);
-  await store.repairPendingEvents(0, 10, { scan: true });
-  await store.restoreOrphanedCreates(new Date(Date.now() - 86_400_000));
+  await store.outbox.repairOlderThan(0, 10, { scan: true });
+  await store.outbox.restoreSince(new Date(Date.now() - 86_400_000));
   await store.plans.findExpiredIn(['APPROVED', 'ACTIVE'], new Date(), 10);
 
   // The verifiable ledger: sealing what the workload wrote, then every read of the API.

@@ -2,15 +2,17 @@ import { z } from 'zod';
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../domain/errors.js';
 import { MAX_ASSIGNEE_CHARS, MAX_STEP_NOTE_CHARS, type RevenuePlanV1 } from '../../domain/plan.js';
-import { decideStepMove, type StepMove } from '../../domain/stepProgress.js';
-import type { Store, StepWorkStore } from '../../store/index.js';
+import { decideStepMove, type StepMove, type StepMoveOutcome } from '../../domain/stepProgress.js';
+import type { PlanChangeDecision, Store } from '../../store/index.js';
 import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
 import type { TransitionOutcome } from '../lifecycle/PlanLifecycleService.js';
 import { IdSchema, parseInput } from '../plans/apiInputs.js';
 
 // The step-work mutations (docs/steps.md): validate the input once, read the plan as every
 // lifecycle move does (repaired, expired when past its time), decide the move on it (so a
-// refusal costs no write), and record it as one plan change with one ledger event.
+// refusal costs no write), and record it as one plan change with one ledger event
+// (PlanStore.change: a lost race decides again on the new state). A move that leaves no open
+// step and none FAILED also completes the plan in that write, recorded as its PLAN_COMPLETED.
 
 const NoteSchema = z.string().max(MAX_STEP_NOTE_CHARS);
 const ReasonSchema = NoteSchema.refine((s) => s.trim().length > 0, 'must not be blank');
@@ -18,9 +20,8 @@ const ReasonSchema = NoteSchema.refine((s) => s.trim().length > 0, 'must not be 
 const AssigneeSchema = IdSchema.pipe(z.string().max(MAX_ASSIGNEE_CHARS));
 
 interface Deps {
-  store: Pick<Store, 'getPlanRepaired'>;
-  stepWork: Pick<StepWorkStore, 'recordStepMove'>;
-  expiry: Pick<PlanExpiry, 'settle'>;
+  store: Pick<Store, 'getPlanRepaired' | 'change'>;
+  expiry: Pick<PlanExpiry, 'expireIfDue'>;
   clock?: () => Date;
 }
 
@@ -57,16 +58,14 @@ export class StepProgressService {
     parseInput(IdSchema, planId, 'planId');
     parseInput(IdSchema, stepId, 'stepId');
     const plan = await this.touch(principal, planId);
-    const at = this.clock();
     // Decided here first: a refusal is an error before any write (the store decides again on the plan it writes).
-    decideStepMove(plan, stepId, move, at);
-    const updated = await this.deps.stepWork.recordStepMove({
+    const expected = decideStepMove(plan, stepId, move, this.clock());
+    const updated = await this.deps.store.change({
       tenantId: principal.tenantId,
       planId,
-      actor: principal.sub,
-      at,
+      event_type: expected.event_type,
       basedOn: plan,
-      decide: (current) => decideStepMove(current, stepId, move, at),
+      decide: (current, now) => stepChange(decideStepMove(current, stepId, move, now), principal.sub, now),
     });
     return { ok: true, plan: updated, reasons: [] };
   }
@@ -74,6 +73,16 @@ export class StepProgressService {
   private async touch(principal: Principal, planId: string): Promise<RevenuePlanV1> {
     const plan = await this.deps.store.getPlanRepaired(principal.tenantId, planId);
     if (!plan) throw new AppError('NOT_FOUND', 'no such plan');
-    return this.deps.expiry.settle(plan, { trigger: 'expired_on_read', touchedBy: principal.sub });
+    return this.deps.expiry.expireIfDue(plan, { trigger: 'expired_on_read', touchedBy: principal.sub });
   }
+}
+
+/** The plan change of a decided move: its steps, and when it completes the plan, the plan's move too. */
+function stepChange(outcome: StepMoveOutcome, actor: string, now: Date): PlanChangeDecision {
+  const completion = outcome.completes_plan ? { plan_status: 'COMPLETED' as const, completed_at: now, completion_reason: 'all_steps_done' as const } : {};
+  return {
+    set: { ...completion, steps: outcome.steps, updated_at: now },
+    event: { actor, data: outcome.data },
+    event_type: outcome.event_type,
+  };
 }
