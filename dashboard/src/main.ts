@@ -8,6 +8,7 @@ import { witnessLedger } from './ledgerWitness.js';
 import { PlanCard } from './planCard.js';
 import { PlansView } from './plansView.js';
 import { ProposeForm } from './proposeForm.js';
+import { MyWorkView } from './stepsView.js';
 import { VIEWER, type DashboardViewerQuery, type Viewer } from './queries.js';
 
 const TOKEN_KEY = 'renewal-defense.dashboard.token';
@@ -122,7 +123,7 @@ const ctx: AppContext = {
     await card.open(planId, options);
   },
   refreshOverview: async () => {
-    await Promise.all([plans.reload(), chart.reload()]);
+    await Promise.all([plans.reload(), chart.reload(), myWork.reload()]);
     plans.select(card.currentPlanId);
     checkLedgerWitness();
   },
@@ -135,6 +136,7 @@ const plans = new PlansView(byId('plans-section'), ctx, () => {
   propose.focus();
 });
 const chart = new ChartView(byId('chart-section'), ctx);
+const myWork = new MyWorkView(byId('my-work-section'), ctx);
 
 function planFromAddress(): string | null {
   const match = /^#plan=([^&]{1,256})$/.exec(location.hash);
@@ -214,7 +216,7 @@ async function connect(candidate: string | null): Promise<void> {
     propose.updateRoles();
     announce(`Connected as ${data.viewer.sub} (tenant ${data.viewer.tenantId}).`, 'success');
     const fromAddress = card.currentPlanId ? null : planFromAddress();
-    await Promise.all([plans.reload(), chart.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
+    await Promise.all([plans.reload(), chart.reload(), myWork.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
     plans.select(card.currentPlanId);
     checkLedgerWitness();
   } catch (e) {

@@ -5,6 +5,7 @@ import { gateNotice, successNotice, type AppContext } from './context.js';
 import { h, replace, uid } from './dom.js';
 import { evidenceList, proposalInputOf } from './evidence.js';
 import { formatTime, humanize, relativeTime, shortHash, statusBadge, timeEl } from './format.js';
+import { StepActions, stepWorkFacts } from './stepsView.js';
 import {
   ACTIVATION_CHECK,
   PLAN_DETAIL,
@@ -46,11 +47,15 @@ export class PlanCard {
   private readonly body = h('div', { id: 'plan-card-body' });
   /** Survives reloads of the same plan, so a refusal stays visible after the card refreshes. */
   private readonly result = h('div', { id: 'action-result', class: 'action-result' });
+  private readonly stepActions: StepActions;
 
   constructor(
     private readonly root: HTMLElement,
     private readonly ctx: AppContext,
   ) {
+    this.stepActions = new StepActions(ctx, this.result, async () => {
+      await Promise.all([this.reload(), this.ctx.refreshOverview()]);
+    });
     replace(root, this.heading, this.result, this.body);
     this.renderEmpty();
   }
@@ -144,7 +149,7 @@ export class PlanCard {
     return h(
       'section',
       { class: 'steps', 'aria-labelledby': 'steps-heading' },
-      h('h3', { id: 'steps-heading' }, `Steps (${steps.length})`),
+      h('h3', { id: 'steps-heading' }, `Steps (${steps.length}: ${plan.openSteps} open, ${plan.overdueSteps} overdue)`),
       steps.length
         ? h(
             'ol',
@@ -171,8 +176,10 @@ export class PlanCard {
                     h('span', { class: 'label' }, 'Owner: '),
                     st.ownerRole ? h('code', { class: 'owner-role' }, st.ownerRole) : '—',
                   ),
+                  stepWorkFacts(st),
                   st.rationale ? h('p', { class: 'rationale' }, h('span', { class: 'label' }, 'Why: '), st.rationale) : null,
                   evidenceList(st.evidence ?? [], input),
+                  this.stepActions.forStep(plan, st),
                 ),
               );
             }),
@@ -209,6 +216,8 @@ export class PlanCard {
       if (plan.status === 'PAUSED') buttons.append(this.actionButton('resume', 'Resume', 'primary', () => ({ preconditionsMet: preconditions.checked })));
       if (plan.status === 'ACTIVE') buttons.append(this.actionButton('pause', 'Pause', 'secondary', () => ({ reason: null })));
       if (plan.status !== 'DRAFT') buttons.append(this.abortButton());
+      const complete = this.stepActions.completePlan(plan);
+      if (complete) buttons.append(complete);
     }
     if (needsPreconditions) {
       buttons.append(h('button', { type: 'button', class: 'secondary', id: 'check-gate', onClick: () => void this.checkGate(preconditions.checked) }, 'Check with the Policy Gate'));

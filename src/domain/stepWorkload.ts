@@ -1,4 +1,4 @@
-import type { PlanStatus } from './enums.js';
+import { TERMINAL_PLAN_STATUSES, type PlanStatus } from './enums.js';
 import type { PlanStepV1, RevenuePlanV1 } from './plan.js';
 
 // Who has work on a plan and what is late (docs/steps.md): read-side rules, and the plain fields
@@ -46,14 +46,16 @@ export function openAssignees(steps: readonly Pick<PlanStepV1, 'status' | 'assig
 /**
  * The plan document's index fields for a plan as it is (status and steps): next_due_at, the
  * earliest due date of an open step while the plan is APPROVED or ACTIVE (else null), so "has an
- * overdue step at t" is next_due_at < t; and open_assignee_1..N. Every write that changes a plan's
+ * overdue step at t" is next_due_at < t; and open_assignee_1..N, the open steps' assignees
+ * while the plan is not in a terminal status (else null). Every write that changes a plan's
  * status or steps sets them.
  */
 export function workIndexFields(plan: Pick<RevenuePlanV1, 'plan_status' | 'steps'>): Record<string, Date | string | null> {
   const dues = DUE_PLAN_STATUSES.includes(plan.plan_status)
     ? plan.steps.filter((s) => isOpenStep(s) && s.due_at !== undefined).map((s) => s.due_at!.getTime())
     : [];
-  const assignees = openAssignees(plan.steps);
+  // A finished plan's PENDING steps are nobody's work any more.
+  const assignees = TERMINAL_PLAN_STATUSES.includes(plan.plan_status) ? [] : openAssignees(plan.steps);
   const fields: Record<string, Date | string | null> = { next_due_at: dues.length > 0 ? new Date(Math.min(...dues)) : null };
   OPEN_ASSIGNEE_FIELDS.forEach((field, i) => {
     fields[field] = assignees[i] ?? null;

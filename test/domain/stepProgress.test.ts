@@ -111,6 +111,7 @@ describe('overdue work and the index fields', () => {
     expect(openStepCount(plan)).toBe(2);
     expect(overdueStepCount(plan, AT)).toBe(1);
     expect(workIndexFields(plan)).toEqual({ next_due_at: past, open_assignee_1: 'alice', open_assignee_2: 'bob', open_assignee_3: null });
-    expect(workIndexFields({ ...plan, plan_status: 'COMPLETED' })).toMatchObject({ next_due_at: null, open_assignee_1: 'alice' });
+    expect(workIndexFields({ ...plan, plan_status: 'PAUSED' })).toMatchObject({ next_due_at: null, open_assignee_1: 'alice' });
+    expect(workIndexFields({ ...plan, plan_status: 'COMPLETED' })).toMatchObject({ next_due_at: null, open_assignee_1: null });
   });
 });

@@ -97,6 +97,17 @@ describe('step work in the store', () => {
     ]);
   });
 
+  it('a finished plan is nobody\'s work: aborting clears the assignee fields', async () => {
+    const plan = await newPlan();
+    await move(plan, 'DRAFT', 'APPROVED');
+    await move(plan, 'APPROVED', 'ACTIVE');
+    await store.change(stepMove(plan, plan.steps[0]!.step_id, { kind: 'assign', assignee: 'alice' }));
+    expect((await store.plans.listPlans(plan.tenant_id, { assignee: 'alice' })).items.map((p) => p.plan_id)).toContain(plan.plan_id);
+    await move(plan, 'ACTIVE', 'ABORTED');
+    expect(await raw(plan.plan_id)).toMatchObject({ open_assignee_1: null, next_due_at: null });
+    expect((await store.plans.listPlans(plan.tenant_id, { assignee: 'alice' })).items.map((p) => p.plan_id)).not.toContain(plan.plan_id);
+  });
+
   it('a crash after a completing move is committed leaves one PLAN_COMPLETED once repaired, and the chain verifies', async () => {
     const plan = await newPlan();
     await move(plan, 'DRAFT', 'APPROVED');
