@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BSON, type Db, type Document } from 'mongodb';
 import type { PlanStatus } from '../../src/domain/enums.js';
+import type { PlanStepV1 } from '../../src/domain/plan.js';
+import { workIndexFields } from '../../src/domain/stepWorkload.js';
 import { ledgerChain } from './documents.js';
 
 // The read suite (case 6): the dashboard's reads on a tenant with many plans, a small tenant
@@ -17,6 +19,8 @@ const PLANS_PER_ACCOUNT = 10;
 export const RARE_STATUS: PlanStatus = 'ABORTED';
 const RARE_PLANS = 20;
 const COMMON: PlanStatus[] = ['DRAFT', 'APPROVED', 'ACTIVE', 'PAUSED', 'COMPLETED', 'EXPIRED'];
+/** One plan in this many has its steps due 5 days ago (overdue while APPROVED or ACTIVE); the rest are due in 10 days. */
+const OVERDUE_EVERY = 10;
 /** Ledger entries spread over the last 60 days; ledgerStats reads 14 of them. */
 const SPREAD_MS = 60 * 86_400_000;
 export const STATS_WINDOW_MS = 14 * 86_400_000;
@@ -34,6 +38,11 @@ function planDocument(tenant: string, i: number, now: number): Document {
   const created = new Date(updated.getTime() - 3_600_000);
   const step = randomUUID();
   const accountId = accountOf(tenant, i);
+  const due = new Date(now + (i % OVERDUE_EVERY === 3 ? -5 : 10) * 86_400_000);
+  const steps: PlanStepV1[] = [
+    { step_id: step, action_type: 'PREP_RENEWAL_BRIEF', status: 'PENDING', sequence: 1, dependencies: [], due_at: due },
+    { step_id: randomUUID(), action_type: 'REQUEST_RENEWAL_MEETING', status: 'PENDING', sequence: 2, dependencies: [step], constraints: { channel: 'email' }, due_at: due },
+  ];
   return {
     _id: planId,
     plan_type: 'RENEWAL_DEFENSE',
@@ -41,10 +50,9 @@ function planDocument(tenant: string, i: number, now: number): Document {
     account_id: accountId,
     objective: `Keep ${accountId} through its renewal`,
     plan_status: status,
-    steps: [
-      { step_id: step, action_type: 'PREP_RENEWAL_BRIEF', status: 'PENDING', sequence: 1, dependencies: [] },
-      { step_id: randomUUID(), action_type: 'REQUEST_RENEWAL_MEETING', status: 'PENDING', sequence: 2, dependencies: [step], constraints: { channel: 'email' } },
-    ],
+    steps,
+    // As every change keeps them: the overdue list's next_due_at (the assignee fields all null).
+    ...workIndexFields({ plan_status: status, steps }),
     constraints: { max_touches: 3 },
     expires_at: new Date(now + 30 * 86_400_000),
     created_at: created,
@@ -154,6 +162,13 @@ export function readQueries(tenant: string, plans: number, planIds: string[], no
       raw: accounts.map((accountId) => ({ collection: 'plans', find: ejson({ tenant_id: tenant, account_id: accountId }), sort: planSort, limit: 51 })),
       vsPointRead: 5,
       flat: true,
+    },
+    {
+      key: 'overdue',
+      what: `plans(first: 50, filter: {overdue: true}) (1 in ${OVERDUE_EVERY * 3} plans)`,
+      bodies: [plansBody({ overdue: true })],
+      raw: [{ collection: 'plans', find: ejson({ tenant_id: tenant, next_due_at: { $lt: new Date(now) } }), sort: planSort, limit: 51 }],
+      vsPointRead: 5,
     },
     {
       key: 'counts',

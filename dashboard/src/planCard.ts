@@ -6,6 +6,7 @@ import { h, replace, uid } from './dom.js';
 import { evidenceList, proposalInputOf } from './evidence.js';
 import { formatTime, humanize, relativeTime, shortHash, statusBadge, timeEl } from './format.js';
 import { StepActions, stepWorkFacts } from './stepsView.js';
+import { askForm } from './askForm.js';
 import {
   ACTIVATION_CHECK,
   PLAN_DETAIL,
@@ -239,46 +240,22 @@ export class PlanCard {
 
   /** "Abort…" opens an inline form that asks for the (required) reason. */
   private abortButton(): HTMLElement {
-    const wrapper = h('div', { class: 'abort' });
-    const open = h('button', { type: 'button', class: 'danger', 'data-action': 'abort-open', 'aria-expanded': 'false' }, 'Abort…');
-    const reasonId = uid('abort-reason');
-    const hintId = uid('abort-hint');
-    const reason = h('input', { id: reasonId, name: 'reason', type: 'text', required: true, maxlength: 500, autocomplete: 'off', 'aria-describedby': hintId });
-    const form = h(
-      'form',
-      { class: 'abort-form', hidden: true, novalidate: true, 'aria-label': 'Abort the plan' },
-      h('label', { for: reasonId }, 'Reason for aborting (required, recorded in the ledger)'),
-      reason,
-      h('p', { id: hintId, class: 'small muted' }, 'Aborting is final. Press Escape to cancel.'),
-      h('div', { class: 'button-row' }, h('button', { type: 'submit', class: 'danger', 'data-action': 'abort' }, 'Abort plan'), h('button', { type: 'button', class: 'secondary', 'data-action': 'abort-cancel', onClick: () => close() }, 'Cancel')),
-    );
-    const close = () => {
-      form.hidden = true;
-      open.setAttribute('aria-expanded', 'false');
-      open.focus();
-    };
-    open.addEventListener('click', () => {
-      form.hidden = false;
-      open.setAttribute('aria-expanded', 'true');
-      reason.focus();
+    return askForm({
+      actionAttribute: 'data-action',
+      action: 'abort',
+      wrapperClass: 'abort',
+      formClass: 'abort-form',
+      opener: 'Abort…',
+      openerClass: 'danger',
+      name: 'Abort the plan',
+      label: 'Reason for aborting (required, recorded in the ledger)',
+      hint: 'Aborting is final. Press Escape to cancel.',
+      required: true,
+      submit: 'Abort plan',
+      submitClass: 'danger',
+      onMissing: () => this.ctx.announce('Give a reason for aborting the plan.', 'error'),
+      onSubmit: (reason, button) => void this.transition('abort', { reason }, button),
     });
-    form.addEventListener('keydown', (event) => {
-      if ((event as KeyboardEvent).key === 'Escape') close();
-    });
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      const text = reason.value.trim();
-      if (!text) {
-        reason.setAttribute('aria-invalid', 'true');
-        this.ctx.announce('Give a reason for aborting the plan.', 'error');
-        reason.focus();
-        return;
-      }
-      reason.removeAttribute('aria-invalid');
-      void this.transition('abort', { reason: text }, form.querySelector('button[type="submit"]'));
-    });
-    wrapper.append(open, form);
-    return wrapper;
   }
 
   private async transition(kind: TransitionKind, vars: Record<string, unknown>, button: HTMLButtonElement | null): Promise<void> {

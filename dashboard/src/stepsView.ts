@@ -3,7 +3,8 @@
 // complete the plan, and "My work": the signed-in person's open steps, overdue first.
 import { gql } from './api.js';
 import { successNotice, type AppContext } from './context.js';
-import { h, replace, uid } from './dom.js';
+import { askForm } from './askForm.js';
+import { h, replace } from './dom.js';
 import { humanize, relativeTime, timeEl } from './format.js';
 import type { PlanDetail, PlanStep } from './queries.js';
 import { MY_WORK, STEP_MUTATIONS, type MyWorkPlan, type StepPayload, type StepVerb } from './stepQueries.js';
@@ -91,49 +92,22 @@ export class StepActions {
 
   /** A button that opens an inline form asking for one text (a reason, a note, an assignee). */
   private ask(options: AskOptions, name: string): HTMLElement {
-    const wrapper = h('div', { class: 'ask' });
-    const open = h('button', { type: 'button', class: 'secondary', 'data-step-action': `${options.verb}-open`, 'aria-expanded': 'false', 'aria-label': `${options.opener.replace('…', '')} ${name}` }, options.opener);
-    const inputId = uid(`${options.verb}-text`);
-    const input = h('input', { id: inputId, name: options.verb, type: 'text', maxlength: 1000, autocomplete: 'off', value: options.initial ?? '', required: options.required });
-    const form = h(
-      'form',
-      { class: 'ask-form', hidden: true, novalidate: true, 'aria-label': `${options.opener.replace('…', '')} ${name}` },
-      h('label', { for: inputId }, options.label),
-      input,
-      h(
-        'div',
-        { class: 'button-row' },
-        h('button', { type: 'submit', class: options.verb === 'fail' ? 'danger' : 'primary', 'data-step-action': options.verb }, options.submit),
-        h('button', { type: 'button', class: 'secondary', onClick: () => close() }, 'Cancel'),
-      ),
-    );
-    const close = () => {
-      form.hidden = true;
-      open.setAttribute('aria-expanded', 'false');
-      open.focus();
-    };
-    open.addEventListener('click', () => {
-      form.hidden = false;
-      open.setAttribute('aria-expanded', 'true');
-      input.focus();
+    return askForm({
+      actionAttribute: 'data-step-action',
+      action: options.verb,
+      wrapperClass: 'ask',
+      formClass: 'ask-form',
+      opener: options.opener,
+      openerClass: 'secondary',
+      name: `${options.opener.replace('…', '')} ${name}`,
+      label: options.label,
+      required: options.required,
+      ...(options.initial !== undefined ? { initial: options.initial } : {}),
+      submit: options.submit,
+      submitClass: options.verb === 'fail' ? 'danger' : 'primary',
+      onMissing: () => this.ctx.announce('Give a reason: it is recorded in the ledger.', 'error'),
+      onSubmit: (text, button) => void this.run(options.verb, options.vars(text), name, button),
     });
-    form.addEventListener('keydown', (event) => {
-      if ((event as KeyboardEvent).key === 'Escape') close();
-    });
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      const text = input.value.trim();
-      if (options.required && !text) {
-        input.setAttribute('aria-invalid', 'true');
-        this.ctx.announce('Give a reason: it is recorded in the ledger.', 'error');
-        input.focus();
-        return;
-      }
-      input.removeAttribute('aria-invalid');
-      void this.run(options.verb, options.vars(text), name, form.querySelector<HTMLButtonElement>('button[type="submit"]'));
-    });
-    wrapper.append(open, form);
-    return wrapper;
   }
 
   private async run(verb: StepVerb | 'completePlan', vars: Record<string, unknown>, name: string, button: HTMLButtonElement | null = null): Promise<void> {

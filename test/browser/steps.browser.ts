@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { mintDevToken } from '../../src/auth/devToken.js';
-import { assert, BrowserTestRig, expectTextWithin, log, prepareRun, ROOT, runBrowserTest, Steps } from './support.js';
+import { assert, assertEqual, BrowserTestRig, expectTextWithin, expectWithin, graphqlCall, log, prepareRun, ROOT, runBrowserTest, Steps } from './support.js';
 
 const ARTIFACTS = resolve(ROOT, 'test-artifacts', 'steps');
 const SECRET = 'browser-test-secret-0123456789abcdef0123456789';
@@ -42,38 +42,13 @@ async function screenshot(name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, timeout: ACTION_TIMEOUT_MS });
 }
 
-function assertEqual<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const b = JSON.stringify(expected);
-  if (a !== b) throw new Error(`${what}: expected ${b}, got ${a}`);
-}
-
 const expectText = (locator: Locator, expected: string | RegExp, what: string) => expectTextWithin(locator, expected, what, ACTION_TIMEOUT_MS);
 
-async function expectCount(locator: Locator, expected: number, what: string): Promise<void> {
-  const deadline = Date.now() + ACTION_TIMEOUT_MS;
-  let last = -1;
-  while (Date.now() < deadline) {
-    last = await locator.count();
-    if (last === expected) return;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`${what}: expected ${expected}, got ${last}`);
-}
+const expectCount = (locator: Locator, expected: number, what: string) => expectWithin(() => locator.count(), expected, what, ACTION_TIMEOUT_MS);
 
 const token = (roles: string[], sub: string) => mintDevToken({ secret: SECRET, tenantId: TENANT, roles, sub, ttlSeconds: 1800 });
 
-async function api<T>(query: string, variables: Record<string, unknown>, bearer: string): Promise<T> {
-  const res = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(ACTION_TIMEOUT_MS),
-  });
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (body.errors?.length || !body.data) throw new Error(`API call failed: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
+const api = <T>(query: string, variables: Record<string, unknown>, bearer: string) => graphqlCall<T>(baseUrl, query, variables, bearer, ACTION_TIMEOUT_MS);
 
 interface ApiPlan {
   planId: string;
@@ -103,16 +78,7 @@ async function activePlan(accountId: string, bearer: string, dueAt?: string): Pr
 const stepId = (plan: ApiPlan, actionType: string) => plan.steps.find((s) => s.actionType === actionType)!.stepId;
 const stepItem = (actionType: string) => page.locator(`#plan-card .step-list li[data-action-type="${actionType}"]`);
 const planStatus = () => page.locator('#plan-card .plan-summary').getAttribute('data-status', { timeout: ACTION_TIMEOUT_MS });
-async function expectStatus(expected: string): Promise<void> {
-  const deadline = Date.now() + ACTION_TIMEOUT_MS;
-  let last: string | null = null;
-  while (Date.now() < deadline) {
-    last = await planStatus().catch(() => null);
-    if (last === expected) return;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`plan status: expected ${expected}, got ${String(last)}`);
-}
+const expectStatus = (expected: string) => expectWithin(planStatus, expected, 'plan status', ACTION_TIMEOUT_MS);
 const timelineTypes = () => page.locator('#timeline li[data-event-type]').evaluateAll((els) => els.map((el) => el.getAttribute('data-event-type')));
 
 async function signIn(bearer: string, sub: string): Promise<void> {
