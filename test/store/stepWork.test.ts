@@ -108,6 +108,20 @@ describe('step work in the store', () => {
     expect((await store.plans.listPlans(plan.tenant_id, { assignee: 'alice' })).items.map((p) => p.plan_id)).not.toContain(plan.plan_id);
   });
 
+  it('records the event type the final decision names, and refuses one that is not a ledger event type', async () => {
+    const plan = await newPlan();
+    await move(plan, 'DRAFT', 'APPROVED');
+    await move(plan, 'APPROVED', 'ACTIVE');
+    // The change was asked for as STEP_COMPLETED; the decision (an assignment) says STEP_ASSIGNED.
+    await store.change(stepMove(plan, plan.steps[0]!.step_id, { kind: 'assign', assignee: 'alice' }));
+    expect((await story(plan.plan_id)).at(-1)).toBe('STEP_ASSIGNED');
+    const bogus: PlanChangeInput = { ...stepMove(plan, plan.steps[0]!.step_id, { kind: 'start' }) };
+    const decide = bogus.decide;
+    bogus.decide = (current, now) => ({ ...decide(current, now), event_type: 'NOT_AN_EVENT' as never });
+    await expect(store.change(bogus)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(await story(plan.plan_id)).toHaveLength(4);
+  });
+
   it('a crash after a completing move is committed leaves one PLAN_COMPLETED once repaired, and the chain verifies', async () => {
     const plan = await newPlan();
     await move(plan, 'DRAFT', 'APPROVED');
