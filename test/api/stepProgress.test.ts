@@ -272,6 +272,14 @@ describe('step progress and completion (real server, real store)', () => {
     ok(await step('skip', onTime.planId, b!.stepId, 'no need'));
     expect(await list({ assignee: 'bob' })).toEqual([]);
     expect(codeOf(await server.gql('query { plans(filter: { assignee: "" }) { edges { cursor } } }', {}, viewer))).toBe('BAD_USER_INPUT');
+
+    // Time passes beyond the late plan's expiry (its stored expires_at moved into the past): the
+    // lists expire it as they read it, and leave it out; its work is nobody's any more.
+    await server.db.collection('plans').updateOne({ _id: late.planId } as never, { $set: { expires_at: new Date(Date.now() - 1000) } });
+    expect(await list({ assignee: 'alice' })).toEqual([]);
+    expect(await list({ overdue: true })).toEqual([]);
+    expect((await ledgerOf(late.planId)).filter((e) => e.eventType === 'PLAN_EXPIRED')).toHaveLength(1);
+    expect(await server.db.collection('plans').findOne({ _id: late.planId } as never)).toMatchObject({ plan_status: 'EXPIRED', next_due_at: null, open_assignee_1: null });
   });
 
   it('50 people finishing one plan\'s steps at once: each step recorded once, one PLAN_COMPLETED, the chain and the log verify', async () => {

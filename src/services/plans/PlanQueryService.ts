@@ -54,8 +54,10 @@ export class PlanQueryService {
     );
     const current = await this.deps.expiry.expireEachIfDue(stored.items, { trigger: 'expired_on_read', touchedBy: principal.sub });
     if (current.every((p, i) => p === stored.items[i])) return stored;
-    // An expired plan has no overdue work either.
-    const keep = current.map((p) => (!statuses || statuses.includes(p.plan_status)) && (!filter?.overdue || overdueStepCount(p, now) > 0));
+    // An expired plan has no overdue work either, and its steps are nobody's work.
+    const keep = current.map(
+      (p) => (!statuses || statuses.includes(p.plan_status)) && (!filter?.overdue || overdueStepCount(p, now) > 0) && (!filter?.assignee || p.plan_status !== 'EXPIRED'),
+    );
     return { ...stored, items: current.filter((_p, i) => keep[i]), cursors: stored.cursors.filter((_c, i) => keep[i]) };
   }
 
