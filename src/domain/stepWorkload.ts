@@ -43,6 +43,13 @@ export function openAssignees(steps: readonly Pick<PlanStepV1, 'status' | 'assig
   return [...new Set(steps.filter(isOpenStep).flatMap((s) => (s.assignee ? [s.assignee] : [])))].sort();
 }
 
+/** The earliest due date of an open step while the plan is APPROVED or ACTIVE, else null. */
+export function nextDueAt(plan: Pick<RevenuePlanV1, 'plan_status' | 'steps'>): Date | null {
+  if (!DUE_PLAN_STATUSES.includes(plan.plan_status)) return null;
+  const dues = plan.steps.filter((s) => isOpenStep(s) && s.due_at !== undefined).map((s) => s.due_at!.getTime());
+  return dues.length > 0 ? new Date(Math.min(...dues)) : null;
+}
+
 /**
  * The plan document's index fields for a plan as it is (status and steps): next_due_at, the
  * earliest due date of an open step while the plan is APPROVED or ACTIVE (else null), so "has an
@@ -51,12 +58,9 @@ export function openAssignees(steps: readonly Pick<PlanStepV1, 'status' | 'assig
  * status or steps sets them.
  */
 export function workIndexFields(plan: Pick<RevenuePlanV1, 'plan_status' | 'steps'>): Record<string, Date | string | null> {
-  const dues = DUE_PLAN_STATUSES.includes(plan.plan_status)
-    ? plan.steps.filter((s) => isOpenStep(s) && s.due_at !== undefined).map((s) => s.due_at!.getTime())
-    : [];
   // A finished plan's PENDING steps are nobody's work any more.
   const assignees = TERMINAL_PLAN_STATUSES.includes(plan.plan_status) ? [] : openAssignees(plan.steps);
-  const fields: Record<string, Date | string | null> = { next_due_at: dues.length > 0 ? new Date(Math.min(...dues)) : null };
+  const fields: Record<string, Date | string | null> = { next_due_at: nextDueAt(plan) };
   OPEN_ASSIGNEE_FIELDS.forEach((field, i) => {
     fields[field] = assignees[i] ?? null;
   });

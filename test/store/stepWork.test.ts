@@ -108,6 +108,27 @@ describe('step work in the store', () => {
     expect((await store.plans.listPlans(plan.tenant_id, { assignee: 'alice' })).items.map((p) => p.plan_id)).not.toContain(plan.plan_id);
   });
 
+  it('lists overdue plans most overdue first, in keyset pages, and refuses another list\'s cursor', async () => {
+    const tenant = `t-overdue-${randomUUID()}`;
+    const ids: string[] = [];
+    for (const daysLate of [3, 9, 1, 5]) {
+      const plan = draftPlan({ tenant_id: tenant, account_id: `acc-${randomUUID()}` });
+      plan.steps = plan.steps.map((s) => ({ ...s, dependencies: [], due_at: new Date(Date.now() - daysLate * DAY) }));
+      await store.createPlan({ plan, event: { actor: 'paula', data: {} }, proposal: { proposal_id: 'p', source: 'RULES', dropped_steps: [] } });
+      await move(plan, 'DRAFT', 'APPROVED');
+      ids.push(plan.plan_id);
+    }
+    const [three, nine, one, five] = ids;
+    const first = await store.plans.listPlans(tenant, { overdueAt: new Date() }, { first: 2 });
+    expect(first.items.map((p) => p.plan_id)).toEqual([nine, five]);
+    expect(first.hasNextPage).toBe(true);
+    const second = await store.plans.listPlans(tenant, { overdueAt: new Date() }, { first: 2, after: first.endCursor! });
+    expect(second.items.map((p) => p.plan_id)).toEqual([three, one]);
+    expect(second.hasNextPage).toBe(false);
+    const plain = await store.plans.listPlans(tenant, {}, { first: 1 });
+    await expect(store.plans.listPlans(tenant, { overdueAt: new Date() }, { after: plain.endCursor! })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
   it('records the event type the final decision names, and refuses one that is not a ledger event type', async () => {
     const plan = await newPlan();
     await move(plan, 'DRAFT', 'APPROVED');
