@@ -168,7 +168,6 @@ export function readQueries(tenant: string, plans: number, planIds: string[], no
       what: `plans(first: 50, filter: {overdue: true}) (1 in ${OVERDUE_EVERY * 3} plans)`,
       bodies: [plansBody({ overdue: true })],
       raw: [{ collection: 'plans', find: ejson({ tenant_id: tenant, next_due_at: { $lt: new Date(now) } }), sort: { next_due_at: 1, _id: 1 }, limit: 51 }],
-      vsPointRead: 5,
     },
     {
       key: 'counts',
