@@ -1,15 +1,18 @@
 // Entry point: the session (token in sessionStorage, viewer), the live region, and the views.
 import { ApiError, describeError, gql, isUnreachable } from './api.js';
 import { ChartView } from './chartView.js';
+import { offerDevTokens } from './devTokenPanel.js';
 import { effectiveRoles, errorNotice, type AppContext, type Role } from './context.js';
 import { byId, h, replace } from './dom.js';
 import { relativeTime } from './format.js';
 import { witnessLedger } from './ledgerWitness.js';
 import { PlanCard } from './planCard.js';
 import { PlansView } from './plansView.js';
+import { PlaybooksView } from './playbooksView.js';
 import { ProposeForm } from './proposeForm.js';
 import { MyWorkView } from './stepsView.js';
 import { VIEWER, type DashboardViewerQuery, type Viewer } from './queries.js';
+import { WebhooksView } from './webhooksView.js';
 
 const TOKEN_KEY = 'renewal-defense.dashboard.token';
 
@@ -123,7 +126,7 @@ const ctx: AppContext = {
     await card.open(planId, options);
   },
   refreshOverview: async () => {
-    await Promise.all([plans.reload(), chart.reload(), myWork.reload()]);
+    await Promise.all([plans.reload(), chart.reload(), myWork.reload(), webhooks.reload()]);
     plans.select(card.currentPlanId);
     checkLedgerWitness();
   },
@@ -137,6 +140,8 @@ const plans = new PlansView(byId('plans-section'), ctx, () => {
 });
 const chart = new ChartView(byId('chart-section'), ctx);
 const myWork = new MyWorkView(byId('my-work-section'), ctx);
+const playbook = new PlaybooksView(els.dashboard, ctx);
+const webhooks = new WebhooksView(els.dashboard, ctx);
 
 function planFromAddress(): string | null {
   const match = /^#plan=([^&]{1,256})$/.exec(location.hash);
@@ -216,7 +221,7 @@ async function connect(candidate: string | null): Promise<void> {
     propose.updateRoles();
     announce(`Connected as ${data.viewer.sub} (tenant ${data.viewer.tenantId}).`, 'success');
     const fromAddress = card.currentPlanId ? null : planFromAddress();
-    await Promise.all([plans.reload(), chart.reload(), myWork.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
+    await Promise.all([plans.reload(), chart.reload(), myWork.reload(), playbook.reload(), webhooks.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
     plans.select(card.currentPlanId);
     checkLedgerWitness();
   } catch (e) {
@@ -257,3 +262,4 @@ els.signOut.addEventListener('click', () => {
 els.refresh.addEventListener('click', () => void connect(token));
 
 void connect(token);
+void offerDevTokens(connect);

@@ -31,6 +31,18 @@ export function pageBudgetPlugin<TContext extends object>(maxItems: number): Apo
 /** The schema's connection fields: they return a page even when `first` is left out. */
 const PAGED_FIELDS: ReadonlySet<string> = new Set(['plans', 'planLedger', 'ledger']);
 
+/** Fields that return one object per id of a list argument: field name to that argument. */
+const BY_IDS_FIELDS: ReadonlyMap<string, string> = new Map([['nodes', 'ids']]);
+
+function listLength(value: ValueNode, variables: Record<string, unknown>): number {
+  if (value.kind === Kind.LIST) return value.values.length;
+  if (value.kind === Kind.VARIABLE) {
+    const v = variables[value.name.value];
+    return Array.isArray(v) ? v.length : 1;
+  }
+  return 1;
+}
+
 function pageSize(value: ValueNode | undefined, variables: Record<string, unknown>): number {
   if (!value) return DEFAULT_PAGE_SIZE;
   if (value.kind === Kind.INT) return Number(value.value);
@@ -53,8 +65,9 @@ function countItems(
   for (const selection of set.selections) {
     if (selection.kind === Kind.FIELD) {
       const firstArg = selection.arguments?.find((a) => a.name.value === 'first');
-      const isPage = firstArg !== undefined || PAGED_FIELDS.has(selection.name.value);
-      const factor = isPage ? Math.max(1, pageSize(firstArg?.value, variables)) : 1;
+      const idsArg = selection.arguments?.find((a) => a.name.value === BY_IDS_FIELDS.get(selection.name.value));
+      const isPage = firstArg !== undefined || idsArg !== undefined || PAGED_FIELDS.has(selection.name.value);
+      const factor = !isPage ? 1 : idsArg ? Math.max(1, listLength(idsArg.value, variables)) : Math.max(1, pageSize(firstArg?.value, variables));
       if (isPage) total += multiplier * factor;
       if (selection.selectionSet) total += countItems(selection.selectionSet, multiplier * factor, fragments, variables, seen);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {

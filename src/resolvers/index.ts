@@ -7,8 +7,11 @@ import { ledgerResolvers } from './ledgerResolvers.js';
 import { planMutationResolvers } from './planMutationResolvers.js';
 import { ledgerLogResolvers } from './ledgerLogResolvers.js';
 import { stepResolvers } from './stepResolvers.js';
+import { nodeResolvers } from './nodeResolvers.js';
+import { playbookResolvers } from './playbookResolvers.js';
+import { webhookResolvers } from './webhookResolvers.js';
 
-const parts: Resolvers[] = [planTypeResolvers, viewerResolvers, planResolvers, ledgerResolvers, planMutationResolvers, ledgerLogResolvers, stepResolvers];
+const parts: Resolvers[] = [planTypeResolvers, viewerResolvers, planResolvers, ledgerResolvers, planMutationResolvers, ledgerLogResolvers, stepResolvers, webhookResolvers, playbookResolvers, nodeResolvers];
 
 /** All resolvers, merged per type (each part owns distinct fields). */
 export function buildResolvers(): Resolvers {

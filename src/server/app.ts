@@ -11,6 +11,7 @@ import { bearerToken, createTokenVerifier } from '../auth/tokenVerifier.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { createErrorFormatter } from '../graphql/formatError.js';
 import { createRequestLoaders } from '../graphql/loaders.js';
+import { httpStatusPlugin } from '../graphql/httpStatusPlugin.js';
 import { loadTypeDefs } from '../graphql/loadSchema.js';
 import { observabilityPlugin } from '../graphql/observabilityPlugin.js';
 import { pageBudgetPlugin } from '../graphql/pageBudgetPlugin.js';
@@ -90,6 +91,8 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
       // CDN-loaded Sandbox.
       ApolloServerPluginLandingPageDisabled(),
       pageBudgetPlugin(MAX_LIST_ITEMS_PER_OPERATION),
+      // Status codes by response media type (GraphQL over HTTP; docs/api.md).
+      httpStatusPlugin(),
       observabilityPlugin(metrics, logger),
     ],
   });

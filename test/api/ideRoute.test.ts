@@ -1,11 +1,13 @@
 // The development IDE's routes and GET /: what is served in development, and that production
 // serves none of it. The IDE's page in a browser is test/browser/ide.browser.ts.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express from 'express';
+import { PLAN_ROLES } from '../../src/auth/roles.js';
 import { createTokenVerifier } from '../../src/auth/tokenVerifier.js';
 import { ideRouter } from '../../src/server/ideRoute.js';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/testServer.js';
@@ -78,11 +80,20 @@ describe('ideRouter (development)', () => {
     expect(form.status).toBe(415);
   });
 
+  it('says whether it mints, and for which roles (the dashboard asks before it offers to)', async () => {
+    const res = await fetch(`${site.url}/ide/dev-token`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toEqual({ roles: [...PLAN_ROLES] });
+    expect(PLAN_ROLES).toContain('plan-viewer');
+  });
+
   it('does not mint without JWT_SECRET (a JWKS setup)', async () => {
     const app = express();
     app.use(ideRouter({ config: { JWT_SECRET: undefined, JWT_ISSUER: undefined, JWT_AUDIENCE: undefined }, distDir: dist }));
     const other = await listen(app);
     try {
+      expect((await fetch(`${other.url}/ide/dev-token`)).status).toBe(404);
       expect((await mint(other.url, { tenant: 't1', sub: 'a', roles: ['plan-viewer'] })).status).toBe(404);
     } finally {
       await other.close();
@@ -109,8 +120,8 @@ describe.each([
 ])('the service with NODE_ENV=%s', (nodeEnv, servesIde) => {
   let server: TestServer;
   beforeAll(async () => {
-    // Production requires a ledger signing key (any valid one serves here).
-    server = await startTestServer({ NODE_ENV: nodeEnv, LEDGER_SIGNING_KEY: generateSigningKey() });
+    // Production requires a ledger signing key and a webhook secret key (any valid ones serve here).
+    server = await startTestServer({ NODE_ENV: nodeEnv, LEDGER_SIGNING_KEY: generateSigningKey(), WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') });
   });
   afterAll(async () => {
     await server.close();
@@ -127,6 +138,7 @@ describe.each([
     expect(examples.status).toBe(servesIde ? 200 : 404);
     const minted = await mint(server.url, { tenant: 't1', sub: 'a', roles: ['plan-viewer'] });
     expect(minted.status).toBe(servesIde ? 200 : 404);
+    expect((await fetch(`${server.url}/ide/dev-token`)).status).toBe(servesIde ? 200 : 404);
     const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     if (servesIde) expect([200, 503]).toContain(page.status); // 503 until `npm run ide:build` ran
     else {
