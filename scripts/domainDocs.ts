@@ -3,6 +3,7 @@
 import { TERMINAL_PLAN_STATUSES } from '../src/domain/enums.js';
 import { LIFECYCLE_TRANSITIONS } from '../src/domain/lifecycleMatrix.js';
 import { describeGateRules } from '../src/domain/policyGate/PlanPolicyGate.js';
+import { FINAL_STEP_STATUSES, STEP_MOVES } from '../src/domain/stepProgress.js';
 
 export const POLICY_GATE_DOC_PATH = 'docs/policy-gate.md';
 
@@ -45,6 +46,22 @@ export function renderPolicyGateDoc(): string {
     'a transition stamps besides `updated_at`, which every write changes.',
     '',
     ...table(['from', 'to', 'ledger event', 'sets', 'gate'], lifecycleRows),
+    '',
+    'ACTIVE -> COMPLETED is `completePlan` (`completion_reason` objective_met), or the step move that',
+    'leaves no PENDING step and none FAILED (all_steps_done, in the same write: see below).',
+    '',
+    '## Step work',
+    '',
+    'People record the work on the steps of an ACTIVE plan (a DRAFT, APPROVED, PAUSED or terminal',
+    `plan refuses with INVALID_TRANSITION; an unknown step is NOT_FOUND). ${FINAL_STEP_STATUSES.join(', ')} are final.`,
+    'Each move is one plan write with one ledger event. When `completeStep` or `skipStep` leaves no',
+    'PENDING step and none FAILED, the same write completes the plan (all_steps_done) and its one',
+    'event is PLAN_COMPLETED, whose data also records the step move (`step_event`, `step`).',
+    '',
+    ...table(
+      ['mutation', 'step from', 'step to', 'ledger event', 'sets', 'requires'],
+      STEP_MOVES.map((m) => [m.mutation, m.from, m.to, m.event_type, m.sets.join(', '), m.requires]),
+    ),
     '',
   ].join('\n');
 }

@@ -141,7 +141,7 @@ export const readSuiteCase: BenchCase = {
         const verdicts = checks.map((c) => c.verdict);
         const verdict: Verdict = verdicts.length === 0 ? '' : verdicts.includes('error') ? 'error' : verdicts.includes('miss') ? 'miss' : verdicts.includes('incomplete') ? 'incomplete' : 'pass';
         rows.push({
-          id: `6${q.key === 'small' ? 'h' : 'abcdefg'[['plan', 'plans', 'status', 'account', 'counts', 'feed', 'stats'].indexOf(q.key)]}`,
+          id: `6${q.key === 'small' ? 'h' : q.key === 'overdue' ? 'i' : 'abcdefg'[['plan', 'plans', 'status', 'account', 'counts', 'feed', 'stats'].indexOf(q.key)]}`,
           what: q.what,
           load: `closed loop, ${cfg.readConcurrency} in flight; large tenant ${sizeText(sizes[0] ?? 0)} → ${sizeText(biggest)}`,
           service: `@${(sizes[0] ?? 0).toLocaleString('en-US')}: ${fmtRun(a.patched, false)}; @${biggest.toLocaleString('en-US')}: ${fmtRun(b.patched, false)}`,

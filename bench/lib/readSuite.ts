@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BSON, type Db, type Document } from 'mongodb';
 import type { PlanStatus } from '../../src/domain/enums.js';
+import type { PlanStepV1 } from '../../src/domain/plan.js';
+import { workIndexFields } from '../../src/domain/stepWorkload.js';
 import { ensureIndexes } from '../../src/store/indexes.js';
 import { ledgerEntryKey } from '../../src/store/PlanLedger.js';
 import { ledgerChain } from './documents.js';
@@ -28,6 +30,8 @@ export const STATS_WINDOW_MS = 14 * 86_400_000;
 /** Plan ids are the same on every store the suite seeds, so one id sample serves all. */
 /** created_by of every seeded plan (the service's own plans carry their proposer). */
 export const SEEDED_BY = 'bench-seed';
+/** One plan in this many has overdue steps (overdue while APPROVED or ACTIVE: 1 in 30 plans). */
+const OVERDUE_EVERY = 10;
 export const planIdOf = (tenant: string, i: number) => `${tenant}-plan-${String(i).padStart(6, '0')}`;
 const accountOf = (tenant: string, i: number) => `${tenant}-acct-${Math.floor(i / PLANS_PER_ACCOUNT)}`;
 
@@ -40,6 +44,12 @@ function planDocument(tenant: string, i: number, now: number): Document {
   const created = new Date(updated.getTime() - 3_600_000);
   const step = randomUUID();
   const accountId = accountOf(tenant, i);
+  // One plan in OVERDUE_EVERY has its steps due 5 days ago (overdue while APPROVED or ACTIVE); the rest in 10 days.
+  const due = new Date(now + (i % OVERDUE_EVERY === 3 ? -5 : 10) * 86_400_000);
+  const steps: PlanStepV1[] = [
+    { step_id: step, action_type: 'PREP_RENEWAL_BRIEF', status: 'PENDING', sequence: 1, dependencies: [], due_at: due },
+    { step_id: randomUUID(), action_type: 'REQUEST_RENEWAL_MEETING', status: 'PENDING', sequence: 2, dependencies: [step], constraints: { channel: 'email' }, due_at: due },
+  ];
   return {
     _id: planId,
     plan_type: 'RENEWAL_DEFENSE',
@@ -47,10 +57,9 @@ function planDocument(tenant: string, i: number, now: number): Document {
     account_id: accountId,
     objective: `Keep ${accountId} through its renewal`,
     plan_status: status,
-    steps: [
-      { step_id: step, action_type: 'PREP_RENEWAL_BRIEF', status: 'PENDING', sequence: 1, dependencies: [] },
-      { step_id: randomUUID(), action_type: 'REQUEST_RENEWAL_MEETING', status: 'PENDING', sequence: 2, dependencies: [step], constraints: { channel: 'email' } },
-    ],
+    steps,
+    // As every change keeps them: the overdue list's next_due_at (the assignee fields all null).
+    ...workIndexFields({ plan_status: status, steps }),
     constraints: { max_touches: 3 },
     expires_at: new Date(now + 30 * 86_400_000),
     created_at: created,
@@ -216,6 +225,12 @@ export function readQueries(tenant: string, plans: number, planIds: string[], no
       raw: accounts.map((accountId) => ({ collection: 'plans', find: ejson({ tenant_id: tenant, account_id: accountId }), sort: planSort, limit: 51 })),
       vsPointRead: 5,
       flat: true,
+    },
+    {
+      key: 'overdue',
+      what: `plans(first: 50, filter: {overdue: true}) (1 in ${OVERDUE_EVERY * 3} plans, most overdue first)`,
+      bodies: [plansBody({ overdue: true })],
+      raw: [{ collection: 'plans', find: ejson({ tenant_id: tenant, next_due_at: { $lt: new Date(now) } }), sort: { next_due_at: 1, _id: 1 }, limit: 51 }],
     },
     {
       key: 'counts',

@@ -10,6 +10,7 @@ import { PlanCard } from './planCard.js';
 import { PlansView } from './plansView.js';
 import { PlaybooksView } from './playbooksView.js';
 import { ProposeForm } from './proposeForm.js';
+import { MyWorkView } from './stepsView.js';
 import { VIEWER, type DashboardViewerQuery, type Viewer } from './queries.js';
 import { WebhooksView } from './webhooksView.js';
 import { mountRunsView } from './runsView.js';
@@ -126,7 +127,7 @@ const ctx: AppContext = {
     await card.open(planId, options);
   },
   refreshOverview: async () => {
-    await Promise.all([plans.reload(), chart.reload(), webhooks.reload()]);
+    await Promise.all([plans.reload(), chart.reload(), myWork.reload(), webhooks.reload()]);
     plans.select(card.currentPlanId);
     checkLedgerWitness();
   },
@@ -139,6 +140,7 @@ const plans = new PlansView(byId('plans-section'), ctx, () => {
   propose.focus();
 });
 const chart = new ChartView(byId('chart-section'), ctx);
+const myWork = new MyWorkView(byId('my-work-section'), ctx);
 const playbook = new PlaybooksView(els.dashboard, ctx);
 const webhooks = new WebhooksView(els.dashboard, ctx);
 const runs = mountRunsView(ctx);
@@ -221,7 +223,7 @@ async function connect(candidate: string | null): Promise<void> {
     propose.updateRoles();
     announce(`Connected as ${data.viewer.sub} (tenant ${data.viewer.tenantId}).`, 'success');
     const fromAddress = card.currentPlanId ? null : planFromAddress();
-    await Promise.all([plans.reload(), chart.reload(), playbook.reload(), webhooks.reload(), runs.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
+    await Promise.all([plans.reload(), chart.reload(), myWork.reload(), playbook.reload(), webhooks.reload(), runs.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
     plans.select(card.currentPlanId);
     checkLedgerWitness();
   } catch (e) {

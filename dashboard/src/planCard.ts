@@ -5,6 +5,8 @@ import { gateNotice, successNotice, type AppContext } from './context.js';
 import { h, replace, uid } from './dom.js';
 import { evidenceList, proposalInputOf } from './evidence.js';
 import { formatTime, humanize, relativeTime, shortHash, statusBadge, timeEl } from './format.js';
+import { StepActions, stepWorkFacts } from './stepsView.js';
+import { askForm } from './askForm.js';
 import {
   ACTIVATION_CHECK,
   PLAN_DETAIL,
@@ -46,11 +48,15 @@ export class PlanCard {
   private readonly body = h('div', { id: 'plan-card-body' });
   /** Survives reloads of the same plan, so a refusal stays visible after the card refreshes. */
   private readonly result = h('div', { id: 'action-result', class: 'action-result' });
+  private readonly stepActions: StepActions;
 
   constructor(
     private readonly root: HTMLElement,
     private readonly ctx: AppContext,
   ) {
+    this.stepActions = new StepActions(ctx, this.result, async () => {
+      await Promise.all([this.reload(), this.ctx.refreshOverview()]);
+    });
     replace(root, this.heading, this.result, this.body);
     this.renderEmpty();
   }
@@ -144,7 +150,7 @@ export class PlanCard {
     return h(
       'section',
       { class: 'steps', 'aria-labelledby': 'steps-heading' },
-      h('h3', { id: 'steps-heading' }, `Steps (${steps.length})`),
+      h('h3', { id: 'steps-heading' }, `Steps (${steps.length}: ${plan.openSteps} open, ${plan.overdueSteps} overdue)`),
       steps.length
         ? h(
             'ol',
@@ -171,8 +177,10 @@ export class PlanCard {
                     h('span', { class: 'label' }, 'Owner: '),
                     st.ownerRole ? h('code', { class: 'owner-role' }, st.ownerRole) : '—',
                   ),
+                  stepWorkFacts(st),
                   st.rationale ? h('p', { class: 'rationale' }, h('span', { class: 'label' }, 'Why: '), st.rationale) : null,
                   evidenceList(st.evidence ?? [], input),
+                  this.stepActions.forStep(plan, st),
                 ),
               );
             }),
@@ -209,6 +217,8 @@ export class PlanCard {
       if (plan.status === 'PAUSED') buttons.append(this.actionButton('resume', 'Resume', 'primary', () => ({ preconditionsMet: preconditions.checked })));
       if (plan.status === 'ACTIVE') buttons.append(this.actionButton('pause', 'Pause', 'secondary', () => ({ reason: null })));
       if (plan.status !== 'DRAFT') buttons.append(this.abortButton());
+      const complete = this.stepActions.completePlan(plan);
+      if (complete) buttons.append(complete);
     }
     if (needsPreconditions) {
       buttons.append(h('button', { type: 'button', class: 'secondary', id: 'check-gate', onClick: () => void this.checkGate(preconditions.checked) }, 'Check with the Policy Gate'));
@@ -230,46 +240,22 @@ export class PlanCard {
 
   /** "Abort…" opens an inline form that asks for the (required) reason. */
   private abortButton(): HTMLElement {
-    const wrapper = h('div', { class: 'abort' });
-    const open = h('button', { type: 'button', class: 'danger', 'data-action': 'abort-open', 'aria-expanded': 'false' }, 'Abort…');
-    const reasonId = uid('abort-reason');
-    const hintId = uid('abort-hint');
-    const reason = h('input', { id: reasonId, name: 'reason', type: 'text', required: true, maxlength: 500, autocomplete: 'off', 'aria-describedby': hintId });
-    const form = h(
-      'form',
-      { class: 'abort-form', hidden: true, novalidate: true, 'aria-label': 'Abort the plan' },
-      h('label', { for: reasonId }, 'Reason for aborting (required, recorded in the ledger)'),
-      reason,
-      h('p', { id: hintId, class: 'small muted' }, 'Aborting is final. Press Escape to cancel.'),
-      h('div', { class: 'button-row' }, h('button', { type: 'submit', class: 'danger', 'data-action': 'abort' }, 'Abort plan'), h('button', { type: 'button', class: 'secondary', 'data-action': 'abort-cancel', onClick: () => close() }, 'Cancel')),
-    );
-    const close = () => {
-      form.hidden = true;
-      open.setAttribute('aria-expanded', 'false');
-      open.focus();
-    };
-    open.addEventListener('click', () => {
-      form.hidden = false;
-      open.setAttribute('aria-expanded', 'true');
-      reason.focus();
+    return askForm({
+      actionAttribute: 'data-action',
+      action: 'abort',
+      wrapperClass: 'abort',
+      formClass: 'abort-form',
+      opener: 'Abort…',
+      openerClass: 'danger',
+      name: 'Abort the plan',
+      label: 'Reason for aborting (required, recorded in the ledger)',
+      hint: 'Aborting is final. Press Escape to cancel.',
+      required: true,
+      submit: 'Abort plan',
+      submitClass: 'danger',
+      onMissing: () => this.ctx.announce('Give a reason for aborting the plan.', 'error'),
+      onSubmit: (reason, button) => void this.transition('abort', { reason }, button),
     });
-    form.addEventListener('keydown', (event) => {
-      if ((event as KeyboardEvent).key === 'Escape') close();
-    });
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      const text = reason.value.trim();
-      if (!text) {
-        reason.setAttribute('aria-invalid', 'true');
-        this.ctx.announce('Give a reason for aborting the plan.', 'error');
-        reason.focus();
-        return;
-      }
-      reason.removeAttribute('aria-invalid');
-      void this.transition('abort', { reason: text }, form.querySelector('button[type="submit"]'));
-    });
-    wrapper.append(open, form);
-    return wrapper;
   }
 
   private async transition(kind: TransitionKind, vars: Record<string, unknown>, button: HTMLButtonElement | null): Promise<void> {

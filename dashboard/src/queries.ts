@@ -54,7 +54,8 @@ export const PLAN_DETAIL: string = /* GraphQL */ `
   query DashboardPlan($planId: ID!) {
     plan(planId: $planId) {
       planId accountId objective status updatedAt expiresAt planType createdAt createdBy approvedAt approvedBy completedAt abortedAt expiredAt completionReason
-      steps { stepId actionType status sequence dependencies rationale evidence { source index field } dueAt ownerRole }
+      steps { stepId actionType status sequence dependencies rationale evidence { source index field } dueAt ownerRole startedAt completedAt assignee overdue note }
+      openSteps overdueSteps
     }
   }`;
 

@@ -37,6 +37,7 @@ export const LEDGER_EVENT_TYPES = [
   'STEP_COMPLETED',
   'STEP_SKIPPED',
   'STEP_FAILED',
+  'STEP_ASSIGNED',
   // A tenant's playbook (docs/playbooks.md): chained per plan type under PLAYBOOK_CHAIN_PREFIX + plan type.
   'PLAN_TYPE_CONFIG_PUBLISHED',
   'PLAN_TYPE_CONFIG_RETIRED',

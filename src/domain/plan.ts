@@ -11,6 +11,10 @@ export type EvidenceSource = (typeof EVIDENCE_SOURCES)[number];
 export const MAX_STEP_RATIONALE_CHARS = 500;
 export const MAX_EVIDENCE_PER_STEP = 10;
 export const MAX_EVIDENCE_FIELD_CHARS = 64;
+/** A step's assignee is a token subject; its longest form, in characters. */
+export const MAX_ASSIGNEE_CHARS = 128;
+/** The longest note or reason recorded with a step move, in characters. */
+export const MAX_STEP_NOTE_CHARS = 1000;
 
 /**
  * What a step rests on: signals[index], history[index], posture[field] or tenant_goals[field];
@@ -37,6 +41,13 @@ export const PlanStepV1Schema = z.object({
   evidence: z.array(StepEvidenceSchema).max(MAX_EVIDENCE_PER_STEP).optional(),
   due_at: z.date().optional(),
   owner_role: z.string().min(1).max(64).optional(),
+  /** Work on the step (docs/steps.md): when someone started it, when it reached DONE, SKIPPED or FAILED. */
+  started_at: z.date().optional(),
+  completed_at: z.date().optional(),
+  /** The token subject working the step. */
+  assignee: z.string().min(1).max(MAX_ASSIGNEE_CHARS).optional(),
+  /** The note given with completeStep, or the reason given with skipStep / failStep. */
+  note: z.string().max(MAX_STEP_NOTE_CHARS).optional(),
 });
 export type PlanStepV1 = z.infer<typeof PlanStepV1Schema>;
 

@@ -16,6 +16,14 @@ export interface GraphQLContext {
   loaders: RequestLoaders;
 }
 
+/** The caller, when they hold one of `roles`; otherwise UNAUTHENTICATED or FORBIDDEN. */
+export function requireAnyRole(ctx: GraphQLContext, roles: readonly PlanRole[]): Principal {
+  if (!ctx.principal) throw ctx.authError ?? new AppError('UNAUTHENTICATED', 'a bearer token is required');
+  const principal = ctx.principal;
+  if (!roles.some((role) => principal.roles.has(role))) throw new AppError('FORBIDDEN', `this operation needs one of the roles ${roles.join(', ')}`);
+  return principal;
+}
+
 /** The caller, when they hold `role`; otherwise UNAUTHENTICATED or FORBIDDEN. */
 export function requireRole(ctx: GraphQLContext, role: PlanRole): Principal {
   const principal = requirePrincipal(ctx);

@@ -7,11 +7,12 @@ import { ledgerResolvers } from './ledgerResolvers.js';
 import { planMutationResolvers } from './planMutationResolvers.js';
 import { ledgerLogResolvers } from './ledgerLogResolvers.js';
 import { proposalRunResolvers } from './proposalRunResolvers.js';
+import { stepResolvers } from './stepResolvers.js';
 import { nodeResolvers } from './nodeResolvers.js';
 import { playbookResolvers } from './playbookResolvers.js';
 import { webhookResolvers } from './webhookResolvers.js';
 
-const parts: Resolvers[] = [planTypeResolvers, viewerResolvers, planResolvers, ledgerResolvers, planMutationResolvers, ledgerLogResolvers, webhookResolvers, playbookResolvers, proposalRunResolvers, nodeResolvers];
+const parts: Resolvers[] = [planTypeResolvers, viewerResolvers, planResolvers, ledgerResolvers, planMutationResolvers, ledgerLogResolvers, stepResolvers, webhookResolvers, playbookResolvers, proposalRunResolvers, nodeResolvers];
 
 /** All resolvers, merged per type (each part owns distinct fields). */
 export function buildResolvers(): Resolvers {

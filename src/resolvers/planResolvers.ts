@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/graphql.js';
 import { requireRole } from '../graphql/context.js';
 import { toConnection } from '../graphql/connections.js';
+import { stepsInPlan } from '../domain/stepWorkload.js';
 import { DEFAULT_PAGE_SIZE, PageArgsSchema, parseInput } from '../services/plans/apiInputs.js';
 
 export const planResolvers: Resolvers = {
@@ -17,7 +18,7 @@ export const planResolvers: Resolvers = {
     accountId: (p) => p.account_id,
     objective: (p) => p.objective,
     status: (p) => p.plan_status,
-    steps: (p) => [...p.steps].sort((a, b) => a.sequence - b.sequence),
+    steps: (p) => stepsInPlan(p),
     constraints: (p) => p.constraints ?? null,
     expiresAt: (p) => p.expires_at,
     createdAt: (p) => p.created_at,

@@ -19,6 +19,7 @@ import { ensureIndexes } from '../store/indexes.js';
 import { PlanLedger } from '../store/PlanLedger.js';
 import { PlanRepository } from '../store/PlanRepository.js';
 import { PlanStore } from '../store/PlanStore.js';
+import { StepProgressService } from '../services/steps/StepProgressService.js';
 import { LedgerLogService } from '../services/ledgerLog/LedgerLogService.js';
 import { LedgerSealer } from '../services/ledgerLog/LedgerSealer.js';
 import { LedgerLogStore } from '../store/ledgerLog/LedgerLogStore.js';
@@ -155,6 +156,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
     proposals,
     lifecycle: new PlanLifecycleService({ store, playbooks, metrics, expiry }),
     queries,
+    steps: new StepProgressService({ store, expiry }),
     store,
     expiry,
     llmStatus: () => llm?.status() ?? null,

@@ -11,6 +11,7 @@ import type { PlanTypeCatalog } from './planTypes/PlanTypeCatalog.js';
 import type { PlaybookService } from './playbooks/PlaybookService.js';
 import type { PlanProposalService } from './plans/PlanProposalService.js';
 import type { PlanQueryService } from './plans/PlanQueryService.js';
+import type { StepProgressService } from './steps/StepProgressService.js';
 import type { WebhookDispatcher } from './webhooks/WebhookDispatcher.js';
 import type { WebhookService } from './webhooks/WebhookService.js';
 import type { ProposalRunService } from './proposalRuns/ProposalRunService.js';
@@ -28,6 +29,8 @@ export interface AppServices {
   proposals: PlanProposalService;
   lifecycle: PlanLifecycleService;
   queries: PlanQueryService;
+  /** Step work on ACTIVE plans (docs/steps.md). */
+  steps: StepProgressService;
   store: PlanStore;
   expiry: PlanExpiry;
   /** The model's configuration state for /health; null when no model is configured (rules only). */

@@ -5,6 +5,7 @@ import { AppError } from '../domain/errors.js';
 import { RevenuePlanV1Schema, type RevenuePlanV1 } from '../domain/plan.js';
 import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js';
 import { canTransition, transitionFor } from '../domain/lifecycleMatrix.js';
+import { OPEN_ASSIGNEE_FIELDS, nextDueAt } from '../domain/stepWorkload.js';
 import type { Page, PageArgs } from '../domain/page.js';
 import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage } from './cursor.js';
 import { PLANS_COLLECTION } from './indexes.js';
@@ -68,6 +69,10 @@ export interface PlanListFilter {
   accountId?: string | null;
   statuses?: readonly PlanStatus[] | null;
   planType?: PlanType | null;
+  /** Only plans with a step overdue at this instant (next_due_at before it: docs/steps.md). */
+  overdueAt?: Date | null;
+  /** Only plans with an open step assigned to this subject (one of the open_assignee_N fields). */
+  assignee?: string | null;
 }
 
 /** A plan document change for compareAndSet: fields to set and fields to remove. */
@@ -79,6 +84,7 @@ export interface PlanDocumentChange {
 type PlanDocument = { _id: string } & Record<string, unknown>;
 
 const PlanCursorSchema = TimeIdCursorSchema('plans');
+const OverdueCursorSchema = TimeIdCursorSchema('overdue');
 
 export interface PlanRepositoryOptions {
   logger?: StoreLogger;
@@ -148,18 +154,44 @@ export class PlanRepository {
     });
   }
 
-  /** Plans newest updated first (ties by id), in keyset pages that hold still while plans are added. */
+  /**
+   * Plans newest updated first (ties by id), in keyset pages that hold still while plans are
+   * added; with overdueAt alone (no assignee), most overdue first: earliest next_due_at, ties by id.
+   */
   async listPlans(tenantId: string, filter: PlanListFilter = {}, page: PageArgs = {}): Promise<Page<RevenuePlanV1>> {
     const size = clampPageSize(page.first);
-    const after = page.after ? decodeCursor(page.after, PlanCursorSchema) : null;
     const base: Filter<PlanDocument> = { tenant_id: tenantId };
     if (filter.accountId) base.account_id = filter.accountId;
     if (filter.statuses && filter.statuses.length > 0) base.plan_status = { $in: [...filter.statuses] };
     if (filter.planType) base.plan_type = filter.planType;
-    const query = afterTimeId(base, 'updated_at', after);
+    if (filter.overdueAt) base.next_due_at = { $lt: filter.overdueAt };
+    if (filter.overdueAt && !filter.assignee) return this.listOverdue(base, size, page.after ?? undefined);
+    const after = page.after ? decodeCursor(page.after, PlanCursorSchema) : null;
+    // By assignee: one query per open_assignee_N field, each its index's ordered range, merged
+    // (the top size + 1 of the union is within the top size + 1 of each). SQLite serves an $or of
+    // them by walking the tenant's plans instead (docs/steps.md).
+    const filters = filter.assignee ? OPEN_ASSIGNEE_FIELDS.map((field) => ({ ...base, [field]: filter.assignee })) : [base];
     return withStoreErrors(this.logger, 'plans.listPlans', async () => {
-      const docs = await this.plans.find(query).sort({ updated_at: -1, _id: -1 }).limit(size + 1).toArray();
+      const found = await Promise.all(
+        filters.map((f) => this.plans.find(afterTimeId(f, 'updated_at', after)).sort({ updated_at: -1, _id: -1 }).limit(size + 1).toArray()),
+      );
+      const docs = found.length === 1 ? found[0]! : newestFirstUnion(found.flat());
       return toPage(docs.map((d) => this.toStored(d).plan), size, (p) => ({ k: 'plans', t: p.updated_at.getTime(), id: p.plan_id }));
+    });
+  }
+
+  /**
+   * The overdue list in its index's order (tenant_id, next_due_at, _id): the range is the order,
+   * so the store reads only the page, however many plans are overdue (docs/steps.md).
+   */
+  private async listOverdue(base: Filter<PlanDocument>, size: number, afterCursor: string | undefined): Promise<Page<RevenuePlanV1>> {
+    const after = afterCursor ? decodeCursor(afterCursor, OverdueCursorSchema) : null;
+    const at = after ? new Date(after.t) : null;
+    const query: Filter<PlanDocument> =
+      after && at ? { $and: [base, { next_due_at: { $gte: at } }, { $or: [{ next_due_at: { $gt: at } }, { next_due_at: at, _id: { $gt: after.id } }] }] } : base;
+    return withStoreErrors(this.logger, 'plans.listOverdue', async () => {
+      const docs = await this.plans.find(query).sort({ next_due_at: 1, _id: 1 }).limit(size + 1).toArray();
+      return toPage(docs.map((d) => this.toStored(d).plan), size, (p) => ({ k: 'overdue', t: nextDueAt(p)?.getTime() ?? 0, id: p.plan_id }));
     });
   }
 
@@ -381,6 +413,13 @@ export class PlanRepository {
     this.logger.error({ plan_id: doc._id, issues }, 'stored plan is invalid');
     throw new AppError('INTERNAL_SERVER_ERROR', `stored plan ${doc._id} is invalid`);
   }
+}
+
+/** Documents of several queries, each once, in the plans list's order (updated_at desc, _id desc). */
+function newestFirstUnion(docs: PlanDocument[]): PlanDocument[] {
+  const byId = new Map(docs.map((d) => [d._id, d]));
+  const time = (d: PlanDocument) => (d.updated_at instanceof Date ? d.updated_at.getTime() : 0);
+  return [...byId.values()].sort((a, b) => time(b) - time(a) || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0));
 }
 
 /** A plan a caller hands in, validated: BAD_USER_INPUT naming the first problem. */

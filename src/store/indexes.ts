@@ -1,4 +1,5 @@
-import type { Db } from 'mongodb';
+import type { Db, IndexDirection } from 'mongodb';
+import { OPEN_ASSIGNEE_FIELDS } from '../domain/stepWorkload.js';
 import { LEDGER_LOG_INDEXES, type IndexDefinition } from './ledgerLog/ledgerLogIndexes.js';
 import { ensurePlaybookIndexes } from './planTypeConfigs/playbookIndexes.js';
 import { PROPOSAL_RUN_INDEXES } from './proposalRuns/proposalRunIndexes.js';
@@ -33,6 +34,10 @@ export const PLAN_INDEX = {
   pendingSince: 'plans_pending_since',
   /** The expiry sweep: APPROVED and ACTIVE plans past expires_at, any tenant. */
   expiryDue: 'plans_status_expires',
+  /** plans(filter: {overdue: true}): next_due_at before now, most overdue first (docs/steps.md). */
+  nextDue: 'plans_tenant_next_due',
+  /** plans(filter: {assignee}): one index per open_assignee_N field, each in the list's order (PlanRepository merges them). */
+  openAssignee: (n: number) => `plans_tenant_open_assignee_${n}`,
 } as const;
 
 export const LEDGER_INDEX = {
@@ -61,6 +66,8 @@ export const PLAN_INDEXES: readonly IndexDefinition[] = [
   { name: PLAN_INDEX.activeSlot, key: { tenant_id: 1, account_id: 1, active_slot: 1 }, unique: true },
   { name: PLAN_INDEX.pendingSince, key: { 'pending_event.timestamp': 1 } },
   { name: PLAN_INDEX.expiryDue, key: { plan_status: 1, expires_at: 1 } },
+  { name: PLAN_INDEX.nextDue, key: { tenant_id: 1, next_due_at: 1, _id: 1 } },
+  ...OPEN_ASSIGNEE_FIELDS.map((field, i) => ({ name: PLAN_INDEX.openAssignee(i + 1), key: { tenant_id: 1, [field]: 1, updated_at: -1, _id: -1 } as Record<string, IndexDirection> })),
 ];
 
 export const LEDGER_INDEXES: readonly IndexDefinition[] = [

@@ -5,6 +5,7 @@ import { RevenuePlanV1Schema, type RevenuePlanV1 } from '../domain/plan.js';
 import { toStorableJson } from '../domain/storableJson.js';
 import type { PlanDocumentWrite } from './PlanOutbox.js';
 import { activeSlotFor, assertTransition, parsePlanInput } from './PlanRepository.js';
+import { workIndexFields } from '../domain/stepWorkload.js';
 
 // A change of an existing plan as an operation states it (PlanStore.change), checked and turned
 // into the document write the protocol commits. docs/store.md, "Adding an operation that
@@ -44,6 +45,11 @@ export interface PlanChangeDecision {
   unset?: readonly RemovablePlanField[];
   /** The event's actor and data; its type is the change's event_type. */
   event: PlanEventInput;
+  /**
+   * The event's type when it depends on the plan as stored (a step move that also completes the
+   * plan records PLAN_COMPLETED: docs/steps.md); the change's event_type when absent.
+   */
+  event_type?: LedgerEventType;
 }
 
 export interface PlanChangeInput {
@@ -104,11 +110,14 @@ export function documentWrite(current: RevenuePlanV1, eventType: LedgerEventType
     assertTransition(current.plan_status, plan.plan_status);
     fields.active_slot = activeSlotFor(plan, plan.plan_status);
   }
+  // What the overdue and assignee lists query, kept with the status and steps it derives from.
+  if (plan.plan_status !== current.plan_status || 'steps' in fields) Object.assign(fields, workIndexFields(plan));
   const event = parseEvent(decision.event);
+  const type = decision.event_type === undefined ? eventType : parseEventType(decision.event_type);
   return {
     expectStatus: current.plan_status,
     set: fields,
     unset,
-    event: { event_type: eventType, actor: event.actor, data: event.data, timestamp: now },
+    event: { event_type: type, actor: event.actor, data: event.data, timestamp: now },
   };
 }

@@ -60,6 +60,29 @@ describe('store round trips per mutation', () => {
     const counts = { propose: proposed.commands, update: updated.commands, approve: approved.commands, activate: activated.commands, pause: paused.commands };
     expect(counts).toEqual(EXPECTED);
   });
+
+  it('step moves and completePlan send the protocol of a transition', async () => {
+    const proposed = await commandsOf(
+      'mutation($input: ProposePlanInput!) { proposePlan(input: $input) { plan { planId steps { stepId } } } }',
+      { input: { accountId: 'acct-rt-steps', planType: 'RENEWAL_DEFENSE', signals: SIGNALS } },
+      proposer,
+    );
+    const { planId, steps } = (proposed.data.proposePlan as { plan: { planId: string; steps: { stepId: string }[] } }).plan;
+    for (const m of ['approvePlan', 'activatePlan']) {
+      await commandsOf(`mutation($id: ID!) { r: ${m}(planId: $id${m === 'activatePlan' ? ', preconditionsMet: true' : ''}) { ok } }`, { id: planId }, approver);
+    }
+    const onStep = (mutation: string, stepId: string, args = '') =>
+      commandsOf(`mutation($id: ID!, $s: ID!) { r: ${mutation}(planId: $id, stepId: $s${args}) { ok plan { status } } }`, { id: planId, s: stepId }, proposer);
+    const [first, second] = steps;
+    const counts = {
+      assign: (await onStep('assignStep', first!.stepId, ', assignee: "alice"')).commands,
+      start: (await onStep('startStep', first!.stepId)).commands,
+      complete: (await onStep('completeStep', first!.stepId, ', note: "done"')).commands,
+      skip: (await onStep('skipStep', second!.stepId, ', reason: "not needed"')).commands,
+      completePlan: (await commandsOf('mutation($id: ID!) { r: completePlan(planId: $id) { ok } }', { id: planId }, approver)).commands,
+    };
+    expect(counts).toEqual({ assign: CHANGE, start: CHANGE, complete: CHANGE, skip: CHANGE, completePlan: CHANGE });
+  });
 });
 
 /**

@@ -11,7 +11,7 @@ import type { Locator, Page } from 'playwright-core';
 import { mintDevToken } from '../../src/auth/devToken.js';
 import { hashLedgerEntry } from '../../src/store/ledgerHash.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
-import { assert, BrowserTestRig, expectTextWithin, log, prepareRun, ROOT, runBrowserTest, Steps } from './support.js';
+import { assert, assertEqual, BrowserTestRig, expectTextWithin, expectWithin, graphqlCall, log, prepareRun, ROOT, runBrowserTest, Steps } from './support.js';
 
 const ARTIFACTS = resolve(ROOT, 'test-artifacts', 'dashboard');
 const DOCS_SCREENSHOT = resolve(ROOT, 'docs', 'dashboard.png');
@@ -48,40 +48,15 @@ async function screenshot(name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, timeout: ACTION_TIMEOUT_MS });
 }
 
-function assertEqual<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const b = JSON.stringify(expected);
-  if (a !== b) throw new Error(`${what}: expected ${b}, got ${a}`);
-}
-
 const expectText = (locator: Locator, expected: string | RegExp, what: string, timeoutMs = ACTION_TIMEOUT_MS) => expectTextWithin(locator, expected, what, timeoutMs);
 
-async function expectCount(locator: Locator, expected: number, what: string, timeoutMs = ACTION_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = -1;
-  while (Date.now() < deadline) {
-    last = await locator.count();
-    if (last === expected) return;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`${what}: expected ${expected}, got ${last}`);
-}
+const expectCount = (locator: Locator, expected: number, what: string, timeoutMs = ACTION_TIMEOUT_MS) => expectWithin(() => locator.count(), expected, what, timeoutMs);
 
 async function token(roles: string[], sub: string): Promise<string> {
   return mintDevToken({ secret: SECRET, tenantId: TENANT, roles, sub, ttlSeconds: 1800 });
 }
 
-async function api<T>(query: string, variables: Record<string, unknown>, bearer: string): Promise<T> {
-  const res = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(ACTION_TIMEOUT_MS),
-  });
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (body.errors?.length || !body.data) throw new Error(`API call failed: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
+const api = <T>(query: string, variables: Record<string, unknown>, bearer: string) => graphqlCall<T>(baseUrl, query, variables, bearer, ACTION_TIMEOUT_MS);
 
 async function startTheService(fixedPort = 0, timeoutMs = 60_000): Promise<void> {
   const service = await rig.startService(fixedPort, timeoutMs);
@@ -93,16 +68,7 @@ const planStatus = () => page.locator('#plan-card .plan-summary').getAttribute('
 const timelineTypes = () => page.locator('#timeline li[data-event-type]').evaluateAll((els) => els.map((el) => el.getAttribute('data-event-type')));
 const liveRegion = () => page.locator('#live');
 
-async function expectStatus(expected: string): Promise<void> {
-  const deadline = Date.now() + ACTION_TIMEOUT_MS;
-  let last: string | null = null;
-  while (Date.now() < deadline) {
-    last = await planStatus().catch(() => null);
-    if (last === expected) return;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`plan status: expected ${expected}, got ${String(last)}`);
-}
+const expectStatus = (expected: string) => expectWithin(planStatus, expected, 'plan status', ACTION_TIMEOUT_MS);
 
 async function run(): Promise<void> {
   await prepareRun(ARTIFACTS, 'dashboard');

@@ -36,6 +36,37 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   }
 }
 
+export function assertEqual<T>(actual: T, expected: T, what: string): void {
+  const a = JSON.stringify(actual);
+  const b = JSON.stringify(expected);
+  if (a !== b) throw new Error(`${what}: expected ${b}, got ${a}`);
+}
+
+/** Polls `read` until it gives `expected`, for at most `timeoutMs` (a failed read counts as null). */
+export async function expectWithin<T>(read: () => Promise<T>, expected: T, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | null = null;
+  while (Date.now() < deadline) {
+    last = await read().catch(() => null);
+    if (last === expected) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: expected ${String(expected)}, got ${String(last)}`);
+}
+
+/** A GraphQL call to the service as a client makes it; throws on errors. */
+export async function graphqlCall<T>(baseUrl: string, query: string, variables: Record<string, unknown>, bearer: string, timeoutMs: number): Promise<T> {
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
+  if (body.errors?.length || !body.data) throw new Error(`API call failed: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
 /** Polls a locator's text (white space folded) until it contains `expected`, for at most `timeoutMs`. */
 export async function expectTextWithin(locator: Locator, expected: string | RegExp, what: string, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;

@@ -105,7 +105,7 @@ describe('vocabularies', () => {
 
   it('has terminal statuses among the plan statuses, and every lifecycle event type', () => {
     for (const s of TERMINAL_PLAN_STATUSES) expect(PLAN_STATUSES).toContain(s);
-    // 13 plan and step events, and the playbook's PLAN_TYPE_CONFIG_PUBLISHED and _RETIRED.
-    expect(LEDGER_EVENT_TYPES).toHaveLength(15);
+    // 13 plan and step events, the playbook's PLAN_TYPE_CONFIG_PUBLISHED and _RETIRED, and STEP_ASSIGNED.
+    expect(LEDGER_EVENT_TYPES).toHaveLength(16);
   });
 });

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { parse } from 'graphql';
+import { buildSchema, parse, validate } from 'graphql';
 import { exampleTabs } from '../../ide/src/exampleTabs.js';
 import { findProjectRoot } from '../../src/config/projectRoot.js';
+import { loadTypeDefs } from '../../src/graphql/loadSchema.js';
 
 const EXAMPLES = readFileSync(resolve(findProjectRoot(), 'docs', 'operations.graphql'), 'utf8');
 
@@ -17,6 +18,10 @@ describe('the IDE tabs from docs/operations.graphql', () => {
       const doc = parse(tab.query);
       expect(doc.definitions).toHaveLength(1);
     }
+  });
+
+  it('every example is valid against the schema (names, arguments, variables)', () => {
+    expect(validate(buildSchema(loadTypeDefs()), parse(EXAMPLES)).map((e) => e.message)).toEqual([]);
   });
 
   it('keeps the comment above an operation and turns its JSON into the variables', () => {

@@ -185,11 +185,12 @@ describe('reliability: fuzzing the GraphQL inputs (fast-check)', () => {
     'reads and transitions with arbitrary arguments: no 5xx, contract codes only, nothing written by reads or by refused transitions',
     async () => {
       const readOrTransition = fc.oneof(
-        fc.record({ kind: fc.constant('plans' as const), page: pageArgs, filter: maybe(fc.record({ accountId: maybe(idLike), status: maybe(fc.array(fc.oneof(fc.constantFrom('DRAFT', 'ACTIVE'), hostileString), { maxLength: 3 })), planType: maybe(hostileString) }, { requiredKeys: [] })) }),
+        fc.record({ kind: fc.constant('plans' as const), page: pageArgs, filter: maybe(fc.record({ accountId: maybe(idLike), status: maybe(fc.array(fc.oneof(fc.constantFrom('DRAFT', 'ACTIVE'), hostileString), { maxLength: 3 })), planType: maybe(hostileString), overdue: maybe(fc.oneof(fc.boolean(), json)), assignee: maybe(idLike) }, { requiredKeys: [] })) }),
         fc.record({ kind: fc.constant('planLedger' as const), page: pageArgs, filter: ledgerFilter }),
         fc.record({ kind: fc.constant('ledgerStats' as const), filter: ledgerFilter }),
         fc.record({ kind: fc.constant('plan' as const), id: idLike, page: pageArgs }),
         fc.record({ kind: fc.constantFrom('approvePlan' as const, 'abortPlan' as const, 'pausePlan' as const, 'activatePlan' as const), id: idLike, reason: maybe(fc.oneof(hostileString, json)), pre: fc.oneof(fc.boolean(), json) }),
+        fc.record({ kind: fc.constantFrom('startStep' as const, 'completeStep' as const, 'skipStep' as const, 'failStep' as const, 'assignStep' as const, 'completePlan' as const), id: idLike, step: idLike, text: maybe(fc.oneof(hostileString, json)) }),
       );
       await fc.assert(
         fc.asyncProperty(readOrTransition, async (op) => {
@@ -208,6 +209,20 @@ describe('reliability: fuzzing the GraphQL inputs (fast-check)', () => {
             case 'plan':
               res = await server.gql('query($id: ID!, $first: Int, $after: String) { plan(planId: $id) { planId ledger(first: $first, after: $after) { edges { cursor } } } }', { id: op.id, ...op.page }, token);
               break;
+            case 'startStep':
+            case 'completeStep':
+            case 'skipStep':
+            case 'failStep':
+            case 'assignStep':
+            case 'completePlan': {
+              const arg = { startStep: null, completeStep: 'note', skipStep: 'reason', failStep: 'reason', assignStep: 'assignee', completePlan: 'note' }[op.kind];
+              const required = op.kind === 'skipStep' || op.kind === 'failStep';
+              const onStep = op.kind !== 'completePlan';
+              const defs = ['$id: ID!', ...(onStep ? ['$step: ID!'] : []), ...(arg ? [`$text: String${required ? '!' : ''}`] : [])].join(', ');
+              const args = ['planId: $id', ...(onStep ? ['stepId: $step'] : []), ...(arg ? [`${arg}: $text`] : [])].join(', ');
+              res = await server.gql(`mutation(${defs}) { r: ${op.kind}(${args}) { ok } }`, { id: op.id, ...(onStep ? { step: op.step } : {}), ...(arg ? { text: op.text } : {}) }, token);
+              break;
+            }
             default: {
               const withReason = op.kind === 'abortPlan' || op.kind === 'pausePlan';
               const withPre = op.kind === 'activatePlan';

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type CommandStartedEvent, type Db, type Document } from 'mongodb';
 import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
+import { OPEN_ASSIGNEE_FIELDS } from '../../src/domain/stepWorkload.js';
 import { PlanStore, planEventId } from '../../src/store/PlanStore.js';
 import type { Principal } from '../../src/auth/principal.js';
 import { parsePrivateKey } from '../../src/config/ledgerSigningKey.js';
@@ -14,6 +15,7 @@ import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndex
 import { LedgerLogStore } from '../../src/store/ledgerLog/LedgerLogStore.js';
 import { openTestDb, testStoreUri, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger } from './storeFixtures.js';
+import { decideStepMove, type StepMove } from '../../src/domain/stepProgress.js';
 
 // Every command the store sends that selects documents, through every public read and write
 // path, is explained by the server it runs on: each must be
@@ -66,6 +68,8 @@ async function workload(): Promise<void> {
   const plans = [];
   for (let n = 0; n < 4; n++) {
     const plan = draftPlan({ tenant_id: tenant, account_id: `acc-${n % 2}` });
+    // Plan 3's steps are due tomorrow (it is worked below).
+    if (n === 3) plan.steps = plan.steps.map((s) => ({ ...s, due_at: new Date(Date.now() + 86_400_000) }));
     await store.createPlan({ plan, event: { actor: null, data: {} }, proposal });
     plans.push(plan);
   }
@@ -76,6 +80,27 @@ async function workload(): Promise<void> {
   await store.updateDraft({ tenantId: tenant, planId: id, changes: { objective: 'edited' }, event: { actor: 'x', data: {} } });
   await move('DRAFT', 'APPROVED', 'PLAN_APPROVED');
   await move('APPROVED', 'ACTIVE', 'PLAN_ACTIVATED');
+  // Step work on an ACTIVE plan (docs/steps.md), then the lists it feeds.
+  const worked = plans[3]!;
+  for (const [from, to, event_type] of [['DRAFT', 'APPROVED', 'PLAN_APPROVED'], ['APPROVED', 'ACTIVE', 'PLAN_ACTIVATED']] as const) {
+    await store.transition({ tenantId: tenant, planId: worked.plan_id, from, to, event: { event_type, actor: 'x', data: {} } });
+  }
+  const work = (move: StepMove) =>
+    store.change({
+      tenantId: tenant,
+      planId: worked.plan_id,
+      event_type: move.kind === 'assign' ? 'STEP_ASSIGNED' : 'STEP_STARTED',
+      decide: (p, now) => ({ set: { steps: decideStepMove(p, worked.steps[0]!.step_id, move, now).steps, updated_at: now }, event: { actor: 'x', data: {} } }),
+    });
+  await work({ kind: 'assign', assignee: 'alice' });
+  await work({ kind: 'start' });
+  const overdue = await store.plans.listPlans(tenant, { overdueAt: new Date(Date.now() + 365 * 86_400_000) }, { first: 1 });
+  expect(overdue.items.map((p) => p.plan_id)).toEqual([worked.plan_id]);
+  await store.plans.listPlans(tenant, { overdueAt: new Date(Date.now() + 365 * 86_400_000) }, { first: 1, after: overdue.endCursor });
+  await store.plans.listPlans(tenant, { overdueAt: new Date(), assignee: 'alice' }, { first: 1 });
+  const mine = await store.plans.listPlans(tenant, { assignee: 'alice' }, { first: 1 });
+  await store.plans.listPlans(tenant, { assignee: 'alice' }, { first: 1, after: mine.endCursor! });
+  expect((await store.plans.listPlans(tenant, { assignee: 'alice' })).items.map((p) => p.plan_id)).toEqual([worked.plan_id]);
   await move('ACTIVE', 'PAUSED', 'PLAN_PAUSED');
   // A change based on the plan as this store returned it skips its read.
   const other = await store.getPlanRepaired(tenant, plans[1]!.plan_id);
@@ -180,6 +205,9 @@ describe('every query the store sends is served by an index', () => {
     const names = new Set(sent.map((e) => e.commandName));
     for (const name of ['find', 'aggregate', 'findAndModify', 'update', 'insert']) expect(names).toContain(name);
     expect(sent.flatMap(readsOf).length).toBeGreaterThan(60);
+    // The step-work lists: overdue, and one query per assignee field.
+    const filters = sent.flatMap(readsOf).map((c) => JSON.stringify(c.filter ?? {}));
+    for (const field of ['next_due_at', ...OPEN_ASSIGNEE_FIELDS]) expect({ field, sent: filters.some((f) => f.includes(`"${field}"`)) }).toEqual({ field, sent: true });
   });
 
   it('the server plans each with an index (SEARCH … USING INDEX on FerretDB, no COLLSCAN on MongoDB)', async () => {
@@ -204,6 +232,17 @@ describe('every query the store sends is served by an index', () => {
       // A read that names ids finds them by _id, never by walking the tenant in another index.
       if (ferret && namesIds(command)) {
         expect({ command, plan: plan.match(/SEARCH [^"]*/g) }).toEqual({ command, plan: [expect.stringMatching(/^SEARCH \S+ USING INDEX \S+__id_ /)] });
+      }
+      // The step-work lists use their own indexes, not a walk of the tenant's plans.
+      if (ferret && command.find === PLANS_COLLECTION && JSON.stringify(command.filter).includes('"next_due_at"') && !JSON.stringify(command.filter).includes('open_assignee')) {
+        // The index's order is the list's: no sort, the LIMIT stops the read.
+        expect({ command, plan: plan.match(/SEARCH [^"]*|TEMP B-TREE/g) }).toEqual({ command, plan: [expect.stringMatching(/USING INDEX \S+_plans_tenant_next_due /)] });
+      }
+      const assigneeField = OPEN_ASSIGNEE_FIELDS.findIndex((f) => JSON.stringify(command.filter ?? {}).includes(`"${f}"`));
+      // (With overdue too, SQLite may take either list's index: both serve it.)
+      if (ferret && command.find === PLANS_COLLECTION && assigneeField >= 0 && !JSON.stringify(command.filter).includes('"next_due_at"')) {
+        const index = new RegExp(`^SEARCH \\S+ USING INDEX \\S+_plans_tenant_open_assignee_${assigneeField + 1} `);
+        expect({ command, plan: plan.match(/SEARCH [^"]*|TEMP B-TREE/g) }).toEqual({ command, plan: [expect.stringMatching(index)] });
       }
       if (ferret && command.find && command.limit !== undefined && command.sort !== undefined) {
         expect({ command, limitPushdown: explained.limitPushdown, sortPushdown: explained.sortPushdown }).toEqual({ command, limitPushdown: true, sortPushdown: true });

@@ -83,6 +83,14 @@ export class PlanLifecycleService {
     return this.move(principal, plan, 'ABORTED', { aborted_at: this.clock() }, { reason: checkedReason });
   }
 
+  /** ACTIVE -> COMPLETED because the objective is met (the plan also completes itself when its steps are done: docs/steps.md). */
+  async complete(principal: Principal, planId: string, note: string | null | undefined): Promise<TransitionOutcome> {
+    const checkedNote = note == null || note.trim() === '' ? null : parseInput(ReasonSchema, note.trim(), 'note');
+    const plan = await this.touch(principal, planId);
+    this.assertTransition(plan, 'COMPLETED', 'complete');
+    return this.move(principal, plan, 'COMPLETED', { completion_reason: 'objective_met' }, { completion_reason: 'objective_met', ...(checkedNote ? { note: checkedNote } : {}) });
+  }
+
   /** What activatePlan would do now, as data (the same decision; reads only, expiry on touch aside). */
   async activationCheck(principal: Principal, planId: string, preconditionsMet: boolean): Promise<{ can_activate: boolean; reasons: ReportedReason[] }> {
     const plan = await this.touch(principal, planId);

@@ -4,6 +4,7 @@ import type { LedgerEventType, PlanStatus } from '../../domain/enums.js';
 import type { LedgerEntryRecord } from '../../domain/ledger.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
 import type { Page, PageArgs } from '../../domain/page.js';
+import { overdueStepCount } from '../../domain/stepWorkload.js';
 import type { LedgerFilter, LedgerVerificationResult, Store } from '../../store/index.js';
 import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
 import { LedgerFilterSchema, PageArgsSchema, parseInput, PlanFilterSchema } from './apiInputs.js';
@@ -13,7 +14,11 @@ export const OPEN_PLANS_LIMIT = 20;
 
 /** Read paths, all scoped to the caller's tenant. Another tenant's ids read as absent. */
 export class PlanQueryService {
-  constructor(private readonly deps: { store: Store; expiry: PlanExpiry }) {}
+  private readonly clock: () => Date;
+
+  constructor(private readonly deps: { store: Store; expiry: PlanExpiry; clock?: () => Date }) {
+    this.clock = deps.clock ?? (() => new Date());
+  }
 
   /** The plan as it is now (expired first when it is past its time), or null. */
   async getPlan(principal: Principal, planId: string): Promise<RevenuePlanV1 | null> {
@@ -40,25 +45,31 @@ export class PlanQueryService {
 
   /**
    * A page of plans as they are now: a plan past its time is expired before it is shown, and
-   * left out when the filter's statuses no longer include it (the page may then be short; the
+   * left out when the filter's statuses (or overdue: true) no longer include it (the page may then be short; the
    * cursors and hasNextPage still describe the stored order).
    */
   async listPlans(principal: Principal, rawFilter: unknown, page: PageArgs): Promise<Page<RevenuePlanV1>> {
     const filter = parseInput(PlanFilterSchema, rawFilter, 'filter');
     const { first, after } = parseInput(PageArgsSchema, page, 'page');
     const statuses = filter?.status?.length ? (filter.status as PlanStatus[]) : null;
+    const now = this.clock();
     const stored = await this.deps.store.plans.listPlans(
       principal.tenantId,
       {
         ...(filter?.accountId ? { accountId: filter.accountId } : {}),
         ...(statuses ? { statuses } : {}),
         ...(filter?.planType ? { planType: filter.planType } : {}),
+        ...(filter?.overdue ? { overdueAt: now } : {}),
+        ...(filter?.assignee ? { assignee: filter.assignee } : {}),
       },
       { first, after },
     );
     const current = await this.deps.expiry.expireEachIfDue(stored.items, { trigger: 'expired_on_read', touchedBy: principal.sub });
     if (current.every((p, i) => p === stored.items[i])) return stored;
-    const keep = current.map((p) => !statuses || statuses.includes(p.plan_status));
+    // An expired plan has no overdue work either, and its steps are nobody's work.
+    const keep = current.map(
+      (p) => (!statuses || statuses.includes(p.plan_status)) && (!filter?.overdue || overdueStepCount(p, now) > 0) && (!filter?.assignee || p.plan_status !== 'EXPIRED'),
+    );
     return { ...stored, items: current.filter((_p, i) => keep[i]), cursors: stored.cursors.filter((_c, i) => keep[i]) };
   }
 

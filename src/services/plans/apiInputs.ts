@@ -89,6 +89,8 @@ export const PlanFilterSchema = z
     accountId: IdSchema.nullish(),
     status: z.array(z.enum(PLAN_STATUSES)).max(PLAN_STATUSES.length).nullish(),
     planType: z.enum(PLAN_TYPES).nullish(),
+    overdue: z.boolean().nullish(),
+    assignee: IdSchema.nullish(),
   })
   .nullish();
 
