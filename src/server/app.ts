@@ -24,6 +24,8 @@ import { ideRouter } from './ideRoute.js';
 const MAX_QUERY_TOKENS = 2000;
 /** Most list items one operation may ask for (page sizes multiplied along each path). */
 const MAX_LIST_ITEMS_PER_OPERATION = 10_000;
+/** Most uses of fields whose cost grows with the tenant's data (or that call the model) in one operation. */
+const MAX_EXPENSIVE_FIELDS_PER_OPERATION = 3;
 /** /health answers within this bound even when the store does not. */
 const HEALTH_TIMEOUT_MS = 1000;
 
@@ -52,8 +54,8 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
   httpServer.requestTimeout = 30_000;
   httpServer.headersTimeout = 10_000;
 
-  // Page sizes are bounded by pageBudgetPlugin (it sees variables, which a static cost rule
-  // does not); the token limit is graphql-js's own parse option, so an oversized document is a
+  // Page sizes and expensive fields are bounded by pageBudgetPlugin (it sees variables and
+  // their defaults, which a static cost rule does not); the token limit is graphql-js's own parse option, so an oversized document is a
   // 400 parse error rather than an exception inside Apollo's parsing hook.
   const armor = new ApolloArmor({
     maxDepth: { n: 10 },
@@ -89,7 +91,7 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
       // In development GET /graphql from a browser is the bundled IDE (ideRoute.ts), not Apollo's
       // CDN-loaded Sandbox.
       ApolloServerPluginLandingPageDisabled(),
-      pageBudgetPlugin(MAX_LIST_ITEMS_PER_OPERATION),
+      pageBudgetPlugin({ maxItems: MAX_LIST_ITEMS_PER_OPERATION, maxExpensiveFields: MAX_EXPENSIVE_FIELDS_PER_OPERATION }),
       observabilityPlugin(metrics, logger),
     ],
   });
