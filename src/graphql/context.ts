@@ -14,6 +14,8 @@ export interface GraphQLContext {
   authError: AppError | null;
   services: AppServices;
   loaders: RequestLoaders;
+  /** Aborted when the client closes the request before its answer: long work stops there. */
+  signal?: AbortSignal;
 }
 
 /** The caller, when they hold `role`; otherwise UNAUTHENTICATED or FORBIDDEN. */

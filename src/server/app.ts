@@ -129,7 +129,11 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
     '/graphql',
     express.json({ limit: config.MAX_BODY_BYTES }),
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<GraphQLContext> => {
+      context: async ({ req, res }): Promise<GraphQLContext> => {
+        const abandoned = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) abandoned.abort(new AppError('BAD_USER_INPUT', 'the client closed the request'));
+        });
         const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
         const token = bearerToken(req.headers.authorization);
         let principal: GraphQLContext['principal'] = null;
@@ -143,7 +147,7 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
         } else if (req.headers.authorization) {
           authError = new AppError('UNAUTHENTICATED', 'Authorization header must be "Bearer <token>"');
         }
-        return { requestId, logger: logger.child({ requestId }), principal, authError, services, loaders: createRequestLoaders(services, principal) };
+        return { requestId, logger: logger.child({ requestId }), principal, authError, services, loaders: createRequestLoaders(services, principal), signal: abandoned.signal };
       },
     }),
   );

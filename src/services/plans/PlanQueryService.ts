@@ -6,6 +6,7 @@ import type { RevenuePlanV1 } from '../../domain/plan.js';
 import type { Page } from '../../domain/page.js';
 import type { LedgerFilter, LedgerVerificationResult, Store } from '../../store/index.js';
 import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
+import type { TenantWorkLimiter } from '../tenantWorkLimiter.js';
 import { LedgerFilterSchema, PageArgsSchema, parseInput, PlanFilterSchema } from './apiInputs.js';
 
 export const OPEN_PLAN_STATUSES: readonly PlanStatus[] = ['DRAFT', 'APPROVED', 'ACTIVE', 'PAUSED'];
@@ -18,7 +19,12 @@ export interface PageRequest {
 
 /** Read paths, all scoped to the caller's tenant. Another tenant's ids read as absent. */
 export class PlanQueryService {
-  constructor(private readonly deps: { store: Store; expiry: PlanExpiry }) {}
+  constructor(private readonly deps: { store: Store; expiry: PlanExpiry; limiter?: TenantWorkLimiter }) {}
+
+  /** Work over all of a tenant's data: through the limiter when there is one (identical concurrent calls run once). */
+  private bounded<T>(principal: Principal, key: string, work: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    return this.deps.limiter ? this.deps.limiter.run(principal.tenantId, key, work, signal) : work();
+  }
 
   /** The plan as it is now (expired first when it is past its time), or null. */
   async getPlan(principal: Principal, planId: string): Promise<RevenuePlanV1 | null> {
@@ -68,12 +74,10 @@ export class PlanQueryService {
   }
 
   /** Plans per status (the filter as for listPlans, its status ignored), counted by the store. */
-  planStatusCounts(principal: Principal, rawFilter: unknown): Promise<{ status: PlanStatus; count: number }[]> {
+  planStatusCounts(principal: Principal, rawFilter: unknown, signal?: AbortSignal): Promise<{ status: PlanStatus; count: number }[]> {
     const filter = parseInput(PlanFilterSchema, rawFilter, 'filter');
-    return this.deps.store.plans.countByStatus(principal.tenantId, {
-      ...(filter?.accountId ? { accountId: filter.accountId } : {}),
-      ...(filter?.planType ? { planType: filter.planType } : {}),
-    });
+    const scope = { ...(filter?.accountId ? { accountId: filter.accountId } : {}), ...(filter?.planType ? { planType: filter.planType } : {}) };
+    return this.bounded(principal, `planStatusCounts/${JSON.stringify(scope)}`, () => this.deps.store.plans.countByStatus(principal.tenantId, scope), signal);
   }
 
   /** The tenant's ledger feed; oldest first for one plan (its story), newest first otherwise. */
@@ -94,9 +98,9 @@ export class PlanQueryService {
     return this.deps.store.ledger.listByPlans(principal.tenantId, [...planIds], first);
   }
 
-  ledgerStats(principal: Principal, rawFilter: unknown): Promise<{ event_type: LedgerEventType; day: string; count: number }[]> {
+  ledgerStats(principal: Principal, rawFilter: unknown, signal?: AbortSignal): Promise<{ event_type: LedgerEventType; day: string; count: number }[]> {
     const filter = toLedgerFilter(parseInput(LedgerFilterSchema, rawFilter, 'filter'));
-    return this.deps.store.ledger.stats(principal.tenantId, filter);
+    return this.bounded(principal, `ledgerStats/${JSON.stringify(filter)}`, () => this.deps.store.ledger.stats(principal.tenantId, filter), signal);
   }
 
   /**
