@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import { z } from 'zod';
 import type { LedgerEventType, PlanStatus } from '../domain/enums.js';
 import { AppError, isAppError } from '../domain/errors.js';
-import { RevenuePlanV1Schema, type PlanStepV1, type RevenuePlanV1 } from '../domain/plan.js';
+import { MAX_DRAFT_EVENTS, RevenuePlanV1Schema, type PlanStepV1, type RevenuePlanV1 } from '../domain/plan.js';
 import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js';
 import { transitionFor } from '../domain/lifecycleMatrix.js';
 import { toStorableJson } from '../domain/storableJson.js';
@@ -213,6 +213,7 @@ export class PlanStore {
       if (current.plan.plan_status !== 'DRAFT') {
         throw new AppError('INVALID_TRANSITION', `plan ${planId} is ${current.plan.plan_status}; only a DRAFT can be edited`);
       }
+      if (current.event_count >= MAX_DRAFT_EVENTS) throw new AppError('CONFLICT', `plan ${planId} has ${current.event_count} events, the most a DRAFT may have (${MAX_DRAFT_EVENTS}); approve it or propose a new plan`);
       const now = this.now();
       const { constraints, ...rest } = changes.data;
       const next: Record<string, unknown> = { ...current.plan, ...rest, updated_at: now };
