@@ -6,6 +6,7 @@ import { mintDevToken } from '../src/auth/devToken.js';
 import { ensureStockFerretdbBinary, startEmbeddedStore, type EmbeddedStore } from '../src/store/embeddedStore.js';
 import { generateSigningKey } from '../src/services/ledgerLog/checkpointSigner.js';
 import { runLedgerLogCases } from './ledgerLogCases.js';
+import { runCostAttackCase } from './cases/costAttack.js';
 import { ledgerChain } from './lib/documents.js';
 import { LEDGER_PER_PLAN, SMALL_TENANT, SMALL_TENANT_PLANS, planIdOf, readQueries, seed, seedBatches, type ReadQuery } from './lib/readSuite.js';
 import { startBenchFakeGemini, type BenchFakeGemini } from './lib/fakeGemini.js';
@@ -931,6 +932,9 @@ async function main(): Promise<void> {
       failRow,
     });
   }
+
+  // ---- case 9: one tenant's expensive reads vs another's plan reads (bench/cases/costAttack.ts) ----
+  if (wants('9')) await runCostAttackCase({ admin: adminClient, jwtSecret: JWT_SECRET, rows, log, server, bulkInsert, failRow });
 }
 
 let failed = false;

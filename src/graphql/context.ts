@@ -16,6 +16,8 @@ export interface GraphQLContext {
   loaders: RequestLoaders;
   /** Aborted when the client closes the request before its answer: long work stops there. */
   signal?: AbortSignal;
+  /** Keeps the caller's request slot for that long after this response (see server/requestGate.ts). */
+  paceCaller?: (ms: number) => void;
 }
 
 /** The caller, when they hold `role`; otherwise UNAUTHENTICATED or FORBIDDEN. */

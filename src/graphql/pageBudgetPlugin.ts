@@ -10,6 +10,13 @@ export interface OperationBudget {
   maxExpensiveFields: number;
 }
 
+/** What an operation was counted to cost, and whether it was refused for it. */
+export interface OperationCost {
+  items: number;
+  expensive: number;
+  refused: boolean;
+}
+
 /**
  * Bounds what one operation can ask for, before anything runs:
  * - list items: every field with a `first` argument (connections) and every list of a known
@@ -19,15 +26,16 @@ export interface OperationBudget {
  * - expensive fields (their cost grows with the tenant's data, or they call the model): each
  *   use counts, so fifteen aliases of one count fifteen times, and one under a list of n counts n.
  */
-export function pageBudgetPlugin<TContext extends object>(budget: OperationBudget): ApolloServerPlugin<TContext> {
+export function pageBudgetPlugin<TContext extends object>(budget: OperationBudget, onCost?: (context: TContext, cost: OperationCost) => void): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, document, request }) {
+        async didResolveOperation({ operation, document, request, contextValue }) {
           if (!operation) return;
           const fragments = new Map<string, FragmentDefinitionNode>();
           for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
           const cost = countCost(operation.selectionSet, 1, fragments, withDefaults(operation, request.variables ?? {}), new Set());
+          onCost?.(contextValue, { ...cost, refused: cost.items > budget.maxItems || cost.expensive > budget.maxExpensiveFields });
           if (cost.items > budget.maxItems) {
             throw refusal(`Query asks for up to ${cost.items} list items; the limit is ${budget.maxItems}. Ask for smaller pages.`);
           }

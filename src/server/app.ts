@@ -17,6 +17,7 @@ import { pageBudgetPlugin } from '../graphql/pageBudgetPlugin.js';
 import { buildResolvers } from '../resolvers/index.js';
 import type { AppServices } from '../services/AppServices.js';
 import { dashboardRouter } from './dashboardRoute.js';
+import { RequestGate } from './requestGate.js';
 import { transportErrorAnswer } from './transportErrors.js';
 import { ideRouter } from './ideRoute.js';
 
@@ -26,6 +27,12 @@ const MAX_QUERY_TOKENS = 2000;
 const MAX_LIST_ITEMS_PER_OPERATION = 10_000;
 /** Most uses of fields whose cost grows with the tenant's data (or that call the model) in one operation. */
 const MAX_EXPENSIVE_FIELDS_PER_OPERATION = 3;
+/** GraphQL requests of one caller (tenant and subject) executing at once; more wait their turn. */
+const MAX_REQUESTS_IN_FLIGHT_PER_CALLER = 2;
+/** A caller's slot is held this long after an operation refused for its cost (a client that keeps sending them is paced). */
+const REFUSED_OPERATION_HOLD_MS = 250;
+/** ... and this long per expensive field after an admitted operation. */
+const EXPENSIVE_FIELD_HOLD_MS = 25;
 /** /health answers within this bound even when the store does not. */
 const HEALTH_TIMEOUT_MS = 1000;
 
@@ -91,13 +98,16 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
       // In development GET /graphql from a browser is the bundled IDE (ideRoute.ts), not Apollo's
       // CDN-loaded Sandbox.
       ApolloServerPluginLandingPageDisabled(),
-      pageBudgetPlugin({ maxItems: MAX_LIST_ITEMS_PER_OPERATION, maxExpensiveFields: MAX_EXPENSIVE_FIELDS_PER_OPERATION }),
+      pageBudgetPlugin<GraphQLContext>({ maxItems: MAX_LIST_ITEMS_PER_OPERATION, maxExpensiveFields: MAX_EXPENSIVE_FIELDS_PER_OPERATION }, (ctx, cost) =>
+        ctx.paceCaller?.(cost.refused ? REFUSED_OPERATION_HOLD_MS : cost.expensive * EXPENSIVE_FIELD_HOLD_MS),
+      ),
       observabilityPlugin(metrics, logger),
     ],
   });
   await apollo.start();
 
   const verifyToken = createTokenVerifier(config);
+  const gate = new RequestGate(MAX_REQUESTS_IN_FLIGHT_PER_CALLER);
 
   app.get('/health', async (_req, res) => {
     let timer: NodeJS.Timeout | undefined;
@@ -147,7 +157,17 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
         } else if (req.headers.authorization) {
           authError = new AppError('UNAUTHENTICATED', 'Authorization header must be "Bearer <token>"');
         }
-        return { requestId, logger: logger.child({ requestId }), principal, authError, services, loaders: createRequestLoaders(services, principal), signal: abandoned.signal };
+        const slot = await gate.admit(principal ? `${principal.tenantId.length}:${principal.tenantId}/${principal.sub}` : `address:${req.socket.remoteAddress ?? ''}`, res);
+        return {
+          requestId,
+          logger: logger.child({ requestId }),
+          principal,
+          authError,
+          services,
+          loaders: createRequestLoaders(services, principal),
+          signal: abandoned.signal,
+          paceCaller: (ms) => slot.holdAfter(ms),
+        };
       },
     }),
   );

@@ -62,7 +62,18 @@ const MAX_SIZE = 2 ** 40;
 /** How far past its verified prefix a request extends the verification with point reads; farther, the log is recomputed streamed (once, then recorded). */
 const EXTEND_BY_POINT_READS = 8192;
 /** Leaves read at once while extending. */
-const EXTEND_BATCH = 512;
+const EXTEND_BATCH = 256;
+/**
+ * Entries a long pass hashes between two turns of the event loop: a cursor hands out a whole
+ * batch without one, and other tenants' requests should not wait for all of it.
+ */
+const YIELD_EVERY = 100;
+
+/** Lets pending I/O callbacks (other requests) run; stops here when every caller left. */
+async function yieldToOthers(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  signal?.throwIfAborted();
+}
 
 export interface LedgerLogServiceDeps {
   store: LedgerLogStore;
@@ -193,7 +204,7 @@ export class LedgerLogService {
   private async extendedFrontier(tenantId: string, from: number, frontier: Hash[], size: number, signal: AbortSignal | undefined): Promise<Hash[] | null> {
     let state = { size: from, frontier };
     for (let lo = from; lo < size; lo += EXTEND_BATCH) {
-      signal?.throwIfAborted();
+      await yieldToOthers(signal);
       const indexes = Array.from({ length: Math.min(EXTEND_BATCH, size - lo) }, (_, i) => lo + i);
       const leaves = await this.deps.store.readLeaves(tenantId, indexes);
       if (leaves.some((l) => l === null)) return null;
@@ -309,14 +320,16 @@ export class LedgerLogService {
     const byKey = new Map<string, { entryId: string; hash: Hash }>();
     await Promise.all([
       (async () => {
+        let n = 0;
         for await (const leaf of this.deps.store.streamLeaves(tenantId)) {
-          signal?.throwIfAborted();
+          if (++n % YIELD_EVERY === 0) await yieldToOthers(signal);
           if (Number.isSafeInteger(leaf.index) && leaf.index >= 0 && leaf.index < size) refs[leaf.index] = { key: leaf.entry_key, entryId: leaf.entry_id };
         }
       })(),
       (async () => {
+        let n = 0;
         for await (const { key, entry } of this.deps.store.streamEntries(tenantId)) {
-          signal?.throwIfAborted();
+          if (++n % YIELD_EVERY === 0) await yieldToOthers(signal);
           if (entry.ok) byKey.set(key, { entryId: entry.record.entry_id, hash: leafHash(fromHex(hashLedgerEntry(entry.record)) as Hash) });
         }
       })(),
