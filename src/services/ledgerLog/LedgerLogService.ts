@@ -59,8 +59,6 @@ const PLAN_WINDOW = 16;
 /** Lookups verifyPlan reads at once. */
 const PLAN_BATCH = 16;
 const MAX_SIZE = 2 ** 40;
-/** How far past its verified prefix a request extends the verification with point reads; farther, the log is recomputed streamed (once, then recorded). */
-const EXTEND_BY_POINT_READS = 8192;
 /** Leaves read at once while extending. */
 const EXTEND_BATCH = 256;
 /**
@@ -138,8 +136,8 @@ export class LedgerLogService {
    * The cost of a request is bounded by what is new since the last verification: the leaves
    * recomputed and matched once are recorded per tenant (a verified prefix, with its frontier),
    * a later checkpoint extends it by its new leaves, an earlier one is proven a prefix of it (a
-   * consistency proof). Only the first verification of a tenant, a long way past the prefix, or
-   * a mismatch recomputes the whole log. Re-checking old entries against later edits in the
+   * consistency proof). Only the first verification of a tenant, or a mismatch, recomputes the
+   * whole log. Re-checking old entries against later edits in the
    * database is the offline audit's job (ledger:export + ledger:verify), not a request's.
    */
   async verifyCheckpoint(principal: Principal, treeSize?: number | null, signal?: AbortSignal): Promise<CheckpointVerification> {
@@ -172,7 +170,7 @@ export class LedgerLogService {
         const proof = await rangeHashes(this.deps.store, tenantId, consistencyProofRanges(size, prefix.size));
         if (proof && verifyConsistency(size, prefix.size, signedRoot, prefix.root, proof)) return null;
       }
-    } else if (prefix && size - prefix.size <= EXTEND_BY_POINT_READS) {
+    } else if (prefix) {
       const extended = await this.extendedFrontier(tenantId, prefix.size, prefix.frontier, size, signal);
       if (extended && hashesEqual(combineCover(extended), signedRoot)) {
         await this.deps.store.recordVerifiedPrefix(tenantId, { tree_size: size, root_hash: checkpoint.root_hash, frontier: extended.map(toHex) });
