@@ -76,7 +76,6 @@ export function rangeCover({ lo, hi }: LeafRange): NodeId[] {
   return cover;
 }
 
-/** MTH of a range from the hashes of its cover (rangeCover order): folded from the right. */
 /** The ranges whose hashes form the audit path of leaf m in a tree of n leaves (RFC PATH), leaf end first. */
 export function inclusionProofRanges(m: number, n: number): LeafRange[] {
   const ranges: LeafRange[] = [];

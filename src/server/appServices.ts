@@ -22,7 +22,7 @@ import { LedgerSealer } from '../services/ledgerLog/LedgerSealer.js';
 import { LedgerLogStore } from '../store/ledgerLog/LedgerLogStore.js';
 import { ledgerSignerFromConfig } from './ledgerSigner.js';
 
-/** How often half-written plan changes are swept and completed (see PlanStore). */
+/** How often half-written plans are swept and repaired (see PlanOutbox). */
 const REPAIR_INTERVAL_MS = 30_000;
 const REPAIR_MIN_AGE_MS = 5_000;
 /** Where several instances share a store (MongoDB), how often the sealer looks for entries another one left unsealed. */
@@ -34,7 +34,7 @@ const RECONCILE_INTERVAL_MS = 60_000;
 const EXPIRY_SWEEP_INTERVAL_MS = 60_000;
 /**
  * How far back the start-up sweep looks for plans a crash lost between createPlan's two
- * inserts (a restart after a longer outage would need a manual restoreOrphanedCreates).
+ * inserts (a restart after a longer outage would need a manual store.outbox.restoreSince).
  */
 const RESTORE_LOOKBACK_MS = 7 * 86_400_000;
 
@@ -44,7 +44,7 @@ export interface AppServiceDeps {
   logger: Logger;
   db: Db;
   /**
-   * The store serves this process alone (the embedded store): later sweeps settle only what
+   * The store serves this process alone (the embedded store): later sweeps repair only what
    * this process left half-written, and the sealer does not look for other instances' entries.
    */
   singleProcessStore?: boolean;
@@ -102,20 +102,20 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       // At start nothing of ours is in flight: restore plans a crash lost between their two
       // inserts and complete every half-written change now.
       try {
-        const restored = await store.restoreOrphanedCreates(new Date(Date.now() - RESTORE_LOOKBACK_MS));
+        const restored = await store.outbox.restoreSince(new Date(Date.now() - RESTORE_LOOKBACK_MS));
         if (restored > 0) logger.warn({ restored }, 'restored plans from their PLAN_CREATED entries');
       } catch (e) {
         logger.warn({ err: e }, 'restoring lost plans failed; reads restore them one by one');
       }
       try {
-        const repaired = await store.repairPendingEvents(0);
+        const repaired = await store.outbox.repairOlderThan(0);
         if (repaired > 0) logger.warn({ repaired }, 'completed half-written plan changes');
       } catch (e) {
         logger.warn({ err: e }, 'repair sweep failed; will retry');
       }
       // Later sweeps query the whole store only where several instances may share it; the
-      // embedded store's one process settles what it left half-written from its own list.
-      sweeper = store.startPendingRepair({ intervalMs: REPAIR_INTERVAL_MS, olderThanMs: REPAIR_MIN_AGE_MS, scan: !singleProcessStore });
+      // embedded store's one process repairs what it left half-written from its repair list.
+      sweeper = store.outbox.startRepairTimer({ intervalMs: REPAIR_INTERVAL_MS, olderThanMs: REPAIR_MIN_AGE_MS, scan: !singleProcessStore });
       try {
         const expired = await expiry.sweep();
         if (expired > 0) logger.info({ expired }, 'expired plans past their expiry');

@@ -20,15 +20,16 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/**
- * Starts the whole service: the store (embedded unless MONGODB_URI), the driver, indexes,
- * the services and the HTTP server. Used by `npm start` and by the API tests alike.
- */
+/** How startService starts the service. */
 export interface StartOptions {
   /** Emit the driver's command events (tests count queries with them). */
   monitorCommands?: boolean;
 }
 
+/**
+ * Starts the whole service: the store (embedded unless MONGODB_URI), the driver, indexes,
+ * the services and the HTTP server. Used by `npm start` and by the API tests alike.
+ */
 export async function startService(config: AppConfig, logger: Logger = createLogger(config.LOG_LEVEL), options: StartOptions = {}): Promise<RunningService> {
   let store: EmbeddedStore | null = null;
   let uri = config.MONGODB_URI;

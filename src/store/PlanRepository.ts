@@ -95,16 +95,17 @@ export function assertTransition(from: PlanStatus, to: PlanStatus): void {
 }
 
 /**
- * The $set of a status change: status, updated_at, the active slot and the transition's
- * timestamps (the lifecycle's `sets`, stamped with `now` unless the caller gave them).
+ * The plan fields a status change sets: status, updated_at and the transition's timestamps (the
+ * lifecycle's `sets`, stamped with `now` unless the caller gave them). The active slot moves
+ * with the status (PlanStore.change).
  */
-export function statusChange(plan: RevenuePlanV1, to: PlanStatus, fields: TransitionFields, now: Date): Record<string, unknown> {
+export function statusChange(plan: RevenuePlanV1, to: PlanStatus, fields: TransitionFields, now: Date): Partial<RevenuePlanV1> {
   const parsed = TransitionFieldsSchema.safeParse(fields);
   if (!parsed.success) throw new AppError('BAD_USER_INPUT', `invalid transition fields: ${parsed.error.issues[0]?.message ?? ''}`);
-  const set: Record<string, unknown> = { plan_status: to, updated_at: now, active_slot: activeSlotFor(plan, to) };
+  const set: Record<string, unknown> = { plan_status: to, updated_at: now };
   for (const field of transitionFor(plan.plan_status, to)?.sets ?? []) set[field] = now;
   for (const [key, value] of Object.entries(parsed.data)) if (value !== undefined) set[key] = value;
-  return set;
+  return set as Partial<RevenuePlanV1>;
 }
 
 /** An ACTIVE plan already holds the slot: the lifecycle turns this into CONFLICT_ACTIVE_PLAN. */

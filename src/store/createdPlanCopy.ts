@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { toStorableJson } from '../domain/storableJson.js';
 
 // A plan's PLAN_CREATED entry keeps a copy of the plan as created (its store-only field
-// created_plan), so the ledger alone can restore a plan document a crash lost (PlanStore.ts).
+// created_plan), so the ledger alone can restore a plan document a crash lost (PlanOutbox.restore).
 // The entry's hashed data already says much of that plan: a proposal's audit names its
 // objective, type and account, and each step's action, rationale, evidence and owner. What
 // the data holds identically is left out of the copy, listed in `from_data`, and read back

@@ -62,11 +62,7 @@ export interface StartOptions {
 /** While the build script runs and has said something, a line this often says it still does. */
 const BUILD_HEARTBEAT_MS = 15_000;
 
-/**
- * Builds .bin/ferretdb when missing (see scripts/build-ferretdb.sh; it returns at once when the
- * binary is current). What the script prints is passed on line by line, so a first start that
- * builds for minutes says so, with a heartbeat while the compiler is quiet.
- */
+/** How ensureFerretdbBinary runs the build. */
 export interface EnsureBinaryOptions {
   /** Where each line of the build's output goes (default: stderr). */
   onOutput?: (line: string) => void;
@@ -75,6 +71,11 @@ export interface EnsureBinaryOptions {
   heartbeatMs?: number;
 }
 
+/**
+ * Builds .bin/ferretdb when missing (see scripts/build-ferretdb.sh; it returns at once when the
+ * binary is current). What the script prints is passed on line by line, so a first start that
+ * builds for minutes says so, with a heartbeat while the compiler is quiet.
+ */
 export async function ensureFerretdbBinary({ onOutput = (line) => process.stderr.write(`${line}\n`), script = BUILD_SCRIPT, heartbeatMs = BUILD_HEARTBEAT_MS }: EnsureBinaryOptions = {}): Promise<string> {
   const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'] });
   const started = Date.now();

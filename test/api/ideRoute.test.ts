@@ -72,7 +72,7 @@ describe('ideRouter (development)', () => {
     expect(problems).toEqual([
       'tenant: is required',
       'sub: printable ASCII without spaces',
-      'roles: unknown role "plan-aprover" (did you mean plan-approver?); valid roles are plan-viewer, plan-proposer, plan-approver',
+      'roles: unknown role "plan-aprover" (did you mean plan-approver?); valid roles are plan-viewer, plan-proposer, plan-approver, plan-admin',
     ]);
     const form = await mint(site.url, { tenant: 't1', sub: 'a', roles: ['plan-viewer'] }, 'text/plain');
     expect(form.status).toBe(415);

@@ -57,7 +57,7 @@ describe('npm run token (the CLI as a child process)', () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('--tenant <id>');
-    expect(result.stdout).toContain('plan-viewer, plan-proposer, plan-approver');
+    expect(result.stdout).toContain('plan-viewer, plan-proposer, plan-approver, plan-admin');
     expect((await runCli(['-h'])).stdout).toBe(result.stdout);
   });
 
@@ -66,7 +66,7 @@ describe('npm run token (the CLI as a child process)', () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('unknown role "plan-aprover" (did you mean plan-approver?)');
-    expect(result.stderr).toContain('valid roles are plan-viewer, plan-proposer, plan-approver');
+    expect(result.stderr).toContain('valid roles are plan-viewer, plan-proposer, plan-approver, plan-admin');
   });
 
   it('a missing tenant, a bad subject, a bad ttl and an unknown flag are usage errors (exit 2)', async () => {
@@ -110,14 +110,14 @@ describe('parseDevTokenRequest', () => {
     expect(result.problems).toEqual([
       'tenant: must be at most 128 characters',
       'sub: must be a string',
-      'roles: unknown role "admin"; valid roles are plan-viewer, plan-proposer, plan-approver',
+      'roles: unknown role "admin"; valid roles are plan-viewer, plan-proposer, plan-approver, plan-admin',
       'ttl: must be a whole number of seconds from 1 to 2592000 (30 days)',
     ]);
   });
 
   it('needs at least one role, given as strings', () => {
-    expect(parseDevTokenRequest({ ...valid, roles: ' , ' })).toEqual({ ok: false, problems: ['roles: name at least one of plan-viewer, plan-proposer, plan-approver'] });
-    expect(parseDevTokenRequest({ ...valid, roles: [1] })).toEqual({ ok: false, problems: ['roles: must be a comma-separated list of plan-viewer, plan-proposer, plan-approver'] });
+    expect(parseDevTokenRequest({ ...valid, roles: ' , ' })).toEqual({ ok: false, problems: ['roles: name at least one of plan-viewer, plan-proposer, plan-approver, plan-admin'] });
+    expect(parseDevTokenRequest({ ...valid, roles: [1] })).toEqual({ ok: false, problems: ['roles: must be a comma-separated list of plan-viewer, plan-proposer, plan-approver, plan-admin'] });
     expect(parseDevTokenRequest({ ...valid, roles: 'PLAN-VIEWR' })).toMatchObject({ ok: false, problems: [expect.stringContaining('did you mean plan-viewer?')] });
   });
 });

@@ -114,8 +114,8 @@ async function workload(): Promise<void> {
   await store.ledger.append(extra, { expectedSeq: 6 });
   await store.ledger.verify(tenant, id);
   await store.verifyPlanLedger(tenant, id);
-  await store.repairPendingEvents(0, 10, { scan: true });
-  await store.restoreOrphanedCreates(new Date(Date.now() - 86_400_000));
+  await store.outbox.repairOlderThan(0, 10, { scan: true });
+  await store.outbox.restoreSince(new Date(Date.now() - 86_400_000));
   await store.plans.findExpiredIn(['APPROVED', 'ACTIVE'], new Date(), 10);
 
   // The verifiable ledger: sealing what the workload wrote, then every read of the API.

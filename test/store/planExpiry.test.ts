@@ -47,7 +47,7 @@ describe('PlanExpiry', () => {
     for (const status of ['ACTIVE', 'APPROVED'] as const) {
       const plan = await planIn(status, true);
       const stores = Array.from({ length: 4 }, () => new PlanStore(t.db, { logger }));
-      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => expiryOf(stores[i % 4]!).settle(plan, { trigger: 'expired_on_read', touchedBy: `reader-${i}` })));
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => expiryOf(stores[i % 4]!).expireIfDue(plan, { trigger: 'expired_on_read', touchedBy: `reader-${i}` })));
       expect(new Set(results.map((p) => p.plan_status))).toEqual(new Set(['EXPIRED']));
       const events = await expiredEvents(plan.plan_id);
       expect(events).toHaveLength(1);
@@ -61,7 +61,7 @@ describe('PlanExpiry', () => {
   it('leaves a plan alone that is not due, or whose status does not expire', async () => {
     for (const [status, due] of [['ACTIVE', false], ['APPROVED', false], ['DRAFT', true], ['PAUSED', true], ['ABORTED', true]] as const) {
       const plan = await planIn(status, due);
-      expect((await expiryOf(store).settle(plan, { trigger: 'expired_by_sweep' })).plan_status).toBe(status);
+      expect((await expiryOf(store).expireIfDue(plan, { trigger: 'expired_by_sweep' })).plan_status).toBe(status);
       expect(await expiredEvents(plan.plan_id)).toEqual([]);
     }
   });
@@ -69,8 +69,8 @@ describe('PlanExpiry', () => {
   it('answers what won when the plan moved first (its copy is stale)', async () => {
     const plan = await planIn('ACTIVE', true);
     await store.transition({ tenantId: tenant, planId: plan.plan_id, from: 'ACTIVE', to: 'PAUSED', event: { event_type: 'PLAN_PAUSED', actor: 'bob', data: {} } });
-    const settled = await expiryOf(store).settle(plan, { trigger: 'expired_on_read', touchedBy: 'vera' });
-    expect(settled.plan_status).toBe('PAUSED');
+    const current = await expiryOf(store).expireIfDue(plan, { trigger: 'expired_on_read', touchedBy: 'vera' });
+    expect(current.plan_status).toBe('PAUSED');
     expect(await expiredEvents(plan.plan_id)).toEqual([]);
   });
 

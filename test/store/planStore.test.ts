@@ -8,18 +8,17 @@ import { PlanStore, planEventId, type ProposalMeta } from '../../src/store/PlanS
 import { readCreatedPlan } from '../../src/store/createdPlanCopy.js';
 import { CrashingPlanStore, type PlanStoreFaults } from '../support/crashingPlanStore.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
-import { TestPlanStore } from '../support/testPlanStore.js';
 import { draftPlan, memoryLogger, rejectionCode } from './storeFixtures.js';
 
 describe('PlanStore', () => {
   let t: TestDb;
-  let store: TestPlanStore;
+  let store: PlanStore;
   const logger = memoryLogger();
 
   beforeAll(async () => {
     t = await openTestDb('pstore');
     await ensureIndexes(t.db);
-    store = new TestPlanStore(t.db, { logger });
+    store = new PlanStore(t.db, { logger });
   });
   afterAll(async () => {
     await t.close();
@@ -256,7 +255,7 @@ describe('PlanStore', () => {
       expect(await story(plan)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
     });
 
-    it('createPlan: a failed plan insert is settled by the same instance\'s sweep without a scan', async () => {
+    it('createPlan: a failed plan insert is restored by the same instance\'s sweep (its repair list) without a scan', async () => {
       let failing = true;
       const flaky = new CrashingPlanStore(
         t.db,
@@ -270,8 +269,8 @@ describe('PlanStore', () => {
       const plan = draftPlan();
       await expect(flaky.createPlan({ plan, event: { actor: null, data: {} }, proposal })).rejects.toBeInstanceOf(Crash);
       failing = false;
-      expect(await flaky.repairPendingEvents(0, 500, { scan: false })).toBe(1);
-      expect(await flaky.repairPendingEvents(0, 500, { scan: false })).toBe(0);
+      expect(await flaky.outbox.repairOlderThan(0, 500, { scan: false })).toBe(1);
+      expect(await flaky.outbox.repairOlderThan(0, 500, { scan: false })).toBe(0);
       expect(await rawPlans().findOne({ _id: plan.plan_id })).toMatchObject({ event_count: 1, tenant_id: 't1' });
       expect(await story(plan)).toEqual(['PLAN_CREATED']);
     });
@@ -287,7 +286,7 @@ describe('PlanStore', () => {
       expect(await story(plan)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED', 'PLAN_ABORTED']);
     });
 
-    it('transition: verification completes an owed event before judging the chain', async () => {
+    it('transition: verification completes a pending event before judging the chain', async () => {
       const plan = await created();
       const crashing = crashingStore('afterPlanWrite');
       await expect(move(plan, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
@@ -308,8 +307,8 @@ describe('PlanStore', () => {
       const crashing = crashingStore('afterLedgerAppend');
       await expect(move(plan, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
       expect(await pendingOf(plan.plan_id)).toBeDefined();
-      expect(await store.flushPending('t1', plan.plan_id)).toBe(true);
-      expect(await store.flushPending('t1', plan.plan_id)).toBe(false);
+      expect(await store.outbox.repair('t1', plan.plan_id)).toBe(true);
+      expect(await store.outbox.repair('t1', plan.plan_id)).toBe(false);
       expect(await story(plan)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
     });
 
@@ -323,14 +322,14 @@ describe('PlanStore', () => {
       await expect(crashingStore('afterLedgerAppend').store.createPlan({ plan: fresh, event: { actor: null, data: {} }, proposal })).rejects.toBeInstanceOf(Crash);
 
       // Too young for the sweep: their writers may still be finishing.
-      expect(await store.repairPendingEvents(60_000)).toBe(0);
-      const repaired = await store.repairPendingEvents(0);
+      expect(await store.outbox.repairOlderThan(60_000)).toBe(0);
+      const repaired = await store.outbox.repairOlderThan(0);
       expect(repaired).toBeGreaterThanOrEqual(2);
-      expect(await store.repairPendingEvents(0)).toBe(0);
+      expect(await store.outbox.repairOlderThan(0)).toBe(0);
       // The lost plan document has no pending event to find: the start-up sweep's ledger query restores it.
-      expect(await store.restoreOrphanedCreates(new Date(Date.now() + 60_000))).toBe(0);
-      expect(await store.restoreOrphanedCreates(new Date(0))).toBeGreaterThanOrEqual(1);
-      expect(await store.restoreOrphanedCreates(new Date(0))).toBe(0);
+      expect(await store.outbox.restoreSince(new Date(Date.now() + 60_000))).toBe(0);
+      expect(await store.outbox.restoreSince(new Date(0))).toBeGreaterThanOrEqual(1);
+      expect(await store.outbox.restoreSince(new Date(0))).toBe(0);
       expect((await store.plans.getStored('t1', a.plan_id))!.plan.objective).toBe('edited');
       expect(await story(a)).toEqual(['PLAN_CREATED', 'PLAN_UPDATED']);
       expect(await story(b)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
@@ -339,7 +338,7 @@ describe('PlanStore', () => {
       // Concurrent repairs (sweep, reads, retries at once) still record each event once.
       const c = await created();
       await expect(move(c, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
-      await Promise.all([store.repairPendingEvents(0), store.getPlanRepaired('t1', c.plan_id), new TestPlanStore(t.db, { logger }).flushPending('t1', c.plan_id), store.flushPending('t1', c.plan_id)]);
+      await Promise.all([store.outbox.repairOlderThan(0), store.getPlanRepaired('t1', c.plan_id), new PlanStore(t.db, { logger }).outbox.repair('t1', c.plan_id), store.outbox.repair('t1', c.plan_id)]);
       expect(await story(c)).toEqual(['PLAN_CREATED', 'PLAN_APPROVED']);
     });
 
@@ -347,7 +346,7 @@ describe('PlanStore', () => {
       const plan = await created();
       const crashing = crashingStore('afterPlanWrite');
       await expect(move(plan, 'DRAFT', 'APPROVED', crashing.store)).rejects.toBeInstanceOf(Crash);
-      const sweeper = store.startPendingRepair({ intervalMs: 20, olderThanMs: 0 });
+      const sweeper = store.outbox.startRepairTimer({ intervalMs: 20, olderThanMs: 0 });
       const deadline = Date.now() + 5000;
       while ((await pendingOf(plan.plan_id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await sweeper.stop();
@@ -362,7 +361,7 @@ describe('PlanStore', () => {
       expect(await store.getPlanRepaired('t2', plan.plan_id)).toBeNull();
       expect(await store.getPlanWithProposal('t2', plan.plan_id)).toBeNull();
       expect(await store.getPlanWithProposal('t2', plan.plan_id)).toBeNull();
-      expect(await store.flushPending('t2', plan.plan_id)).toBe(false);
+      expect(await store.outbox.repair('t2', plan.plan_id)).toBe(false);
       expect(await rejectionCode(move({ tenant_id: 't2', plan_id: plan.plan_id }, 'DRAFT', 'APPROVED'))).toBe('NOT_FOUND');
       expect(await store.verifyPlanLedger('t2', plan.plan_id)).toMatchObject({ entries: 0 });
       expect(await rawPlans().findOne({ _id: plan.plan_id })).toEqual(before);

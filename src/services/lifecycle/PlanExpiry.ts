@@ -17,8 +17,8 @@ interface Deps {
 
 /**
  * Moves APPROVED and ACTIVE plans past their expires_at to EXPIRED, through the store's
- * transition protocol (outbox, then the ledger append): on read (settle), so nobody ever sees
- * one, and in a periodic sweep (sweep/start), so one nobody reads does not hold its account's
+ * transition protocol (commit, then complete: docs/store.md): on read (expireIfDue), so nobody
+ * ever sees one, and in a periodic sweep (sweep/start), so one nobody reads does not hold its account's
  * active slot. Two at once for the same plan write one event: the store's conditional write
  * lets one win, and the loser reads what won.
  */
@@ -30,7 +30,7 @@ export class PlanExpiry {
   }
 
   /** The plan as it is now: EXPIRED, with its PLAN_EXPIRED event, when it was due. */
-  async settle(plan: RevenuePlanV1, cause: ExpiryCause): Promise<RevenuePlanV1> {
+  async expireIfDue(plan: RevenuePlanV1, cause: ExpiryCause): Promise<RevenuePlanV1> {
     let current = plan;
     // Bounded: each CONFLICT means the plan moved meanwhile; a plan moves out of APPROVED or ACTIVE at most twice.
     for (let attempt = 0; attempt < 3 && isDueToExpire(current, this.clock()); attempt++) {
@@ -66,10 +66,10 @@ export class PlanExpiry {
     return current;
   }
 
-  /** settle() for a page of plans; only due ones cost a write. */
-  settleAll(plans: readonly RevenuePlanV1[], cause: ExpiryCause): Promise<RevenuePlanV1[]> {
+  /** expireIfDue() for a page of plans; only due ones cost a write. */
+  expireEachIfDue(plans: readonly RevenuePlanV1[], cause: ExpiryCause): Promise<RevenuePlanV1[]> {
     const now = this.clock();
-    return Promise.all(plans.map((p) => (isDueToExpire(p, now) ? this.settle(p, cause) : p)));
+    return Promise.all(plans.map((p) => (isDueToExpire(p, now) ? this.expireIfDue(p, cause) : p)));
   }
 
   /** Expires up to `limit` due plans of any tenant; returns how many it found due and left EXPIRED. A failure is logged and left for next time. */
@@ -80,7 +80,7 @@ export class PlanExpiry {
       try {
         const plan = await this.deps.store.getPlanRepaired(tenant_id, plan_id);
         if (!plan || !isDueToExpire(plan, this.clock())) continue;
-        if ((await this.settle(plan, { trigger: 'expired_by_sweep' })).plan_status === 'EXPIRED') expired += 1;
+        if ((await this.expireIfDue(plan, { trigger: 'expired_by_sweep' })).plan_status === 'EXPIRED') expired += 1;
       } catch (e) {
         this.deps.logger?.error({ tenant_id, plan_id, err: String(e) }, 'expiring a plan failed; the next sweep retries');
       }

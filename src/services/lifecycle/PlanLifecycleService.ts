@@ -116,7 +116,7 @@ export class PlanLifecycleService {
   private async touch(principal: Principal, planId: string): Promise<RevenuePlanV1> {
     const plan = await this.deps.store.getPlanRepaired(principal.tenantId, planId);
     if (!plan) throw new AppError('NOT_FOUND', 'no such plan');
-    return this.expiry.settle(plan, { trigger: 'expired_on_read', touchedBy: principal.sub });
+    return this.expiry.expireIfDue(plan, { trigger: 'expired_on_read', touchedBy: principal.sub });
   }
 
   private assertTransition(plan: RevenuePlanV1, to: PlanStatus, verb: string): void {
@@ -149,8 +149,8 @@ export class PlanLifecycleService {
     if (refusal) return { kind: 'lifecycle', refusal };
     const ids = await this.deps.store.plans.findActivePlanIds(principal.tenantId, plan.account_id, plan.plan_type);
     const others = (await this.deps.store.plans.getPlans(principal.tenantId, ids.filter((id) => id !== plan.plan_id))).filter((p): p is RevenuePlanV1 => p !== null);
-    const settled = await this.expiry.settleAll(others, { trigger: 'expired_on_read', touchedBy: principal.sub });
-    const stillActive = [...ids.filter((id) => id === plan.plan_id), ...settled.filter((p) => p.plan_status === 'ACTIVE').map((p) => p.plan_id)];
+    const current = await this.expiry.expireEachIfDue(others, { trigger: 'expired_on_read', touchedBy: principal.sub });
+    const stillActive = [...ids.filter((id) => id === plan.plan_id), ...current.filter((p) => p.plan_status === 'ACTIVE').map((p) => p.plan_id)];
     return decideActivation(verb, { plan, now, tenant_id: principal.tenantId, account_id: plan.account_id, existing_active_plan_ids: stillActive, preconditions_met: preconditionsMet });
   }
 

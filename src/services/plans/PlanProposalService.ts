@@ -116,7 +116,7 @@ export class PlanProposalService {
     if (!proposal) throw new AppError('INTERNAL_SERVER_ERROR', 'stored proposal metadata is missing');
     if (proposal.request_hash && proposal.request_hash !== requestHash) throw reusedKey();
     return {
-      plan: await this.deps.expiry.settle(plan, { trigger: 'expired_on_read', touchedBy: principal.sub }),
+      plan: await this.deps.expiry.expireIfDue(plan, { trigger: 'expired_on_read', touchedBy: principal.sub }),
       proposal_id: proposal.proposal_id,
       source: proposal.source,
       dropped_steps: proposal.dropped_steps,

@@ -29,7 +29,7 @@ export class PlanQueryService {
   /** The plan as it is now (expired first when it is past its time), or null. */
   async getPlan(principal: Principal, planId: string): Promise<RevenuePlanV1 | null> {
     const plan = await this.deps.store.getPlanRepaired(principal.tenantId, planId);
-    return plan && this.deps.expiry.settle(plan, { trigger: 'expired_on_read', touchedBy: principal.sub });
+    return plan && this.deps.expiry.expireIfDue(plan, { trigger: 'expired_on_read', touchedBy: principal.sub });
   }
 
   /**
@@ -50,10 +50,10 @@ export class PlanQueryService {
       },
       { first, after },
     );
-    const settled = await this.deps.expiry.settleAll(stored.items, { trigger: 'expired_on_read', touchedBy: principal.sub });
-    if (settled.every((p, i) => p === stored.items[i])) return stored;
-    const keep = settled.map((p) => !statuses || statuses.includes(p.plan_status));
-    return { ...stored, items: settled.filter((_p, i) => keep[i]), cursors: stored.cursors.filter((_c, i) => keep[i]) };
+    const current = await this.deps.expiry.expireEachIfDue(stored.items, { trigger: 'expired_on_read', touchedBy: principal.sub });
+    if (current.every((p, i) => p === stored.items[i])) return stored;
+    const keep = current.map((p) => !statuses || statuses.includes(p.plan_status));
+    return { ...stored, items: current.filter((_p, i) => keep[i]), cursors: stored.cursors.filter((_c, i) => keep[i]) };
   }
 
   /**
@@ -66,8 +66,8 @@ export class PlanQueryService {
       { accountId: plan.account_id, planType: plan.plan_type, statuses: OPEN_PLAN_STATUSES },
       { first: OPEN_PLANS_LIMIT + 1 },
     );
-    const settled = await this.deps.expiry.settleAll(page.items, { trigger: 'expired_on_read', touchedBy: principal.sub });
-    return settled
+    const current = await this.deps.expiry.expireEachIfDue(page.items, { trigger: 'expired_on_read', touchedBy: principal.sub });
+    return current
       .filter((p) => p.plan_id !== plan.plan_id && OPEN_PLAN_STATUSES.includes(p.plan_status))
       .sort((a, b) => b.created_at.getTime() - a.created_at.getTime() || (a.plan_id < b.plan_id ? 1 : -1))
       .slice(0, OPEN_PLANS_LIMIT);
