@@ -16,7 +16,7 @@ export interface GraphQLContext {
   loaders: RequestLoaders;
   /** Aborted when the client closes the request before its answer: long work stops there. */
   signal?: AbortSignal;
-  /** Keeps the caller's request slot for that long after this response (see server/requestGate.ts). */
+  /** Charges the caller that long, waited out before its next request runs (see server/requestGate.ts). */
   paceCaller?: (ms: number) => void;
 }
 

@@ -14,6 +14,8 @@ export interface OperationBudget {
 export interface OperationCost {
   items: number;
   expensive: number;
+  /** The expensive fields that read over the tenant's data (all but the model calls). */
+  expensiveReads: number;
   refused: boolean;
 }
 
@@ -56,6 +58,8 @@ const PAGED_FIELDS: ReadonlySet<string> = new Set(['plans', 'planLedger', 'ledge
 const BOUNDED_LISTS: ReadonlyMap<string, number> = new Map([['openPlans', OPEN_PLANS_LIMIT]]);
 /** Fields whose cost grows with the tenant's data, or that call the model. */
 export const EXPENSIVE_FIELDS: ReadonlySet<string> = new Set(['verifyLedgerCheckpoint', 'verifyPlanLedger', 'ledgerStats', 'planStatusCounts', 'proposePlan']);
+/** Of those, the ones that read over the tenant's data (proposePlan waits on the model, not on this process). */
+const EXPENSIVE_READS: ReadonlySet<string> = new Set(['verifyLedgerCheckpoint', 'verifyPlanLedger', 'ledgerStats', 'planStatusCounts']);
 
 const refusal = (message: string) => new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 
@@ -83,6 +87,7 @@ function pageSize(value: ValueNode | undefined, variables: Record<string, unknow
 interface Cost {
   items: number;
   expensive: number;
+  expensiveReads: number;
 }
 
 function countCost(
@@ -92,15 +97,17 @@ function countCost(
   variables: Record<string, unknown>,
   seen: Set<string>,
 ): Cost {
-  const total: Cost = { items: 0, expensive: 0 };
+  const total: Cost = { items: 0, expensive: 0, expensiveReads: 0 };
   const add = (c: Cost) => {
     total.items += c.items;
     total.expensive += c.expensive;
+    total.expensiveReads += c.expensiveReads;
   };
   for (const selection of set.selections) {
     if (selection.kind === Kind.FIELD) {
       const name = selection.name.value;
       if (EXPENSIVE_FIELDS.has(name)) total.expensive += multiplier;
+      if (EXPENSIVE_READS.has(name)) total.expensiveReads += multiplier;
       const firstArg = selection.arguments?.find((a) => a.name.value === 'first');
       const bounded = BOUNDED_LISTS.get(name);
       const isPage = firstArg !== undefined || PAGED_FIELDS.has(name);

@@ -28,11 +28,11 @@ const MAX_LIST_ITEMS_PER_OPERATION = 10_000;
 /** Most uses of fields whose cost grows with the tenant's data (or that call the model) in one operation. */
 const MAX_EXPENSIVE_FIELDS_PER_OPERATION = 3;
 /** GraphQL requests of one caller (tenant and subject) executing at once; more wait their turn. */
-const MAX_REQUESTS_IN_FLIGHT_PER_CALLER = 2;
-/** A caller's slot is held this long after an operation refused for its cost (a client that keeps sending them is paced). */
-const REFUSED_OPERATION_HOLD_MS = 250;
-/** ... and this long per expensive field after an admitted operation. */
-const EXPENSIVE_FIELD_HOLD_MS = 25;
+const MAX_REQUESTS_IN_FLIGHT_PER_CALLER = 64;
+/** Pacing (server/requestGate.ts): what the caller's next request waits after an operation refused for its cost ... */
+const REFUSED_OPERATION_CHARGE_MS = 250;
+/** ... and per expensive read (verification, statistics over the tenant's data) an admitted operation ran. */
+const EXPENSIVE_READ_CHARGE_MS = 25;
 /** /health answers within this bound even when the store does not. */
 const HEALTH_TIMEOUT_MS = 1000;
 
@@ -99,7 +99,7 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
       // CDN-loaded Sandbox.
       ApolloServerPluginLandingPageDisabled(),
       pageBudgetPlugin<GraphQLContext>({ maxItems: MAX_LIST_ITEMS_PER_OPERATION, maxExpensiveFields: MAX_EXPENSIVE_FIELDS_PER_OPERATION }, (ctx, cost) =>
-        ctx.paceCaller?.(cost.refused ? REFUSED_OPERATION_HOLD_MS : cost.expensive * EXPENSIVE_FIELD_HOLD_MS),
+        ctx.paceCaller?.(cost.refused ? REFUSED_OPERATION_CHARGE_MS : cost.expensiveReads * EXPENSIVE_READ_CHARGE_MS),
       ),
       observabilityPlugin(metrics, logger),
     ],
@@ -166,7 +166,7 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
           services,
           loaders: createRequestLoaders(services, principal),
           signal: abandoned.signal,
-          paceCaller: (ms) => slot.holdAfter(ms),
+          paceCaller: (ms) => slot.charge(ms),
         };
       },
     }),

@@ -2,52 +2,58 @@ import type { Response } from 'express';
 import { LRUCache } from 'lru-cache';
 import pLimit, { type LimitFunction } from 'p-limit';
 
-/** A request's slot: `holdAfter` keeps it for that long after the response (pacing a costly caller). */
+/** A request's slot: `charge` adds to its caller's pacing debt, paid before the caller's next request runs. */
 export interface GateSlot {
-  holdAfter(ms: number): void;
+  charge(ms: number): void;
 }
 
+interface CallerState {
+  limit: LimitFunction;
+  /** The caller's next request waits until then (its debt for costly or refused operations). */
+  paidUntil: number;
+}
+
+/** The most debt a caller can run up: it waits at most this long. */
+const MAX_DEBT_MS = 5000;
+
 /**
- * Admits at most `perCaller` GraphQL requests of one caller (a token's tenant and subject, or
- * an address without one) into execution at a time; the caller's further requests wait, before
- * they are parsed, until one of its requests has answered (and its hold, if any, has passed).
- * The service runs on one event loop: a client keeping many requests in flight, cheap or
- * refused ones included, would otherwise interleave that many steps with every other tenant's
- * request; a hold after a costly or refused operation paces a caller that keeps sending them.
+ * Paces each caller (a token's tenant and subject, or an address without one) by what its
+ * operations cost: an operation refused for its cost, or one running expensive fields, charges
+ * the caller time that its next request waits out before it is parsed. Cheap operations cost
+ * nothing, so bulk integrations keep their concurrency (up to `maxInFlight` per caller); a
+ * client that keeps sending costly ones gets them run at a bounded rate however many it keeps
+ * in flight, and the service's one event loop stays free for the other tenants.
  */
-/** The longest a slot is held after its response. */
-const MAX_HOLD_MS = 2000;
-
 export class RequestGate {
-  private readonly callers = new LRUCache<string, LimitFunction>({ max: 50_000 });
+  private readonly callers = new LRUCache<string, CallerState>({ max: 50_000 });
 
-  constructor(private readonly perCaller: number) {}
+  constructor(private readonly maxInFlight: number) {}
 
-  /** Resolves when the request may run; its slot is held until its response is closed, plus any hold. */
+  /** Resolves when the request may run (the caller's debt paid, a slot free); the slot is held until the response is closed. */
   admit(caller: string, res: Response): Promise<GateSlot> {
-    let limit = this.callers.get(caller);
-    if (!limit) {
-      limit = pLimit(this.perCaller);
-      this.callers.set(caller, limit);
+    let state = this.callers.get(caller);
+    if (!state) {
+      state = { limit: pLimit(this.maxInFlight), paidUntil: 0 };
+      this.callers.set(caller, state);
     }
-    let hold = 0;
+    const owner = state;
     const done = new Promise<void>((resolve) => {
-      const release = () => (hold > 0 ? setTimeout(resolve, Math.min(hold, MAX_HOLD_MS)).unref() : resolve());
-      if (res.closed) release();
-      else res.once('close', release);
+      if (res.closed) resolve();
+      else res.once('close', () => resolve());
     });
-    const slot: GateSlot = { holdAfter: (ms) => void (hold = Math.max(hold, ms)) };
+    const slot: GateSlot = {
+      charge: (ms) => {
+        if (ms > 0) owner.paidUntil = Math.min(Math.max(owner.paidUntil, Date.now()) + ms, Date.now() + MAX_DEBT_MS);
+      },
+    };
     return new Promise<GateSlot>((admitted) => {
-      void limit(() => {
+      void owner.limit(async () => {
+        for (let wait = owner.paidUntil - Date.now(); wait > 0 && !res.closed; wait = owner.paidUntil - Date.now()) {
+          await new Promise((r) => setTimeout(r, wait));
+        }
         admitted(slot);
         return done;
       });
     });
-  }
-
-  /** Requests of the caller running or waiting. */
-  load(caller: string): number {
-    const limit = this.callers.get(caller);
-    return limit ? limit.activeCount + limit.pendingCount : 0;
   }
 }
