@@ -4,9 +4,13 @@
 # see docs/store.md). Re-running is cheap: it returns at once when the binary matches the
 # version and the patches (stamp .bin/ferretdb.version: version + hash of the patches).
 #
-#   scripts/build-ferretdb.sh          the patched store, .bin/ferretdb (runs the Go tests first)
+#   scripts/build-ferretdb.sh          the patched store, .bin/ferretdb (what `npm start` runs)
 #   scripts/build-ferretdb.sh --stock  stock FerretDB, no patches, .bin/ferretdb-stock (benchmarks)
-#   scripts/build-ferretdb.sh --test   only the Go tests of the patched code
+#   scripts/build-ferretdb.sh --test   the Go tests of the patched code (`npm run store:test`, CI)
+#
+# A first start only builds: the patch set's Go tests run in `npm run store:test` (and in CI),
+# not before every first build. Tests and build compile with the same flags (BUILD_FLAGS), so
+# whichever runs second finds the packages they share in the Go build cache.
 #
 # FerretDB's own build writes build/version/version.txt before compiling; a module download has
 # no such file, so we vendor the module graph, add it, patch, build, and drop the vendor tree.
@@ -36,6 +40,8 @@ if [[ "$mode" != --test && -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$bu
 fi
 command -v go >/dev/null || { echo "build-ferretdb: the Go toolchain is needed to build the embedded store (or set MONGODB_URI)" >&2; exit 1; }
 export GOTOOLCHAIN=local GOFLAGS=-mod=vendor CGO_ENABLED=0
+# The same for `go test` and `go build`: a package compiled with other flags is compiled again.
+BUILD_FLAGS=(-trimpath)
 cd "$tools"
 # One build at a time in this tree (parallel test workers may all ask for the binary).
 mkdir -p "$root/.bin"
@@ -56,13 +62,14 @@ if [[ "$mode" != --stock ]]; then
       exit 1
     fi
   done
-  echo "build-ferretdb: testing the patched FerretDB $version…" >&2
-  go test -count=1 github.com/FerretDB/FerretDB/internal/backends/sqlite/... >&2
-  [[ "$mode" == --test ]] && exit 0
 fi
-echo "build-ferretdb: building FerretDB $version ($build_id; once, a few minutes)…" >&2
-mkdir -p "$root/.bin"
-go build -trimpath -o "$out.tmp" github.com/FerretDB/FerretDB/cmd/ferretdb
+if [[ "$mode" == --test ]]; then
+  echo "build-ferretdb: testing the patched FerretDB $version…" >&2
+  go test "${BUILD_FLAGS[@]}" -count=1 github.com/FerretDB/FerretDB/internal/backends/sqlite/... >&2
+  exit 0
+fi
+echo "build-ferretdb: building FerretDB $version ($build_id; once, about a minute)…" >&2
+go build "${BUILD_FLAGS[@]}" -o "$out.tmp" github.com/FerretDB/FerretDB/cmd/ferretdb
 mv "$out.tmp" "$out"
 echo "$build_id" > "$stamp"
 # sed reads to the end: with `head -1` FerretDB could die of SIGPIPE on its second line, and

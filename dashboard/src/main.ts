@@ -1,6 +1,7 @@
 // Entry point: the session (token in sessionStorage, viewer), the live region, and the views.
 import { ApiError, describeError, gql, isUnreachable } from './api.js';
 import { ChartView } from './chartView.js';
+import { offerDevTokens } from './devTokenPanel.js';
 import { effectiveRoles, errorNotice, type AppContext, type Role } from './context.js';
 import { byId, h, replace } from './dom.js';
 import { relativeTime } from './format.js';
@@ -255,3 +256,4 @@ els.signOut.addEventListener('click', () => {
 els.refresh.addEventListener('click', () => void connect(token));
 
 void connect(token);
+void offerDevTokens(connect);

@@ -1,4 +1,5 @@
-// The IDE's side of POST /ide/dev-token (development only; see src/server/ideRoute.ts).
+// The client side of /ide/dev-token (development only; see src/server/ideRoute.ts): the IDE's
+// token bar and the dashboard's token panel mint through it.
 
 export interface MintedToken {
   token: string;
@@ -21,4 +22,16 @@ export async function mintToken(request: { tenant: string; sub: string; roles: s
   if (res.ok && body?.token) return { ok: true, minted: body };
   if (res.status === 404) return { ok: false, message: 'this service does not mint development tokens (production or JWKS): paste a token' };
   return { ok: false, message: body?.problems?.join('; ') ?? body?.message ?? `HTTP ${res.status}` };
+}
+
+/** The roles tokens can be minted for here, or null when this service mints none (production, JWKS, another machine). */
+export async function devTokenRoles(): Promise<string[] | null> {
+  try {
+    const res = await fetch('/ide/dev-token', { headers: { accept: 'application/json' } });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { roles?: unknown };
+    return Array.isArray(body.roles) && body.roles.every((r) => typeof r === 'string') ? body.roles : null;
+  } catch {
+    return null;
+  }
 }

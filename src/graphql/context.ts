@@ -22,7 +22,13 @@ export interface GraphQLContext {
 
 /** The caller, when they hold `role`; otherwise UNAUTHENTICATED or FORBIDDEN. */
 export function requireRole(ctx: GraphQLContext, role: PlanRole): Principal {
+  const principal = requirePrincipal(ctx);
+  if (!principal.roles.has(role)) throw new AppError('FORBIDDEN', `this operation needs the ${role} role`);
+  return principal;
+}
+
+/** The caller, whatever their roles; UNAUTHENTICATED without a valid token. */
+export function requirePrincipal(ctx: GraphQLContext): Principal {
   if (!ctx.principal) throw ctx.authError ?? new AppError('UNAUTHENTICATED', 'a bearer token is required');
-  if (!ctx.principal.roles.has(role)) throw new AppError('FORBIDDEN', `this operation needs the ${role} role`);
   return ctx.principal;
 }

@@ -2,28 +2,39 @@ import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal.js';
 import type { LedgerEntryRecord } from '../domain/ledger.js';
 import type { Page } from '../domain/page.js';
+import type { RevenuePlanV1 } from '../domain/plan.js';
 import type { AppServices } from '../services/AppServices.js';
 
-/** Per-request batching: a page of plans with their ledgers is one ledger query, not N. */
+/**
+ * Per-request batching: a page of plans with their ledgers is one ledger query, not N; so are
+ * the objects of one `nodes(ids:)` call, one query per type. Resolvers check the role before
+ * using a loader; a loader never runs unauthenticated.
+ */
 export interface RequestLoaders {
   /** First ledger page of a plan, batched per page size. */
   ledgerFirstPage(first: number): DataLoader<string, Page<LedgerEntryRecord>>;
+  /** A plan by planId (null when absent), as plan(planId) reads it. */
+  plan: DataLoader<string, RevenuePlanV1 | null>;
+  /** A ledger entry by entryId (null when absent). */
+  ledgerEntry: DataLoader<string, LedgerEntryRecord | null>;
 }
 
 export function createRequestLoaders(services: AppServices, principal: Principal | null): RequestLoaders {
+  const caller = () => principal as Principal;
   const bySize = new Map<number, DataLoader<string, Page<LedgerEntryRecord>>>();
   return {
     ledgerFirstPage(first) {
       let loader = bySize.get(first);
       if (!loader) {
         loader = new DataLoader(async (planIds) => {
-          // Resolvers check the role before using a loader; a loader never runs unauthenticated.
-          const pages = await services.queries.firstLedgerPages(principal as Principal, planIds, first);
+          const pages = await services.queries.firstLedgerPages(caller(), planIds, first);
           return planIds.map((id) => pages.get(id) ?? { items: [], cursors: [], hasNextPage: false, endCursor: null });
         });
         bySize.set(first, loader);
       }
       return loader;
     },
+    plan: new DataLoader((planIds) => services.queries.getPlans(caller(), planIds)),
+    ledgerEntry: new DataLoader((entryIds) => services.queries.getLedgerEntries(caller(), entryIds)),
   };
 }

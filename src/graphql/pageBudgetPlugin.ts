@@ -73,6 +73,18 @@ function withDefaults(operation: OperationDefinitionNode, sent: Record<string, u
   return variables;
 }
 
+/** Fields that return one object per id of a list argument: field name to that argument. */
+const BY_IDS_FIELDS: ReadonlyMap<string, string> = new Map([['nodes', 'ids']]);
+
+function listLength(value: ValueNode, variables: Record<string, unknown>): number {
+  if (value.kind === Kind.LIST) return value.values.length;
+  if (value.kind === Kind.VARIABLE) {
+    const v = variables[value.name.value];
+    return Array.isArray(v) ? v.length : 1;
+  }
+  return 1;
+}
+
 function pageSize(value: ValueNode | undefined, variables: Record<string, unknown>): number {
   if (!value) return DEFAULT_PAGE_SIZE;
   if (value.kind === Kind.INT) return Number(value.value);
@@ -109,9 +121,10 @@ function countCost(
       if (EXPENSIVE_FIELDS.has(name)) total.expensive += multiplier;
       if (EXPENSIVE_READS.has(name)) total.expensiveReads += multiplier;
       const firstArg = selection.arguments?.find((a) => a.name.value === 'first');
+      const idsArg = selection.arguments?.find((a) => a.name.value === BY_IDS_FIELDS.get(name));
       const bounded = BOUNDED_LISTS.get(name);
-      const isPage = firstArg !== undefined || PAGED_FIELDS.has(name);
-      const factor = isPage ? Math.max(1, pageSize(firstArg?.value, variables)) : (bounded ?? 1);
+      const isPage = firstArg !== undefined || idsArg !== undefined || PAGED_FIELDS.has(name);
+      const factor = isPage ? (idsArg ? Math.max(1, listLength(idsArg.value, variables)) : Math.max(1, pageSize(firstArg?.value, variables))) : (bounded ?? 1);
       if (isPage || bounded !== undefined) total.items += multiplier * factor;
       if (selection.selectionSet) add(countCost(selection.selectionSet, multiplier * factor, fragments, variables, seen));
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {

@@ -6,8 +6,9 @@ import { planResolvers } from './planResolvers.js';
 import { ledgerResolvers } from './ledgerResolvers.js';
 import { planMutationResolvers } from './planMutationResolvers.js';
 import { ledgerLogResolvers } from './ledgerLogResolvers.js';
+import { nodeResolvers } from './nodeResolvers.js';
 
-const parts: Resolvers[] = [planTypeResolvers, viewerResolvers, planResolvers, ledgerResolvers, planMutationResolvers, ledgerLogResolvers];
+const parts: Resolvers[] = [planTypeResolvers, viewerResolvers, planResolvers, ledgerResolvers, planMutationResolvers, ledgerLogResolvers, nodeResolvers];
 
 /** All resolvers, merged per type (each part owns distinct fields). */
 export function buildResolvers(): Resolvers {

@@ -11,6 +11,7 @@ import { bearerToken, createTokenVerifier } from '../auth/tokenVerifier.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { createErrorFormatter } from '../graphql/formatError.js';
 import { createRequestLoaders } from '../graphql/loaders.js';
+import { httpStatusPlugin } from '../graphql/httpStatusPlugin.js';
 import { loadTypeDefs } from '../graphql/loadSchema.js';
 import { observabilityPlugin } from '../graphql/observabilityPlugin.js';
 import { pageBudgetPlugin } from '../graphql/pageBudgetPlugin.js';
@@ -101,6 +102,8 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
       pageBudgetPlugin<GraphQLContext>({ maxItems: MAX_LIST_ITEMS_PER_OPERATION, maxExpensiveFields: MAX_EXPENSIVE_FIELDS_PER_OPERATION }, (ctx, cost) =>
         ctx.paceCaller?.(cost.refused ? REFUSED_OPERATION_CHARGE_MS : cost.expensiveReads * EXPENSIVE_READ_CHARGE_MS),
       ),
+      // Status codes by response media type (GraphQL over HTTP; docs/api.md).
+      httpStatusPlugin(),
       observabilityPlugin(metrics, logger),
     ],
   });

@@ -2,6 +2,7 @@ import express, { type Request, type Router } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mintDevToken, parseDevTokenRequest } from '../auth/devToken.js';
+import { PLAN_ROLES } from '../auth/roles.js';
 import { isLoopbackHost, type AppConfig } from '../config/env.js';
 import { findProjectRoot } from '../config/projectRoot.js';
 import { pageContentSecurityPolicy, setPageSecurityHeaders } from './pageSecurity.js';
@@ -54,7 +55,8 @@ function hostnameOf(host: string | undefined): string {
  * browser serves the bundled GraphiQL (ide/dist), `/ide/*` its assets and example operations,
  * and `POST /ide/dev-token` mints a development token like `npm run token` does (for requests
  * from this machine: loopback socket, Host and Origin, no proxy in between; and only when tokens
- * are HS256 with JWT_SECRET).
+ * are HS256 with JWT_SECRET; `GET` tells whether it does). The IDE's token bar and the
+ * dashboard's token panel use it.
  */
 export function ideRouter({ config, distDir = join(findProjectRoot(), 'ide', 'dist'), examplesFile = join(findProjectRoot(), 'docs', 'operations.graphql') }: IdeRouterOptions): Router {
   const router = express.Router();
@@ -82,11 +84,23 @@ export function ideRouter({ config, distDir = join(findProjectRoot(), 'ide', 'di
     res.type('text/plain').sendFile(examplesFile);
   });
 
+  /** The secret to mint with when this request may mint; otherwise null, answered 404 (as if there were no such endpoint). */
+  const mintingSecret = (req: Request, res: express.Response): string | null => {
+    if (config.JWT_SECRET && fromThisMachine(req)) return config.JWT_SECRET;
+    res.status(404).json({ message: 'development tokens are minted only for this machine, with JWT_SECRET (HS256)' });
+    return null;
+  };
+
+  // Whether tokens are minted here, and for which roles: the dashboard asks before it offers to.
+  router.get('/ide/dev-token', (req, res) => {
+    if (!mintingSecret(req, res)) return;
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ roles: PLAN_ROLES });
+  });
+
   router.post('/ide/dev-token', express.json({ limit: '4kb' }), (req, res, next) => {
-    if (!config.JWT_SECRET || !fromThisMachine(req)) {
-      res.status(404).json({ message: 'development tokens are minted only for this machine, with JWT_SECRET (HS256)' });
-      return;
-    }
+    const secret = mintingSecret(req, res);
+    if (!secret) return;
     // JSON only: a cross-site form post cannot send it without a CORS preflight, which fails.
     if (!req.is('application/json')) {
       res.status(415).json({ message: 'send application/json' });
@@ -99,7 +113,7 @@ export function ideRouter({ config, distDir = join(findProjectRoot(), 'ide', 'di
       return;
     }
     const { request } = parsed;
-    mintDevToken({ secret: config.JWT_SECRET, tenantId: request.tenantId, roles: request.roles, sub: request.sub, ttlSeconds: request.ttlSeconds, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })
+    mintDevToken({ secret, tenantId: request.tenantId, roles: request.roles, sub: request.sub, ttlSeconds: request.ttlSeconds, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })
       .then((token) => {
         res.setHeader('Cache-Control', 'no-store');
         res.json({ token, tenant: request.tenantId, sub: request.sub, roles: request.roles, expiresAt: new Date(Date.now() + request.ttlSeconds * 1000).toISOString() });

@@ -307,6 +307,20 @@ export class PlanLedger {
     return run;
   }
 
+  /**
+   * Entries by entry id within the tenant, aligned with entryIds (null where absent or another
+   * tenant's): a DataLoader's batch. An entry's id is its position key (see append), so this is
+   * one read by _id.
+   */
+  async getByIds(tenantId: string, entryIds: readonly string[]): Promise<(LedgerEntryRecord | null)[]> {
+    return withStoreErrors(this.logger, 'ledger.getByIds', async () => {
+      const ids = [...new Set(entryIds)];
+      const docs = ids.length === 0 ? [] : await this.entries.find({ tenant_id: tenantId, _id: { $in: ids } }).toArray();
+      const byId = new Map(docs.map((doc) => this.toRecord(doc)).map((record) => [record.entry_id, record]));
+      return entryIds.map((id) => byId.get(id) ?? null);
+    });
+  }
+
   /** One plan's story, oldest first. */
   async listByPlan(tenantId: string, planId: string, page: PageArgs = {}): Promise<Page<LedgerEntryRecord>> {
     return this.listForTenant(tenantId, { planId }, page);

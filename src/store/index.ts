@@ -20,5 +20,5 @@ export type { PlanChangeDecision, PlanChangeInput, PlanEventInput, PlanFieldChan
  */
 export type Store = Pick<PlanStore, 'createPlan' | 'change' | 'transition' | 'updateDraft' | 'getPlanWithProposal' | 'getPlanRepaired' | 'verifyPlanLedger'> & {
   readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn' | 'countByStatus'>;
-  readonly ledger: Pick<PlanLedger, 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
+  readonly ledger: Pick<PlanLedger, 'getByIds' | 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
 };

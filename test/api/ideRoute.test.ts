@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express from 'express';
+import { PLAN_ROLES } from '../../src/auth/roles.js';
 import { createTokenVerifier } from '../../src/auth/tokenVerifier.js';
 import { ideRouter } from '../../src/server/ideRoute.js';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/testServer.js';
@@ -104,11 +105,20 @@ describe('ideRouter (development)', () => {
     expect(await mintWith(site.url, { host: `127.0.0.1:${port}`, forwarded: 'for=203.0.113.9' })).toBe(404);
   });
 
+  it('says whether it mints, and for which roles (the dashboard asks before it offers to)', async () => {
+    const res = await fetch(`${site.url}/ide/dev-token`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toEqual({ roles: [...PLAN_ROLES] });
+    expect(PLAN_ROLES).toContain('plan-viewer');
+  });
+
   it('does not mint without JWT_SECRET (a JWKS setup)', async () => {
     const app = express();
     app.use(ideRouter({ config: { JWT_SECRET: undefined, JWT_ISSUER: undefined, JWT_AUDIENCE: undefined }, distDir: dist }));
     const other = await listen(app);
     try {
+      expect((await fetch(`${other.url}/ide/dev-token`)).status).toBe(404);
       expect((await mint(other.url, { tenant: 't1', sub: 'a', roles: ['plan-viewer'] })).status).toBe(404);
     } finally {
       await other.close();
@@ -153,6 +163,7 @@ describe.each([
     expect(examples.status).toBe(servesIde ? 200 : 404);
     const minted = await mint(server.url, { tenant: 't1', sub: 'a', roles: ['plan-viewer'] });
     expect(minted.status).toBe(servesIde ? 200 : 404);
+    expect((await fetch(`${server.url}/ide/dev-token`)).status).toBe(servesIde ? 200 : 404);
     const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     if (servesIde) expect([200, 503]).toContain(page.status); // 503 until `npm run ide:build` ran
     else {

@@ -142,6 +142,49 @@ async function run(): Promise<void> {
     await screenshot('01-token-form');
   });
 
+  await step('in development the token panel mints a token itself: no terminal needed (and not offered where the service mints none)', async () => {
+    const form = page.locator('#mint-form');
+    await form.waitFor({ state: 'visible' });
+    assertEqual(await page.getByLabel('Tenant', { exact: true }).inputValue(), 't1', 'tenant prefilled');
+    assertEqual(await page.getByLabel('Subject', { exact: true }).inputValue(), 'alice', 'subject prefilled');
+    const ticked = await form.locator('input[type="checkbox"]:checked').evaluateAll((els) => els.map((el) => (el as HTMLInputElement).value));
+    assertEqual(ticked, ['plan-proposer', 'plan-approver'], 'roles ticked at first');
+    // A mistake is named (the service answers 400, which the browser logs), and nothing is stored.
+    allowedConsoleErrors = /status of 400/;
+    await page.getByLabel('Tenant', { exact: true }).fill('has space');
+    await form.getByRole('button', { name: 'Mint and connect' }).click();
+    await expectText(page.locator('#mint-error'), 'tenant', 'mint error names the field');
+    allowedConsoleErrors = null;
+    assertEqual(await page.evaluate(() => sessionStorage.length), 0, 'nothing stored for a refused mint');
+    // Mint for another subject with the viewer role only: the page signs in with it.
+    await page.getByLabel('Tenant', { exact: true }).fill(TENANT);
+    await page.getByLabel('Subject', { exact: true }).fill('mina');
+    await page.getByLabel('plan-proposer').uncheck();
+    await page.getByLabel('plan-approver').uncheck();
+    await page.getByLabel('plan-viewer').check();
+    await screenshot('01b-mint-form');
+    await form.getByRole('button', { name: 'Mint and connect' }).click();
+    await expectText(page.locator('#viewer-sub'), 'mina', 'signed in as the minted subject');
+    await expectText(page.locator('#viewer-tenant'), TENANT, 'minted tenant');
+    assertEqual(await page.locator('#viewer-roles .chip').allTextContents(), ['plan-viewer'], 'minted roles');
+    const [stored] = await page.evaluate(() => Object.values({ ...sessionStorage }));
+    const claims = JSON.parse(Buffer.from(String(stored).split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string; tenant_id?: string };
+    assertEqual(claims.sub, 'mina', 'the stored token is the minted one');
+    // Signing out returns to the panel; where the service mints none (production: no such
+    // endpoint, 404), the page offers no minting.
+    await page.getByRole('button', { name: 'Change token' }).click();
+    await page.route('**/ide/dev-token', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"message":"not here"}' }));
+    allowedConsoleErrors = /404/;
+    await page.reload();
+    await page.locator('#token-section').waitFor({ state: 'visible' });
+    await page.waitForTimeout(300);
+    assert(await form.isHidden(), 'no mint form where the service does not mint');
+    await page.unroute('**/ide/dev-token');
+    allowedConsoleErrors = null;
+    await page.reload();
+    await form.waitFor({ state: 'visible' });
+  });
+
   await step('a bad token is refused with UNAUTHENTICATED and a readable message', async () => {
     await page.getByLabel('Bearer token').fill('not-a-real-token');
     await page.getByRole('button', { name: 'Use this token' }).click();

@@ -33,6 +33,23 @@ export class PlanQueryService {
   }
 
   /**
+   * Plans by id as they are now, aligned with planIds (null where absent or another tenant's):
+   * one query for the batch, expired on read like a list; an id the batch misses is read as
+   * getPlan reads it, so a plan a crash left without its document is restored, not absent.
+   */
+  async getPlans(principal: Principal, planIds: readonly string[]): Promise<(RevenuePlanV1 | null)[]> {
+    const stored = await this.deps.store.plans.getPlans(principal.tenantId, planIds);
+    const found = stored.filter((p): p is RevenuePlanV1 => p !== null);
+    const current = new Map((await this.deps.expiry.expireEachIfDue(found, { trigger: 'expired_on_read', touchedBy: principal.sub })).map((p) => [p.plan_id, p]));
+    return Promise.all(planIds.map((id) => current.get(id) ?? this.getPlan(principal, id)));
+  }
+
+  /** Ledger entries by entry id, aligned with entryIds (null where absent or another tenant's). */
+  getLedgerEntries(principal: Principal, entryIds: readonly string[]): Promise<(LedgerEntryRecord | null)[]> {
+    return this.deps.store.ledger.getByIds(principal.tenantId, entryIds);
+  }
+
+  /**
    * A page of plans as they are now: a plan past its time is expired before it is shown, and
    * left out when the filter's statuses no longer include it (the page may then be short; the
    * cursors and hasNextPage still describe the stored order).
