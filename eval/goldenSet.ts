@@ -1,6 +1,6 @@
 /**
  * The golden set of the quality harness (`npm run eval`): account contexts across the whole
- * signal vocabulary of DESIGN.md, with the steps a RENEWAL_DEFENSE proposal should have and the
+ * signal vocabulary (docs/proposals.md, "The input vocabulary"), with the steps a RENEWAL_DEFENSE proposal should have and the
  * input elements each step must cite. Written by hand from the rules in docs/rules-generator.md;
  * the rules generator must agree with every scenario, a model is measured against it.
  * Evidence is written as paths: signals[i], history[i], posture.<field>, tenantGoals.<field>.

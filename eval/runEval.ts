@@ -1,6 +1,7 @@
 import type { StepEvidence } from '../src/domain/plan.js';
 import { isAppError } from '../src/domain/errors.js';
 import type { PlanProposalGenerator } from '../src/services/proposal/PlanProposalGenerator.js';
+import type { PlanTypeConfig } from '../src/domain/planTypeConfig.js';
 import { EVAL_NOW, type Scenario } from './goldenSet.js';
 
 /** How one proposer did on one scenario. */
@@ -54,13 +55,13 @@ export function evidencePath(e: StepEvidence): string {
 }
 
 /** Runs every scenario through the generator (the same code proposePlan runs), one at a time. */
-export async function runEval(label: string, generator: PlanProposalGenerator, scenarios: readonly Scenario[]): Promise<EvalSummary> {
+export async function runEval(label: string, generator: PlanProposalGenerator, scenarios: readonly Scenario[], playbook?: PlanTypeConfig): Promise<EvalSummary> {
   const results: ScenarioResult[] = [];
-  for (const scenario of scenarios) results.push(await runScenario(generator, scenario));
+  for (const scenario of scenarios) results.push(await runScenario(generator, scenario, playbook));
   return summarize(label, results);
 }
 
-async function runScenario(generator: PlanProposalGenerator, scenario: Scenario): Promise<ScenarioResult> {
+async function runScenario(generator: PlanProposalGenerator, scenario: Scenario, playbook: PlanTypeConfig | undefined): Promise<ScenarioResult> {
   const started = performance.now();
   try {
     const result = await generator.generateProposal({
@@ -71,7 +72,7 @@ async function runScenario(generator: PlanProposalGenerator, scenario: Scenario)
       ...(scenario.signals ? { signals: scenario.signals } : {}),
       ...(scenario.history ? { history: scenario.history } : {}),
       ...(scenario.tenant_goals ? { tenant_goals: scenario.tenant_goals } : {}),
-    });
+    }, playbook);
     const latencyMs = performance.now() - started;
     const steps = result.plan.steps.map((s) => s.action_type);
     const citedByStep = new Map(result.plan.steps.map((s) => [s.action_type, (s.evidence ?? []).map(evidencePath)]));

@@ -3,6 +3,8 @@ import { mintDevToken } from '../../src/auth/devToken.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
 import { ledgerChain } from '../lib/documents.js';
 import { heapUsedBytes, sleep, type ServerProcess } from '../lib/processes.js';
+import type { BenchCase } from '../lib/benchCase.js';
+import { JWT_SECRET } from '../lib/harness.js';
 import type { Row } from '../lib/report.js';
 import { ms, percentile, ratio } from '../lib/stats.js';
 
@@ -166,3 +168,24 @@ export async function runCostAttackCase(ctx: CostAttackContext): Promise<void> {
     await server?.stop();
   }
 }
+
+export const costAttackCase: BenchCase = {
+  id: '9',
+  title: "one tenant's expensive reads against another tenant's plan reads",
+  slice: 0.05,
+  seeds: ['bench_cost_attack: BENCH_ATTACK_ENTRIES unsealed entries of tenant attacker, sealed by the service it starts'],
+  run: async (h) => {
+    const rows: Row[] = [];
+    await runCostAttackCase({
+      admin: h.admin,
+      jwtSecret: JWT_SECRET,
+      rows,
+      log: (m) => h.log(m),
+      // Its server starts on the unsealed entries: start-up reconciliation reads them all first.
+      server: (name, dbName, extra) => h.server(name, dbName, extra, 900_000),
+      bulkInsert: (db, collection, batches, until) => h.bulkInsert(db, collection, batches, until),
+      failRow: (id, what, goal, e) => void rows.push(h.failRow(id, what, goal, e)),
+    });
+    return rows;
+  },
+};

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Document } from 'mongodb';
 import { hashLedgerEntry, utcDay, type HashedLedgerFields } from '../../src/store/ledgerHash.js';
 import { ledgerEntryKey } from '../../src/store/PlanLedger.js';
-import type { WriteTemplate } from './loadJob.js';
+import type { WriteTemplate } from './types.js';
 
 // Documents the bench writes straight through the driver: the raw-driver baseline of
 // proposePlan, and the bulk-loaded ledger of case 3. Both take their shape from the service's

@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LatencySummary } from './stats.js';
+import type { RawRead, WriteTemplate } from './types.js';
 
 // A load job runs in a process of its own (bench/lib/loadWorker), so the load generator never
 // shares an event loop with the server under test or with the orchestrator. It is a closed
@@ -30,14 +31,6 @@ export interface HttpJob extends JobLimits {
   bodies: string[];
   /** A 200 answer without this text counts as an error (e.g. '"source":"LLM"'). */
   expect?: string;
-}
-
-/** A plan document and its PLAN_CREATED ledger entry as the service stores them. */
-import type { RawRead } from './readSuite.js';
-
-export interface WriteTemplate {
-  plan: Record<string, unknown>;
-  entry: Record<string, unknown>;
 }
 
 export type DriverOp =

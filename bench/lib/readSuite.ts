@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { BSON, type Db, type Document } from 'mongodb';
 import type { PlanStatus } from '../../src/domain/enums.js';
+import { ensureIndexes } from '../../src/store/indexes.js';
+import { ledgerEntryKey } from '../../src/store/PlanLedger.js';
 import { ledgerChain } from './documents.js';
+import { SEED_BATCH, SealedLogWriter, bulkInsert } from './seed.js';
+import type { RawRead } from './types.js';
 
 // The read suite (case 6): the dashboard's reads on a tenant with many plans, a small tenant
 // beside it, and the raw driver doing the same queries. Seeded straight into the collections
 // in the store's own document format (plans as PlanRepository stores them, ledger entries from
-// ledgerChain: hashed, keyed by position), as fast as insertMany goes.
+// ledgerChain: hashed, keyed by position), through the bulk path (bench/lib/seed.ts).
 
 export const SMALL_TENANT = 'bench-small';
 export const SMALL_TENANT_PLANS = 100;
@@ -22,6 +26,8 @@ const SPREAD_MS = 60 * 86_400_000;
 export const STATS_WINDOW_MS = 14 * 86_400_000;
 
 /** Plan ids are the same on every store the suite seeds, so one id sample serves all. */
+/** created_by of every seeded plan (the service's own plans carry their proposer). */
+export const SEEDED_BY = 'bench-seed';
 export const planIdOf = (tenant: string, i: number) => `${tenant}-plan-${String(i).padStart(6, '0')}`;
 const accountOf = (tenant: string, i: number) => `${tenant}-acct-${Math.floor(i / PLANS_PER_ACCOUNT)}`;
 
@@ -49,15 +55,15 @@ function planDocument(tenant: string, i: number, now: number): Document {
     expires_at: new Date(now + 30 * 86_400_000),
     created_at: created,
     updated_at: updated,
-    created_by: 'bench-seed',
+    created_by: SEEDED_BY,
     active_slot: status === 'ACTIVE' ? `${accountId}|RENEWAL_DEFENSE|${planId}` : planId,
     event_count: LEDGER_PER_PLAN,
     proposal: { proposal_id: randomUUID(), source: 'RULES', dropped_steps: [] },
   };
 }
 
-/** Plans `from`..`to` - 1 of a tenant, with their ledgers, in insert batches. */
-export function* seedBatches(tenant: string, from: number, to: number, now: number, batch = 500): Generator<{ plans: Document[]; entries: Document[] }> {
+/** Plans `from`..`to` - 1 of a tenant, with their ledgers, in insert batches (50 plans, 500 entries). */
+export function* seedBatches(tenant: string, from: number, to: number, now: number, batch = SEED_BATCH / LEDGER_PER_PLAN): Generator<{ plans: Document[]; entries: Document[] }> {
   for (let start = from; start < to; start += batch) {
     const plans: Document[] = [];
     const entries: Document[] = [];
@@ -72,17 +78,81 @@ export function* seedBatches(tenant: string, from: number, to: number, now: numb
   }
 }
 
-/** Inserts seed batches, two collections at a time; returns how many plans went in. */
-export async function seed(db: Db, batches: Iterable<{ plans: Document[]; entries: Document[] }>): Promise<number> {
-  let n = 0;
-  for (const { plans, entries } of batches) {
-    await Promise.all([
-      db.collection('plans').insertMany(plans, { ordered: false }),
-      db.collection('plan_ledger').insertMany(entries, { ordered: false }),
-    ]);
-    n += plans.length;
+/**
+ * The read suite's data in database `bench_reads`, seeded once per run and grown as cases ask:
+ * plans and their ledgers of each tenant, and on the bench's own store their sealed log (case
+ * 7d proves inclusion in it), as the sealer would have written it. Mirrors (case 6's stock
+ * store) get the same plan and ledger documents, without a log.
+ */
+export class ReadSuiteData {
+  static readonly DB = 'bench_reads';
+  /** The time the data is relative to (ledgerStats' window ends here). */
+  readonly now = Date.now();
+  private readonly plans = new Map<string, number>();
+  private readonly logs = new Map<string, SealedLogWriter>();
+  private readonly mirrors: Db[] = [];
+  private readonly sealed = new Map<string, number>();
+
+  private indexed: Promise<void> | null = null;
+
+  /** `withLog`: also write the tenants' sealed log (only when a case will read it). */
+  constructor(
+    readonly db: Db,
+    private readonly signingKey: string,
+    readonly withLog: boolean,
+  ) {}
+
+  /** Plans of the tenant seeded so far. */
+  plansOf(tenant: string): number {
+    return this.plans.get(tenant) ?? 0;
   }
-  return n;
+
+  /**
+   * Another store that gets every document seeded from now on (and, to begin with, none
+   * before); the returned function detaches it (before its client closes).
+   */
+  addMirror(db: Db): () => void {
+    if ([...this.plans.values()].some((n) => n > 0)) throw new Error('a mirror must be added before the first seeding');
+    this.mirrors.push(db);
+    return () => {
+      const i = this.mirrors.indexOf(db);
+      if (i >= 0) this.mirrors.splice(i, 1);
+    };
+  }
+
+  /** Seeds the tenant up to `plans` plans (10 entries each), stopping between batches at `until`; returns the plans it has. */
+  async growTo(tenant: string, plans: number, until = Number.POSITIVE_INFINITY): Promise<number> {
+    // The service's own indexes first, as a server started on the database would have made them.
+    await (this.indexed ??= ensureIndexes(this.db));
+    const log = this.withLog ? (this.logs.get(tenant) ?? new SealedLogWriter(this.db, tenant, this.signingKey)) : null;
+    if (log) this.logs.set(tenant, log);
+    for (const batch of seedBatches(tenant, this.plansOf(tenant), plans, this.now)) {
+      if (Date.now() >= until) break;
+      await Promise.all([
+        bulkInsert(this.db, 'plans', [batch.plans]),
+        log ? log.append(batch.entries) : bulkInsert(this.db, 'plan_ledger', [batch.entries]),
+        ...this.mirrors.map((db) => Promise.all([bulkInsert(db, 'plans', [batch.plans]), bulkInsert(db, 'plan_ledger', [batch.entries])])),
+      ]);
+      this.plans.set(tenant, this.plansOf(tenant) + batch.plans.length);
+    }
+    return this.plansOf(tenant);
+  }
+
+  /** The id of the entry at `index` of the tenant's log: the log holds the plans' entries in seeding order. */
+  entryIdAt(tenant: string, index: number): string {
+    return ledgerEntryKey(tenant, planIdOf(tenant, Math.floor(index / LEDGER_PER_PLAN)), (index % LEDGER_PER_PLAN) + 1);
+  }
+
+  /** A signed checkpoint over all of the tenant's log, unless the latest covers it already; returns the log size. */
+  async seal(tenant: string): Promise<number> {
+    const log = this.logs.get(tenant);
+    if (!log) throw new Error(`no sealed log of ${tenant} in ${ReadSuiteData.DB} (it was seeded without one)`);
+    if (this.sealed.get(tenant) !== log.size) {
+      await log.checkpoint();
+      this.sealed.set(tenant, log.size);
+    }
+    return log.size;
+  }
 }
 
 /** Some accounts of the tenant (for "by account", round robin). */
@@ -101,14 +171,6 @@ export interface ReadQuery {
   flat?: boolean;
 }
 
-/** What the raw driver sends for one read (EJSON, so that dates survive the trip to the worker). */
-export interface RawRead {
-  collection: 'plans' | 'plan_ledger';
-  find?: string;
-  sort?: Record<string, 1 | -1>;
-  limit?: number;
-  aggregate?: string;
-}
 
 const ejson = (v: unknown) => BSON.EJSON.stringify(v as Document, { relaxed: false });
 const PLAN_ITEM = 'planId accountId status objective updatedAt expiresAt';

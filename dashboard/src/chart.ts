@@ -17,6 +17,8 @@ export const EVENT_COLOURS: Record<LedgerEventType, string> = {
   STEP_COMPLETED: '#0f766e',
   STEP_SKIPPED: '#a16207',
   STEP_FAILED: '#9f1239',
+  PLAN_TYPE_CONFIG_PUBLISHED: '#0369a1',
+  PLAN_TYPE_CONFIG_RETIRED: '#57534e',
 };
 
 const WIDTH = 720;

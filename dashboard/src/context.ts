@@ -2,13 +2,13 @@ import { describeError } from './api.js';
 import { h } from './dom.js';
 import type { GateReason, Viewer } from './queries.js';
 
-export type Role = 'plan-viewer' | 'plan-proposer' | 'plan-approver';
+export type Role = 'plan-viewer' | 'plan-proposer' | 'plan-approver' | 'plan-admin';
 
 /** What the views share: the session, the live region, and cross-view navigation. */
 export interface AppContext {
   token(): string | null;
   viewer(): Viewer | null;
-  /** True when the token grants the role (proposer and approver include viewer). */
+  /** True when the token grants the role (proposer, approver and admin include viewer). */
   can(role: Role): boolean;
   /** Says something in the aria-live region (and shows it in the status bar). */
   announce(message: string, kind?: 'info' | 'success' | 'error'): void;
@@ -22,11 +22,11 @@ export interface AppContext {
   refreshOverview(): Promise<void>;
 }
 
-/** Effective roles, applying the service's implication rule (proposer/approver ⊃ viewer). */
+/** Effective roles, applying the service's implication rule (proposer/approver/admin ⊃ viewer). */
 export function effectiveRoles(claimed: readonly string[]): Set<Role> {
   const roles = new Set<Role>();
   for (const role of claimed) {
-    if (role === 'plan-viewer' || role === 'plan-proposer' || role === 'plan-approver') {
+    if (role === 'plan-viewer' || role === 'plan-proposer' || role === 'plan-approver' || role === 'plan-admin') {
       roles.add(role);
       roles.add('plan-viewer');
     }

@@ -8,8 +8,10 @@ import { relativeTime } from './format.js';
 import { witnessLedger } from './ledgerWitness.js';
 import { PlanCard } from './planCard.js';
 import { PlansView } from './plansView.js';
+import { PlaybooksView } from './playbooksView.js';
 import { ProposeForm } from './proposeForm.js';
 import { VIEWER, type DashboardViewerQuery, type Viewer } from './queries.js';
+import { WebhooksView } from './webhooksView.js';
 
 const TOKEN_KEY = 'renewal-defense.dashboard.token';
 
@@ -123,7 +125,7 @@ const ctx: AppContext = {
     await card.open(planId, options);
   },
   refreshOverview: async () => {
-    await Promise.all([plans.reload(), chart.reload()]);
+    await Promise.all([plans.reload(), chart.reload(), webhooks.reload()]);
     plans.select(card.currentPlanId);
     checkLedgerWitness();
   },
@@ -136,6 +138,8 @@ const plans = new PlansView(byId('plans-section'), ctx, () => {
   propose.focus();
 });
 const chart = new ChartView(byId('chart-section'), ctx);
+const playbook = new PlaybooksView(els.dashboard, ctx);
+const webhooks = new WebhooksView(els.dashboard, ctx);
 
 function planFromAddress(): string | null {
   const match = /^#plan=([^&]{1,256})$/.exec(location.hash);
@@ -215,7 +219,7 @@ async function connect(candidate: string | null): Promise<void> {
     propose.updateRoles();
     announce(`Connected as ${data.viewer.sub} (tenant ${data.viewer.tenantId}).`, 'success');
     const fromAddress = card.currentPlanId ? null : planFromAddress();
-    await Promise.all([plans.reload(), chart.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
+    await Promise.all([plans.reload(), chart.reload(), playbook.reload(), webhooks.reload(), fromAddress ? card.open(fromAddress) : card.reload()]);
     plans.select(card.currentPlanId);
     checkLedgerWitness();
   } catch (e) {

@@ -9,6 +9,7 @@ import type {
   DashboardProposeMutation,
   DashboardVerifyLedgerQuery,
   DashboardViewerQuery,
+  DashboardWebhooksQuery,
 } from './generated/operations.js';
 
 export const PLAN_STATUSES = ['DRAFT', 'APPROVED', 'ACTIVE', 'PAUSED', 'COMPLETED', 'ABORTED', 'EXPIRED'] as const;
@@ -29,6 +30,8 @@ export const LEDGER_EVENT_TYPES = [
   'STEP_COMPLETED',
   'STEP_SKIPPED',
   'STEP_FAILED',
+  'PLAN_TYPE_CONFIG_PUBLISHED',
+  'PLAN_TYPE_CONFIG_RETIRED',
 ] as const;
 export type LedgerEventType = (typeof LEDGER_EVENT_TYPES)[number];
 
@@ -48,6 +51,8 @@ export type GateReason = DashboardActivationCheckQuery['planActivationCheck']['r
 export type TransitionPayload = DashboardApproveMutation['approvePlan'];
 export type ProposePayload = DashboardProposeMutation['proposePlan'];
 export type ProposalWarning = ProposePayload['warnings'][number];
+export type WebhookEndpoint = DashboardWebhooksQuery['webhookEndpoints'][number];
+export type WebhookDelivery = DashboardWebhooksQuery['webhookDeliveries']['edges'][number]['node'];
 
 export const VIEWER: string = /* GraphQL */ `query DashboardViewer { viewer { sub tenantId roles } }`;
 
@@ -126,3 +131,15 @@ export const TRANSITIONS: Record<TransitionKind, { field: string; document: stri
     document: /* GraphQL */ `mutation DashboardAbort($planId: ID!, $reason: String!) { abortPlan(planId: $planId, reason: $reason) { ok reasons { code message } plan { planId status } } }`,
   },
 };
+
+/** The tenant's webhook endpoints and its most recent deliveries (plan-admin). */
+export const WEBHOOKS: string = /* GraphQL */ `
+  query DashboardWebhooks($first: Int) {
+    webhookEndpoints { endpointId url eventTypes enabled disabledReason createdAt }
+    webhookDeliveries(first: $first) {
+      edges { node { deliveryId endpointId eventId eventType status attempts lastStatusCode lastError nextAttemptAt deliveredAt } }
+    }
+  }`;
+
+export const SEND_TEST_WEBHOOK: string = /* GraphQL */ `
+  mutation DashboardSendTestWebhook($endpointId: ID!) { sendTestWebhook(endpointId: $endpointId) { deliveryId status } }`;

@@ -1,19 +1,11 @@
 import { z } from 'zod';
-import type { TenantGatePolicy } from '../domain/policyGate/gateTypes.js';
 import { parsePrivateKey, parsePublicKey } from './ledgerSigningKey.js';
+import { parseWebhookSecretKey } from './webhookSecretKey.js';
 
 const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-
-const TenantGatePolicySchema = z
-  .object({
-    human_touch_action_types: z.array(z.string()).optional(),
-    elevated_risk_action_types: z.array(z.string()).optional(),
-    elevated_approver_role: z.string().optional(),
-  })
-  .strict();
 
 const EnvSchema = z
   .object({
@@ -34,7 +26,7 @@ const EnvSchema = z
     GEMINI_BASE_URL: optionalString.pipe(z.string().url().optional()),
     LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(8000),
     PROPOSAL_LLM_FALLBACK: z.enum(['rules', 'error']).default('rules'),
-    /** JSON object: tenant id -> gate policy rules (all off when unset). */
+    /** No longer read: a tenant's gate policy is part of its playbook. Set, it stops the start (so no policy is lost silently). */
     TENANT_GATE_POLICIES: optionalString,
     /** Largest accepted request body. */
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(256 * 1024),
@@ -46,6 +38,24 @@ const EnvSchema = z
     LEDGER_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).max(4000).default(1000),
     /** off: this instance does not seal (another one does; benchmarks' baseline). */
     LEDGER_SEALER: z.enum(['on', 'off']).default('on'),
+    /** Base64 of 32 random bytes: encrypts webhook endpoint secrets at rest (AES-256-GCM); required in production. */
+    WEBHOOK_SECRET_KEY: optionalString,
+    /** Development and tests only: endpoints on loopback (http://127.0.0.1:…) are allowed. Refused in production. */
+    WEBHOOK_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    /** How long the previous secret still signs after a rotation (24 h). */
+    WEBHOOK_ROTATION_OVERLAP_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(86_400_000),
+    /** How long a failed delivery is retried before it is FAILED (3 days); an endpoint failing this long is disabled. */
+    WEBHOOK_RETRY_FOR_MS: z.coerce.number().int().min(100).max(30 * 86_400_000).default(3 * 86_400_000),
+    /** The wait before the first retry; later ones double it (with jitter), at most an hour. */
+    WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+    /** One delivery attempt's deadline (connect, send, response head and capped body). */
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** Deliveries in flight to one endpoint from this instance at most. */
+    WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    /** How often due retries and the tenants' durable cursors are looked at. */
+    WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(1000),
+    /** off: this instance sends no webhooks (another one does). */
+    WEBHOOK_DISPATCHER: z.enum(['on', 'off']).default('on'),
   })
   .superRefine((env, ctx) => {
     // Outside production, tokens are checked against a secret printed in this file: on a
@@ -55,6 +65,13 @@ const EnvSchema = z
         code: 'custom',
         path: ['HOST'],
         message: `${env.HOST} is not a loopback address, and tokens would be checked against the public development secret: set NODE_ENV=production (with JWT_SECRET or JWT_JWKS_URL), or JWT_SECRET / JWT_JWKS_URL, or HOST=127.0.0.1`,
+      });
+    }
+    if (env.TENANT_GATE_POLICIES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TENANT_GATE_POLICIES'],
+        message: "is no longer read: a tenant's gate policy is part of its playbook (publishPlanTypeConfig; docs/playbooks.md)",
       });
     }
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
@@ -73,6 +90,19 @@ const EnvSchema = z
         ctx.addIssue({ code: 'custom', path: ['LEDGER_SIGNING_KEY'], message: (e as Error).message });
       }
     }
+    if (env.NODE_ENV === 'production' && !env.WEBHOOK_SECRET_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET_KEY'], message: 'is required when NODE_ENV=production (base64 of 32 random bytes: openssl rand -base64 32)' });
+    }
+    if (env.WEBHOOK_SECRET_KEY) {
+      try {
+        parseWebhookSecretKey(env.WEBHOOK_SECRET_KEY);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET_KEY'], message: (e as Error).message });
+      }
+    }
+    if (env.NODE_ENV === 'production' && env.WEBHOOK_ALLOW_LOOPBACK) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_ALLOW_LOOPBACK'], message: 'must not be true when NODE_ENV=production' });
+    }
     for (const key of (env.LEDGER_PREVIOUS_PUBLIC_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean)) {
       try {
         parsePublicKey(key);
@@ -90,9 +120,8 @@ export function isLoopbackHost(host: string): boolean {
 
 export type RawEnv = z.infer<typeof EnvSchema>;
 
-export interface AppConfig extends Omit<RawEnv, 'TENANT_GATE_POLICIES' | 'JWT_SECRET'> {
+export interface AppConfig extends Omit<RawEnv, 'JWT_SECRET' | 'TENANT_GATE_POLICIES'> {
   JWT_SECRET: string | undefined;
-  tenantGatePolicies: Readonly<Record<string, TenantGatePolicy>>;
   isProduction: boolean;
   isDevelopment: boolean;
 }
@@ -115,25 +144,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   const env = parsed.data;
-  let tenantGatePolicies: Record<string, TenantGatePolicy> = {};
-  if (env.TENANT_GATE_POLICIES) {
-    let json: unknown;
-    try {
-      json = JSON.parse(env.TENANT_GATE_POLICIES);
-    } catch {
-      throw new ConfigError('invalid configuration: TENANT_GATE_POLICIES: not valid JSON');
-    }
-    const policies = z.record(z.string(), TenantGatePolicySchema).safeParse(json);
-    if (!policies.success) {
-      throw new ConfigError(`invalid configuration: TENANT_GATE_POLICIES: ${policies.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    }
-    tenantGatePolicies = policies.data;
-  }
-  const { TENANT_GATE_POLICIES: _ignored, ...rest } = env;
+  // A tenant's gate policy is part of its playbook (docs/playbooks.md), not of the environment.
+  const { TENANT_GATE_POLICIES: _unread, ...rest } = env;
   return {
     ...rest,
     JWT_SECRET: env.JWT_SECRET ?? (env.NODE_ENV === 'production' || env.JWT_JWKS_URL ? undefined : DEV_JWT_SECRET),
-    tenantGatePolicies,
     isProduction: env.NODE_ENV === 'production',
     isDevelopment: env.NODE_ENV === 'development',
   };

@@ -8,7 +8,7 @@ import { evaluateCanActivate } from './policyGate/PlanPolicyGate.js';
 // Pure: the caller supplies the clock and the account's other ACTIVE plans (already expired
 // where due, so an expired plan never blocks another).
 
-/** Statuses that a plan past its expires_at leaves for EXPIRED (DESIGN.md: never reads ACTIVE or APPROVED). */
+/** Statuses that a plan past its expires_at leaves for EXPIRED (an expired plan never reads ACTIVE or APPROVED: docs/lifecycle.md, "Expiry"). */
 export const EXPIRING_STATUSES: readonly PlanStatus[] = Object.freeze(['APPROVED', 'ACTIVE']);
 
 /** True when the plan is ACTIVE or APPROVED and its expires_at is not after `now`. */

@@ -11,6 +11,10 @@ export const RENEWAL_DEFENSE_STEP_ACTION_TYPES = [
 ] as const;
 export type RenewalDefenseStepActionType = (typeof RENEWAL_DEFENSE_STEP_ACTION_TYPES)[number];
 
+/** How severe a SUPPORT_RISK signal is, least first. */
+export const SUPPORT_SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+export type SupportSeverity = (typeof SUPPORT_SEVERITIES)[number];
+
 export const PLAN_STATUSES = ['DRAFT', 'APPROVED', 'ACTIVE', 'PAUSED', 'COMPLETED', 'ABORTED', 'EXPIRED'] as const;
 export type PlanStatus = (typeof PLAN_STATUSES)[number];
 
@@ -33,8 +37,14 @@ export const LEDGER_EVENT_TYPES = [
   'STEP_COMPLETED',
   'STEP_SKIPPED',
   'STEP_FAILED',
+  // A tenant's playbook (docs/playbooks.md): chained per plan type under PLAYBOOK_CHAIN_PREFIX + plan type.
+  'PLAN_TYPE_CONFIG_PUBLISHED',
+  'PLAN_TYPE_CONFIG_RETIRED',
 ] as const;
 export type LedgerEventType = (typeof LEDGER_EVENT_TYPES)[number];
+
+export const PLAN_TYPE_CONFIG_VERSION_STATUSES = ['DRAFT', 'PUBLISHED', 'SUPERSEDED', 'RETIRED'] as const;
+export type PlanTypeConfigVersionStatus = (typeof PLAN_TYPE_CONFIG_VERSION_STATUSES)[number];
 
 export const GATE_REASON_CODES = [
   'CONFLICT_ACTIVE_PLAN',

@@ -15,8 +15,8 @@ export interface LifecycleTransition {
 }
 
 /**
- * The plan lifecycle (spec 6.1, plus APPROVED -> EXPIRED: DESIGN.md has an APPROVED plan past
- * its expiry read as EXPIRED too): only these transitions exist; everything else is rejected.
+ * The plan lifecycle (docs/lifecycle.md; an APPROVED plan past its expiry is EXPIRED too, as an
+ * ACTIVE one is: docs/lifecycle.md, "Expiry"): only these transitions exist; everything else is rejected.
  */
 export const LIFECYCLE_TRANSITIONS: readonly LifecycleTransition[] = frozen([
   { from: 'DRAFT', to: 'APPROVED', event_type: 'PLAN_APPROVED', sets: ['approved_at'], gate: 'validateForApproval' },

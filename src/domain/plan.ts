@@ -19,7 +19,7 @@ export const MAX_EVIDENCE_FIELD_CHARS = 64;
 
 /**
  * What a step rests on: signals[index], history[index], posture[field] or tenant_goals[field];
- * for SIGNAL and HISTORY, `field` may name a field of the indexed item (DESIGN.md, "Explained
+ * for SIGNAL and HISTORY, `field` may name a field of the indexed item (docs/proposals.md, "Explained
  * proposals"). Absent parts are null, so the stored form (and its hash) has one shape.
  */
 export const StepEvidenceSchema = z.object({
@@ -61,6 +61,8 @@ export const RevenuePlanV1Schema = z.object({
   created_by: z.string().optional(),
   /** The renewal day (YYYY-MM-DD) the steps' due dates were anchored on, when one was known. */
   renewal_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  /** The tenant's playbook version the plan was proposed under (absent: before playbooks, version 0). */
+  plan_type_config_version: z.number().int().min(0).optional(),
   approved_at: z.date().optional(),
   approved_by: z.string().optional(),
   completed_at: z.date().optional(),

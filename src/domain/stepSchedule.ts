@@ -24,7 +24,7 @@ export function renewalInstant(renewalDate: string | null): number | null {
 }
 
 /**
- * Due dates and owners for steps in plan order (DESIGN.md, "Explained proposals"). A step is due
+ * Due dates and owners for steps in plan order (docs/proposals.md, "Explained proposals"). A step is due
  * its config offset before the renewal when the renewal is known and later than the creation,
  * else its offset after the creation; then every date is clamped to [created_at, renewal] and
  * made non-decreasing along the list, so the plan's invariants hold whatever the offsets say.
@@ -50,7 +50,7 @@ export function clampDue(ms: number, created: number, renewal: number | null): n
 }
 
 /**
- * The explained-proposal invariants a plan breaks (DESIGN.md, "Explained proposals"), one
+ * The explained-proposal invariants a plan breaks (docs/proposals.md, "Explained proposals"), one
  * sentence each: every step has a due date and an owner; created_at <= due_at; with a renewal
  * later than the creation, every due_at on or before it; along sequence, due_at never decreases.
  */

@@ -4,6 +4,8 @@ import type { LedgerEntryRecord } from '../domain/ledger.js';
 import type { Page } from '../domain/page.js';
 import type { RevenuePlanV1 } from '../domain/plan.js';
 import type { AppServices } from '../services/AppServices.js';
+import type { PlaybookVersionView } from '../services/playbooks/PlaybookService.js';
+import type { WebhookDeliveryRecord, WebhookEndpointRecord } from '../store/index.js';
 
 /**
  * Per-request batching: a page of plans with their ledgers is one ledger query, not N; so are
@@ -17,6 +19,12 @@ export interface RequestLoaders {
   plan: DataLoader<string, RevenuePlanV1 | null>;
   /** A ledger entry by entryId (null when absent). */
   ledgerEntry: DataLoader<string, LedgerEntryRecord | null>;
+  /** A playbook version by `<planType>:<version>` (null when absent). */
+  playbookVersion: DataLoader<string, PlaybookVersionView | null>;
+  /** A webhook endpoint by endpointId (null when absent). */
+  webhookEndpoint: DataLoader<string, WebhookEndpointRecord | null>;
+  /** A webhook delivery by deliveryId (null when absent). */
+  webhookDelivery: DataLoader<string, WebhookDeliveryRecord | null>;
 }
 
 export function createRequestLoaders(services: AppServices, principal: Principal | null): RequestLoaders {
@@ -36,5 +44,8 @@ export function createRequestLoaders(services: AppServices, principal: Principal
     },
     plan: new DataLoader((planIds) => services.queries.getPlans(caller(), planIds)),
     ledgerEntry: new DataLoader((entryIds) => services.queries.getLedgerEntries(caller(), entryIds)),
+    playbookVersion: new DataLoader((ids) => services.playbooks.versionsByLocalIds(caller(), ids)),
+    webhookEndpoint: new DataLoader((ids) => services.webhooks.endpointsByIds(caller(), ids)),
+    webhookDelivery: new DataLoader((ids) => services.webhooks.deliveriesByIds(caller(), ids)),
   };
 }

@@ -12,6 +12,12 @@ export interface AppMetrics {
   llmConfigErrors: Counter<'model'>;
   /** 1 while the configured model is known to be unusable. */
   llmModelMisconfigured: Gauge;
+  /** Webhook delivery attempts by outcome: delivered, retry (failed, tried again later), failed (given up), abandoned (its instance died). */
+  webhookAttempts: Counter<'outcome'>;
+  /** From a ledger event to its webhook's successful delivery. */
+  webhookLag: Histogram;
+  /** Endpoints disabled because they failed for the whole retry period. */
+  webhookEndpointsDisabled: Counter;
 }
 
 export function createMetrics(): AppMetrics {
@@ -60,6 +66,23 @@ export function createMetrics(): AppMetrics {
     llmModelMisconfigured: new Gauge({
       name: 'llm_model_misconfigured',
       help: '1 while the configured LLM model is unusable (the rules generator serves), else 0',
+      registers: [registry],
+    }),
+    webhookAttempts: new Counter({
+      name: 'webhook_delivery_attempts_total',
+      help: 'Webhook delivery attempts by outcome (delivered, retry, failed = given up, abandoned = its instance stopped mid-attempt)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    webhookLag: new Histogram({
+      name: 'webhook_delivery_lag_seconds',
+      help: 'Time from a ledger event to the successful delivery of its webhook',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30, 300, 3600],
+      registers: [registry],
+    }),
+    webhookEndpointsDisabled: new Counter({
+      name: 'webhook_endpoints_disabled_total',
+      help: 'Webhook endpoints disabled because every delivery failed for the whole retry period',
       registers: [registry],
     }),
   };

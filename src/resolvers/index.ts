@@ -7,8 +7,10 @@ import { ledgerResolvers } from './ledgerResolvers.js';
 import { planMutationResolvers } from './planMutationResolvers.js';
 import { ledgerLogResolvers } from './ledgerLogResolvers.js';
 import { nodeResolvers } from './nodeResolvers.js';
+import { playbookResolvers } from './playbookResolvers.js';
+import { webhookResolvers } from './webhookResolvers.js';
 
-const parts: Resolvers[] = [planTypeResolvers, viewerResolvers, planResolvers, ledgerResolvers, planMutationResolvers, ledgerLogResolvers, nodeResolvers];
+const parts: Resolvers[] = [planTypeResolvers, viewerResolvers, planResolvers, ledgerResolvers, planMutationResolvers, ledgerLogResolvers, webhookResolvers, playbookResolvers, nodeResolvers];
 
 /** All resolvers, merged per type (each part owns distinct fields). */
 export function buildResolvers(): Resolvers {

@@ -2,6 +2,8 @@ import type { Resolvers } from '../generated/graphql.js';
 import type { LedgerEntryRecord } from '../domain/ledger.js';
 import type { RevenuePlanV1 } from '../domain/plan.js';
 import { defineNode, NodeRegistry } from '../graphql/nodeRegistry.js';
+import { playbookLocalId, type PlaybookVersionView } from '../services/playbooks/PlaybookService.js';
+import type { WebhookDeliveryRecord, WebhookEndpointRecord } from '../store/index.js';
 
 // Every type that implements Node, one entry each: its type name, the role that reads it, its
 // own id and its fetcher (through a per-request DataLoader). How a type joins: docs/api.md,
@@ -14,6 +16,14 @@ export const nodeRegistry = new NodeRegistry([
     localId: (e) => e.entry_id,
     fetch: (ctx, id) => ctx.loaders.ledgerEntry.load(id),
   }),
+  defineNode<PlaybookVersionView>({
+    typename: 'PlanTypeConfigVersion',
+    role: 'plan-viewer',
+    localId: (v) => playbookLocalId(v.plan_type, v.version),
+    fetch: (ctx, id) => ctx.loaders.playbookVersion.load(id),
+  }),
+  defineNode<WebhookEndpointRecord>({ typename: 'WebhookEndpoint', role: 'plan-admin', localId: (e) => e._id, fetch: (ctx, id) => ctx.loaders.webhookEndpoint.load(id) }),
+  defineNode<WebhookDeliveryRecord>({ typename: 'WebhookDelivery', role: 'plan-admin', localId: (d) => d._id, fetch: (ctx, id) => ctx.loaders.webhookDelivery.load(id) }),
 ]);
 
 export const nodeResolvers: Resolvers = {

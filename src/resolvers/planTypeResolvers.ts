@@ -5,12 +5,12 @@ import { stepScheduleRows } from '../services/planTypes/PlanTypeCatalog.js';
 export const planTypeResolvers: Resolvers = {
   Query: {
     planTypes: (_root, _args, ctx) => {
-      requireRole(ctx, 'plan-viewer');
-      return ctx.services.planTypes.list();
+      const principal = requireRole(ctx, 'plan-viewer');
+      return ctx.services.planTypes.list(principal.tenantId);
     },
     planTypeConfig: (_root, { planType }, ctx) => {
-      requireRole(ctx, 'plan-viewer');
-      return ctx.services.planTypes.get(planType);
+      const principal = requireRole(ctx, 'plan-viewer');
+      return ctx.services.planTypes.get(principal.tenantId, planType);
     },
   },
   PlanTypeConfig: {
@@ -20,6 +20,10 @@ export const planTypeResolvers: Resolvers = {
     objectiveTemplate: (c) => c.objective_template,
     expiresAtDaysFromCreation: (c) => c.expires_at_days_from_creation,
     stepSchedule: (c) => stepScheduleRows(c),
+    version: (c) => c.version,
+    gatePolicy: (c) => c.gate_policy,
+    rules: (c) => c.rules,
+    stepDescriptions: (c) => Object.entries(c.step_descriptions).map(([action_type, description]) => ({ action_type, description })),
   },
   StepScheduleEntry: {
     actionType: (r) => r.action_type,

@@ -9,6 +9,9 @@ import { PlanExpiry } from '../services/lifecycle/PlanExpiry.js';
 import { ModelAvailabilityGuard } from '../services/llm/modelAvailability.js';
 import { PlanLifecycleService } from '../services/lifecycle/PlanLifecycleService.js';
 import { PlanTypeCatalog } from '../services/planTypes/PlanTypeCatalog.js';
+import { PlaybookCache } from '../services/playbooks/PlaybookCache.js';
+import { PlaybookService } from '../services/playbooks/PlaybookService.js';
+import { PlanTypeConfigStore } from '../store/planTypeConfigs/PlanTypeConfigStore.js';
 import { PlanProposalService } from '../services/plans/PlanProposalService.js';
 import { PlanQueryService } from '../services/plans/PlanQueryService.js';
 import { PlanProposalGenerator } from '../services/proposal/PlanProposalGenerator.js';
@@ -21,6 +24,13 @@ import { TenantWorkLimiter } from '../services/tenantWorkLimiter.js';
 import { LedgerSealer } from '../services/ledgerLog/LedgerSealer.js';
 import { LedgerLogStore } from '../store/ledgerLog/LedgerLogStore.js';
 import { ledgerSignerFromConfig } from './ledgerSigner.js';
+import { EndpointSecrets } from '../services/webhooks/endpointSecrets.js';
+import { SecretBox } from '../services/webhooks/secretBox.js';
+import { WebhookDispatcher } from '../services/webhooks/WebhookDispatcher.js';
+import { WebhookSender, type Resolver } from '../services/webhooks/webhookSender.js';
+import { WebhookService } from '../services/webhooks/WebhookService.js';
+import { WebhookStore } from '../store/webhooks/WebhookStore.js';
+import { webhookSecretKeyFromConfig } from './webhookSecretKey.js';
 
 /** How often half-written plans are swept and repaired (see PlanOutbox). */
 const REPAIR_INTERVAL_MS = 30_000;
@@ -48,9 +58,11 @@ export interface AppServiceDeps {
    * this process left half-written, and the sealer does not look for other instances' entries.
    */
   singleProcessStore?: boolean;
+  /** How webhook receivers' names are resolved (tests inject one; the system resolver otherwise). */
+  webhookResolver?: Resolver;
 }
 
-export function createAppServices({ config, metrics, logger, db, singleProcessStore = false }: AppServiceDeps): AppServices {
+export function createAppServices({ config, metrics, logger, db, singleProcessStore = false, webhookResolver }: AppServiceDeps): AppServices {
   // The store reports what it hides from callers (driver errors) to the service's log.
   const storeLogger = logger.child({ component: 'store' });
   const plans = new PlanRepository(db, { logger: storeLogger });
@@ -60,8 +72,36 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
     config.LEDGER_SEALER === 'on'
       ? new LedgerSealer({ store: ledgerLogStore, signer, logger: logger.child({ component: 'ledger-sealer' }), intervalMs: config.LEDGER_CHECKPOINT_INTERVAL_MS })
       : null;
-  const ledger = new PlanLedger(db, { logger: storeLogger, ...(sealer ? { onAppended: (entry) => sealer.notify(entry) } : {}) });
+  const webhookStore = new WebhookStore(db, { logger: storeLogger });
+  const webhookSecrets = new EndpointSecrets(new SecretBox(webhookSecretKeyFromConfig(config, logger)));
+  const webhookSender = new WebhookSender({ policy: { allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK }, ...(webhookResolver ? { resolver: webhookResolver } : {}) });
+  const webhookDispatcher =
+    config.WEBHOOK_DISPATCHER === 'on'
+      ? new WebhookDispatcher({
+          store: webhookStore,
+          log: ledgerLogStore,
+          secrets: webhookSecrets,
+          sender: webhookSender,
+          metrics,
+          logger: logger.child({ component: 'webhooks' }),
+          retry: { baseMs: config.WEBHOOK_RETRY_BASE_MS, maxDelayMs: 3_600_000, retryForMs: config.WEBHOOK_RETRY_FOR_MS },
+          timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+          concurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
+          pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
+        })
+      : null;
+  // Both the sealer and the webhook dispatcher learn of each append at once, with no read.
+  const onAppended =
+    sealer || webhookDispatcher
+      ? (entry: Parameters<LedgerSealer['notify']>[0]) => {
+          sealer?.notify(entry);
+          webhookDispatcher?.notify(entry);
+        }
+      : undefined;
+  const ledger = new PlanLedger(db, { logger: storeLogger, ...(onAppended ? { onAppended } : {}) });
   const store = new PlanStore(db, { plans, ledger, logger: storeLogger });
+  const playbookStore = new PlanTypeConfigStore(db, { ledger, logger: storeLogger });
+  const playbooks = new PlaybookService({ store: playbookStore, cache: new PlaybookCache(playbookStore) });
   const gemini = createLlmClientFromConfig(config);
   // A model that does not exist (or that the key may not use) is said once, loudly, and then
   // not called again: the rules serve until the configuration is fixed and the process restarts.
@@ -88,17 +128,30 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
     config,
     metrics,
     logger,
-    planTypes: new PlanTypeCatalog(),
-    proposals: new PlanProposalService({ store, generator, metrics, expiry }),
-    lifecycle: new PlanLifecycleService({ store, config, metrics, expiry }),
+    planTypes: new PlanTypeCatalog(playbooks),
+    playbooks,
+    proposals: new PlanProposalService({ store, generator, metrics, expiry, playbooks }),
+    lifecycle: new PlanLifecycleService({ store, playbooks, metrics, expiry }),
     queries,
     store,
     expiry,
     llmStatus: () => llm?.status() ?? null,
     ledgerLog: new LedgerLogService({ store: ledgerLogStore, signer, sealer, queries, limiter }),
     sealer,
+    webhooks: new WebhookService({
+      store: webhookStore,
+      log: ledgerLogStore,
+      secrets: webhookSecrets,
+      sender: webhookSender,
+      dispatcher: webhookDispatcher,
+      requireHttps: config.isProduction,
+      allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK,
+      rotationOverlapMs: config.WEBHOOK_ROTATION_OVERLAP_MS,
+    }),
+    webhookDispatcher,
     start: async () => {
       await ensureIndexes(db);
+      await webhookStore.ensureIndexes();
       // At start nothing of ours is in flight: restore plans a crash lost between their two
       // inserts and complete every half-written change now.
       try {
@@ -115,6 +168,12 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       }
       // Later sweeps query the whole store only where several instances may share it; the
       // embedded store's one process repairs what it left half-written from its repair list.
+      try {
+        const settled = await playbookStore.settleAllPending();
+        if (settled > 0) logger.warn({ settled }, 'completed half-written playbook publishes or retires');
+      } catch (e) {
+        logger.warn({ err: e }, 'playbook sweep failed; reads of each playbook complete it');
+      }
       sweeper = store.outbox.startRepairTimer({ intervalMs: REPAIR_INTERVAL_MS, olderThanMs: REPAIR_MIN_AGE_MS, scan: !singleProcessStore });
       try {
         const expired = await expiry.sweep();
@@ -126,11 +185,13 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       // After the sweeps (whose appends it is told of): entries a previous process left unsealed
       // are found by comparing counts, then sealing runs on its timer.
       await sealer?.start({ reconcileIntervalMs: singleProcessStore ? 0 : RECONCILE_INTERVAL_MS });
+      await webhookDispatcher?.start();
     },
     stop: async () => {
       await sweeper?.stop();
       await expirySweeper?.stop();
       await sealer?.stop();
+      await webhookDispatcher?.stop();
     },
   };
 }

@@ -7,6 +7,7 @@ import { connectMongo, type MongoConnection } from '../store/mongoConnection.js'
 import type { AppServices } from '../services/AppServices.js';
 import { createAppServices } from './appServices.js';
 import { createHttpApp, type HttpApp } from './app.js';
+import type { Resolver } from '../services/webhooks/webhookSender.js';
 
 export interface RunningService {
   url: string;
@@ -24,6 +25,8 @@ export interface RunningService {
 export interface StartOptions {
   /** Emit the driver's command events (tests count queries with them). */
   monitorCommands?: boolean;
+  /** How webhook receivers' names are resolved (the system resolver when absent). */
+  webhookResolver?: Resolver;
 }
 
 /**
@@ -42,7 +45,7 @@ export async function startService(config: AppConfig, logger: Logger = createLog
   let mongo: MongoConnection | null = null;
   try {
     mongo = await connectMongo(uri, config.MONGODB_DB, { monitorCommands: options.monitorCommands ?? false });
-    const services = createAppServices({ config, logger, metrics: createMetrics(), db: mongo.db, singleProcessStore: isEmbeddedStoreUri(uri) });
+    const services = createAppServices({ config, logger, metrics: createMetrics(), db: mongo.db, singleProcessStore: isEmbeddedStoreUri(uri), ...(options.webhookResolver ? { webhookResolver: options.webhookResolver } : {}) });
     await services.start();
     const connection = mongo;
     connection.superviseReconnects({

@@ -8,8 +8,11 @@ import type { PlanExpiry } from './lifecycle/PlanExpiry.js';
 import type { PlanLifecycleService } from './lifecycle/PlanLifecycleService.js';
 import type { ModelStatus } from './llm/modelAvailability.js';
 import type { PlanTypeCatalog } from './planTypes/PlanTypeCatalog.js';
+import type { PlaybookService } from './playbooks/PlaybookService.js';
 import type { PlanProposalService } from './plans/PlanProposalService.js';
 import type { PlanQueryService } from './plans/PlanQueryService.js';
+import type { WebhookDispatcher } from './webhooks/WebhookDispatcher.js';
+import type { WebhookService } from './webhooks/WebhookService.js';
 
 /** The services resolvers call, built once per process (composed in server/appServices.ts). */
 export interface AppServices {
@@ -17,6 +20,8 @@ export interface AppServices {
   metrics: AppMetrics;
   logger: Logger;
   planTypes: PlanTypeCatalog;
+  /** The tenants' playbooks (plan-type config versions). */
+  playbooks: PlaybookService;
   proposals: PlanProposalService;
   lifecycle: PlanLifecycleService;
   queries: PlanQueryService;
@@ -28,6 +33,10 @@ export interface AppServices {
   ledgerLog: LedgerLogService;
   /** This process's sealer, null when LEDGER_SEALER=off. */
   sealer: LedgerSealer | null;
+  /** Signed webhooks: endpoints and deliveries (docs/webhooks.md). */
+  webhooks: WebhookService;
+  /** This process's webhook dispatcher, null when WEBHOOK_DISPATCHER=off. */
+  webhookDispatcher: WebhookDispatcher | null;
   /** Start-up work (indexes, a repair sweep) and the periodic sweep. */
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -113,14 +113,15 @@ export const activePlanExists = (planId: string) =>
   new AppError('CONFLICT', `another plan is already ACTIVE for this account and plan type`, { reason: 'ACTIVE_PLAN_EXISTS', plan_id: planId });
 
 /**
- * Per-plan locks of this process, shared by every repository on the same database: FerretDB v1
+ * Per-plan locks of this process, shared by every repository on the same database (and by the
+ * playbook heads, PlanTypeConfigStore): FerretDB v1
  * runs a findAndModify as a read and a write, so two concurrent conditional writes of one plan
  * could both match; the embedded store serves one process, whose lock makes them atomic there
  * (on MongoDB, atomic anyway, it only saves doomed round trips).
  */
 const planLocks = new Map<string, Promise<unknown>>();
 
-function withPlanLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+export function withPlanLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const previous = planLocks.get(key) ?? Promise.resolve();
   const run = previous.then(fn, fn);
   const tail = run.then(

@@ -12,6 +12,12 @@ export type { CheckpointDoc, LedgerLogStore, NewLeaf } from './ledgerLog/LedgerL
 export type { PlanLedger, PlanRepository, PlanStore };
 // A change of an existing plan with one ledger event (docs/store.md, "Adding an operation that changes a plan").
 export type { PlanChangeDecision, PlanChangeInput, PlanEventInput, PlanFieldChanges, RemovablePlanField } from './planChange.js';
+// Tenant playbooks (docs/playbooks.md).
+export type { PlanTypeConfigStore, PlaybookHead, StoredPlaybookVersion } from './planTypeConfigs/PlanTypeConfigStore.js';
+export { playbookChainId } from './planTypeConfigs/PlanTypeConfigStore.js';
+// Signed webhooks' endpoints, deliveries and attempt claims (docs/webhooks.md).
+export type { DeliveryFilter, SealedSecret, WebhookDeliveryRecord, WebhookDeliveryStatus, WebhookEndpointRecord, WebhookStore } from './webhooks/WebhookStore.js';
+export { WEBHOOK_DELIVERY_STATUSES } from './webhooks/WebhookStore.js';
 
 /**
  * The one store dependency services receive: the plan writes (a new plan, a change with one

@@ -1,5 +1,6 @@
 import type { Db, IndexDirection } from 'mongodb';
 import { LEDGER_LOG_INDEXES } from './ledgerLog/ledgerLogIndexes.js';
+import { ensurePlaybookIndexes } from './planTypeConfigs/playbookIndexes.js';
 
 // Every index the store relies on, by fixed name, so ensureIndexes is idempotent (creating an
 // existing index with the same name and keys is a no-op) and a changed definition fails loudly
@@ -88,6 +89,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
   ] as const) {
     for (const { key, ...options } of definitions) await db.collection(collection).createIndex(key, options);
   }
-  // The verifiable log's collections (issue 15).
+  // The verifiable log's collections (docs/store.md, "The verifiable log").
   for (const [collection, { key, ...options }] of LEDGER_LOG_INDEXES) await db.collection(collection).createIndex(key, options);
+  // Tenant playbooks (docs/playbooks.md).
+  await ensurePlaybookIndexes(db);
 }

@@ -32,7 +32,7 @@ interface Service {
 
 async function startWithLogs(nodeEnv: 'development' | 'production'): Promise<Service> {
   const dbName = `errors_${randomBytes(6).toString('hex')}`;
-  const config = loadConfig({ NODE_ENV: nodeEnv, PORT: '0', MONGODB_URI: testStoreUri(), MONGODB_DB: dbName, JWT_SECRET: TEST_JWT_SECRET, MAX_BODY_BYTES: String(MAX_BODY_BYTES), LEDGER_SIGNING_KEY: generateSigningKey() });
+  const config = loadConfig({ NODE_ENV: nodeEnv, PORT: '0', MONGODB_URI: testStoreUri(), MONGODB_DB: dbName, JWT_SECRET: TEST_JWT_SECRET, MAX_BODY_BYTES: String(MAX_BODY_BYTES), LEDGER_SIGNING_KEY: generateSigningKey(), WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') });
   const logs: LogLine[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const running = await startService(config, logger);

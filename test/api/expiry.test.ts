@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 
-// Expiry (DESIGN.md): an APPROVED or ACTIVE plan past expiresAt is EXPIRED by the time anyone
+// Expiry (docs/lifecycle.md, "Expiry"): an APPROVED or ACTIVE plan past expiresAt is EXPIRED by the time anyone
 // looks, with one PLAN_EXPIRED event by system:expiry, and never blocks another plan. Time
 // passing is simulated by moving a stored plan's expires_at into the past.
 

@@ -1,5 +1,6 @@
 // The development IDE's routes and GET /: what is served in development, and that production
 // serves none of it. The IDE's page in a browser is test/browser/ide.browser.ts.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -145,8 +146,8 @@ describe.each([
 ])('the service with NODE_ENV=%s', (nodeEnv, servesIde) => {
   let server: TestServer;
   beforeAll(async () => {
-    // Production requires a ledger signing key (any valid one serves here).
-    server = await startTestServer({ NODE_ENV: nodeEnv, LEDGER_SIGNING_KEY: generateSigningKey() });
+    // Production requires a ledger signing key and a webhook secret key (any valid ones serve here).
+    server = await startTestServer({ NODE_ENV: nodeEnv, LEDGER_SIGNING_KEY: generateSigningKey(), WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') });
   });
   afterAll(async () => {
     await server.close();

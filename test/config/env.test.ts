@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../src/config/env.js';
 import { generateSigningKey } from '../../src/services/ledgerLog/checkpointSigner.js';
@@ -10,14 +11,13 @@ describe('loadConfig', () => {
     expect(c.isDevelopment).toBe(true);
     expect(c.JWT_SECRET).toBe(DEV_JWT_SECRET);
     expect(c.PROPOSAL_LLM_FALLBACK).toBe('rules');
-    expect(c.tenantGatePolicies).toEqual({});
   });
 
   it('requires a signing secret in production, in one clear line', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required when NODE_ENV=production/);
-    // Production also needs the ledger's signing key (issue 15).
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), LEDGER_SIGNING_KEY: generateSigningKey() }).JWT_SECRET).toBe('x'.repeat(32));
+    // Production also needs the ledger's signing key (docs/ledger.md) and the webhook secrets' key (docs/webhooks.md).
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), LEDGER_SIGNING_KEY: generateSigningKey(), WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') }).JWT_SECRET).toBe('x'.repeat(32));
   });
 
   it('refuses a non-loopback HOST while tokens would be checked against the public development secret', () => {
@@ -36,11 +36,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MONGODB_DB: 'a.b' })).toThrow(/MONGODB_DB/);
   });
 
-  it('parses tenant gate policies and rejects unknown keys', () => {
-    const c = loadConfig({ TENANT_GATE_POLICIES: JSON.stringify({ t1: { human_touch_action_types: ['REQUEST_RENEWAL_MEETING'] } }) });
-    expect(c.tenantGatePolicies.t1?.human_touch_action_types).toEqual(['REQUEST_RENEWAL_MEETING']);
-    expect(() => loadConfig({ TENANT_GATE_POLICIES: '{' })).toThrow(/not valid JSON/);
-    expect(() => loadConfig({ TENANT_GATE_POLICIES: JSON.stringify({ t1: { nope: true } }) })).toThrow(/TENANT_GATE_POLICIES/);
+  it("refuses TENANT_GATE_POLICIES: a tenant's gate policy is part of its playbook now", () => {
+    expect(() => loadConfig({ TENANT_GATE_POLICIES: JSON.stringify({ t1: { human_touch_action_types: ['REQUEST_RENEWAL_MEETING'] } }) })).toThrow(
+      /TENANT_GATE_POLICIES: is no longer read: .*playbook/,
+    );
+    expect('tenantGatePolicies' in loadConfig({})).toBe(false);
   });
 
   it('treats blank optional values as unset', () => {

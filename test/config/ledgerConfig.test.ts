@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ describe('ledger signing keys from the environment', () => {
     expect(() => loadConfig({ ...prod, LEDGER_SIGNING_KEY: rsa })).toThrow(/LEDGER_SIGNING_KEY: must be an Ed25519 key, not rsa/);
     expect(() => loadConfig({ LEDGER_PREVIOUS_PUBLIC_KEYS: 'abc' })).toThrow(/LEDGER_PREVIOUS_PUBLIC_KEYS: abc…: must be base64 of a raw 32-byte/);
     expect(() => loadConfig({ LEDGER_CHECKPOINT_INTERVAL_MS: '6000' })).toThrow(/LEDGER_CHECKPOINT_INTERVAL_MS/);
-    expect(loadConfig({ ...prod, LEDGER_SIGNING_KEY: generateSigningKey() }).LEDGER_SEALER).toBe('on');
+    expect(loadConfig({ ...prod, LEDGER_SIGNING_KEY: generateSigningKey(), WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') }).LEDGER_SEALER).toBe('on');
   });
 
   it('signs with the configured key and still verifies checkpoints of a rotated-out one', () => {

@@ -8,7 +8,7 @@ import {
   transitionFor,
 } from '../../src/domain/lifecycleMatrix.js';
 
-// The 6.1 table (plus APPROVED -> EXPIRED, which DESIGN.md's expiry rule adds), written out
+// The lifecycle table (docs/lifecycle.md; APPROVED -> EXPIRED comes from the expiry rule), written out
 // independently of the module so a change to either shows up here.
 const SPEC_TABLE: [PlanStatus, PlanStatus, string][] = [
   ['DRAFT', 'APPROVED', 'PLAN_APPROVED'],
@@ -25,7 +25,7 @@ const SPEC_TABLE: [PlanStatus, PlanStatus, string][] = [
 const allowed = (from: PlanStatus, to: PlanStatus): boolean => SPEC_TABLE.some(([f, t]) => f === from && t === to);
 
 describe('lifecycle matrix', () => {
-  it('is exactly the 6.1 table', () => {
+  it('is exactly the lifecycle table', () => {
     expect(LIFECYCLE_TRANSITIONS.map((t) => [t.from, t.to, t.event_type])).toEqual(SPEC_TABLE);
   });
 

@@ -97,7 +97,7 @@ describe('LedgerEntryRecordSchema', () => {
 });
 
 describe('vocabularies', () => {
-  it('has the 6.1 reason taxonomy, and nothing more', () => {
+  it('has the gate\'s reason taxonomy, and nothing more', () => {
     expect([...GATE_REASON_CODES].sort()).toEqual(
       ['CONFLICT_ACTIVE_PLAN', 'PRECONDITIONS_UNMET', 'RISK_ELEVATED', 'INVALID_PLAN_TYPE', 'STEP_ORDER_VIOLATION', 'HUMAN_TOUCH_REQUIRED'].sort(),
     );
@@ -105,6 +105,7 @@ describe('vocabularies', () => {
 
   it('has terminal statuses among the plan statuses, and every lifecycle event type', () => {
     for (const s of TERMINAL_PLAN_STATUSES) expect(PLAN_STATUSES).toContain(s);
-    expect(LEDGER_EVENT_TYPES).toHaveLength(13);
+    // 13 plan and step events, and the playbook's PLAN_TYPE_CONFIG_PUBLISHED and _RETIRED.
+    expect(LEDGER_EVENT_TYPES).toHaveLength(15);
   });
 });

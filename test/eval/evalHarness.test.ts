@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runEvalCli } from '../../eval/main.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readPlaybookFile, runEvalCli } from '../../eval/main.js';
 import { GOLDEN_SET } from '../../eval/goldenSet.js';
 import { evidencePath } from '../../eval/runEval.js';
 import { fakeReplies, startFakeGemini, type FakeGemini } from '../support/fakeGemini.js';
@@ -73,6 +76,26 @@ describe('npm run eval', () => {
     } finally {
       (GOLDEN_SET[1] as { steps: string[] }).steps = original;
     }
+  });
+
+  it('runs the scenarios under a playbook file (--config): its steps and thresholds, agreement reported only', async () => {
+    const printed: string[] = [];
+    const run = await runEvalCli({ NODE_ENV: 'test' }, (t) => printed.push(t), { playbookFile: 'eval/playbooks/no-escalation.json' });
+    expect(run.exitCode).toBe(0);
+    expect(run.rules.results.every((r) => !r.steps.includes('ESCALATE_SUPPORT_RISK'))).toBe(true);
+    const byName = new Map(run.rules.results.map((r) => [r.name, r]));
+    // renewalWindowDays 90: a renewal 120 days out no longer asks for a meeting.
+    expect(byName.get('renewal in exactly 120 days')?.steps).toEqual(['PREP_RENEWAL_BRIEF']);
+    expect(run.rules.stepsAgreement).toBeLessThan(1);
+    expect(printed[0]).toContain('playbook: eval/playbooks/no-escalation.json');
+  });
+
+  it('refuses an incoherent playbook file, naming the path', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'playbook-')), 'bad.json');
+    const good = JSON.parse(readFileSync('eval/playbooks/no-escalation.json', 'utf8')) as { stepSchedule: { dueDaysBeforeRenewal: number }[] };
+    good.stepSchedule[1]!.dueDaysBeforeRenewal = 90;
+    writeFileSync(file, JSON.stringify(good));
+    expect(() => readPlaybookFile(file)).toThrow(`${file}.stepSchedule.1.dueDaysBeforeRenewal`);
   });
 
   it('writes evidence as paths into the input', () => {

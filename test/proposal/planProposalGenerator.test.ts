@@ -105,6 +105,7 @@ describe('PlanProposalGenerator with Gemini (real SDK, fake server)', () => {
       proposal_id: result.proposal_id,
       plan_id: plan.plan_id,
       plan_type: 'RENEWAL_DEFENSE',
+      plan_type_config_version: 0,
       tenant_id: TENANT,
       account_id: 'acme-1',
       objective: plan.objective,

@@ -193,6 +193,24 @@ describe('rules generator: choices for many signal sets', () => {
     expect(propose({ posture: { health: 'CRITICAL' } }, withoutMeeting).steps.map((s) => s.action_type)).toEqual([B, E]);
   });
 
+  it("takes its thresholds from the config's rules", () => {
+    const steps = (context: AccountContext, rules: Partial<PlanTypeConfig['rules']>) =>
+      propose(context, { ...RENEWAL_DEFENSE_CONFIG, rules: { ...RENEWAL_DEFENSE_CONFIG.rules, ...rules } }).steps.map((s) => s.action_type);
+    const renewal90 = { signals: [{ type: 'RENEWAL_WINDOW', days_to_renewal: 90 }] };
+    expect(steps(renewal90, {})).toEqual([M, B]);
+    expect(steps(renewal90, { renewal_window_days: 60 })).toEqual([B]);
+    const drop25 = { signals: [{ type: 'USAGE_DROP', percent: 25 }] };
+    expect(steps(drop25, {})).toEqual([M, B]);
+    expect(steps(drop25, { usage_drop_percent: 30 })).toEqual([B]);
+    const medium = { signals: [{ type: 'SUPPORT_RISK', severity: 'MEDIUM' }] };
+    expect(steps(medium, {})).toEqual([B, E]);
+    expect(steps(medium, { escalation_min_severity: 'HIGH' })).toEqual([B]);
+    expect(steps({ signals: [{ type: 'SUPPORT_RISK', severity: 'LOW' }] }, { escalation_min_severity: 'LOW' })).toEqual([B, E]);
+    const metTenDaysAgo = { signals: [{ type: 'CHAMPION_LEFT' }], history: [{ action_type: M, at: daysAgo(10) }] };
+    expect(steps(metTenDaysAgo, {})).toEqual([B]);
+    expect(steps(metTenDaysAgo, { meeting_cooldown_days: 7 })).toEqual([M, B]);
+  });
+
   it('documents one row per step, in the default sequence', () => {
     expect(RULES_TABLE.map((r) => r.action_type)).toEqual([...RENEWAL_DEFENSE_CONFIG.default_sequence]);
   });

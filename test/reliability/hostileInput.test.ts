@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   contractViolations,
@@ -315,8 +316,8 @@ describe('reliability: hostile input through GraphQL', () => {
   it(
     'in production mode refuses introspection and field suggestions, and sends no stack traces',
     async () => {
-      // Production also needs the ledger's signing key (issue 15).
-      const prod = await startReliabilityServer({ NODE_ENV: 'production', LEDGER_SIGNING_KEY: generateSigningKey() });
+      // Production also needs the ledger's signing key (docs/ledger.md) and the webhook secrets' key (docs/webhooks.md).
+      const prod = await startReliabilityServer({ NODE_ENV: 'production', LEDGER_SIGNING_KEY: generateSigningKey(), WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') });
       try {
         const intro = await prod.gql('{ __schema { types { name } } }', {}, token);
         figures.add('hostile inputs tried');

@@ -157,8 +157,8 @@ describe('reliability: LLM faults (fake Gemini, real SDK)', () => {
       const sources = new Map<string, number>();
       let n = 1000;
       const hostileSignals = [...SIGNALS, { type: 'NOTE', text: INJECTION }, { type: 'USAGE_DROP', percent: 40, comment: INJECTION }];
-      // An answer that parses but keeps no allowed step is refused (the seed's "reject
-      // proposal"), whatever the fallback: a typed error, nothing written.
+      // An answer that parses but keeps no allowed step is refused (PROPOSAL_REJECTED,
+      // docs/proposals.md), whatever the fallback: a typed error, nothing written.
       const rejected = new Set(['empty steps', 'only unknown action types']);
       for (const [name, reply] of garbage) {
         fakeRules.reset();

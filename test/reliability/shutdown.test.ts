@@ -15,8 +15,8 @@ import { PROPOSE, SIGNALS, postGql, spawnServiceProcess, tokenFor, type Proposed
 describe.each(['SIGTERM', 'SIGINT'] as const)('%s in production mode', (signal) => {
   it('drains, writes its last log lines and exits 0 with an acknowledged proposal stored', async () => {
     const dbName = `shutdown_${randomBytes(6).toString('hex')}`;
-    // Production also needs the ledger's signing key (issue 15).
-    const service = await spawnServiceProcess({ MONGODB_URI: testStoreUri(), MONGODB_DB: dbName, NODE_ENV: 'production', LEDGER_SIGNING_KEY: generateSigningKey() });
+    // Production also needs the ledger's signing key (docs/ledger.md) and the webhook secrets' key (docs/webhooks.md).
+    const service = await spawnServiceProcess({ MONGODB_URI: testStoreUri(), MONGODB_DB: dbName, NODE_ENV: 'production', LEDGER_SIGNING_KEY: generateSigningKey(), WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') });
     const client = new MongoClient(testStoreUri());
     try {
       const token = await tokenFor('shutdown', ['plan-proposer'], 'sam');

@@ -59,18 +59,26 @@ const ACTIVATION_RULES: readonly GateRule<ActivationRuleInput>[] = [
   },
 ];
 
-/** INVALID_PLAN_TYPE, then the structural STEP_ORDER_VIOLATION rules. */
-export function validateStructure(plan: GateablePlan): GateReason[] {
-  return runRules([PLAN_TYPE_RULE, ...STRUCTURE_RULES], viewPlan(plan, getPlanTypeConfig(plan.plan_type)));
+/**
+ * INVALID_PLAN_TYPE, then the structural STEP_ORDER_VIOLATION rules. `config`: the tenant's
+ * playbook version for the plan's type (the built-in one when not given).
+ */
+export function validateStructure(plan: GateablePlan, config: PlanTypeConfig | null = getPlanTypeConfig(plan.plan_type)): GateReason[] {
+  return runRules([PLAN_TYPE_RULE, ...STRUCTURE_RULES], viewPlan(plan, configFor(plan, config)));
 }
 
 /**
  * Structure, then the tenant's policy rules. Callers pass only their own tenant's plans, so a
  * tenant mismatch is a programming error and throws FORBIDDEN rather than becoming a reason.
  */
-export function validateForApproval(plan: GateablePlan, tenantId: string, context: ApprovalContext = {}): ApprovalValidation {
+export function validateForApproval(
+  plan: GateablePlan,
+  tenantId: string,
+  context: ApprovalContext = {},
+  config: PlanTypeConfig | null = getPlanTypeConfig(plan.plan_type),
+): ApprovalValidation {
   assertSameTenant(plan, tenantId);
-  const reasons = runRules(APPROVAL_RULES, { ...viewPlan(plan, getPlanTypeConfig(plan.plan_type)), context });
+  const reasons = runRules(APPROVAL_RULES, { ...viewPlan(plan, configFor(plan, config)), context });
   return { valid: reasons.length === 0, reasons };
 }
 
@@ -93,6 +101,10 @@ export function describeGateRules(): GateRuleRow[] {
     rules.map(({ code, rule }) => ({ gate, code, rule }));
   return [...rows('validateForApproval', APPROVAL_RULES), ...rows('evaluateCanActivate', ACTIVATION_RULES)];
 }
+
+/** A config only counts for its own plan type (a plan of an unknown type has none). */
+const configFor = (plan: GateablePlan, config: PlanTypeConfig | null): PlanTypeConfig | null =>
+  config !== null && config.plan_type === plan.plan_type ? config : null;
 
 function assertSameTenant(plan: GateablePlan, tenantId: string): void {
   if (plan.tenant_id !== tenantId) {

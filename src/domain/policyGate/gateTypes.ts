@@ -40,6 +40,7 @@ export interface TenantGatePolicy {
 }
 
 export interface ApprovalContext {
+  /** The tenant's policy: its published playbook's gate_policy (docs/playbooks.md). */
   policy?: TenantGatePolicy;
   /** Roles of the person approving; used by the elevated-risk rule. */
   approver_roles?: readonly string[];

@@ -2,8 +2,8 @@ import { findDependencyCycles } from './dependencyCycles.js';
 import { countBy, type GateRule, type GateStep, type PlanView } from './gateRule.js';
 
 /**
- * The structural rules, all reported as STEP_ORDER_VIOLATION (the 6.1 taxonomy gets no new
- * codes), in the order they run. Rules that need the plan type's config say nothing when the
+ * The structural rules, all reported as STEP_ORDER_VIOLATION (the gate's reason codes, docs/policy-gate.md,
+ * get no new ones), in the order they run. Rules that need the plan type's config say nothing when the
  * type is unknown: INVALID_PLAN_TYPE already covers that plan, and the other rules still run.
  */
 export const STRUCTURE_RULES: readonly GateRule<PlanView>[] = [

@@ -1,7 +1,9 @@
 import type { ApprovalContext } from './gateTypes.js';
 import type { GateRule, PlanView } from './gateRule.js';
 
-export const DEFAULT_ELEVATED_APPROVER_ROLE = 'plan-approver-elevated';
+import { DEFAULT_ELEVATED_APPROVER_ROLE } from '../planTypeConfig.js';
+
+export { DEFAULT_ELEVATED_APPROVER_ROLE };
 
 export type ApprovalRuleInput = PlanView & { context: ApprovalContext };
 
@@ -9,7 +11,8 @@ export type ApprovalRuleInput = PlanView & { context: ApprovalContext };
 export const TENANT_POLICY_RULES: readonly GateRule<ApprovalRuleInput>[] = [
   {
     code: 'HUMAN_TOUCH_REQUIRED',
-    rule: 'A step whose action_type is in policy.human_touch_action_types names a person in constraints.human_touch_owner (a non-blank string).',
+    rule:
+      "A step whose action_type is in the playbook's gatePolicy.humanTouchActionTypes names a person in constraints.human_touch_owner (a non-blank string).",
     check: ({ steps, label, context }) => {
       const types = context.policy?.human_touch_action_types ?? [];
       return steps
@@ -20,8 +23,8 @@ export const TENANT_POLICY_RULES: readonly GateRule<ApprovalRuleInput>[] = [
   {
     code: 'RISK_ELEVATED',
     rule:
-      'A step whose action_type is in policy.elevated_risk_action_types needs an approver holding ' +
-      `policy.elevated_approver_role (default ${DEFAULT_ELEVATED_APPROVER_ROLE}).`,
+      "A step whose action_type is in the playbook's gatePolicy.elevatedRiskActionTypes needs an approver holding " +
+      `gatePolicy.elevatedApproverRole (built-in ${DEFAULT_ELEVATED_APPROVER_ROLE}).`,
     check: ({ steps, label, context }) => {
       const types = context.policy?.elevated_risk_action_types ?? [];
       const role = context.policy?.elevated_approver_role ?? DEFAULT_ELEVATED_APPROVER_ROLE;

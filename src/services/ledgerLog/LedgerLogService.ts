@@ -23,7 +23,7 @@ import type { CheckpointSigner, PublicSigningKey } from './checkpointSigner.js';
 import type { LedgerSealer } from './LedgerSealer.js';
 import { rangeHashes } from './nodeReads.js';
 
-// The verifiable ledger's read side (README "Verifiable ledger"): checkpoints, proofs, keys,
+// The verifiable ledger's read side (docs/ledger.md): checkpoints, proofs, keys,
 // and verification that recomputes every leaf from the entries themselves (never from the
 // hashes the log keeps for its proofs). Tenant-scoped: every key includes the caller's tenant.
 

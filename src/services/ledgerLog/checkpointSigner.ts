@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 export { parsePrivateKey, parsePublicKey } from '../../config/ledgerSigningKey.js';
 
-// Ed25519 keys of the verifiable ledger (README "Verifiable ledger"). The private key comes
+// Ed25519 keys of the verifiable ledger (docs/ledger.md). The private key comes
 // from the environment (or, in development, a file in DATA_DIR), never from the database, so
 // whoever can write the database cannot sign a checkpoint. A key is named by its keyId:
 // the first 16 hex digits of SHA-256 of the raw 32-byte public key.

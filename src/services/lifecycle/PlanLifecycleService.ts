@@ -1,12 +1,13 @@
 import { v4 as uuidv4 } from 'uuid';
 import type { Principal } from '../../auth/principal.js';
-import type { AppConfig } from '../../config/env.js';
 import type { PlanStatus } from '../../domain/enums.js';
 import { AppError, isAppError } from '../../domain/errors.js';
 import type { PlanStepV1, RevenuePlanV1 } from '../../domain/plan.js';
 import type { GateReason, ReportedReason } from '../../domain/policyGate/gateTypes.js';
 import type { AppMetrics } from '../../observability/metrics.js';
 import type { Store } from '../../store/index.js';
+import { getPlanTypeConfig, type PlanTypeConfig } from '../../domain/planTypeConfig.js';
+import type { PlaybookReader } from '../planTypes/PlanTypeCatalog.js';
 import { validateForApproval, validateStructure } from '../../domain/policyGate/PlanPolicyGate.js';
 import { MAX_EXPIRY_DAYS, parseInput, ReasonSchema, UpdateDraftPlanInputSchema, type UpdateDraftPlanInputParsed } from '../plans/apiInputs.js';
 import { activationRefusal, decideActivation, reportActivation, type ActivationVerb, type ActivationVerdict } from '../../domain/activationDecision.js';
@@ -26,7 +27,8 @@ export const SYSTEM_ACTOR = EXPIRY_ACTOR;
 
 interface Deps {
   store: Store;
-  config: Pick<AppConfig, 'tenantGatePolicies'>;
+  /** The tenant's playbook in force: the gate's config and policy (the built-in one when absent). */
+  playbooks?: PlaybookReader;
   metrics: AppMetrics;
   /** Expiry on touch; built from the store when not given. */
   expiry?: PlanExpiry;
@@ -50,13 +52,13 @@ export class PlanLifecycleService {
     const plan = await this.touch(principal, planId);
     this.assertTransition(plan, 'APPROVED', 'approve');
     this.assertNotExpired(plan, 'approved');
-    const verdict = validateForApproval(plan, principal.tenantId, {
-      ...(this.deps.config.tenantGatePolicies[principal.tenantId] ? { policy: this.deps.config.tenantGatePolicies[principal.tenantId] } : {}),
-      approver_roles: principal.claimedRoles,
-    });
+    // The version published now, not the one the plan was proposed under: approval applies today's playbook.
+    const config = await this.playbook(principal, plan);
+    const verdict = validateForApproval(plan, principal.tenantId, { policy: config?.gate_policy, approver_roles: principal.claimedRoles }, config);
     if (!verdict.valid) return this.refuse(plan, verdict.reasons);
     const now = this.clock();
-    return this.move(principal, plan, 'APPROVED', { approved_at: now, approved_by: principal.sub }, {});
+    const used = config === null ? {} : { plan_type_config_version: config.version };
+    return this.move(principal, plan, 'APPROVED', { approved_at: now, approved_by: principal.sub }, used);
   }
 
   async activate(principal: Principal, planId: string, preconditionsMet: boolean): Promise<TransitionOutcome> {
@@ -98,9 +100,10 @@ export class PlanLifecycleService {
         throw new AppError('BAD_USER_INPUT', `input.expiresAt must be within ${MAX_EXPIRY_DAYS} days`, { fields: ['input.expiresAt'] });
       }
     }
-    const changes = buildDraftChanges(plan, input);
+    const config = await this.playbook(principal, plan);
+    const changes = buildDraftChanges(plan, input, config);
     const candidate: RevenuePlanV1 = { ...plan, ...changes };
-    const reasons = validateStructure(candidate);
+    const reasons = validateStructure(candidate, config);
     if (reasons.length > 0) return this.refuse(plan, reasons);
     const updated = await this.deps.store.updateDraft({
       tenantId: principal.tenantId,
@@ -110,6 +113,10 @@ export class PlanLifecycleService {
       basedOn: plan,
     });
     return { ok: true, plan: updated, reasons: [] };
+  }
+
+  private async playbook(principal: Principal, plan: RevenuePlanV1): Promise<PlanTypeConfig | null> {
+    return this.deps.playbooks ? this.deps.playbooks.current(principal.tenantId, plan.plan_type) : getPlanTypeConfig(plan.plan_type);
   }
 
   /** Loads the plan (NOT_FOUND when absent or another tenant's) and expires it when it is past its time. */
@@ -194,7 +201,7 @@ type DraftChanges = Partial<Pick<RevenuePlanV1, 'objective' | 'steps' | 'constra
  * Turns the API's update into plan fields. A step keeps its step_id when its action type was
  * already in the plan (action types are unique within a plan); dependsOn indexes become ids.
  */
-function buildDraftChanges(plan: RevenuePlanV1, input: UpdateDraftPlanInputParsed): DraftChanges {
+function buildDraftChanges(plan: RevenuePlanV1, input: UpdateDraftPlanInputParsed, config: PlanTypeConfig | null): DraftChanges {
   const changes: DraftChanges = {};
   if (input.objective != null) changes.objective = input.objective.trim();
   if (input.constraints != null) changes.constraints = input.constraints;
@@ -227,7 +234,7 @@ function buildDraftChanges(plan: RevenuePlanV1, input: UpdateDraftPlanInputParse
         ...(s.constraints ? { constraints: s.constraints } : {}),
       };
     });
-    changes.steps = withStepExplanations(plan, stepsIn, changes.steps);
+    changes.steps = withStepExplanations(plan, stepsIn, changes.steps, config);
   }
   return changes;
 }

@@ -40,7 +40,7 @@ export class ModelAvailabilityGuard implements LlmPlanClient {
     } catch (error) {
       if (error instanceof LlmError && error.kind === 'model_unavailable' && this.failure === null) {
         this.failure = {
-          reason: `GEMINI_MODEL "${this.model}" is unusable: ${error.message}; set GEMINI_MODEL to a current model (see README, "Choosing the model")`,
+          reason: `GEMINI_MODEL "${this.model}" is unusable: ${error.message}; set GEMINI_MODEL to a current model (see docs/operations.md, "Choosing the model")`,
           since: this.clock(),
         };
         this.onMisconfigured(this.status());

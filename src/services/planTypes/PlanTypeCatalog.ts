@@ -1,4 +1,4 @@
-import { getPlanTypeConfig, listPlanTypeConfigs } from '../../domain/planTypeConfig.js';
+import { listPlanTypeConfigs } from '../../domain/planTypeConfig.js';
 import type { PlanTypeConfig, StepSchedule } from '../../domain/planTypeConfig.js';
 import { DEFAULT_STEP_SCHEDULE } from '../../domain/stepSchedule.js';
 
@@ -7,14 +7,28 @@ export interface StepScheduleRow extends StepSchedule {
   action_type: string;
 }
 
-/** Read access to the plan-type configuration. */
+/** One step's description, as PlanTypeConfig.stepDescriptions lists it. */
+export interface StepDescriptionRow {
+  action_type: string;
+  description: string;
+}
+
+/** Where the tenant's version in force comes from (PlaybookService). */
+export interface PlaybookReader {
+  current(tenantId: string, planType: string): Promise<PlanTypeConfig | null>;
+}
+
+/** Read access to the plan-type configuration: the tenant's published playbook version of each type. */
 export class PlanTypeCatalog {
-  list(): PlanTypeConfig[] {
-    return listPlanTypeConfigs();
+  constructor(private readonly playbooks: PlaybookReader) {}
+
+  async list(tenantId: string): Promise<PlanTypeConfig[]> {
+    const configs = await Promise.all(listPlanTypeConfigs().map((c) => this.playbooks.current(tenantId, c.plan_type)));
+    return configs.filter((c): c is PlanTypeConfig => c !== null);
   }
 
-  get(planType: string): PlanTypeConfig | null {
-    return getPlanTypeConfig(planType);
+  get(tenantId: string, planType: string): Promise<PlanTypeConfig | null> {
+    return this.playbooks.current(tenantId, planType);
   }
 }
 

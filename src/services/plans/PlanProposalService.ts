@@ -8,6 +8,7 @@ import type { AppMetrics } from '../../observability/metrics.js';
 import type { ProposalMeta } from '../../domain/proposalMeta.js';
 import type { Store } from '../../store/index.js';
 import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
+import type { PlaybookReader } from '../planTypes/PlanTypeCatalog.js';
 import type { PlanProposalGenerator } from '../proposal/PlanProposalGenerator.js';
 import { collectInputWarnings, type InputWarning } from '../proposal/inputWarnings.js';
 import type { DroppedStep } from '../proposal/proposalTypes.js';
@@ -39,7 +40,14 @@ export class PlanProposalService {
   private readonly inFlight = new Map<string, Promise<{ result: ProposedPlan; requestHash: string }>>();
 
   constructor(
-    private readonly deps: { store: Store; generator: PlanProposalGenerator; metrics: AppMetrics; expiry: PlanExpiry },
+    private readonly deps: {
+      store: Store;
+      generator: PlanProposalGenerator;
+      metrics: AppMetrics;
+      expiry: PlanExpiry;
+      /** The tenant's playbook in force; without it, the built-in config. */
+      playbooks?: PlaybookReader;
+    },
   ) {}
 
   async propose(principal: Principal, rawInput: unknown): Promise<ProposedPlan> {
@@ -75,6 +83,7 @@ export class PlanProposalService {
       if (existing) return this.replay(principal, existing.plan, existing.proposal, requestHash, input);
     }
 
+    const config = (await this.deps.playbooks?.current(tenantId, input.planType)) ?? undefined;
     const result = await this.deps.generator.generateProposal({
       tenant_id: tenantId,
       account_id: input.accountId,
@@ -85,7 +94,7 @@ export class PlanProposalService {
       ...(input.tenantGoals ? { tenant_goals: input.tenantGoals } : {}),
       ...(planId ? { plan_id: planId } : {}),
       created_by: principal.sub,
-    });
+    }, config);
 
     const proposal: ProposalMeta = {
       proposal_id: result.proposal_id,

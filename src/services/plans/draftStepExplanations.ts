@@ -1,4 +1,4 @@
-import { getPlanTypeConfig } from '../../domain/planTypeConfig.js';
+import type { PlanTypeConfig } from '../../domain/planTypeConfig.js';
 import { AppError } from '../../domain/errors.js';
 import type { PlanStepV1, RevenuePlanV1 } from '../../domain/plan.js';
 import { renewalInstant, scheduleSteps } from '../../domain/stepSchedule.js';
@@ -10,13 +10,17 @@ type StepInputParsed = NonNullable<UpdateDraftPlanInputParsed['steps']>[number];
 /**
  * updateDraftPlan's explanation fields (rationale, evidence, dueAt, ownerRole) on the rebuilt
  * steps: what the input sets wins; a kept step (same step_id) keeps what it had; a new step gets
- * its owner and due date from the plan type's schedule and no rationale or evidence. A dueAt
+ * its owner and due date from the tenant's playbook schedule (`config`) and no rationale or evidence. A dueAt
  * outside [created_at, renewal date] (or more than MAX_EXPIRY_DAYS after creation) is
  * BAD_USER_INPUT; the gate then judges the order of the dates (STEP_ORDER_VIOLATION).
  */
-export function withStepExplanations(plan: RevenuePlanV1, stepsIn: readonly StepInputParsed[], built: readonly PlanStepV1[]): PlanStepV1[] {
+export function withStepExplanations(
+  plan: RevenuePlanV1,
+  stepsIn: readonly StepInputParsed[],
+  built: readonly PlanStepV1[],
+  config: PlanTypeConfig | null,
+): PlanStepV1[] {
   const before = new Map(plan.steps.map((s) => [s.step_id, s]));
-  const config = getPlanTypeConfig(plan.plan_type);
   const scheduled = config
     ? scheduleSteps(config, built.map((s) => s.action_type), { created_at: plan.created_at, renewal_date: plan.renewal_date ?? null })
     : [];

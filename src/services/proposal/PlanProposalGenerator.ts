@@ -35,15 +35,15 @@ export interface PlanProposalGeneratorDeps {
 type ModelOutcome = { used: true; proposal: ProposalDraft } | { used: false; reason: string; error: AppError };
 
 /**
- * Proposes a DRAFT plan (spec 6.2 §4): the model suggests, the sanitizer bounds, this class sets
+ * Proposes a DRAFT plan (docs/proposals.md, "How a proposal is made"): the model suggests, the sanitizer bounds, this class sets
  * every id, status and date. It never persists and never approves; the caller stores the plan
  * and appends `audit` as the PLAN_CREATED entry.
  *
  * Fallback: without a model, or when the model fails (error, timeout, unusable answer, a
  * misconfigured model), the rules generator serves and fallback_reason says why; with fallback
  * 'error' the caller gets LLM_UNAVAILABLE instead. A model answer that parses but keeps no
- * allowed step is PROPOSAL_REJECTED whatever the fallback says (spec 6.2 §4: "if no steps remain
- * after sanitize → reject proposal"): the model did answer, and its answer is refused.
+ * allowed step is PROPOSAL_REJECTED whatever the fallback says (no step left after
+ * sanitizing rejects the proposal): the model did answer, and its answer is refused.
  */
 export class PlanProposalGenerator {
   private readonly llm: LlmPlanClient | null;
@@ -58,8 +58,9 @@ export class PlanProposalGenerator {
     this.newId = deps.newId ?? randomUUID;
   }
 
-  async generateProposal(rawInput: PlanProposalInput): Promise<PlanProposalResult> {
-    const config = getPlanTypeConfig(String(rawInput.plan_type));
+  /** `playbook`: the tenant's config in force for the plan type (the built-in one when not given). */
+  async generateProposal(rawInput: PlanProposalInput, playbook?: PlanTypeConfig): Promise<PlanProposalResult> {
+    const config = playbook?.plan_type === rawInput.plan_type ? playbook : getPlanTypeConfig(String(rawInput.plan_type));
     if (config === null) {
       throw new AppError('BAD_USER_INPUT', `Unknown plan type ${JSON.stringify(String(rawInput.plan_type)).slice(0, 80)}`);
     }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { SUPPORT_SEVERITIES, type SupportSeverity } from '../../domain/enums.js';
 import type { StepEvidence } from '../../domain/plan.js';
 
 /**
- * Reads the account context vocabulary of DESIGN.md ("Signals the rules generator
- * understands") out of untrusted input. Anything that is not an object, names an unknown
+ * Reads the account context vocabulary (docs/proposals.md, "The input vocabulary") out of
+ * untrusted input. Anything that is not an object, names an unknown
  * signal type, or carries a field of the wrong type is ignored and counted, never thrown.
  */
 
@@ -13,8 +14,7 @@ export type KnownSignalType = (typeof KNOWN_SIGNAL_TYPES)[number];
 export const HEALTH_LEVELS = ['HEALTHY', 'AT_RISK', 'CRITICAL'] as const;
 export type Health = (typeof HEALTH_LEVELS)[number];
 
-export const SUPPORT_SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
-export type SupportSeverity = (typeof SUPPORT_SEVERITIES)[number];
+export { SUPPORT_SEVERITIES, type SupportSeverity };
 
 const DAY_MS = 86_400_000;
 /** About a century either way: bigger numbers are noise, not dates. */

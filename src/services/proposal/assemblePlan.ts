@@ -35,6 +35,7 @@ export function assemblePlan(input: AssemblePlanInput): RevenuePlanV1 {
   const plan: RevenuePlanV1 = {
     plan_id: input.plan_id,
     plan_type: input.config.plan_type,
+    plan_type_config_version: input.config.version,
     tenant_id: input.tenant_id,
     account_id: input.account_id,
     objective: input.objective,

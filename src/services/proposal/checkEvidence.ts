@@ -32,7 +32,7 @@ export interface DroppedEvidence {
 const MAX_REPORTED_CHARS = 64;
 
 /**
- * Keeps the evidence items that point at a real element of the input (DESIGN.md, "Explained
+ * Keeps the evidence items that point at a real element of the input (docs/proposals.md, "Explained
  * proposals"): signals[index] / history[index] (and, with a field, that field of the item),
  * posture[field], tenant_goals[field]. Only own keys count, so "__proto__" or "toString" point
  * at nothing. An index on POSTURE or TENANT_GOALS means nothing and is ignored. Pure; never throws.

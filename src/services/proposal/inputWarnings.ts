@@ -2,7 +2,7 @@ import { HEALTH_LEVELS, HistoryItemSchema, IsoDate, KNOWN_SIGNAL_TYPES, SignalSc
 import { sanitizeText } from './sanitizeText.js';
 
 /**
- * What in a proposal's input was ignored or could not be read (DESIGN.md, "Explained
+ * What in a proposal's input was ignored or could not be read (docs/proposals.md, "Explained
  * proposals"): one warning per element, with its path, so nothing is dropped silently.
  */
 export interface InputWarning {

@@ -51,6 +51,8 @@ export function buildProposalAudit(input: ProposalAuditInput): Record<string, un
       owner_role: s.owner_role ?? null,
     })),
     renewal_date: plan.renewal_date ?? null,
+    // The tenant's playbook version it was proposed under (docs/playbooks.md).
+    plan_type_config_version: plan.plan_type_config_version ?? 0,
     input_summary: input.input_summary,
     dropped_steps: input.dropped_steps.map((d) => ({ ...d })),
     dropped_evidence: input.dropped_evidence.map((d) => ({ ...d })),

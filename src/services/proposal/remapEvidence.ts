@@ -1,7 +1,7 @@
 /**
  * Evidence from a model whose context was cut: it cites signals[i] / history[i] by position in
- * the list it was shown. This maps those positions back to the input (DESIGN.md's indexes are
- * the input's); a position past what it was shown becomes -1, so it is dropped as out of range
+ * the list it was shown. This maps those positions back to the input (evidence indexes are the
+ * input's, docs/proposals.md); a position past what it was shown becomes -1, so it is dropped as out of range
  * rather than landing on an item the model never saw. Everything else is left as it came.
  */
 export function remapEvidenceIndexes(raw: unknown, shown: { signals?: readonly number[]; history?: readonly number[] }): unknown {

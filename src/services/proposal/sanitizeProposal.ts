@@ -39,7 +39,7 @@ export function sanitizeProposal(raw: unknown, config: PlanTypeConfig, context: 
 }
 
 export function proposalRejected(dropped: readonly DroppedStep[]): AppError {
-  // droppedSteps is the name DESIGN.md gives the extension; dropped_steps stays for older clients.
+  // droppedSteps is the extension clients read (docs/api.md, "Errors and codes"); dropped_steps stays for older clients.
   return new AppError('PROPOSAL_REJECTED', 'No allowed step is left after sanitizing the proposal', {
     droppedSteps: dropped.map((d) => ({ actionType: d.action_type, reason: d.reason })),
     dropped_steps: [...dropped],

@@ -4,6 +4,7 @@ import type { NodeId } from '../../domain/merkleTree.js';
 import { PLAN_LEDGER_COLLECTION } from '../indexes.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from '../mongoErrors.js';
 import { LEDGER_LOG_COLLECTIONS } from './ledgerLogIndexes.js';
+import { acquireLease, releaseLease } from '../leases.js';
 import { LedgerTiles } from './LedgerTiles.js';
 
 // The documents of the tenant Merkle logs (docs/store.md, "The verifiable log"). Leaves, tree
@@ -438,27 +439,11 @@ export class LedgerLogStore {
    * unique keys, the lease only keeps sealers from wasting work on each other.
    */
   async acquireLease(tenantId: string, holder: string, now: Date, ttlMs: number): Promise<boolean> {
-    return withStoreErrors(this.logger, 'ledgerLog.lease', async () => {
-      const expires_at = new Date(now.getTime() + ttlMs);
-      try {
-        await this.leases.insertOne({ _id: scoped(tenantId), tenant_id: tenantId, holder, expires_at });
-        return true;
-      } catch (e) {
-        if (!isDuplicateKeyError(e)) throw e;
-      }
-      const taken = await this.leases.findOneAndUpdate(
-        { _id: scoped(tenantId), $or: [{ holder }, { expires_at: { $lt: now } }] },
-        { $set: { holder, expires_at } },
-        { returnDocument: 'after' },
-      );
-      return taken?.holder === holder;
-    });
+    return withStoreErrors(this.logger, 'ledgerLog.lease', () => acquireLease(this.leases, scoped(tenantId), holder, now, ttlMs, { tenant_id: tenantId }));
   }
 
   async releaseLease(tenantId: string, holder: string): Promise<void> {
-    await withStoreErrors(this.logger, 'ledgerLog.releaseLease', () =>
-      this.leases.updateOne({ _id: scoped(tenantId), holder }, { $set: { expires_at: new Date(0) } }),
-    );
+    await withStoreErrors(this.logger, 'ledgerLog.releaseLease', () => releaseLease(this.leases, scoped(tenantId), holder));
   }
 
   // --- the ledger, read-only ----------------------------------------------------------------

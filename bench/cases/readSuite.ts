@@ -1,0 +1,166 @@
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { mintDevToken } from '../../src/auth/devToken.js';
+import { ensureStockFerretdbBinary, startEmbeddedStore, type EmbeddedStore } from '../../src/store/embeddedStore.js';
+import type { BenchCase } from '../lib/benchCase.js';
+import { Skipped } from '../lib/budget.js';
+import { boundedVerdict, fmtRun, latencyRatio } from '../lib/figures.js';
+import { JWT_SECRET, TENANT } from '../lib/harness.js';
+import type { LoadResult } from '../lib/loadJob.js';
+import { childPids, commOf, type ServerProcess } from '../lib/processes.js';
+import { LEDGER_PER_PLAN, ReadSuiteData, SMALL_TENANT, SMALL_TENANT_PLANS, planIdOf, readQueries, type ReadQuery } from '../lib/readSuite.js';
+import type { Row, Verdict } from '../lib/report.js';
+import { ms } from '../lib/stats.js';
+
+// Case 6: the dashboard's reads at each size, stock vs patched FerretDB vs the raw driver.
+// The large tenant grows from the first size to the last (10 ledger entries per plan); a small
+// tenant of 100 plans sits beside it throughout. Patched FerretDB is the bench's store; stock
+// FerretDB (.bin/ferretdb-stock, built on demand) gets the same documents in a store of its
+// own. Each has its own service process; the raw driver reads the patched store. The data
+// (bench/lib/readSuite.ts) stays for case 7d, which proves inclusion in its log.
+
+type Measured = { patched: LoadResult; raw: LoadResult; stock: LoadResult | null };
+
+export const readSuiteCase: BenchCase = {
+  id: '6',
+  title: 'read suite (lists, counts, feed, stats)',
+  slice: 0.48,
+  shares: ['readSuiteData'],
+  seeds: ['bench_reads: the large tenant grown to each BENCH_READ_SIZES (10 entries per plan) and a 100-plan tenant, on the patched and the stock store (on the patched one with their sealed log when case 7d runs)'],
+  async run(h, window) {
+    const { cfg } = h;
+    const rows: Row[] = [];
+    const goal = 'see each row';
+    let stockStore: EmbeddedStore | null = null;
+    const servers: ServerProcess[] = [];
+    const data = h.readSuiteData();
+    const dbName = ReadSuiteData.DB;
+    let stockClient: MongoClient | null = null;
+    let detachStock = () => undefined as void;
+    try {
+      const sides: { name: 'patched' | 'stock'; server: ServerProcess }[] = [];
+      const patchedServer = await h.server('reads', dbName);
+      servers.push(patchedServer);
+      sides.push({ name: 'patched', server: patchedServer });
+      if (!cfg.mongoUri) {
+        h.log('building and starting stock FerretDB (no patches) for case 6');
+        const binary = await ensureStockFerretdbBinary();
+        const started = await startEmbeddedStore({ dataDir: join(h.tempDir, 'ferretdb-stock'), binary, log: (line) => h.log(`ferretdb-stock: ${line}`) });
+        stockStore = started;
+        h.track(started.pid, 'stock store', () => started.stop());
+        const client = new MongoClient(started.uri, { directConnection: true });
+        stockClient = client;
+        await client.connect();
+        const stockServer = await h.server('reads-stock', dbName, { MONGODB_URI: started.uri });
+        servers.push(stockServer);
+        sides.push({ name: 'stock', server: stockServer });
+        // The stock store gets every plan and entry the bench's store gets, in the same batches.
+        detachStock = data.addMirror(client.db(dbName));
+      } else h.notes.push('6: with BENCH_MONGODB_URI there is no stock FerretDB to compare with.');
+      const smallToken = await mintDevToken({ secret: JWT_SECRET, tenantId: SMALL_TENANT, roles: ['plan-viewer'], sub: 'bench', ttlSeconds: 3 * 3600 });
+      const now = data.now;
+      const seedTo = async (tenant: string, plans: number, until = Number.POSITIVE_INFINITY) => {
+        const t0 = Date.now();
+        const from = data.plansOf(tenant);
+        const have = await data.growTo(tenant, plans, until);
+        const n = have - from;
+        h.log(`  seeded ${n} plans (+${n * LEDGER_PER_PLAN} ledger entries${data.withLog ? ', sealed' : ''}) of ${tenant} into ${sides.length} store(s) in ${ms(Date.now() - t0)}`);
+        return have;
+      };
+      await seedTo(SMALL_TENANT, SMALL_TENANT_PLANS);
+      const wanted = [...cfg.readSizes].sort((a, b) => a - b);
+      // What one size's measurements take (8 reads, 3 sides, each a probe and a run): the
+      // seeding stops where the window must keep that for every size still to measure.
+      const perSizeMs = 8 * 3 * (3000 + cfg.readWarmupMs + cfg.readDurationMs);
+      const sizes: number[] = [];
+      const results = new Map<number, Map<string, Measured>>();
+      for (const [k, target] of wanted.entries()) {
+        const size = await seedTo(TENANT, target, window.deadline - perSizeMs * (wanted.length - k));
+        if (size < target) h.notes.push(`6: the time budget ended the seeding at ${size.toLocaleString('en-US')} of ${target.toLocaleString('en-US')} plans; that size is measured instead.`);
+        if (sizes.includes(size)) continue;
+        sizes.push(size);
+        await h.awaitStoreIdle(20_000, 'after seeding');
+        const ids = Array.from({ length: 200 }, (_, k) => planIdOf(TENANT, Math.floor((k * size) / 200)));
+        const queries: (ReadQuery & { tenantToken?: string })[] = [
+          ...readQueries(TENANT, size, ids, now),
+          { ...readQueries(SMALL_TENANT, SMALL_TENANT_PLANS, [], now).find((q) => q.key === 'plans')!, key: 'small', what: `small tenant's plans(first: 50) (${SMALL_TENANT_PLANS} plans)`, tenantToken: smallToken },
+        ];
+        const bySize = new Map<string, Measured>();
+        results.set(size, bySize);
+        const overrides = { warmupMs: cfg.readWarmupMs, durationMs: cfg.readDurationMs };
+        const label = (q: ReadQuery, side: string) => `6 ${q.key} @${size} (${side})`;
+        for (const q of queries) {
+          if (!window.fits()) throw new Skipped(`time budget (at ${size} plans, ${q.what})`);
+          const t = q.tenantToken ?? h.token;
+          const [patched, raw] = await h.measureSides(
+            [
+              { label: label(q, 'patched service'), make: (l) => h.gqlJob(patchedServer, t, l.label, q.bodies, l), server: patchedServer },
+              { label: label(q, 'raw driver, patched'), make: (l) => h.driverJob(dbName, l.label, { op: 'read', reads: q.raw }, l) },
+            ],
+            cfg.readConcurrency,
+            window,
+            overrides,
+          );
+          bySize.set(q.key, { patched: patched!, raw: raw!, stock: null });
+        }
+        // Stock FerretDB after the patched store's runs: a read the client gave up on goes on in
+        // the stock store for a while, and must not slow down the patched figures.
+        const stockSide = sides.find((sd) => sd.name === 'stock');
+        if (stockSide) {
+          for (const q of queries) {
+            if (!window.fits()) break;
+            const t = q.tenantToken ?? h.token;
+            const [stock] = await h.measureSides([{ label: label(q, 'stock service'), make: (l) => h.gqlJob(stockSide.server, t, l.label, q.bodies, l), server: stockSide.server }], cfg.readConcurrency, window, overrides);
+            bySize.get(q.key)!.stock = stock ?? null;
+          }
+          if (stockStore) await h.awaitProcessIdle(childPids(stockStore.pid).find((pid) => commOf(pid) === 'ferretdb') ?? null, 120_000, 'stock store, after its reads');
+        }
+      }
+      const biggest = sizes.at(-1) ?? 0;
+      const small = results.get(sizes[0] ?? 0);
+      const large = results.get(biggest);
+      if (!small || !large) throw new Error('no sizes measured');
+      const sizeText = (n: number) => `${n.toLocaleString('en-US')} plans / ${(n * LEDGER_PER_PLAN).toLocaleString('en-US')} entries`;
+      for (const q of readQueries(TENANT, biggest, [], now).concat([{ key: 'small', what: `small tenant's plans(first: 50) (${SMALL_TENANT_PLANS} plans, beside the large tenant)`, bodies: [], raw: [], flat: true }])) {
+        const a = small.get(q.key);
+        const b = large.get(q.key);
+        const point = large.get('plan');
+        if (!a || !b || !point) continue;
+        const growth = latencyRatio(b.patched, a.patched, 'p50');
+        const vsRaw = latencyRatio(b.patched, b.raw, 'p99');
+        const vsStock = b.stock ? latencyRatio(b.stock, b.patched, 'p50') : null;
+        const vsPoint = latencyRatio(b.patched, point.patched, 'p50');
+        const checks: { text: string; verdict: Verdict }[] = [];
+        if (q.flat) checks.push({ text: `p50 @${biggest.toLocaleString('en-US')} ≤ 1.3× @${(sizes[0] ?? 0).toLocaleString('en-US')}`, verdict: boundedVerdict(growth, 1.3) });
+        if (q.vsPointRead) checks.push({ text: `p50 ≤ ${q.vsPointRead}× plan(planId)`, verdict: boundedVerdict(vsPoint, q.vsPointRead) });
+        if (q.key !== 'plan') checks.push({ text: 'p99 ≤ 2× raw', verdict: boundedVerdict(vsRaw, 2) });
+        if (q.key === 'stats' && vsStock) {
+          // Both sides may be bounds (timeouts): "< x" means the stock side answered faster than x times.
+          checks.push({ text: 'stock p50 ≥ 20× patched', verdict: !vsStock.known ? 'error' : vsStock.value >= 20 ? (vsStock.text.startsWith('<') ? 'incomplete' : 'pass') : vsStock.text.startsWith('>') ? 'incomplete' : 'miss' });
+        }
+        const verdicts = checks.map((c) => c.verdict);
+        const verdict: Verdict = verdicts.length === 0 ? '' : verdicts.includes('error') ? 'error' : verdicts.includes('miss') ? 'miss' : verdicts.includes('incomplete') ? 'incomplete' : 'pass';
+        rows.push({
+          id: `6${q.key === 'small' ? 'h' : 'abcdefg'[['plan', 'plans', 'status', 'account', 'counts', 'feed', 'stats'].indexOf(q.key)]}`,
+          what: q.what,
+          load: `closed loop, ${cfg.readConcurrency} in flight; large tenant ${sizeText(sizes[0] ?? 0)} → ${sizeText(biggest)}`,
+          service: `@${(sizes[0] ?? 0).toLocaleString('en-US')}: ${fmtRun(a.patched, false)}; @${biggest.toLocaleString('en-US')}: ${fmtRun(b.patched, false)}`,
+          baseline: `raw driver @${biggest.toLocaleString('en-US')}: ${fmtRun(b.raw, false)}; stock FerretDB @${(sizes[0] ?? 0).toLocaleString('en-US')}: ${fmtRun(a.stock, false)}, @${biggest.toLocaleString('en-US')}: ${fmtRun(b.stock, false)}`,
+          ratio: `growth ${growth.text} p50; ${vsRaw.text} raw p99; ${q.key === 'plan' ? '' : `${vsPoint.text} plan(planId) p50; `}stock ${vsStock ? `${vsStock.text}` : 'n/a'} slower (p50)`,
+          goal: checks.map((c) => c.text).join('; ') || '(reference)',
+          verdict,
+          figures: { small: a, large: b, growthP50: growth.value, vsRawP99: vsRaw.value, vsPointP50: vsPoint.value, stockSlowerP50: vsStock?.value ?? null, sizes },
+        });
+      }
+    } catch (e) {
+      rows.push(h.failRow('6', 'read suite (plans lists, counts, feed, stats)', goal, e));
+    } finally {
+      // Later growth (case 7d) goes to the bench's store alone.
+      detachStock();
+      await stockClient?.close().catch(() => undefined);
+      for (const s of servers) await s.stop();
+      await stockStore?.stop();
+    }
+    return rows;
+  },
+};
