@@ -5,6 +5,7 @@ import { MongoClient } from 'mongodb';
 import { mintDevToken } from '../src/auth/devToken.js';
 import { generateSigningKey } from '../src/services/ledgerLog/checkpointSigner.js';
 import { startEmbeddedStore, type EmbeddedStore } from '../src/store/embeddedStore.js';
+import { costAttackCase } from './cases/costAttack.js';
 import { ledgerLogCase } from './cases/ledgerLog.js';
 import { llmCase } from './cases/llm.js';
 import { memoryCase } from './cases/memory.js';
@@ -31,7 +32,7 @@ import { ms } from './lib/stats.js';
 
 const memory = memoryCase();
 /** The cases in the order they run (case 5 measures before case 1 and again after case 4). */
-const CASES: BenchCase[] = [memory.first, proposeCase, transitionsCase, pointReadsCase, readSuiteCase, planLedgerCase, llmCase, memory.second, ledgerLogCase];
+const CASES: BenchCase[] = [memory.first, proposeCase, transitionsCase, pointReadsCase, readSuiteCase, planLedgerCase, llmCase, memory.second, ledgerLogCase, costAttackCase];
 
 const cfg = benchConfig();
 const started = Date.now();

@@ -119,9 +119,10 @@ export class Harness {
   }
 
   /** A service process on database `dbName` of the bench's store (production mode, rules generator). */
-  server(name: string, dbName: string, extra: Record<string, string> = {}): Promise<ServerProcess> {
+  server(name: string, dbName: string, extra: Record<string, string> = {}, startTimeoutMs?: number): Promise<ServerProcess> {
     return startServer({
       name,
+      ...(startTimeoutMs ? { startTimeoutMs } : {}),
       env: { NODE_ENV: 'production', LOG_LEVEL: 'info', JWT_SECRET, LEDGER_SIGNING_KEY: this.signingKey, MONGODB_URI: this.uri, MONGODB_DB: dbName, ...extra },
       logFile: join(this.tempDir, `${name}.log`),
       registry: this.registry,

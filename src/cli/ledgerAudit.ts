@@ -74,6 +74,14 @@ function recomputedLeaf(raw: unknown): Hash | null {
   return leafHash(fromHex(hash) as Hash);
 }
 
+function isHeaderLine(line: string | undefined): boolean {
+  try {
+    return line !== undefined && (JSON.parse(line) as { type?: unknown } | null)?.type === 'header';
+  } catch {
+    return false;
+  }
+}
+
 /** Audits an export (its text), optionally against a checkpoint saved earlier. */
 export function auditExport(text: string, keys: readonly TrustedKey[], saved?: CheckpointJson): AuditReport {
   const problems: string[] = [];
@@ -90,6 +98,7 @@ export function auditExport(text: string, keys: readonly TrustedKey[], saved?: C
       continue;
     }
     if (row.type === 'header') {
+      if (n !== 0) problems.push(`line ${n + 1}: a header where only the first line may be one`);
       if (row.format !== EXPORT_FORMAT) problems.push(`the export's format is ${String(row.format)}, not ${EXPORT_FORMAT}`);
       tenantId = typeof row.tenantId === 'string' ? row.tenantId : null;
     } else if (row.type === 'checkpoint') checkpoints.push(row as unknown as CheckpointJson);
@@ -100,6 +109,7 @@ export function auditExport(text: string, keys: readonly TrustedKey[], saved?: C
       leaves.push(leaf);
     }
   }
+  if (!isHeaderLine(lines[0])) problems.push(`the export has no header line (${EXPORT_FORMAT}, tenant): it is not a complete ledger export`);
   // Roots of every prefix a checkpoint names (one pass over the leaves).
   const wanted = new Set([...checkpoints.map((c) => c.treeSize), ...(saved ? [saved.treeSize] : [])]);
   const roots = new Map<number, string>();
@@ -127,6 +137,12 @@ export function auditExport(text: string, keys: readonly TrustedKey[], saved?: C
   for (const c of checkpoints) check(c, 'checkpoint');
   if (saved) check(saved, 'saved checkpoint');
   if (checkpoints.length === 0 && leaves.length > 0) problems.push('the export holds leaves but no checkpoint');
+  // Leaves past every checkpoint that holds are vouched for by nothing signed: not verified.
+  const covered = Math.max(0, ...matching);
+  if (checkpoints.length > 0 && failing.length === 0 && leaves.length > covered) {
+    problems.push(`leaves ${covered} to ${leaves.length - 1} are not covered by any valid signed checkpoint (the largest is ${covered}): nothing vouches for them`);
+    if (firstBad === null) firstBad = covered;
+  }
   if (firstBad === null && failing.length > 0) {
     const lowestFailing = Math.min(...failing);
     firstBad = Math.max(0, ...matching.filter((m) => m < lowestFailing));

@@ -68,6 +68,15 @@ const EnvSchema = z
     WEBHOOK_DISPATCHER: z.enum(['on', 'off']).default('on'),
   })
   .superRefine((env, ctx) => {
+    // Outside production, tokens are checked against a secret printed in this file: on a
+    // reachable address anyone could mint them. Loopback keeps that secret to this machine.
+    if (env.NODE_ENV !== 'production' && !env.JWT_SECRET && !env.JWT_JWKS_URL && !isLoopbackHost(env.HOST)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HOST'],
+        message: `${env.HOST} is not a loopback address, and tokens would be checked against the public development secret: set NODE_ENV=production (with JWT_SECRET or JWT_JWKS_URL), or JWT_SECRET / JWT_JWKS_URL, or HOST=127.0.0.1`,
+      });
+    }
     if (env.TENANT_GATE_POLICIES) {
       ctx.addIssue({
         code: 'custom',
@@ -112,6 +121,12 @@ const EnvSchema = z
       }
     }
   });
+
+/** Loopback names and addresses: a service bound to one is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
+}
 
 export type RawEnv = z.infer<typeof EnvSchema>;
 

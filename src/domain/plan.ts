@@ -9,6 +9,11 @@ export type EvidenceSource = (typeof EVIDENCE_SOURCES)[number];
 
 /** The longest step rationale, in characters (code points). */
 export const MAX_STEP_RATIONALE_CHARS = 500;
+/**
+ * Events a plan's chain may hold while it is a DRAFT (its creation and its updates): past it,
+ * updateDraftPlan is a CONFLICT. Keeps verifyPlanLedger and a plan's story bounded reads.
+ */
+export const MAX_DRAFT_EVENTS = 500;
 export const MAX_EVIDENCE_PER_STEP = 10;
 export const MAX_EVIDENCE_FIELD_CHARS = 64;
 /** A step's assignee is a token subject; its longest form, in characters. */

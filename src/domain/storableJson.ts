@@ -19,9 +19,17 @@ export type StorableJson =
 export const MAX_STORABLE_DEPTH = 64;
 const MAX_KEY_LENGTH = 128;
 
-/** Why a key cannot be kept, or null: empty, too long, '$'-prefixed, dotted or with a NUL. */
+/**
+ * Keys JavaScript gives a meaning on every object: an assignment of `__proto__` replaces the
+ * prototype instead of storing a value, and code down the line that reads `constructor` or
+ * `prototype` from data gets the built-in one when the key is absent. Refused, never dropped.
+ */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Why a key cannot be kept, or null: empty, too long, '$'-prefixed, dotted, with a NUL, or reserved. */
 function storableKeyProblem(key: string): string | null {
   if (key.length === 0) return 'is empty';
+  if (RESERVED_KEYS.has(key)) return 'is reserved (__proto__, constructor and prototype are not accepted)';
   if (key.length > MAX_KEY_LENGTH) return `is over ${MAX_KEY_LENGTH} characters`;
   if (key.startsWith('$')) return "starts with '$'";
   if (key.includes('.')) return "contains '.'";

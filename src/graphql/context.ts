@@ -14,6 +14,10 @@ export interface GraphQLContext {
   authError: AppError | null;
   services: AppServices;
   loaders: RequestLoaders;
+  /** Aborted when the client closes the request before its answer: long work stops there. */
+  signal?: AbortSignal;
+  /** Charges the caller that long, waited out before its next request runs (see server/requestGate.ts). */
+  paceCaller?: (ms: number) => void;
 }
 
 /** The caller, when they hold one of `roles`; otherwise UNAUTHENTICATED or FORBIDDEN. */

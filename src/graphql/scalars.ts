@@ -76,7 +76,7 @@ function literalToJson(ast: ValueNode, variables: Record<string, unknown> | null
 
 export const JSONScalar = new GraphQLScalarType<unknown, unknown>({
   name: 'JSON',
-  description: "Plain JSON. Keys may not start with '$' or contain '.'; at most 10 levels deep.",
+  description: "Plain JSON. Keys may not start with '$', contain '.', or be __proto__, constructor or prototype; at most 10 levels deep.",
   serialize: (value) => value,
   parseValue: (value) => {
     assertSafeJson(value);

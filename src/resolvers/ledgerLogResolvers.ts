@@ -12,6 +12,6 @@ export const ledgerLogResolvers: Resolvers = {
       requireRole(ctx, 'plan-viewer');
       return ctx.services.ledgerLog.signingKeys();
     },
-    verifyLedgerCheckpoint: (_root, { treeSize }, ctx) => ctx.services.ledgerLog.verifyCheckpoint(requireRole(ctx, 'plan-viewer'), treeSize),
+    verifyLedgerCheckpoint: (_root, { treeSize }, ctx) => ctx.services.ledgerLog.verifyCheckpoint(requireRole(ctx, 'plan-viewer'), treeSize, ctx.signal),
   },
 };

@@ -7,10 +7,10 @@ export const ledgerResolvers: Resolvers = {
     planLedger: async (_root, { filter, first, after }, ctx) =>
       toConnection(await ctx.services.queries.listLedger(requireRole(ctx, 'plan-viewer'), filter, { first, after }), { after }),
     ledgerStats: async (_root, { filter }, ctx) =>
-      (await ctx.services.queries.ledgerStats(requireRole(ctx, 'plan-viewer'), filter)).map((row) => ({ eventType: row.event_type, day: row.day, count: row.count })),
+      (await ctx.services.queries.ledgerStats(requireRole(ctx, 'plan-viewer'), filter, ctx.signal)).map((row) => ({ eventType: row.event_type, day: row.day, count: row.count })),
     verifyPlanLedger: async (_root, { planId }, ctx) => {
       // The chain, then its sealed entries against the latest signed checkpoint.
-      const result = await ctx.services.ledgerLog.verifyPlan(requireRole(ctx, 'plan-viewer'), planId);
+      const result = await ctx.services.ledgerLog.verifyPlan(requireRole(ctx, 'plan-viewer'), planId, ctx.signal);
       return { planId: result.plan_id, valid: result.valid, entries: result.entries, brokenAtSeq: result.broken_at_seq, checkpointTreeSize: result.checkpoint_tree_size };
     },
   },

@@ -9,7 +9,7 @@ export const planResolvers: Resolvers = {
     plan: (_root, { planId }, ctx) => ctx.services.queries.getPlan(requireRole(ctx, 'plan-viewer'), planId),
     plans: async (_root, { filter, first, after }, ctx) =>
       toConnection(await ctx.services.queries.listPlans(requireRole(ctx, 'plan-viewer'), filter, { first, after }), { after }),
-    planStatusCounts: (_root, { filter }, ctx) => ctx.services.queries.planStatusCounts(requireRole(ctx, 'plan-viewer'), filter),
+    planStatusCounts: (_root, { filter }, ctx) => ctx.services.queries.planStatusCounts(requireRole(ctx, 'plan-viewer'), filter, ctx.signal),
   },
   Plan: {
     planId: (p) => p.plan_id,

@@ -18,6 +18,7 @@ import { pageBudgetPlugin } from '../graphql/pageBudgetPlugin.js';
 import { buildResolvers } from '../resolvers/index.js';
 import type { AppServices } from '../services/AppServices.js';
 import { dashboardRouter } from './dashboardRoute.js';
+import { RequestGate } from './requestGate.js';
 import { transportErrorAnswer } from './transportErrors.js';
 import { ideRouter } from './ideRoute.js';
 
@@ -25,6 +26,14 @@ import { ideRouter } from './ideRoute.js';
 const MAX_QUERY_TOKENS = 2000;
 /** Most list items one operation may ask for (page sizes multiplied along each path). */
 const MAX_LIST_ITEMS_PER_OPERATION = 10_000;
+/** Most uses of fields whose cost grows with the tenant's data (or that call the model) in one operation. */
+const MAX_EXPENSIVE_FIELDS_PER_OPERATION = 3;
+/** GraphQL requests of one caller (tenant and subject) executing at once; more wait their turn. */
+const MAX_REQUESTS_IN_FLIGHT_PER_CALLER = 64;
+/** Pacing (server/requestGate.ts): what the caller's next request waits after an operation refused for its cost ... */
+const REFUSED_OPERATION_CHARGE_MS = 250;
+/** ... and per expensive read (verification, statistics over the tenant's data) an admitted operation ran. */
+const EXPENSIVE_READ_CHARGE_MS = 25;
 /** /health answers within this bound even when the store does not. */
 const HEALTH_TIMEOUT_MS = 1000;
 
@@ -53,8 +62,8 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
   httpServer.requestTimeout = 30_000;
   httpServer.headersTimeout = 10_000;
 
-  // Page sizes are bounded by pageBudgetPlugin (it sees variables, which a static cost rule
-  // does not); the token limit is graphql-js's own parse option, so an oversized document is a
+  // Page sizes and expensive fields are bounded by pageBudgetPlugin (it sees variables and
+  // their defaults, which a static cost rule does not); the token limit is graphql-js's own parse option, so an oversized document is a
   // 400 parse error rather than an exception inside Apollo's parsing hook.
   const armor = new ApolloArmor({
     maxDepth: { n: 10 },
@@ -90,7 +99,9 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
       // In development GET /graphql from a browser is the bundled IDE (ideRoute.ts), not Apollo's
       // CDN-loaded Sandbox.
       ApolloServerPluginLandingPageDisabled(),
-      pageBudgetPlugin(MAX_LIST_ITEMS_PER_OPERATION),
+      pageBudgetPlugin<GraphQLContext>({ maxItems: MAX_LIST_ITEMS_PER_OPERATION, maxExpensiveFields: MAX_EXPENSIVE_FIELDS_PER_OPERATION }, (ctx, cost) =>
+        ctx.paceCaller?.(cost.refused ? REFUSED_OPERATION_CHARGE_MS : cost.expensiveReads * EXPENSIVE_READ_CHARGE_MS),
+      ),
       // Status codes by response media type (GraphQL over HTTP; docs/api.md).
       httpStatusPlugin(),
       observabilityPlugin(metrics, logger),
@@ -99,6 +110,7 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
   await apollo.start();
 
   const verifyToken = createTokenVerifier(config);
+  const gate = new RequestGate(MAX_REQUESTS_IN_FLIGHT_PER_CALLER);
 
   app.get('/health', async (_req, res) => {
     let timer: NodeJS.Timeout | undefined;
@@ -140,7 +152,11 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
       next();
     },
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<GraphQLContext> => {
+      context: async ({ req, res }): Promise<GraphQLContext> => {
+        const abandoned = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) abandoned.abort(new AppError('BAD_USER_INPUT', 'the client closed the request'));
+        });
         const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
         const token = bearerToken(req.headers.authorization);
         let principal: GraphQLContext['principal'] = null;
@@ -154,7 +170,17 @@ export async function createHttpApp({ services, storeHealthy }: HttpAppOptions):
         } else if (req.headers.authorization) {
           authError = new AppError('UNAUTHENTICATED', 'Authorization header must be "Bearer <token>"');
         }
-        return { requestId, logger: logger.child({ requestId }), principal, authError, services, loaders: createRequestLoaders(services, principal) };
+        const slot = await gate.admit(principal ? `${principal.tenantId.length}:${principal.tenantId}/${principal.sub}` : `address:${req.socket.remoteAddress ?? ''}`, res);
+        return {
+          requestId,
+          logger: logger.child({ requestId }),
+          principal,
+          authError,
+          services,
+          loaders: createRequestLoaders(services, principal),
+          signal: abandoned.signal,
+          paceCaller: (ms) => slot.charge(ms),
+        };
       },
     }),
   );

@@ -21,6 +21,7 @@ import { PlanRepository } from '../store/PlanRepository.js';
 import { PlanStore } from '../store/PlanStore.js';
 import { StepProgressService } from '../services/steps/StepProgressService.js';
 import { LedgerLogService } from '../services/ledgerLog/LedgerLogService.js';
+import { TenantWorkLimiter } from '../services/tenantWorkLimiter.js';
 import { LedgerSealer } from '../services/ledgerLog/LedgerSealer.js';
 import { LedgerLogStore } from '../store/ledgerLog/LedgerLogStore.js';
 import { ledgerSignerFromConfig } from './ledgerSigner.js';
@@ -128,7 +129,9 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
   const expiry = new PlanExpiry({ store, logger: logger.child({ component: 'expiry' }) });
   let sweeper: { stop(): Promise<void> } | null = null;
   let expirySweeper: { stop(): Promise<void> } | null = null;
-  const queries = new PlanQueryService({ store, expiry });
+  // Reads whose cost grows with a tenant's data share one limiter: one job per tenant at a time.
+  const limiter = new TenantWorkLimiter();
+  const queries = new PlanQueryService({ store, expiry, limiter });
   const proposals = new PlanProposalService({ store, generator, metrics, expiry, playbooks });
   const runStore = new ProposalRunStore(db, { logger: storeLogger });
   const holder = newHolderId();
@@ -160,7 +163,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
     store,
     expiry,
     llmStatus: () => llm?.status() ?? null,
-    ledgerLog: new LedgerLogService({ store: ledgerLogStore, signer, sealer, queries }),
+    ledgerLog: new LedgerLogService({ store: ledgerLogStore, signer, sealer, queries, limiter }),
     sealer,
     webhooks: new WebhookService({
       store: webhookStore,

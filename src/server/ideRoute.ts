@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mintDevToken, parseDevTokenRequest } from '../auth/devToken.js';
 import { PLAN_ROLES } from '../auth/roles.js';
-import type { AppConfig } from '../config/env.js';
+import { isLoopbackHost, type AppConfig } from '../config/env.js';
 import { findProjectRoot } from '../config/projectRoot.js';
 import { pageContentSecurityPolicy, setPageSecurityHeaders } from './pageSecurity.js';
 
@@ -30,17 +30,33 @@ function wantsPage(req: Request): boolean {
   return req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html';
 }
 
-const fromThisMachine = (req: Request): boolean => {
-  const address = req.socket.remoteAddress ?? '';
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-};
+/**
+ * A request a person on this machine sent to this service directly. The socket's address alone
+ * is not enough: a reverse proxy on this host connects from loopback for anyone (so any
+ * forwarding header turns minting off), and a page on a rebound DNS name reaches loopback from
+ * the browser (so Host, and Origin when sent, must name loopback too).
+ */
+function fromThisMachine(req: Request): boolean {
+  if (!isLoopbackHost(req.socket.remoteAddress ?? '')) return false;
+  if (req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined || req.headers['x-real-ip'] !== undefined) return false;
+  if (!isLoopbackHost(hostnameOf(req.headers.host))) return false;
+  const origin = req.headers.origin;
+  return origin === undefined || (URL.canParse(origin) && isLoopbackHost(new URL(origin).hostname));
+}
+
+/** The name part of a Host header ("localhost:4000" -> "localhost", "[::1]:4000" -> "::1"). */
+function hostnameOf(host: string | undefined): string {
+  if (!host || !URL.canParse(`http://${host}`)) return '';
+  return new URL(`http://${host}`).hostname;
+}
 
 /**
  * The development GraphQL IDE (mounted only when NODE_ENV=development): `GET /graphql` from a
  * browser serves the bundled GraphiQL (ide/dist), `/ide/*` its assets and example operations,
  * and `POST /ide/dev-token` mints a development token like `npm run token` does (for requests
- * from this machine, and only when tokens are HS256 with JWT_SECRET; `GET` tells whether it
- * does). The IDE's token bar and the dashboard's token panel use it.
+ * from this machine: loopback socket, Host and Origin, no proxy in between; and only when tokens
+ * are HS256 with JWT_SECRET; `GET` tells whether it does). The IDE's token bar and the
+ * dashboard's token panel use it.
  */
 export function ideRouter({ config, distDir = join(findProjectRoot(), 'ide', 'dist'), examplesFile = join(findProjectRoot(), 'docs', 'operations.graphql') }: IdeRouterOptions): Router {
   const router = express.Router();

@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import { z } from 'zod';
 import type { LedgerEventType, PlanStatus } from '../domain/enums.js';
 import { AppError } from '../domain/errors.js';
-import type { RevenuePlanV1 } from '../domain/plan.js';
+import { MAX_DRAFT_EVENTS, type RevenuePlanV1 } from '../domain/plan.js';
 import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js';
 import { transitionFor } from '../domain/lifecycleMatrix.js';
 import { consoleStoreLogger, type StoreLogger } from './mongoErrors.js';
@@ -167,7 +167,13 @@ export class PlanStore {
    */
   async change(input: PlanChangeInput): Promise<RevenuePlanV1> {
     const eventType = parseEventType(input.event_type);
-    return this.commitChange(input.tenantId, input.planId, input.basedOn, (current, now) => documentWrite(current, eventType, input.decide(current, now), now));
+    return this.commitChange(input.tenantId, input.planId, input.basedOn, (current, now, eventCount) => {
+      // A DRAFT's chain is bounded (updates are the only events that keep it a DRAFT).
+      if (current.plan_status === 'DRAFT' && eventType === 'PLAN_UPDATED' && eventCount >= MAX_DRAFT_EVENTS) {
+        throw new AppError('CONFLICT', `plan ${input.planId} has ${eventCount} events, the most a DRAFT may have (${MAX_DRAFT_EVENTS}); approve it or propose a new plan`);
+      }
+      return documentWrite(current, eventType, input.decide(current, now), now);
+    });
   }
 
   /**
@@ -268,7 +274,7 @@ export class PlanStore {
     tenantId: string,
     planId: string,
     basedOn: RevenuePlanV1 | undefined,
-    decide: (current: RevenuePlanV1, now: Date) => PlanDocumentWrite,
+    decide: (current: RevenuePlanV1, now: Date, eventCount: number) => PlanDocumentWrite,
   ): Promise<RevenuePlanV1> {
     const known = basedOn ? this.readFrom.get(basedOn) : undefined;
     const start = known && known.plan.tenant_id === tenantId && known.plan.plan_id === planId ? known : null;
@@ -280,7 +286,7 @@ export class PlanStore {
         current = await this.outbox.complete(current);
       }
       if (!current) throw new AppError('NOT_FOUND', `plan ${planId} not found`);
-      const changed = await this.outbox.commitAndComplete(current, decide(current.plan, this.now()));
+      const changed = await this.outbox.commitAndComplete(current, decide(current.plan, this.now(), current.event_count));
       if (!changed) continue;
       this.remember(changed);
       return changed.plan;

@@ -8,9 +8,11 @@ export interface MongoConnection {
   /** true when the store answers a ping within the timeout. */
   ping(timeoutMs?: number): Promise<boolean>;
   /**
-   * Watches the connection: when pings keep failing while a fresh connection to the same
-   * server succeeds, the client's topology is stuck (seen after a store restart under load),
-   * so the client is closed and connected again. Db handles stay valid across that.
+   * Watches the connection: when pings keep failing, no operation completes meanwhile, and a
+   * fresh connection to the same server succeeds, the client's topology is stuck (seen after a
+   * store restart under load), so the client is closed and connected again. Db handles stay
+   * valid across that. A pool saturated by load (pings time out waiting for a connection while
+   * operations complete) is not stuck and is left alone.
    */
   superviseReconnects(options: { intervalMs: number; failuresBeforeCheck: number; onReconnect: () => void }): void;
   close(): Promise<void>;
@@ -61,8 +63,18 @@ export async function connectMongo(uri: string, dbName: string, options: { monit
     },
     superviseReconnects: ({ intervalMs, failuresBeforeCheck, onReconnect }) => {
       let failures = 0;
+      // Operations that complete check their connection back in. While they do, the topology
+      // works and a failing ping only waited for a busy pool (saturated by load): closing the
+      // client then would fail every tenant's requests in flight.
+      let checkedIn = 0;
+      client.on('connectionCheckedIn', () => {
+        checkedIn += 1;
+      });
+      let checkedInAtLastCheck = 0;
       const check = async () => {
-        if (await connection.ping()) {
+        const progressed = checkedIn !== checkedInAtLastCheck;
+        checkedInAtLastCheck = checkedIn;
+        if ((await connection.ping()) || progressed || checkedIn !== checkedInAtLastCheck) {
           failures = 0;
           return;
         }

@@ -80,6 +80,32 @@ describe('ideRouter (development)', () => {
     expect(form.status).toBe(415);
   });
 
+  /** A raw POST with the headers a browser on a rebound name or a proxy would send (fetch would set Host itself). */
+  const mintWith = (url: string, headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const body = JSON.stringify({ tenant: 'victim', sub: 'eve', roles: ['plan-approver'] });
+      const req = http.request(`${url}/ide/dev-token`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  it('refuses a rebound DNS name (Host or Origin not loopback) and any request through a proxy', async () => {
+    const port = new URL(site.url).port;
+    expect(await mintWith(site.url, { host: `localhost:${port}`, origin: `http://localhost:${port}` })).toBe(200);
+    expect(await mintWith(site.url, { host: `[::1]:${port}` })).toBe(200);
+    // DNS rebinding: the browser connects to 127.0.0.1 but names the attacker's host.
+    expect(await mintWith(site.url, { host: 'evil.example' })).toBe(404);
+    expect(await mintWith(site.url, { host: `evil.example:${port}`, origin: `http://evil.example:${port}` })).toBe(404);
+    expect(await mintWith(site.url, { host: `127.0.0.1:${port}`, origin: 'http://evil.example' })).toBe(404);
+    expect(await mintWith(site.url, { host: `127.0.0.1:${port}`, origin: 'null' })).toBe(404);
+    // A reverse proxy on this host connects from loopback on behalf of anyone.
+    expect(await mintWith(site.url, { host: `127.0.0.1:${port}`, 'x-forwarded-for': '203.0.113.9' })).toBe(404);
+    expect(await mintWith(site.url, { host: `127.0.0.1:${port}`, forwarded: 'for=203.0.113.9' })).toBe(404);
+  });
+
   it('says whether it mints, and for which roles (the dashboard asks before it offers to)', async () => {
     const res = await fetch(`${site.url}/ide/dev-token`);
     expect(res.status).toBe(200);

@@ -103,6 +103,20 @@ describe('the ledger CLIs (child processes)', () => {
     expect(cut.code).toBe(1);
     expect(cut.stderr).toContain('checkpoint 9 covers more leaves than the export holds (7): the log was rolled back or cut');
 
+    // Without its header line: not a complete export.
+    writeFileSync(file('headless.jsonl'), `${lines.filter((l) => !l.includes('"type":"header"')).join('\n')}\n`);
+    const headless = await verify('--export', file('headless.jsonl'));
+    expect(headless.code).toBe(1);
+    expect(headless.stderr).toContain('the export has no header line');
+
+    // The latest checkpoint left out: its leaves are vouched for by nothing signed.
+    const withoutLatest = lines.filter((l) => !(l.includes('"type":"checkpoint"') && l.includes('"treeSize":9')));
+    expect(withoutLatest.length).toBe(lines.length - 1);
+    writeFileSync(file('uncovered.jsonl'), `${withoutLatest.join('\n')}\n`);
+    const uncovered = await verify('--export', file('uncovered.jsonl'));
+    expect(uncovered.code).toBe(1);
+    expect(uncovered.stderr).toMatch(/leaves \d+ to 8 are not covered by any valid signed checkpoint/);
+
     const proof = JSON.parse(readFileSync(file('proof.json'), 'utf8')) as { path: string[] };
     writeFileSync(file('forged.json'), JSON.stringify({ ...proof, path: proof.path.map((h) => h.replace(/^./, (c) => (c === '0' ? '1' : '0'))) }));
     const forged = await verify('--saved', file('saved.json'), '--checkpoint', file('current.json'), '--proof', file('forged.json'));

@@ -20,6 +20,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), LEDGER_SIGNING_KEY: generateSigningKey(), WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') }).JWT_SECRET).toBe('x'.repeat(32));
   });
 
+  it('refuses a non-loopback HOST while tokens would be checked against the public development secret', () => {
+    for (const env of [{ HOST: '0.0.0.0' }, { HOST: '192.0.2.7', NODE_ENV: 'test' }, { HOST: '::' }]) {
+      expect(() => loadConfig(env)).toThrow(/HOST: .* is not a loopback address.*set NODE_ENV=production .*JWT_SECRET/);
+    }
+    for (const HOST of ['127.0.0.1', 'localhost', '::1', '[::1]', '127.1.2.3']) expect(loadConfig({ HOST }).HOST).toBe(HOST);
+    expect(loadConfig({ HOST: '0.0.0.0', JWT_SECRET: 'a'.repeat(32) }).JWT_SECRET).toBe('a'.repeat(32));
+    expect(loadConfig({ HOST: '0.0.0.0', JWT_JWKS_URL: 'https://idp.example/jwks' }).JWT_SECRET).toBeUndefined();
+  });
+
   it('rejects malformed values with the variable name', () => {
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(/PORT/);
     expect(() => loadConfig({ PROPOSAL_LLM_FALLBACK: 'maybe' })).toThrow(/PROPOSAL_LLM_FALLBACK/);

@@ -11,6 +11,11 @@ describe('the one safe-JSON rule', () => {
     ['a key with a NUL', { 'a\0b': 1 }, 'contains NUL'],
     ['a $ key', { nested: { $gt: 1 } }, "starts with '\\$'"],
     ['a dotted key', { 'a.b': 1 }, "contains '.'"],
+    // As JSON.parse makes them: own properties, not the prototype.
+    ['a __proto__ key', JSON.parse('{"signal": {"__proto__": {"polluted": true}}}') as object, 'is reserved'],
+    ['a __proto__ key holding a scalar', JSON.parse('{"__proto__": 1}') as object, 'is reserved'],
+    ['a constructor key', { constructor: { prototype: 1 } }, 'is reserved'],
+    ['a prototype key', [{ prototype: 'x' }], 'is reserved'],
   ])('store and API refuse %s', (_label, value, why) => {
     expect(() => toStorableJson(value, 'data')).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', message: expect.stringMatching(why) }));
     expect(() => assertSafeJson(value)).toThrow(expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringMatching(why) }));

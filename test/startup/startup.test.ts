@@ -54,3 +54,17 @@ describe('the ready line', () => {
     expect((await fetch(`${service.url}/`, { redirect: 'manual' })).headers.get('location')).toBe('/dashboard/');
   });
 });
+
+describe('a reachable address with development defaults', () => {
+  it('refuses to start, naming what to set', async () => {
+    // The environment of a person who only set HOST: no NODE_ENV, no JWT_SECRET.
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '0.0.0.0', PORT: '0', MONGODB_URI: testStoreUri() },
+      timeout: 60_000,
+    });
+    const failure = (await run.then(() => null, (e: unknown) => e)) as { code?: number; stderr?: string } | null;
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toMatch(/HOST: 0\.0\.0\.0 is not a loopback address.*set NODE_ENV=production/);
+  }, 60_000);
+});

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 import { EMBEDDED_STORE_APP_NAME, isEmbeddedStoreUri } from '../../src/store/embeddedStore.js';
-import { mongoClientOptions } from '../../src/store/mongoConnection.js';
+import { connectMongo, mongoClientOptions } from '../../src/store/mongoConnection.js';
+import { testStoreUri } from '../support/testDb.js';
 
 // FerretDB's settings go to the embedded FerretDB only (a URI startEmbeddedStore made); any other
 // server gets the driver's defaults. Checked on the options the client is built with, as the
@@ -37,4 +38,30 @@ describe('mongoClientOptions', () => {
       expect(mongoClientOptions(uri, { monitorCommands: true })).toMatchObject({ serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000, monitorCommands: true });
     }
   });
+});
+
+describe('the reconnect watchdog (real store)', () => {
+  /** Runs the watchdog with pings that fail (as they do waiting for a saturated pool, or on a stuck topology). */
+  async function watch(withLoad: boolean): Promise<number> {
+    const connection = await connectMongo(testStoreUri(), `watchdog_${process.pid}`);
+    let reconnects = 0;
+    connection.ping = async () => false;
+    connection.superviseReconnects({ intervalMs: 100, failuresBeforeCheck: 2, onReconnect: () => (reconnects += 1) });
+    const until = Date.now() + 1500;
+    try {
+      // The load: other tenants' operations, completing all along.
+      while (Date.now() < until) {
+        if (withLoad) await connection.db.collection('load').findOne({ _id: 'x' as never });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await connection.close();
+    }
+    return reconnects;
+  }
+
+  it('leaves a client alone while its operations complete (a saturated pool), and reconnects one where nothing does', async () => {
+    expect(await watch(true)).toBe(0);
+    expect(await watch(false)).toBeGreaterThan(0);
+  }, 30_000);
 });

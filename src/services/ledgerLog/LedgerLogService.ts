@@ -10,14 +10,15 @@ import {
   hashesEqual,
   inclusionProofRanges,
   leafHash,
-  rootOfLeaves,
   splitPoint,
   toHex,
+  verifyConsistency,
   verifyInclusion,
   type Hash,
 } from '../../domain/merkleTree.js';
 import { hashLedgerEntry, ledgerEntryKey, type CheckpointDoc, type LedgerLogStore, type LedgerVerification } from '../../store/index.js';
 import type { PlanQueryService } from '../plans/PlanQueryService.js';
+import type { TenantWorkLimiter } from '../tenantWorkLimiter.js';
 import type { CheckpointSigner } from './checkpointSigner.js';
 import type { LedgerSealer } from './LedgerSealer.js';
 import { rangeHashes } from './nodeReads.js';
@@ -36,6 +37,19 @@ const PLAN_WINDOW = 16;
 /** Lookups verifyPlan reads at once. */
 const PLAN_BATCH = 16;
 const MAX_SIZE = 2 ** 40;
+/** Leaves read at once while extending. */
+const EXTEND_BATCH = 256;
+/**
+ * Entries a long pass hashes between two turns of the event loop: a cursor hands out a whole
+ * batch without one, and other tenants' requests should not wait for all of it.
+ */
+const YIELD_EVERY = 100;
+
+/** Lets pending I/O callbacks (other requests) run; stops here when every caller left. */
+async function yieldToOthers(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  signal?.throwIfAborted();
+}
 
 export interface LedgerLogServiceDeps {
   store: LedgerLogStore;
@@ -44,6 +58,8 @@ export interface LedgerLogServiceDeps {
   sealer?: LedgerSealer | null;
   /** The plan chain's verifier (verifyPlan only; an export needs none). */
   queries?: PlanQueryService;
+  /** Bounds verification work per tenant and runs identical concurrent verifications once. */
+  limiter?: TenantWorkLimiter;
 }
 
 export class LedgerLogService {
@@ -91,31 +107,90 @@ export class LedgerLogService {
   }
 
   /**
-   * Rebuilds the tree of a checkpoint (the latest by default) from the entries and compares
-   * its root with the signed one. Also invalid: a checkpoint whose signature or note does not
-   * hold, and a log smaller than a checkpoint this process signed (rolled back).
+   * Whether the entries still hash to the signed root of a checkpoint (the latest by default).
+   * Also invalid: a checkpoint whose signature or note does not hold, and a log smaller than a
+   * checkpoint this process signed (rolled back). A size no checkpoint has is NOT_FOUND.
+   *
+   * The cost of a request is bounded by what is new since the last verification: the leaves
+   * recomputed and matched once are recorded per tenant (a verified prefix, with its frontier),
+   * a later checkpoint extends it by its new leaves, an earlier one is proven a prefix of it (a
+   * consistency proof). Only the first verification of a tenant, or a mismatch, recomputes the
+   * whole log. Re-checking old entries against later edits in the
+   * database is the offline audit's job (ledger:export + ledger:verify), not a request's.
    */
-  async verifyCheckpoint(principal: Principal, treeSize?: number | null) {
+  async verifyCheckpoint(principal: Principal, treeSize?: number | null, signal?: AbortSignal) {
     const tenantId = principal.tenantId;
     // What this process signed is read first: a checkpoint it signs meanwhile is then in the store too.
     const witnessed = this.deps.sealer?.lastSigned(tenantId) ?? null;
-    const checkpoint = await this.findCheckpoint(tenantId, treeSize);
+    const checkpoint = await this.findCheckpoint(tenantId, treeSize, true);
     if (!checkpoint) {
       if (witnessed) return { treeSize: 0, valid: false, entriesChecked: 0, firstBadLeafIndex: 0 };
       return { treeSize: 0, valid: true, entriesChecked: 0, firstBadLeafIndex: null };
     }
     const size = checkpoint.tree_size;
     if (!this.authentic(checkpoint)) return { treeSize: size, valid: false, entriesChecked: 0, firstBadLeafIndex: null };
-    const leaves = await this.recomputedLeaves(tenantId, size);
-    const firstMissing = leaves.findIndex((l) => l === null);
-    const signedRoot = fromHex(checkpoint.root_hash) as Hash;
-    let firstBad: number | null = null;
-    if (firstMissing >= 0) firstBad = firstMissing;
-    else if (!hashesEqual(rootOfLeaves(leaves as Hash[]), signedRoot)) firstBad = await this.locateBadLeaf(tenantId, leaves as Hash[], signedRoot);
+    const work = (s: AbortSignal | undefined) => this.firstBadLeaf(tenantId, checkpoint, s);
+    let firstBad = this.deps.limiter ? await this.deps.limiter.run(tenantId, `verifyCheckpoint/${size}/${checkpoint.root_hash}`, work, signal) : await work(signal);
     // The newest checkpoint smaller than one this process signed: history was cut back.
     if (firstBad === null && treeSize == null && witnessed && witnessed.size > size) firstBad = size;
     if (firstBad === null && this.deps.sealer?.inconsistency(tenantId)) firstBad = Math.min(size, witnessed?.size ?? size);
     return { treeSize: size, valid: firstBad === null, entriesChecked: size, firstBadLeafIndex: firstBad };
+  }
+
+  /** The first leaf below the checkpoint's size whose entry does not hash to the signed tree, or null. */
+  private async firstBadLeaf(tenantId: string, checkpoint: CheckpointDoc, signal: AbortSignal | undefined): Promise<number | null> {
+    const size = checkpoint.tree_size;
+    const signedRoot = fromHex(checkpoint.root_hash) as Hash;
+    const prefix = await this.verifiedPrefix(tenantId);
+    if (prefix && prefix.size >= size) {
+      if (prefix.size === size && hashesEqual(prefix.root, signedRoot)) return null;
+      if (prefix.size > size) {
+        const proof = await rangeHashes(this.deps.store, tenantId, consistencyProofRanges(size, prefix.size));
+        if (proof && verifyConsistency(size, prefix.size, signedRoot, prefix.root, proof)) return null;
+      }
+    } else if (prefix) {
+      const extended = await this.extendedFrontier(tenantId, prefix.size, prefix.frontier, size, signal);
+      if (extended && hashesEqual(combineCover(extended), signedRoot)) {
+        await this.deps.store.recordVerifiedPrefix(tenantId, { tree_size: size, root_hash: checkpoint.root_hash, frontier: extended.map(toHex) });
+        return null;
+      }
+    }
+    const leaves = await this.recomputedLeaves(tenantId, size, signal);
+    const firstMissing = leaves.findIndex((l) => l === null);
+    if (firstMissing >= 0) return firstMissing;
+    const { frontier } = appendLeaves(0, [], leaves as Hash[]);
+    if (hashesEqual(combineCover(frontier), signedRoot)) {
+      await this.deps.store.recordVerifiedPrefix(tenantId, { tree_size: size, root_hash: checkpoint.root_hash, frontier: frontier.map(toHex) });
+      return null;
+    }
+    return this.locateBadLeaf(tenantId, leaves as Hash[], signedRoot);
+  }
+
+  /** The tenant's recorded verified prefix, when it is well-formed (anything else is as if none). */
+  private async verifiedPrefix(tenantId: string): Promise<{ size: number; root: Hash; frontier: Hash[] } | null> {
+    const doc = await this.deps.store.verifiedPrefix(tenantId);
+    if (!doc || !isSize(doc.tree_size) || !Array.isArray(doc.frontier)) return null;
+    const root = fromHex(doc.root_hash);
+    const frontier = doc.frontier.map((h) => (typeof h === 'string' ? fromHex(h) : null));
+    if (!root || root.length !== 32 || frontier.some((h) => !h || h.length !== 32)) return null;
+    return { size: doc.tree_size, root: root as Hash, frontier: frontier as Hash[] };
+  }
+
+  /** The frontier at `size`: the one at `from` extended by leaves from..size-1 recomputed from their entries; null where one is missing. */
+  private async extendedFrontier(tenantId: string, from: number, frontier: Hash[], size: number, signal: AbortSignal | undefined): Promise<Hash[] | null> {
+    let state = { size: from, frontier };
+    for (let lo = from; lo < size; lo += EXTEND_BATCH) {
+      await yieldToOthers(signal);
+      const indexes = Array.from({ length: Math.min(EXTEND_BATCH, size - lo) }, (_, i) => lo + i);
+      const leaves = await this.deps.store.readLeaves(tenantId, indexes);
+      if (leaves.some((l) => l === null)) return null;
+      const entries = await this.deps.store.readEntries(tenantId, leaves.map((l) => l?.entry_key ?? ''));
+      const hashes = entries.map((e, i) => (e?.ok && e.record.entry_id === leaves[i]?.entry_id ? leafHash(fromHex(hashLedgerEntry(e.record)) as Hash) : null));
+      if (hashes.some((h) => h === null)) return null;
+      const next = appendLeaves(state.size, state.frontier, hashes as Hash[]);
+      state = { size: next.size, frontier: next.frontier };
+    }
+    return state.frontier;
   }
 
   /**
@@ -123,7 +198,12 @@ export class LedgerLogService {
    * covers: recomputed from the entry and proven against the signed root. Fails at the first
    * such entry that is missing or changed, even when its chain was rewritten to match.
    */
-  async verifyPlan(principal: Principal, planId: string): Promise<PlanLedgerVerification> {
+  async verifyPlan(principal: Principal, planId: string, signal?: AbortSignal): Promise<PlanLedgerVerification> {
+    const work = () => this.verifyPlanNow(principal, planId);
+    return this.deps.limiter ? this.deps.limiter.run(principal.tenantId, `verifyPlan/${planId}`, work, signal) : work();
+  }
+
+  private async verifyPlanNow(principal: Principal, planId: string): Promise<PlanLedgerVerification> {
     const tenantId = principal.tenantId;
     if (!this.deps.queries) throw new Error('LedgerLogService.verifyPlan needs the plan queries');
     const chain = await this.deps.queries.verifyLedger(principal, planId);
@@ -211,17 +291,21 @@ export class LedgerLogService {
   }
 
   /** Every leaf below size recomputed from its entry: two streamed queries (the leaves, the entries), side by side. */
-  private async recomputedLeaves(tenantId: string, size: number): Promise<(Hash | null)[]> {
+  private async recomputedLeaves(tenantId: string, size: number, signal: AbortSignal | undefined): Promise<(Hash | null)[]> {
     const refs: ({ key: string; entryId: string } | null)[] = new Array<null>(size).fill(null);
     const byKey = new Map<string, { entryId: string; hash: Hash }>();
     await Promise.all([
       (async () => {
+        let n = 0;
         for await (const leaf of this.deps.store.streamLeaves(tenantId)) {
+          if (++n % YIELD_EVERY === 0) await yieldToOthers(signal);
           if (Number.isSafeInteger(leaf.index) && leaf.index >= 0 && leaf.index < size) refs[leaf.index] = { key: leaf.entry_key, entryId: leaf.entry_id };
         }
       })(),
       (async () => {
+        let n = 0;
         for await (const { key, entry } of this.deps.store.streamEntries(tenantId)) {
+          if (++n % YIELD_EVERY === 0) await yieldToOthers(signal);
           if (entry.ok) byKey.set(key, { entryId: entry.record.entry_id, hash: leafHash(fromHex(hashLedgerEntry(entry.record)) as Hash) });
         }
       })(),

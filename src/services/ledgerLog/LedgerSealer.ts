@@ -243,6 +243,8 @@ export class LedgerSealer {
       if (last && (known.checkpointSeq === 0 || checkpoint?.tree_size === known.checkpointSize)) return known;
     }
     const checkpoint = await store.latestCheckpoint(tenantId, known?.checkpointSeq ?? 0);
+    // A sealer that died between the checkpoint's two inserts left it without its size record.
+    if (checkpoint) await store.ensureCheckpointSize(checkpoint);
     const checkpointSeq = checkpoint?.seq ?? 0;
     const checkpointSize = checkpoint?.tree_size ?? 0;
     const size = await store.logSize(tenantId, Math.max(checkpointSize, known?.size ?? 0));

@@ -7,6 +7,7 @@ import type { Page, PageArgs } from '../../domain/page.js';
 import { overdueStepCount } from '../../domain/stepWorkload.js';
 import type { LedgerFilter, LedgerVerificationResult, Store } from '../../store/index.js';
 import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
+import type { TenantWorkLimiter } from '../tenantWorkLimiter.js';
 import { LedgerFilterSchema, PageArgsSchema, parseInput, PlanFilterSchema } from './apiInputs.js';
 
 export const OPEN_PLAN_STATUSES: readonly PlanStatus[] = ['DRAFT', 'APPROVED', 'ACTIVE', 'PAUSED'];
@@ -16,8 +17,13 @@ export const OPEN_PLANS_LIMIT = 20;
 export class PlanQueryService {
   private readonly clock: () => Date;
 
-  constructor(private readonly deps: { store: Store; expiry: PlanExpiry; clock?: () => Date }) {
+  constructor(private readonly deps: { store: Store; expiry: PlanExpiry; clock?: () => Date; limiter?: TenantWorkLimiter }) {
     this.clock = deps.clock ?? (() => new Date());
+  }
+
+  /** Work over all of a tenant's data: through the limiter when there is one (identical concurrent calls run once). */
+  private bounded<T>(principal: Principal, key: string, work: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    return this.deps.limiter ? this.deps.limiter.run(principal.tenantId, key, work, signal) : work();
   }
 
   /** The plan as it is now (expired first when it is past its time), or null. */
@@ -91,12 +97,10 @@ export class PlanQueryService {
   }
 
   /** Plans per status (the filter as for listPlans, its status ignored), counted by the store. */
-  planStatusCounts(principal: Principal, rawFilter: unknown): Promise<{ status: PlanStatus; count: number }[]> {
+  planStatusCounts(principal: Principal, rawFilter: unknown, signal?: AbortSignal): Promise<{ status: PlanStatus; count: number }[]> {
     const filter = parseInput(PlanFilterSchema, rawFilter, 'filter');
-    return this.deps.store.plans.countByStatus(principal.tenantId, {
-      ...(filter?.accountId ? { accountId: filter.accountId } : {}),
-      ...(filter?.planType ? { planType: filter.planType } : {}),
-    });
+    const scope = { ...(filter?.accountId ? { accountId: filter.accountId } : {}), ...(filter?.planType ? { planType: filter.planType } : {}) };
+    return this.bounded(principal, `planStatusCounts/${JSON.stringify(scope)}`, () => this.deps.store.plans.countByStatus(principal.tenantId, scope), signal);
   }
 
   /** The tenant's ledger feed; oldest first for one plan (its story), newest first otherwise. */
@@ -117,9 +121,9 @@ export class PlanQueryService {
     return this.deps.store.ledger.listByPlans(principal.tenantId, [...planIds], first);
   }
 
-  ledgerStats(principal: Principal, rawFilter: unknown): Promise<{ event_type: LedgerEventType; day: string; count: number }[]> {
+  ledgerStats(principal: Principal, rawFilter: unknown, signal?: AbortSignal): Promise<{ event_type: LedgerEventType; day: string; count: number }[]> {
     const filter = toLedgerFilter(parseInput(LedgerFilterSchema, rawFilter, 'filter'));
-    return this.deps.store.ledger.stats(principal.tenantId, filter);
+    return this.bounded(principal, `ledgerStats/${JSON.stringify(filter)}`, () => this.deps.store.ledger.stats(principal.tenantId, filter), signal);
   }
 
   /**

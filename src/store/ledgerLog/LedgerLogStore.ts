@@ -63,6 +63,19 @@ interface CheckpointSizeDoc {
   seq: number;
 }
 
+/**
+ * The leaves 0..tree_size-1, recomputed from their entries, hashed to root_hash, the signed root
+ * of the checkpoint of that size; frontier: the tree's frontier there (hex), to go on from.
+ */
+export interface VerifiedPrefixDoc {
+  _id: string;
+  tenant_id: string;
+  tree_size: number;
+  root_hash: string;
+  frontier: string[];
+  verified_at: Date;
+}
+
 interface LeaseDoc {
   _id: string;
   tenant_id: string;
@@ -111,6 +124,7 @@ export class LedgerLogStore {
   private readonly checkpoints: Collection<CheckpointDoc>;
   private readonly checkpointSizes: Collection<CheckpointSizeDoc>;
   private readonly leases: Collection<LeaseDoc>;
+  private readonly verifiedPrefixes: Collection<VerifiedPrefixDoc>;
   private readonly entries: Collection<{ _id: string } & Record<string, unknown>>;
   private readonly logger: StoreLogger;
   /** The latest checkpoint seq seen per tenant: where probing starts (a hint, always re-read). */
@@ -127,6 +141,7 @@ export class LedgerLogStore {
     this.checkpoints = db.collection(LEDGER_LOG_COLLECTIONS.checkpoints);
     this.checkpointSizes = db.collection(LEDGER_LOG_COLLECTIONS.checkpointSizes);
     this.leases = db.collection(LEDGER_LOG_COLLECTIONS.leases);
+    this.verifiedPrefixes = db.collection(LEDGER_LOG_COLLECTIONS.verifiedPrefixes);
     this.tiles = new LedgerTiles(db.collection(LEDGER_LOG_COLLECTIONS.tiles), nodeKey);
     this.entries = db.collection(PLAN_LEDGER_COLLECTION);
     this.logger = options.logger ?? consoleStoreLogger;
@@ -338,13 +353,28 @@ export class LedgerLogStore {
     return loDoc;
   }
 
+  /**
+   * The checkpoint of that size: through its size record (a point read by _id), or, where the
+   * record is missing (a sealer died between the checkpoint's two inserts; ensureCheckpointSize
+   * repairs it), through the checkpoints' {tenant_id, tree_size} index.
+   */
   async checkpointBySize(tenantId: string, treeSize: number): Promise<CheckpointDoc | null> {
     return withStoreErrors(this.logger, 'ledgerLog.checkpointBySize', async () => {
       const [ref] = await this.byIds(this.checkpointSizes, tenantId, [checkpointSizeKey(tenantId, treeSize)]);
-      if (!ref || ref.tree_size !== treeSize || !Number.isSafeInteger(ref.seq)) return null;
+      if (!ref || ref.tree_size !== treeSize || !Number.isSafeInteger(ref.seq)) {
+        const doc = await this.checkpoints.findOne({ tenant_id: tenantId, tree_size: treeSize });
+        return doc && doc.tree_size === treeSize ? doc : null;
+      }
       const doc = await this.checkpointBySeq(tenantId, ref.seq);
       return doc && doc.tree_size === treeSize ? doc : null;
     });
+  }
+
+  /** Writes the size record of a stored checkpoint when it is missing (idempotent). */
+  async ensureCheckpointSize(doc: Pick<CheckpointDoc, 'tenant_id' | 'tree_size' | 'seq'>): Promise<void> {
+    await this.insertAllowingDuplicates(this.checkpointSizes, 'ledgerLog.insertCheckpointSize', [
+      { _id: checkpointSizeKey(doc.tenant_id, doc.tree_size), tenant_id: doc.tenant_id, tree_size: doc.tree_size, seq: doc.seq },
+    ]);
   }
 
   /** Inserts checkpoint `seq`; false when that seq or that tree size is taken already. */
@@ -357,9 +387,7 @@ export class LedgerLogStore {
         if (isDuplicateKeyError(e)) return false;
         throw e;
       }
-      await this.insertAllowingDuplicates(this.checkpointSizes, 'ledgerLog.insertCheckpointSize', [
-        { _id: checkpointSizeKey(doc.tenant_id, doc.tree_size), tenant_id: doc.tenant_id, tree_size: doc.tree_size, seq: doc.seq },
-      ]);
+      await this.ensureCheckpointSize(doc);
       return true;
     });
   }
@@ -369,6 +397,29 @@ export class LedgerLogStore {
     return withStoreErrors(this.logger, 'ledgerLog.allCheckpoints', async () => {
       const docs = await this.checkpoints.find({ tenant_id: tenantId }).toArray();
       return docs.sort((a, b) => a.seq - b.seq);
+    });
+  }
+
+  // --- verification progress ---------------------------------------------------------------
+
+  async verifiedPrefix(tenantId: string): Promise<VerifiedPrefixDoc | null> {
+    return withStoreErrors(this.logger, 'ledgerLog.verifiedPrefix', async () => {
+      const [doc] = await this.byIds(this.verifiedPrefixes, tenantId, [scoped(tenantId)]);
+      return doc ?? null;
+    });
+  }
+
+  /** Records a verified prefix unless a larger one is recorded already (verifiers race harmlessly). */
+  async recordVerifiedPrefix(tenantId: string, prefix: Pick<VerifiedPrefixDoc, 'tree_size' | 'root_hash' | 'frontier'>): Promise<void> {
+    await withStoreErrors(this.logger, 'ledgerLog.recordVerifiedPrefix', async () => {
+      const doc: VerifiedPrefixDoc = { _id: scoped(tenantId), tenant_id: tenantId, ...prefix, verified_at: new Date() };
+      try {
+        await this.verifiedPrefixes.insertOne(doc);
+      } catch (e) {
+        if (!isDuplicateKeyError(e)) throw e;
+        const { _id, ...fields } = doc;
+        await this.verifiedPrefixes.updateOne({ _id, tenant_id: tenantId, tree_size: { $lt: prefix.tree_size } }, { $set: fields });
+      }
     });
   }
 

@@ -13,6 +13,8 @@ export const LEDGER_LOG_COLLECTIONS = {
   checkpoints: 'ledger_log_checkpoints',
   checkpointSizes: 'ledger_log_checkpoint_sizes',
   leases: 'ledger_log_leases',
+  /** Per tenant: the largest checkpoint whose leaves were recomputed from the entries and matched, with the frontier there. */
+  verifiedPrefixes: 'ledger_log_verified_prefixes',
 } as const;
 
 /** One index of a collection (its name, keys, and whether they are unique). */
