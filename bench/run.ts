@@ -10,10 +10,13 @@ import { ledgerLogCase } from './cases/ledgerLog.js';
 import { llmCase } from './cases/llm.js';
 import { memoryCase } from './cases/memory.js';
 import { planLedgerCase } from './cases/planLedger.js';
+import { playbookCase } from './cases/playbook.js';
 import { pointReadsCase } from './cases/pointReads.js';
+import { proposalRunsCase } from './cases/proposalRuns.js';
 import { proposeCase } from './cases/propose.js';
 import { readSuiteCase } from './cases/readSuite.js';
 import { transitionsCase } from './cases/transitions.js';
+import { webhooksCase } from './cases/webhooks.js';
 import type { BenchCase } from './lib/benchCase.js';
 import { Window } from './lib/budget.js';
 import { benchConfig } from './lib/config.js';
@@ -32,7 +35,7 @@ import { ms } from './lib/stats.js';
 
 const memory = memoryCase();
 /** The cases in the order they run (case 5 measures before case 1 and again after case 4). */
-const CASES: BenchCase[] = [memory.first, proposeCase, transitionsCase, pointReadsCase, readSuiteCase, planLedgerCase, llmCase, memory.second, ledgerLogCase, costAttackCase];
+const CASES: BenchCase[] = [memory.first, proposeCase, transitionsCase, pointReadsCase, readSuiteCase, planLedgerCase, llmCase, memory.second, ledgerLogCase, costAttackCase, proposalRunsCase, playbookCase, webhooksCase];
 
 const cfg = benchConfig();
 const started = Date.now();
