@@ -158,7 +158,7 @@ const header = {
   title: `npm run bench — ${new Date(started).toISOString()}`,
   lines: [
     `Machine: ${availableParallelism()} cores (${cpuModel}), Node ${process.version}, ${process.platform}/${process.arch}; load average ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} at start, ${loadavg().map((l) => l.toFixed(2)).join(' / ')} at end`,
-    `Store: ${storeName}. Service: its own process (node dist/src/main.js), NODE_ENV=production, LOG_LEVEL=info, rules generator (case 4: Gemini SDK against a fake on loopback). Load: separate processes over loopback, closed loop`,
+    `Store: ${storeName}. Service: its own process (node dist/src/main.js), NODE_ENV=production (case 12: test, for loopback webhook endpoints), LOG_LEVEL=info, rules generator (cases 4 and 10c: Gemini SDK against a fake on loopback). Load: separate processes over loopback, closed loop`,
     `Each run: ${cfg.warmupMs / 1000} s warm-up, then ${cfg.durationMs / 1000} s measured; latency per request at the client; requests over ${ms(cfg.timeoutMs)} count as timeouts; baselines: the official driver on the same store, same run`,
     `Run time: ${(elapsed() / 1000).toFixed(0)} s (this script; budget ${(cfg.budgetMs / 1000).toFixed(0)} s); per case: ${caseSeconds.map((c) => `${c.id} ${c.seconds} s`).join(', ')}`,
   ],
