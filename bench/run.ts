@@ -10,10 +10,13 @@ import { ledgerLogCase } from './cases/ledgerLog.js';
 import { llmCase } from './cases/llm.js';
 import { memoryCase } from './cases/memory.js';
 import { planLedgerCase } from './cases/planLedger.js';
+import { playbookCase } from './cases/playbook.js';
 import { pointReadsCase } from './cases/pointReads.js';
+import { proposalRunsCase } from './cases/proposalRuns.js';
 import { proposeCase } from './cases/propose.js';
 import { readSuiteCase } from './cases/readSuite.js';
 import { transitionsCase } from './cases/transitions.js';
+import { webhooksCase } from './cases/webhooks.js';
 import type { BenchCase } from './lib/benchCase.js';
 import { Window } from './lib/budget.js';
 import { benchConfig } from './lib/config.js';
@@ -32,7 +35,7 @@ import { ms } from './lib/stats.js';
 
 const memory = memoryCase();
 /** The cases in the order they run (case 5 measures before case 1 and again after case 4). */
-const CASES: BenchCase[] = [memory.first, proposeCase, transitionsCase, pointReadsCase, readSuiteCase, planLedgerCase, llmCase, memory.second, ledgerLogCase, costAttackCase];
+const CASES: BenchCase[] = [memory.first, proposeCase, transitionsCase, pointReadsCase, readSuiteCase, planLedgerCase, llmCase, memory.second, ledgerLogCase, costAttackCase, proposalRunsCase, playbookCase, webhooksCase];
 
 const cfg = benchConfig();
 const started = Date.now();
@@ -155,7 +158,7 @@ const header = {
   title: `npm run bench — ${new Date(started).toISOString()}`,
   lines: [
     `Machine: ${availableParallelism()} cores (${cpuModel}), Node ${process.version}, ${process.platform}/${process.arch}; load average ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} at start, ${loadavg().map((l) => l.toFixed(2)).join(' / ')} at end`,
-    `Store: ${storeName}. Service: its own process (node dist/src/main.js), NODE_ENV=production, LOG_LEVEL=info, rules generator (case 4: Gemini SDK against a fake on loopback). Load: separate processes over loopback, closed loop`,
+    `Store: ${storeName}. Service: its own process (node dist/src/main.js), NODE_ENV=production (case 12: test, for loopback webhook endpoints), LOG_LEVEL=info, rules generator (cases 4 and 10c: Gemini SDK against a fake on loopback). Load: separate processes over loopback, closed loop`,
     `Each run: ${cfg.warmupMs / 1000} s warm-up, then ${cfg.durationMs / 1000} s measured; latency per request at the client; requests over ${ms(cfg.timeoutMs)} count as timeouts; baselines: the official driver on the same store, same run`,
     `Run time: ${(elapsed() / 1000).toFixed(0)} s (this script; budget ${(cfg.budgetMs / 1000).toFixed(0)} s); per case: ${caseSeconds.map((c) => `${c.id} ${c.seconds} s`).join(', ')}`,
   ],

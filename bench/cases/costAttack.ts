@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Db, Document, MongoClient } from 'mongodb';
 import { mintDevToken } from '../../src/auth/devToken.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
@@ -77,8 +76,7 @@ export async function runCostAttackCase(ctx: CostAttackContext): Promise<void> {
     await db.dropDatabase();
     ctx.log(`case 9: loading ${ENTRIES.toLocaleString('en-US')} ledger entries of tenant ${ATTACKER}`);
     await ctx.bulkInsert(db, 'plan_ledger', entryBatches(ENTRIES), Date.now() + 600_000);
-    // Production mode needs the webhook secrets' key too (nothing here sends webhooks).
-    server = await ctx.server('cost-attack', dbName, { WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') });
+    server = await ctx.server('cost-attack', dbName);
     const token = (tenant: string, roles: string[]) => mintDevToken({ secret: ctx.jwtSecret, tenantId: tenant, roles, sub: `${tenant}-user`, ttlSeconds: 3600 });
     const attacker = await token(ATTACKER, ['plan-viewer']);
     const victim = await token(VICTIM, ['plan-viewer', 'plan-proposer']);

@@ -21,7 +21,7 @@ export function benchConfig() {
     /** One request taking longer counts as a timeout (an error). */
     timeoutMs: num('BENCH_TIMEOUT_MS', 10_000),
     /** Wall-clock budget of the script (the build before it is not counted). */
-    budgetMs: num('BENCH_BUDGET_MS', 2_700_000),
+    budgetMs: num('BENCH_BUDGET_MS', 4_500_000),
     concurrencies: list('BENCH_CONCURRENCY', '1,16,64'),
     readConcurrency: num('BENCH_READ_CONCURRENCY', 1),
     memoryFirst: num('BENCH_MEMORY_FIRST', 1000),
@@ -41,6 +41,17 @@ export function benchConfig() {
     ledgerParts: new Set((env.BENCH_LEDGER_PARTS ?? 'propose,seal,proof').split(',').map((p) => p.trim())),
     sealEntries: num('BENCH_SEAL_ENTRIES', 20_000),
     proofEntries: num('BENCH_PROOF_ENTRIES', 500_000),
+    /** Case 10 (proposal runs): accounts of the real run (10a), items in flight in a run, the interactive window (10b), the dry run's items under the model limit (10c), and 10d's large run (0: 10d off). */
+    runItems: num('BENCH_RUN_ITEMS', 10_000),
+    runConcurrency: num('BENCH_RUN_CONCURRENCY', 8),
+    runInteractiveMs: num('BENCH_RUN_INTERACTIVE_MS', 15_000),
+    runLlmItems: num('BENCH_RUN_LLM_ITEMS', 400),
+    runMemoryItems: num('BENCH_RUN_MEMORY_ITEMS', 0),
+    /** Case 11: alternating rounds of the published playbook against the built-in one. */
+    playbookRounds: num('BENCH_PLAYBOOK_ROUNDS', 4),
+    /** Case 12: alternating rounds with and without endpoints (12a), and the event rate of 12b/12c. */
+    webhookRounds: num('BENCH_WEBHOOK_ROUNDS', 2),
+    webhookRate: num('BENCH_WEBHOOK_RATE', 200),
     cpuProf: env.BENCH_CPU_PROF === '1',
     only: env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : null,
     mongoUri: env.BENCH_MONGODB_URI?.trim() || null,

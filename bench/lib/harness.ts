@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Db, Document, MongoClient } from 'mongodb';
+import { mintDevToken } from '../../src/auth/devToken.js';
 import type { BenchConfig } from './config.js';
 import { Skipped, type Budget, type Window } from './budget.js';
 import { cpuText } from './figures.js';
@@ -82,6 +84,8 @@ export class Harness {
   readonly token: string;
   /** The ledger's checkpoint key (NODE_ENV=production requires one), new every run. */
   readonly signingKey: string;
+  /** The key sealing webhook endpoint secrets (NODE_ENV=production requires one), new every run. */
+  readonly webhookSecretKey = randomBytes(32).toString('base64');
   readonly tempDir: string;
   readonly notes: string[] = [];
   readonly runs: Record<string, LoadResult> = {};
@@ -118,16 +122,24 @@ export class Harness {
     return this.cfg.only === null || this.cfg.only.has(id);
   }
 
-  /** A service process on database `dbName` of the bench's store (production mode, rules generator). */
+  /**
+   * A service process on database `dbName` of the bench's store: production mode (with the
+   * run's JWT secret, checkpoint key and webhook key), rules generator; `extra` overrides.
+   */
   server(name: string, dbName: string, extra: Record<string, string> = {}, startTimeoutMs?: number): Promise<ServerProcess> {
     return startServer({
       name,
       ...(startTimeoutMs ? { startTimeoutMs } : {}),
-      env: { NODE_ENV: 'production', LOG_LEVEL: 'info', JWT_SECRET, LEDGER_SIGNING_KEY: this.signingKey, MONGODB_URI: this.uri, MONGODB_DB: dbName, ...extra },
+      env: { NODE_ENV: 'production', LOG_LEVEL: 'info', JWT_SECRET, LEDGER_SIGNING_KEY: this.signingKey, WEBHOOK_SECRET_KEY: this.webhookSecretKey, MONGODB_URI: this.uri, MONGODB_DB: dbName, ...extra },
       logFile: join(this.tempDir, `${name}.log`),
       registry: this.registry,
       ...(this.options.profDir ? { cpuProfDir: this.options.profDir } : {}),
     });
+  }
+
+  /** A token of `tenant` with `roles`, signed with the secret every bench server checks. */
+  tokenFor(tenant: string, roles: string[], sub = 'bench'): Promise<string> {
+    return mintDevToken({ secret: JWT_SECRET, tenantId: tenant, roles, sub, ttlSeconds: 3 * 3600 });
   }
 
   /** The database of the main server (cases 1, 2, 5 and 8 share it). */

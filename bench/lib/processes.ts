@@ -113,7 +113,7 @@ const GUARD = [
 ].join('\n');
 
 /** Settings the service reads from its environment: none leaks in from the caller's shell. */
-const SERVICE_ENV = /^(NODE_ENV|HOST|PORT|LOG_LEVEL|MONGODB_.*|DATA_DIR|JWT_.*|GEMINI_.*|LLM_TIMEOUT_MS|PROPOSAL_LLM_FALLBACK|TENANT_GATE_POLICIES|MAX_BODY_BYTES|NODE_OPTIONS)$/;
+const SERVICE_ENV = /^(NODE_ENV|HOST|PORT|LOG_LEVEL|MONGODB_.*|DATA_DIR|JWT_.*|GEMINI_.*|LEDGER_.*|WEBHOOK_.*|PROPOSAL_.*|LLM_TIMEOUT_MS|PROPOSAL_LLM_FALLBACK|TENANT_GATE_POLICIES|MAX_BODY_BYTES|NODE_OPTIONS)$/;
 
 export interface ServerOptions {
   name: string;
