@@ -121,7 +121,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
     : null;
   if (llm) metrics.llmModelMisconfigured.set(0);
   // Outermost, so the latency metric is the model's and not the wait for a turn.
-  const limited = llm ? rateLimitLlmClient(instrumentLlmClient(llm, metrics), { requestsPerMinute: config.GEMINI_REQUESTS_PER_MINUTE }) : null;
+  const limited = llm ? rateLimitLlmClient(instrumentLlmClient(llm, metrics), { requestsPerMinute: config.GEMINI_REQUESTS_PER_MINUTE, interactiveMaxWaitMs: config.LLM_TIMEOUT_MS }) : null;
   const generator = new PlanProposalGenerator({
     llm: limited,
     fallback: config.PROPOSAL_LLM_FALLBACK,

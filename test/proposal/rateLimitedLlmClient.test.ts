@@ -30,12 +30,12 @@ describe('rate-limited model calls (real SDK against the fake Gemini)', () => {
     await limited.stop();
   }, 30_000);
 
-  it('honours 429: backs off, holds every call, and tries again until the model answers', async () => {
+  it('honours 429 in background work: backs off, holds every background call, and tries again until the model answers', async () => {
     // The client itself retries once: two 429s fail one attempt, the limiter's retry then succeeds.
     fake.enqueue(fakeReplies.httpError(429), fakeReplies.httpError(429));
     const limited = rateLimitLlmClient(gemini(), { requestsPerMinute: 6000, baseBackoffMs: 200 });
     const t0 = Date.now();
-    const draft = await limited.proposeSteps(REQUEST);
+    const draft = await asBackgroundWork(() => limited.proposeSteps(REQUEST));
     expect(draft.steps).toHaveLength(3);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
     expect(limited.stats().rateLimited).toBe(1);
@@ -46,10 +46,41 @@ describe('rate-limited model calls (real SDK against the fake Gemini)', () => {
   it('gives up after its retries with the 429 as an LlmError (the generator then falls back to the rules)', async () => {
     fake.setDefault(fakeReplies.httpError(429));
     const limited = rateLimitLlmClient(gemini(), { requestsPerMinute: 6000, baseBackoffMs: 10, maxRateLimitRetries: 2 });
-    const error = await rejectionOf(LlmError, limited.proposeSteps(REQUEST));
+    const error = await rejectionOf(LlmError, asBackgroundWork(() => limited.proposeSteps(REQUEST)));
     expect(error).toBeInstanceOf(LlmError);
     expect((error as LlmError).kind).toBe('rate_limited');
-    expect(limited.stats().rateLimited).toBe(2);
+    expect(limited.stats().rateLimited).toBe(3);
+    await limited.stop();
+  });
+
+  it('keeps an interactive call inside its bound: no retry here after a 429, never held back by the back-off of background work', async () => {
+    fake.setDefault(fakeReplies.httpError(429));
+    const limited = rateLimitLlmClient(gemini(), { requestsPerMinute: 6000, baseBackoffMs: 2000, interactiveMaxWaitMs: 300 });
+    const first = await rejectionOf(LlmError, limited.proposeSteps(REQUEST));
+    expect((first as LlmError).kind).toBe('rate_limited');
+    // One attempt (the client's own retry included): the limiter tried nothing more.
+    expect(fake.requests).toHaveLength(2);
+    // A background call's 429 holds background work back for about 2 s; an interactive call goes on.
+    const backgroundCall = asBackgroundWork(() => limited.proposeSteps(REQUEST)).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const t0 = Date.now();
+    await rejectionOf(LlmError, limited.proposeSteps(REQUEST));
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(fake.requests).toHaveLength(6);
+    await limited.stop();
+    await backgroundCall;
+  });
+
+  it('refuses an interactive call whose turn is further away than interactiveMaxWaitMs, without calling the model', async () => {
+    fake.setDefault(fakeReplies.goodPlan());
+    // 6 a minute: the second call's turn is 10 s away.
+    const limited = rateLimitLlmClient(gemini(), { requestsPerMinute: 6, interactiveMaxWaitMs: 300 });
+    await limited.proposeSteps(REQUEST);
+    const t0 = Date.now();
+    const error = await rejectionOf(LlmError, limited.proposeSteps(REQUEST));
+    expect((error as LlmError).kind).toBe('rate_limited');
+    expect(Date.now() - t0).toBeLessThan(300);
+    expect(fake.requests).toHaveLength(1);
     await limited.stop();
   });
 

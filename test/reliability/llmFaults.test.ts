@@ -46,7 +46,8 @@ describe('reliability: LLM faults (fake Gemini, real SDK)', () => {
   beforeAll(async () => {
     fakeRules = await startFakeGemini();
     fakeError = await startFakeGemini();
-    const llmEnv = { GEMINI_API_KEY: 'test-key-not-secret', GEMINI_MODEL: 'gemini-test', LLM_TIMEOUT_MS: String(LLM_TIMEOUT_MS) };
+    // The model's faults, not its rate limit (test/proposal/rateLimitedLlmClient.test.ts): bursts start at once.
+    const llmEnv = { GEMINI_API_KEY: 'test-key-not-secret', GEMINI_MODEL: 'gemini-test', LLM_TIMEOUT_MS: String(LLM_TIMEOUT_MS), GEMINI_REQUESTS_PER_MINUTE: '100000' };
     rulesServer = await startReliabilityServer({ ...llmEnv, GEMINI_BASE_URL: fakeRules.baseUrl, PROPOSAL_LLM_FALLBACK: 'rules' });
     errorServer = await startReliabilityServer({ ...llmEnv, GEMINI_BASE_URL: fakeError.baseUrl, PROPOSAL_LLM_FALLBACK: 'error' });
     token = await tokenFor('llm', ['plan-proposer', 'plan-approver'], 'lena');

@@ -5,10 +5,13 @@ import { LlmError, type LlmPlanClient } from './llmPlanClient.js';
 
 // Every model call of the process goes through one limiter: calls start at most
 // `requestsPerMinute` a minute, evenly spaced, their turns handed out by a priority queue
-// (Bottleneck). A 429 (rate limited) holds every call back for a while (exponential back-off)
-// and the call is tried again, a few times, before it fails like any other model failure (the
-// generator then falls back to the rules). Background work (a proposal run's items) runs inside
-// `asBackgroundWork`; waiting interactive calls get their turn first.
+// (Bottleneck). Background work (a proposal run's items, inside `asBackgroundWork`) waits its
+// turn; after a 429 (rate limited) it holds every background call back for a while (exponential
+// back-off) and tries again, a few times, before it fails like any other model failure (the generator
+// then falls back to the rules). Interactive calls get their turn first and keep their request's
+// time bound: they never wait longer than `interactiveMaxWaitMs` for a turn and are not tried
+// again here (the client's own retry is theirs), so a request falls back (or answers
+// LLM_UNAVAILABLE) in time.
 
 export interface RateLimitOptions {
   requestsPerMinute: number;
@@ -17,6 +20,8 @@ export interface RateLimitOptions {
   /** The first back-off after a 429; doubled for each further one, up to maxBackoffMs. */
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** The longest an interactive call waits for its turn (default: unbounded). */
+  interactiveMaxWaitMs?: number;
 }
 
 const background = new AsyncLocalStorage<true>();
@@ -47,29 +52,41 @@ export function rateLimitLlmClient(client: LlmPlanClient, options: RateLimitOpti
   let started = 0;
   let rateLimited = 0;
 
-  const turn = (priority: number) =>
+  const interactiveMaxWaitMs = options.interactiveMaxWaitMs ?? Number.POSITIVE_INFINITY;
+  /** Until when background calls hold back after a 429 (they wait outside the gate, so interactive calls are never stuck behind them). */
+  let holdUntil = 0;
+  /** Waits for the call's start time; false (and no slot taken) when it is further than maxWaitMs. */
+  const turn = (priority: number, maxWaitMs: number) =>
     gate.schedule({ priority }, async () => {
       const now = Date.now();
       const at = Math.max(now, nextStart);
+      if (at - now > maxWaitMs) return false;
       nextStart = at + interval;
       if (at > now) await sleep(at - now);
+      return true;
     });
 
   return {
     model: client.model,
     async proposeSteps(request) {
-      const priority = background.getStore() ? BACKGROUND_PRIORITY : INTERACTIVE_PRIORITY;
+      const inBackground = background.getStore() === true;
+      const priority = inBackground ? BACKGROUND_PRIORITY : INTERACTIVE_PRIORITY;
+      const retries = inBackground ? maxRetries : 0;
       for (let retry = 0; ; retry++) {
-        await turn(priority);
+        if (inBackground) for (let now = Date.now(); now < holdUntil; now = Date.now()) await sleep(holdUntil - now);
+        if (!(await turn(priority, inBackground ? Number.POSITIVE_INFINITY : interactiveMaxWaitMs))) {
+          throw new LlmError('rate_limited', 'the model is rate limited: no turn within the request bound');
+        }
         started += 1;
         try {
           return await client.proposeSteps(request);
         } catch (error) {
-          if (!(error instanceof LlmError) || error.kind !== 'rate_limited' || retry >= maxRetries) throw error;
+          if (!(error instanceof LlmError) || error.kind !== 'rate_limited') throw error;
           rateLimited += 1;
-          // Hold every call, not only this one: the quota is the key's, not the call's.
+          if (retry >= retries) throw error;
+          // Hold every background call, not only this one: the quota is the key's, not the call's.
           const backoff = Math.min(maxBackoffMs, baseBackoffMs * 2 ** retry) * (0.8 + Math.random() * 0.4);
-          nextStart = Math.max(nextStart, Date.now() + backoff);
+          holdUntil = Math.max(holdUntil, Date.now() + backoff);
         }
       }
     },
