@@ -136,9 +136,8 @@ function toConfig(planType: PlanType, input: ParsedInput, version: number): Plan
   const descriptions: Record<string, string> = {};
   for (const type of input.allowedStepActionTypes) {
     const given = input.stepDescriptions?.find((d) => d.actionType === type)?.description;
-    const fallback = builtIn.step_descriptions[type];
-    if (given !== undefined) descriptions[type] = given;
-    else if (fallback !== undefined) descriptions[type] = fallback;
+    // Every type of the plan type's vocabulary has a built-in description.
+    descriptions[type] = given ?? (builtIn.step_descriptions[type] as string);
   }
   const schedule: Record<string, StepSchedule> = {};
   for (const s of input.stepSchedule) {

@@ -32,7 +32,7 @@ export function playbookDocument(config: PlanTypeConfig): PlaybookDocument {
   const schedule: PlaybookDocument['stepSchedule'] = {};
   for (const { actionType, ...s } of stepSchedule) schedule[actionType] = s;
   const descriptions: PlaybookDocument['stepDescriptions'] = {};
-  for (const d of stepDescriptions ?? []) descriptions[d.actionType] = d.description;
+  for (const d of stepDescriptions!) descriptions[d.actionType] = d.description;
   return { planType: config.plan_type, ...rest, stepSchedule: schedule, stepDescriptions: descriptions, gatePolicy: gatePolicy!, rules: rules! } as PlaybookDocument;
 }
 

@@ -61,6 +61,19 @@ describe('playbook versions: parsing and coherence', () => {
   });
 });
 
+describe('playbook versions: lists and defaults', () => {
+  it('a step type listed twice is refused at its index', () => {
+    const { message, fields } = rejects(edit((i) => i.allowedStepActionTypes.push('PREP_RENEWAL_BRIEF')));
+    expect(message).toContain('PREP_RENEWAL_BRIEF is listed twice');
+    expect(fields).toContain('input.allowedStepActionTypes.3');
+  });
+
+  it('thresholds left out keep the built-in values', () => {
+    const parsed = parsePlanTypeConfigInput('RENEWAL_DEFENSE', edit((i) => (i.rules = { renewalWindowDays: 90 })), 1);
+    expect(parsed.rules).toEqual({ ...RENEWAL_DEFENSE_CONFIG.rules, renewal_window_days: 90 });
+  });
+});
+
 describe('playbook versions: diff and hash', () => {
   it('lists changed leaf paths with before and after', () => {
     const next = parsePlanTypeConfigInput(
@@ -102,6 +115,29 @@ describe('playbook versions: diff and hash', () => {
       'stepDescriptions.ESCALATE_SUPPORT_RISK',
     ]);
     expect(diffPlaybooks(RENEWAL_DEFENSE_CONFIG, next).at(-1)?.after).toBeUndefined();
+  });
+
+  it('a step that appears lists each of its leaves, with nothing before', () => {
+    const fewer = parsePlanTypeConfigInput(
+      'RENEWAL_DEFENSE',
+      edit((i) => {
+        i.allowedStepActionTypes = ['REQUEST_RENEWAL_MEETING', 'PREP_RENEWAL_BRIEF'];
+        i.defaultSequence = ['REQUEST_RENEWAL_MEETING', 'PREP_RENEWAL_BRIEF'];
+        i.stepSchedule = i.stepSchedule.slice(0, 2);
+        i.stepDescriptions = i.stepDescriptions!.slice(0, 2);
+      }),
+      1,
+    );
+    const changes = diffPlaybooks(fewer, RENEWAL_DEFENSE_CONFIG);
+    expect(changes.map((c) => c.path)).toEqual([
+      'allowedStepActionTypes',
+      'defaultSequence',
+      'stepSchedule.ESCALATE_SUPPORT_RISK.ownerRole',
+      'stepSchedule.ESCALATE_SUPPORT_RISK.dueDaysBeforeRenewal',
+      'stepSchedule.ESCALATE_SUPPORT_RISK.dueDaysAfterCreation',
+      'stepDescriptions.ESCALATE_SUPPORT_RISK',
+    ]);
+    expect(changes.at(-1)).toEqual({ path: 'stepDescriptions.ESCALATE_SUPPORT_RISK', before: undefined, after: RENEWAL_DEFENSE_CONFIG.step_descriptions['ESCALATE_SUPPORT_RISK'] });
   });
 
   it('the hash ignores the version number and key order', () => {

@@ -56,6 +56,10 @@ describe('webhook address classifier', () => {
     expect(urlProblem('https://169.254.169.254/', prod)).toBe('points to a metadata address');
     expect(urlProblem('http://127.0.0.1:8080/x', dev)).toBeNull();
     expect(urlProblem('http://10.0.0.1/', dev)).toBe('points to a private address');
+    expect(urlProblem('http://localhost:8080/x', dev)).toBeNull();
+    expect(urlProblem('http://[::1]:8080/x', dev)).toBeNull();
+    expect(urlProblem('https://hooks.example.com/x#frag', prod)).toBe('must not have a fragment');
+    expect(urlProblem(`https://hooks.example.com/${'a'.repeat(2100)}`, prod)).toBe('is too long (2048 characters at most)');
   });
 });
 

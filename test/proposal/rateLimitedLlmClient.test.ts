@@ -84,6 +84,16 @@ describe('rate-limited model calls (real SDK against the fake Gemini)', () => {
     await limited.stop();
   });
 
+  it('passes other model failures through untouched, and stops twice without complaint', async () => {
+    fake.setDefault(fakeReplies.httpError(400));
+    const limited = rateLimitLlmClient(gemini(), { requestsPerMinute: 6000 });
+    const error = await rejectionOf(LlmError, asBackgroundWork(() => limited.proposeSteps(REQUEST)));
+    expect((error as LlmError).kind).not.toBe('rate_limited');
+    expect(limited.stats()).toEqual({ started: 1, rateLimited: 0 });
+    await limited.stop();
+    await expect(limited.stop()).resolves.toBeUndefined();
+  });
+
   it('starts interactive calls before background ones that wait', async () => {
     const limited = rateLimitLlmClient(gemini(), { requestsPerMinute: 600 });
     const order: string[] = [];
