@@ -74,6 +74,23 @@ describe('playbook versions: lists and defaults', () => {
   });
 });
 
+/** The built-in version without its last step (ESCALATE_SUPPORT_RISK), and the leaves a diff with it lists. */
+const withoutEscalation = (): Input =>
+  edit((i) => {
+    i.allowedStepActionTypes = ['REQUEST_RENEWAL_MEETING', 'PREP_RENEWAL_BRIEF'];
+    i.defaultSequence = ['REQUEST_RENEWAL_MEETING', 'PREP_RENEWAL_BRIEF'];
+    i.stepSchedule = i.stepSchedule.slice(0, 2);
+    i.stepDescriptions = i.stepDescriptions!.slice(0, 2);
+  });
+const ESCALATION_LEAVES = [
+  'allowedStepActionTypes',
+  'defaultSequence',
+  'stepSchedule.ESCALATE_SUPPORT_RISK.ownerRole',
+  'stepSchedule.ESCALATE_SUPPORT_RISK.dueDaysBeforeRenewal',
+  'stepSchedule.ESCALATE_SUPPORT_RISK.dueDaysAfterCreation',
+  'stepDescriptions.ESCALATE_SUPPORT_RISK',
+];
+
 describe('playbook versions: diff and hash', () => {
   it('lists changed leaf paths with before and after', () => {
     const next = parsePlanTypeConfigInput(
@@ -95,48 +112,16 @@ describe('playbook versions: diff and hash', () => {
   });
 
   it('a step that goes away lists each of its leaves', () => {
-    const next = parsePlanTypeConfigInput(
-      'RENEWAL_DEFENSE',
-      edit((i) => {
-        i.allowedStepActionTypes = ['REQUEST_RENEWAL_MEETING', 'PREP_RENEWAL_BRIEF'];
-        i.defaultSequence = ['REQUEST_RENEWAL_MEETING', 'PREP_RENEWAL_BRIEF'];
-        i.stepSchedule = i.stepSchedule.slice(0, 2);
-        i.stepDescriptions = i.stepDescriptions!.slice(0, 2);
-      }),
-      1,
-    );
+    const next = parsePlanTypeConfigInput('RENEWAL_DEFENSE', withoutEscalation(), 1);
     const paths = diffPlaybooks(RENEWAL_DEFENSE_CONFIG, next).map((c) => c.path);
-    expect(paths).toEqual([
-      'allowedStepActionTypes',
-      'defaultSequence',
-      'stepSchedule.ESCALATE_SUPPORT_RISK.ownerRole',
-      'stepSchedule.ESCALATE_SUPPORT_RISK.dueDaysBeforeRenewal',
-      'stepSchedule.ESCALATE_SUPPORT_RISK.dueDaysAfterCreation',
-      'stepDescriptions.ESCALATE_SUPPORT_RISK',
-    ]);
+    expect(paths).toEqual(ESCALATION_LEAVES);
     expect(diffPlaybooks(RENEWAL_DEFENSE_CONFIG, next).at(-1)?.after).toBeUndefined();
   });
 
   it('a step that appears lists each of its leaves, with nothing before', () => {
-    const fewer = parsePlanTypeConfigInput(
-      'RENEWAL_DEFENSE',
-      edit((i) => {
-        i.allowedStepActionTypes = ['REQUEST_RENEWAL_MEETING', 'PREP_RENEWAL_BRIEF'];
-        i.defaultSequence = ['REQUEST_RENEWAL_MEETING', 'PREP_RENEWAL_BRIEF'];
-        i.stepSchedule = i.stepSchedule.slice(0, 2);
-        i.stepDescriptions = i.stepDescriptions!.slice(0, 2);
-      }),
-      1,
-    );
+    const fewer = parsePlanTypeConfigInput('RENEWAL_DEFENSE', withoutEscalation(), 1);
     const changes = diffPlaybooks(fewer, RENEWAL_DEFENSE_CONFIG);
-    expect(changes.map((c) => c.path)).toEqual([
-      'allowedStepActionTypes',
-      'defaultSequence',
-      'stepSchedule.ESCALATE_SUPPORT_RISK.ownerRole',
-      'stepSchedule.ESCALATE_SUPPORT_RISK.dueDaysBeforeRenewal',
-      'stepSchedule.ESCALATE_SUPPORT_RISK.dueDaysAfterCreation',
-      'stepDescriptions.ESCALATE_SUPPORT_RISK',
-    ]);
+    expect(changes.map((c) => c.path)).toEqual(ESCALATION_LEAVES);
     expect(changes.at(-1)).toEqual({ path: 'stepDescriptions.ESCALATE_SUPPORT_RISK', before: undefined, after: RENEWAL_DEFENSE_CONFIG.step_descriptions['ESCALATE_SUPPORT_RISK'] });
   });
 
