@@ -49,6 +49,8 @@ const RECONCILE_INTERVAL_MS = 60_000;
  * plan anyway; the sweep frees the active slot and the counts of plans nobody reads.
  */
 const EXPIRY_SWEEP_INTERVAL_MS = 60_000;
+/** How often the kept counts take in the plans written since (reads are exact meanwhile: they add what is not taken in yet). */
+const COUNTER_TALLY_INTERVAL_MS = 500;
 /**
  * How far back the start-up sweep looks for plans a crash lost between createPlan's two
  * inserts (a restart after a longer outage would need a manual store.outbox.restoreSince).
@@ -129,6 +131,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
   const expiry = new PlanExpiry({ store, logger: logger.child({ component: 'expiry' }) });
   let sweeper: { stop(): Promise<void> } | null = null;
   let expirySweeper: { stop(): Promise<void> } | null = null;
+  let counterJob: { stop(): Promise<void> } | null = null;
   // Reads whose cost grows with a tenant's data share one limiter: one job per tenant at a time.
   const limiter = new TenantWorkLimiter();
   const queries = new PlanQueryService({ store, expiry, limiter });
@@ -212,6 +215,9 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
         logger.warn({ err: e }, 'expiry sweep failed; will retry');
       }
       expirySweeper = expiry.start({ intervalMs: EXPIRY_SWEEP_INTERVAL_MS });
+      // Plans written before the kept counts get their derived fields and a mark, then every
+      // mark is tallied off the request path (docs/store.md, "Kept counts").
+      counterJob = store.counters.start({ intervalMs: COUNTER_TALLY_INTERVAL_MS });
       // After the sweeps (whose appends it is told of): entries a previous process left unsealed
       // are found by comparing counts, then sealing runs on its timer.
       await sealer?.start({ reconcileIntervalMs: singleProcessStore ? 0 : RECONCILE_INTERVAL_MS });
@@ -224,6 +230,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       await limited?.stop();
       await sweeper?.stop();
       await expirySweeper?.stop();
+      await counterJob?.stop();
       await sealer?.stop();
       await webhookDispatcher?.stop();
     },

@@ -6,6 +6,7 @@ import { RevenuePlanV1Schema, type RevenuePlanV1 } from '../domain/plan.js';
 import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js';
 import { canTransition, transitionFor } from '../domain/lifecycleMatrix.js';
 import { OPEN_ASSIGNEE_FIELDS, nextDueAt } from '../domain/stepWorkload.js';
+import { newTallyMark, TALLY_MARK } from './tallyMark.js';
 import type { Page, PageArgs } from '../domain/page.js';
 import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage } from './cursor.js';
 import { PLANS_COLLECTION } from './indexes.js';
@@ -253,6 +254,7 @@ export class PlanRepository {
     const { plan } = stored;
     const doc: PlanDocument = {
       ...planFields(plan),
+      [TALLY_MARK]: newTallyMark(),
       active_slot: activeSlotFor(plan, plan.plan_status),
       event_count: stored.event_count,
       ...(stored.pending_event ? { pending_event: toStorableJson(stored.pending_event, 'pending_event') } : {}),
@@ -378,7 +380,8 @@ export class PlanRepository {
     conditions: Filter<PlanDocument>,
     change: PlanDocumentChange,
   ): Promise<StoredPlan | null> {
-    const set = toStorableJson(change.set, 'plan') as Record<string, unknown>;
+    // Every write moves the plan's share of the kept counts (PlanCounters), in this same write.
+    const set = { ...(toStorableJson(change.set, 'plan') as Record<string, unknown>), [TALLY_MARK]: newTallyMark() };
     const unset = change.unset && change.unset.length > 0 ? { $unset: Object.fromEntries(change.unset.map((f) => [f, '' as const])) } : {};
     const filter: Filter<PlanDocument> = { tenant_id: tenantId, _id: planId, ...conditions };
     try {

@@ -6,6 +6,7 @@ import { MAX_DRAFT_EVENTS, type RevenuePlanV1 } from '../domain/plan.js';
 import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js';
 import { transitionFor } from '../domain/lifecycleMatrix.js';
 import { consoleStoreLogger, type StoreLogger } from './mongoErrors.js';
+import { PlanCounters } from './PlanCounters.js';
 import { PlanLedger, type LedgerVerification } from './PlanLedger.js';
 import { PlanOutbox, planEventId, type CrashPoints, type PlanDocumentWrite } from './PlanOutbox.js';
 import { PlanRepository, assertTransition, parsePlanInput, statusChange, type StoredPlan, type TransitionFields } from './PlanRepository.js';
@@ -22,6 +23,7 @@ import { compactCreatedPlan, storedCreatedPlan } from './createdPlanCopy.js';
 export interface PlanStoreDeps {
   plans?: PlanRepository;
   ledger?: PlanLedger;
+  counters?: PlanCounters;
   logger?: StoreLogger;
   now?: () => Date;
   /** Test-only: where to simulate crashes (see CrashPoints). */
@@ -89,6 +91,8 @@ export class PlanStore {
   readonly ledger: PlanLedger;
   /** The write protocol past the commit point: completion, restores, the repair sweeps and their timer. */
   readonly outbox: PlanOutbox;
+  /** Kept counts per tenant, their tally job and the start-up backfill (docs/store.md, "Kept counts"). */
+  readonly counters: PlanCounters;
   private readonly logger: StoreLogger;
   private readonly now: () => Date;
   private readonly crashPoints: CrashPoints;
@@ -105,6 +109,7 @@ export class PlanStore {
     this.crashPoints = deps.crashPoints ?? {};
     this.plans = deps.plans ?? new PlanRepository(db, { logger: this.logger });
     this.ledger = deps.ledger ?? new PlanLedger(db, { logger: this.logger, now: this.now });
+    this.counters = deps.counters ?? new PlanCounters(db, { logger: this.logger, now: this.now });
     this.outbox = new PlanOutbox({ plans: this.plans, ledger: this.ledger, logger: this.logger, now: this.now, crashPoints: this.crashPoints });
   }
 

@@ -1,5 +1,6 @@
 // The store's public face: what services may use of it, and nothing else (services import only
 // this module; the layering is in README, "Project layout"). The store's design: docs/store.md.
+import type { PlanCounters } from './PlanCounters.js';
 import type { PlanLedger } from './PlanLedger.js';
 import type { PlanRepository } from './PlanRepository.js';
 import type { PlanStore } from './PlanStore.js';
@@ -9,7 +10,7 @@ export { ledgerEntryKey } from './PlanLedger.js';
 export { hashLedgerEntry } from './ledgerHash.js';
 // The verifiable ledger's own collections (docs/store.md, "The verifiable ledger").
 export type { CheckpointDoc, LedgerLogStore, NewLeaf } from './ledgerLog/LedgerLogStore.js';
-export type { PlanLedger, PlanRepository, PlanStore };
+export type { PlanCounters, PlanLedger, PlanRepository, PlanStore };
 export type { DraftChanges, DraftFields } from './PlanStore.js';
 // A change of an existing plan with one ledger event (docs/store.md, "Adding an operation that changes a plan").
 export type { PlanChangeDecision, PlanChangeInput, PlanEventInput, PlanFieldChanges, RemovablePlanField } from './planChange.js';
@@ -28,6 +29,7 @@ export { WEBHOOK_DELIVERY_STATUSES } from './webhooks/WebhookStore.js';
 export type Store = Pick<PlanStore, 'createPlan' | 'change' | 'transition' | 'updateDraft' | 'getPlanWithProposal' | 'getPlanRepaired' | 'verifyPlanLedger'> & {
   readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn' | 'countByStatus'>;
   readonly ledger: Pick<PlanLedger, 'getByIds' | 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
+  readonly counters: Pick<PlanCounters, 'statusCounts'>;
 };
 // Proposal runs (docs/runs.md).
 export type { ItemSettlement, ItemWarning, NewRunItem, ProposalRunStore, StoredRun, StoredRunItem } from './proposalRuns/ProposalRunStore.js';

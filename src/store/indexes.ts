@@ -3,6 +3,7 @@ import { OPEN_ASSIGNEE_FIELDS } from '../domain/stepWorkload.js';
 import { LEDGER_LOG_INDEXES, type IndexDefinition } from './ledgerLog/ledgerLogIndexes.js';
 import { ensurePlaybookIndexes } from './planTypeConfigs/playbookIndexes.js';
 import { PROPOSAL_RUN_INDEXES } from './proposalRuns/proposalRunIndexes.js';
+import { PLAN_COUNTER_INDEXES } from './planCounterIndexes.js';
 
 // Every index the store relies on, by fixed name, so ensureIndexes is idempotent (creating an
 // existing index with the same name and keys is a no-op) and a changed definition fails loudly
@@ -95,4 +96,6 @@ export async function ensureIndexes(db: Db): Promise<void> {
   for (const [collection, { key, ...options }] of [...LEDGER_LOG_INDEXES, ...PROPOSAL_RUN_INDEXES]) await db.collection(collection).createIndex(key, options);
   // Tenant playbooks (docs/playbooks.md).
   await ensurePlaybookIndexes(db);
+  // Kept counts (docs/store.md, "Kept counts").
+  for (const [collection, { key, ...options }] of PLAN_COUNTER_INDEXES) await db.collection(collection).createIndex(key, options);
 }

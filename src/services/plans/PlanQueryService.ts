@@ -3,6 +3,7 @@ import { AppError } from '../../domain/errors.js';
 import type { LedgerEventType, PlanStatus } from '../../domain/enums.js';
 import type { LedgerEntryRecord } from '../../domain/ledger.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
+import type { StatusCount } from '../../domain/planTally.js';
 import type { Page, PageArgs } from '../../domain/page.js';
 import { overdueStepCount } from '../../domain/stepWorkload.js';
 import type { LedgerFilter, LedgerVerificationResult, Store } from '../../store/index.js';
@@ -96,11 +97,14 @@ export class PlanQueryService {
       .slice(0, OPEN_PLANS_LIMIT);
   }
 
-  /** Plans per status (the filter as for listPlans, its status ignored), counted by the store. */
-  planStatusCounts(principal: Principal, rawFilter: unknown, signal?: AbortSignal): Promise<{ status: PlanStatus; count: number }[]> {
+  /**
+   * Plans, open steps and overdue steps per status (the filter's account and plan type; its
+   * status, overdue and assignee ignored), from the store's kept counts.
+   */
+  planStatusCounts(principal: Principal, rawFilter: unknown, signal?: AbortSignal): Promise<StatusCount[]> {
     const filter = parseInput(PlanFilterSchema, rawFilter, 'filter');
     const scope = { ...(filter?.accountId ? { accountId: filter.accountId } : {}), ...(filter?.planType ? { planType: filter.planType } : {}) };
-    return this.bounded(principal, `planStatusCounts/${JSON.stringify(scope)}`, () => this.deps.store.plans.countByStatus(principal.tenantId, scope), signal);
+    return this.bounded(principal, `planStatusCounts/${JSON.stringify(scope)}`, () => this.deps.store.counters.statusCounts(principal.tenantId, scope, this.clock()), signal);
   }
 
   /** The tenant's ledger feed; oldest first for one plan (its story), newest first otherwise. */

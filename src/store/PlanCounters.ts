@@ -1,0 +1,375 @@
+import { randomUUID } from 'node:crypto';
+import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import { PLAN_STATUSES, PLAN_TYPES, type PlanStatus, type PlanType } from '../domain/enums.js';
+import { RevenuePlanV1Schema } from '../domain/plan.js';
+import { StatusCounts, tallyOf, utcDay, type PlanTally, type StatusCount } from '../domain/planTally.js';
+import { workIndexFields } from '../domain/stepWorkload.js';
+import { PLANS_COLLECTION } from './indexes.js';
+import { PLAN_COUNTERS_COLLECTION, PLAN_STEP_DUES_COLLECTION, PLAN_TALLIES_COLLECTION } from './planCounterIndexes.js';
+import { acquireLease, releaseLease, type LeaseDoc } from './leases.js';
+import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
+import { withPlanLock } from './PlanRepository.js';
+import { repeat, type Repeating } from '../runtime/repeat.js';
+import { newTallyMark, TALLY_MARK } from './tallyMark.js';
+
+// Kept counts per tenant (docs/store.md, "Kept counts"): planStatusCounts reads one counter
+// document instead of walking the plans index. Every plan write sets the plan's tally_mark (in
+// the same document write: no extra command on the request path); off the request path, the
+// tally job moves each marked plan's share (its PlanTally) from what was counted to what it is
+// now. Without transactions, a batch is journaled in the counter document by the same write
+// that adds its increments, then settled: each plan's tally stored, its mark cleared if it is
+// still the one seen. A crash anywhere leaves either nothing applied (the marks remain) or the
+// journal, which the next run settles again (every settle step writes absolute values).
+// Reads are exact at any moment: they add the share of plans still marked.
+
+const LEASES_COLLECTION = 'plan_counter_leases';
+const MIGRATIONS_COLLECTION = 'store_migrations';
+/** The start-up backfill of the plan fields derived from steps (next_due_at, open_assignee_N, tally_mark). */
+export const WORK_FIELDS_BACKFILL = 'plan-work-fields-v1';
+
+
+/** Marked plans a read corrects for at most; past it (a backfill under way) it counts the plans. */
+const READ_BACKLOG_MAX = 500;
+/** Plans one tally batch moves at most. */
+const TALLY_BATCH = 200;
+/** Plans one backfill step reads at most. */
+const BACKFILL_BATCH = 500;
+const LEASE_TTL_MS = 30_000;
+
+interface StoredTally {
+  plan_type: PlanType;
+  status: PlanStatus;
+  open: number;
+  dues: Date[];
+}
+
+interface JournalEntry {
+  plan_id: string;
+  /** The mark seen when the batch was decided: cleared only if still the plan's. */
+  mark: string;
+  tally: StoredTally;
+}
+
+interface CounterDoc {
+  _id: string;
+  /** c.<plan type>.<status>: plans and their open steps. */
+  c?: Partial<Record<string, Partial<Record<string, { plans?: number; open?: number }>>>>;
+  /** due.<plan type>.<status>.<UTC day>: open steps that can be overdue, by the day they fall due. */
+  due?: Partial<Record<string, Partial<Record<string, Record<string, number>>>>>;
+  journal?: JournalEntry[];
+}
+
+interface TallyDoc extends StoredTally {
+  _id: string;
+  tenant_id: string;
+}
+
+/** One open step that can be overdue, stored for the count of those due earlier today. */
+interface StepDueDoc {
+  _id: string;
+  tenant_id: string;
+  plan_id: string;
+  plan_type: PlanType;
+  status: PlanStatus;
+  due_at: Date;
+}
+
+interface MigrationDoc {
+  _id: string;
+  /** Plans with _id up to this one are done. */
+  after: string;
+  done: boolean;
+}
+
+type PlanDoc = { _id: string } & Record<string, unknown>;
+
+const TallySourceSchema = RevenuePlanV1Schema.pick({ plan_type: true, plan_status: true, steps: true });
+const PLAN_TALLY_PROJECTION = { _id: 1, tenant_id: 1, plan_type: 1, plan_status: 1, steps: 1, [TALLY_MARK]: 1 } as const;
+
+
+export interface PlanCountersOptions {
+  logger?: StoreLogger;
+  now?: () => Date;
+  /** Test-only: throws at this point of a tally batch, as a crash would stop it there. */
+  crashAt?: 'after-journal' | 'after-tallies';
+}
+
+const counterKey = (dbName: string, tenantId: string) => `${dbName}\u0000counters\u0000${tenantId}`;
+
+export class PlanCounters {
+  private readonly plans: Collection<PlanDoc>;
+  private readonly counters: Collection<CounterDoc>;
+  private readonly tallies: Collection<TallyDoc>;
+  private readonly dues: Collection<StepDueDoc>;
+  private readonly leases: Collection<LeaseDoc>;
+  private readonly migrations: Collection<MigrationDoc>;
+  private readonly dbName: string;
+  private readonly logger: StoreLogger;
+  private readonly now: () => Date;
+  private readonly holder = `counters-${randomUUID()}`;
+  private backfilled = false;
+
+  constructor(
+    db: Db,
+    private readonly options: PlanCountersOptions = {},
+  ) {
+    this.plans = db.collection<PlanDoc>(PLANS_COLLECTION);
+    this.counters = db.collection<CounterDoc>(PLAN_COUNTERS_COLLECTION);
+    this.tallies = db.collection<TallyDoc>(PLAN_TALLIES_COLLECTION);
+    this.dues = db.collection<StepDueDoc>(PLAN_STEP_DUES_COLLECTION);
+    this.leases = db.collection<LeaseDoc>(LEASES_COLLECTION);
+    this.migrations = db.collection<MigrationDoc>(MIGRATIONS_COLLECTION);
+    this.dbName = db.databaseName;
+    this.logger = options.logger ?? consoleStoreLogger;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  // ---- reads ----
+
+  /**
+   * Plans, open steps and overdue steps per status (statuses without plans left out), for the
+   * tenant or one account (an account's plans are few: counted from its plans), optionally of
+   * one plan type. Exact at `now`: the counter document, the steps that fell due earlier today,
+   * and the share of plans written since their last tally.
+   */
+  async statusCounts(tenantId: string, scope: { accountId?: string | null; planType?: PlanType | null } = {}, now = this.now()): Promise<StatusCount[]> {
+    return withStoreErrors(this.logger, 'counters.statusCounts', async () => {
+      const match: Filter<PlanDoc> = { tenant_id: tenantId, ...(scope.planType ? { plan_type: scope.planType } : {}) };
+      if (scope.accountId) return this.countPlans({ ...match, account_id: scope.accountId }, now);
+      if (!(await this.isBackfilled())) return this.countPlans(match, now);
+      const dayStart = new Date(`${utcDay(now)}T00:00:00.000Z`);
+      const [doc, marked, dueToday] = await Promise.all([
+        this.counters.findOne({ _id: tenantId }),
+        this.plans
+          .find({ ...match, [TALLY_MARK]: { $gt: '' } }, { projection: PLAN_TALLY_PROJECTION })
+          .limit(READ_BACKLOG_MAX + 1)
+          .toArray(),
+        this.dues
+          .find({ tenant_id: tenantId, due_at: { $gte: dayStart, $lt: now }, ...(scope.planType ? { plan_type: scope.planType } : {}) }, { projection: { plan_id: 1, status: 1 } })
+          .toArray(),
+      ]);
+      if (marked.length > READ_BACKLOG_MAX) return this.countPlans(match, now);
+      const counts = new StatusCounts();
+      const inScope = (type: string) => PLAN_TYPES.some((t) => t === type) && (!scope.planType || scope.planType === type);
+      for (const [type, byStatus] of Object.entries(doc?.c ?? {})) {
+        if (!inScope(type)) continue;
+        for (const status of PLAN_STATUSES) counts.add(status, { count: byStatus?.[status]?.plans ?? 0, openSteps: byStatus?.[status]?.open ?? 0 });
+      }
+      const today = utcDay(now);
+      for (const [type, byStatus] of Object.entries(doc?.due ?? {})) {
+        if (!inScope(type)) continue;
+        for (const status of PLAN_STATUSES) {
+          for (const [day, n] of Object.entries(byStatus?.[status] ?? {})) if (day < today) counts.add(status, { overdueSteps: n });
+        }
+      }
+      // Steps due earlier today, as tallied: a journaled plan's from its journal entry.
+      const journal = new Map((doc?.journal ?? []).map((j) => [j.plan_id, j.tally]));
+      for (const due of dueToday) if (!journal.has(due.plan_id)) counts.add(due.status, { overdueSteps: 1 });
+      for (const tally of journal.values()) {
+        if (!inScope(tally.plan_type)) continue;
+        counts.add(tally.status, { overdueSteps: tally.dues.filter((d) => d >= dayStart && d < now).length });
+      }
+      // Plans written since they were tallied: their share moves from the tallied to the current.
+      if (marked.length > 0) {
+        const stored = await this.tallies.find({ tenant_id: tenantId, _id: { $in: marked.filter((p) => !journal.has(p._id)).map((p) => p._id) } }).toArray();
+        const counted = new Map<string, StoredTally>([...stored.map((t) => [t._id, t] as const), ...journal]);
+        for (const plan of marked) {
+          const was = counted.get(plan._id);
+          if (was) counts.addTally(was, now, -1);
+          counts.addTally(this.tallyOfDoc(plan), now);
+        }
+      }
+      return counts.toRows();
+    });
+  }
+
+  /** The counts from the plans themselves: an account's, or the tenant's while the backfill runs. */
+  private async countPlans(match: Filter<PlanDoc>, now: Date): Promise<StatusCount[]> {
+    const counts = new StatusCounts();
+    for await (const doc of this.plans.find(match, { projection: PLAN_TALLY_PROJECTION })) counts.addTally(this.tallyOfDoc(doc), now);
+    return counts.toRows();
+  }
+
+  private tallyOfDoc(doc: PlanDoc): PlanTally {
+    const parsed = TallySourceSchema.safeParse(doc);
+    if (!parsed.success) {
+      this.logger.error({ plan_id: doc._id, issues: parsed.error.issues }, 'stored plan is invalid');
+      throw new Error(`stored plan ${doc._id} is invalid`);
+    }
+    return tallyOf(parsed.data);
+  }
+
+  private async isBackfilled(): Promise<boolean> {
+    if (!this.backfilled) this.backfilled = (await this.migrations.findOne({ _id: WORK_FIELDS_BACKFILL }))?.done === true;
+    return this.backfilled;
+  }
+
+  // ---- the tally job ----
+
+  /**
+   * Moves the share of up to `limit` marked plans of the tenant into its counters; returns how
+   * many. One batch at a time per tenant in this process (a lock), and one instance at a time
+   * (a lease, for the wasted effort only: the journal's conditional write and the marks keep
+   * the counts exact).
+   */
+  async tallyTenant(tenantId: string, limit = TALLY_BATCH): Promise<number> {
+    return withStoreErrors(this.logger, 'counters.tally', () =>
+      withPlanLock(counterKey(this.dbName, tenantId), async () => {
+        const existing = await this.counters.findOne({ _id: tenantId });
+        if (existing?.journal) await this.settle(tenantId, existing.journal);
+        const marked = await this.plans
+          .find({ tenant_id: tenantId, [TALLY_MARK]: { $gt: '' } }, { projection: PLAN_TALLY_PROJECTION })
+          .limit(limit)
+          .toArray();
+        if (marked.length === 0) return 0;
+        const stored = new Map((await this.tallies.find({ tenant_id: tenantId, _id: { $in: marked.map((p) => p._id) } }).toArray()).map((t) => [t._id, t]));
+        const increments: Record<string, number> = {};
+        const journal: JournalEntry[] = marked.map((plan) => {
+          const tally = this.tallyOfDoc(plan);
+          const was = stored.get(plan._id);
+          if (was) addIncrements(increments, was, -1);
+          addIncrements(increments, tally, 1);
+          return { plan_id: plan._id, mark: String(plan[TALLY_MARK]), tally };
+        });
+        const inc = Object.fromEntries(Object.entries(increments).filter(([, n]) => n !== 0));
+        const update = { $set: { journal }, ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}) };
+        // The commit point: the increments and the journal in one document write.
+        if (existing) {
+          const written = await this.counters.updateOne({ _id: tenantId, journal: { $exists: false } }, update);
+          if (written.modifiedCount !== 1) return 0;
+        } else {
+          try {
+            await this.counters.insertOne({ _id: tenantId });
+          } catch (e) {
+            if (!isDuplicateKeyError(e)) throw e;
+          }
+          const written = await this.counters.updateOne({ _id: tenantId, journal: { $exists: false } }, update);
+          if (written.modifiedCount !== 1) return 0;
+        }
+        if (this.options.crashAt === 'after-journal') throw new Error('simulated crash after the journal write');
+        await this.settle(tenantId, journal);
+        return marked.length;
+      }),
+    );
+  }
+
+  /** Stores the journal's tallies, clears the marks still as seen, then the journal: every step idempotent. */
+  private async settle(tenantId: string, journal: readonly JournalEntry[]): Promise<void> {
+    const tallyOps: AnyBulkWriteOperation<TallyDoc>[] = journal.map((j) => ({
+      replaceOne: { filter: { _id: j.plan_id }, replacement: { tenant_id: tenantId, ...j.tally }, upsert: true },
+    }));
+    const dueOps: AnyBulkWriteOperation<StepDueDoc>[] = journal.flatMap((j) => {
+      const ids = j.tally.dues.map((_d, i) => `${tenantId}|${j.plan_id}|${i}`);
+      return [
+        { deleteMany: { filter: { tenant_id: tenantId, plan_id: j.plan_id, _id: { $nin: ids } } } },
+        ...j.tally.dues.map((due_at, i) => ({
+          replaceOne: {
+            filter: { _id: ids[i]! },
+            replacement: { tenant_id: tenantId, plan_id: j.plan_id, plan_type: j.tally.plan_type, status: j.tally.status, due_at },
+            upsert: true,
+          },
+        })),
+      ];
+    });
+    await this.tallies.bulkWrite(tallyOps, { ordered: false });
+    if (dueOps.length > 0) await this.dues.bulkWrite(dueOps, { ordered: true });
+    if (this.options.crashAt === 'after-tallies') throw new Error('simulated crash after the tallies');
+    for (const j of journal) {
+      // Under the plan's lock: a plan write setting a new mark meanwhile must not be undone.
+      await withPlanLock(`${this.dbName}\u0000${j.plan_id}`, () =>
+        this.plans.updateOne({ tenant_id: tenantId, _id: j.plan_id, [TALLY_MARK]: j.mark }, { $unset: { [TALLY_MARK]: '' } }),
+      );
+    }
+    await this.counters.updateOne({ _id: tenantId }, { $unset: { journal: '' } });
+  }
+
+  /** Tenants with marked plans (up to `limit` marked plans looked at). */
+  async markedTenants(limit = 1000): Promise<string[]> {
+    return withStoreErrors(this.logger, 'counters.markedTenants', async () => {
+      const docs = await this.plans.find({ [TALLY_MARK]: { $gt: '' } }, { projection: { tenant_id: 1 } }).limit(limit).toArray();
+      return [...new Set(docs.map((d) => d.tenant_id).filter((t): t is string => typeof t === 'string'))];
+    });
+  }
+
+  /** Tallies every tenant with marked plans, each under its lease; returns how many plans. */
+  async tallyAll(): Promise<number> {
+    let tallied = 0;
+    for (const tenantId of await this.markedTenants()) {
+      const lease = `tally:${tenantId}`;
+      if (!(await acquireLease(this.leases, lease, this.holder, this.now(), LEASE_TTL_MS))) continue;
+      try {
+        for (let n = await this.tallyTenant(tenantId); n > 0; n = await this.tallyTenant(tenantId)) tallied += n;
+      } finally {
+        await releaseLease(this.leases, lease, this.holder).catch(() => undefined);
+      }
+    }
+    return tallied;
+  }
+
+  // ---- the backfill ----
+
+  /**
+   * One step of the start-up backfill: plans (any tenant, in _id order from where the last step
+   * stopped) get the fields derived from their steps and a tally mark, each by a write
+   * conditional on the plan as read (a plan changed meanwhile is read again). Idempotent: the
+   * same values again, and a mark only re-tallies. Returns false once every plan is done.
+   */
+  async backfillStep(limit = BACKFILL_BATCH): Promise<boolean> {
+    return withStoreErrors(this.logger, 'counters.backfill', async () => {
+      const state = await this.migrations.findOne({ _id: WORK_FIELDS_BACKFILL });
+      if (state?.done) {
+        this.backfilled = true;
+        return false;
+      }
+      const after = state?.after ?? '';
+      const docs = await this.plans.find({ _id: { $gt: after } }, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(limit).toArray();
+      for (const { _id } of docs) await this.backfillPlan(_id);
+      const last = docs.at(-1)?._id ?? after;
+      const done = docs.length < limit;
+      await this.migrations.updateOne({ _id: WORK_FIELDS_BACKFILL, after }, { $set: { after: last, done } }, { upsert: true }).catch((e: unknown) => {
+        // Another instance moved the cursor first: its step covered these plans too.
+        if (!isDuplicateKeyError(e)) throw e;
+      });
+      if (done) this.backfilled = true;
+      return !done;
+    });
+  }
+
+  private async backfillPlan(planId: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const doc = await this.plans.findOne({ _id: planId });
+      if (!doc || doc.pending_event !== undefined) return; // its change's own write sets the fields and a mark
+      const source = TallySourceSchema.safeParse(doc);
+      if (!source.success) return; // an invalid plan is reported where it is read
+      const written = await withPlanLock(`${this.dbName}\u0000${planId}`, () =>
+        this.plans.updateOne(
+          { _id: planId, plan_status: doc.plan_status, event_count: doc.event_count, pending_event: { $exists: false } },
+          { $set: { ...workIndexFields(source.data), [TALLY_MARK]: newTallyMark() } },
+        ),
+      );
+      if (written.matchedCount === 1) return;
+    }
+  }
+
+  /** The backfill until done, then the tally job, every intervalMs until stop(). */
+  start(options: { intervalMs: number }): Repeating {
+    return repeat(
+      async () => {
+        while (await this.backfillStep());
+        await this.tallyAll();
+      },
+      { intervalMs: options.intervalMs, firstDelayMs: 0, onError: (e) => this.logger.warn({ err: String(e) }, 'plan counters job failed; will retry') },
+    );
+  }
+}
+
+/** The counter document's increments for adding (1) or removing (-1) one plan's share. */
+function addIncrements(into: Record<string, number>, tally: StoredTally, sign: 1 | -1): void {
+  const base = `${tally.plan_type}.${tally.status}`;
+  const add = (key: string, n: number) => {
+    into[key] = (into[key] ?? 0) + n;
+  };
+  add(`c.${base}.plans`, sign);
+  add(`c.${base}.open`, sign * tally.open);
+  for (const due of tally.dues) add(`due.${base}.${utcDay(due)}`, sign);
+}
