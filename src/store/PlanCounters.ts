@@ -32,7 +32,7 @@ export const WORK_FIELDS_BACKFILL = 'plan-work-fields-v1';
 const READ_BACKLOG_MAX = 500;
 /** Plans one tally batch moves at most. */
 const TALLY_BATCH = 200;
-/** Plans one backfill step reads at most. */
+/** Plan ids the backfill's pass reads per batch. */
 const BACKFILL_BATCH = 500;
 const LEASE_TTL_MS = 30_000;
 
@@ -76,8 +76,6 @@ interface StepDueDoc {
 
 interface MigrationDoc {
   _id: string;
-  /** Plans with _id up to this one are done. */
-  after: string;
   done: boolean;
 }
 
@@ -309,29 +307,23 @@ export class PlanCounters {
   // ---- the backfill ----
 
   /**
-   * One step of the start-up backfill: plans (any tenant, in _id order from where the last step
-   * stopped) get the fields derived from their steps and a tally mark, each by a write
+   * The start-up backfill, until it is recorded done: every plan (any tenant, one pass over the
+   * collection) gets the fields derived from its steps and a tally mark, each by a write
    * conditional on the plan as read (a plan changed meanwhile is read again). Idempotent: the
-   * same values again, and a mark only re-tallies. Returns false once every plan is done.
+   * same values again, and a mark only re-tallies; a pass a crash cut short runs again whole.
+   * Returns how many plans it went through.
    */
-  async backfillStep(limit = BACKFILL_BATCH): Promise<boolean> {
+  async backfill(): Promise<number> {
     return withStoreErrors(this.logger, 'counters.backfill', async () => {
-      const state = await this.migrations.findOne({ _id: WORK_FIELDS_BACKFILL });
-      if (state?.done) {
-        this.backfilled = true;
-        return false;
+      if (await this.isBackfilled()) return 0;
+      let seen = 0;
+      for await (const { _id } of this.plans.find({}, { projection: { _id: 1 }, batchSize: BACKFILL_BATCH })) {
+        await this.backfillPlan(_id);
+        seen += 1;
       }
-      const after = state?.after ?? '';
-      const docs = await this.plans.find({ _id: { $gt: after } }, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(limit).toArray();
-      for (const { _id } of docs) await this.backfillPlan(_id);
-      const last = docs.at(-1)?._id ?? after;
-      const done = docs.length < limit;
-      await this.migrations.updateOne({ _id: WORK_FIELDS_BACKFILL, after }, { $set: { after: last, done } }, { upsert: true }).catch((e: unknown) => {
-        // Another instance moved the cursor first: its step covered these plans too.
-        if (!isDuplicateKeyError(e)) throw e;
-      });
-      if (done) this.backfilled = true;
-      return !done;
+      await this.migrations.updateOne({ _id: WORK_FIELDS_BACKFILL }, { $set: { done: true } }, { upsert: true });
+      this.backfilled = true;
+      return seen;
     });
   }
 
@@ -355,7 +347,7 @@ export class PlanCounters {
   start(options: { intervalMs: number }): Repeating {
     return repeat(
       async () => {
-        while (await this.backfillStep());
+        await this.backfill();
         await this.tallyAll();
       },
       { intervalMs: options.intervalMs, firstDelayMs: 0, onError: (e) => this.logger.warn({ err: String(e) }, 'plan counters job failed; will retry') },

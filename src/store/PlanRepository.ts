@@ -196,33 +196,6 @@ export class PlanRepository {
     });
   }
 
-  /**
-   * How many plans the tenant has per status (statuses without plans left out), counted by the
-   * database: one $match + $group, which the embedded store runs as SQL COUNT … GROUP BY on an
-   * index. `filter.statuses` is ignored (the counts are what a status filter would choose from).
-   */
-  async countByStatus(tenantId: string, filter: PlanListFilter = {}): Promise<{ status: PlanStatus; count: number }[]> {
-    const match: Filter<PlanDocument> = { tenant_id: tenantId };
-    if (filter.accountId) match.account_id = filter.accountId;
-    if (filter.planType) match.plan_type = filter.planType;
-    return withStoreErrors(this.logger, 'plans.countByStatus', async () => {
-      const rows = await this.plans
-        .aggregate<{ _id: unknown; count: unknown }>([{ $match: match }, { $group: { _id: '$plan_status', count: { $sum: 1 } } }])
-        .toArray();
-      const counts = new Map<PlanStatus, number>();
-      for (const row of rows) {
-        const status = PLAN_STATUSES.find((s) => s === row._id);
-        const count = Number(row.count);
-        if (!status || !Number.isSafeInteger(count)) {
-          this.logger.error({ row }, 'plan status count row is invalid');
-          throw new AppError('INTERNAL_SERVER_ERROR', 'stored plans are invalid');
-        }
-        counts.set(status, count);
-      }
-      return PLAN_STATUSES.filter((s) => (counts.get(s) ?? 0) > 0).map((status) => ({ status, count: counts.get(status)! }));
-    });
-  }
-
   /** Ids of the account's ACTIVE plans of this type (at most one while the active slot holds). */
   async findActivePlanIds(tenantId: string, accountId: string, planType: PlanType): Promise<string[]> {
     return withStoreErrors(this.logger, 'plans.findActivePlanIds', async () => {

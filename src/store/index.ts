@@ -27,7 +27,7 @@ export { WEBHOOK_DELIVERY_STATUSES } from './webhooks/WebhookStore.js';
  * its plans and its ledger. A PlanStore is one.
  */
 export type Store = Pick<PlanStore, 'createPlan' | 'change' | 'transition' | 'updateDraft' | 'getPlanWithProposal' | 'getPlanRepaired' | 'verifyPlanLedger'> & {
-  readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn' | 'countByStatus'>;
+  readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn'>;
   readonly ledger: Pick<PlanLedger, 'getByIds' | 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
   readonly counters: Pick<PlanCounters, 'statusCounts'>;
 };

@@ -4,6 +4,7 @@ import { LEDGER_LOG_INDEXES, type IndexDefinition } from './ledgerLog/ledgerLogI
 import { ensurePlaybookIndexes } from './planTypeConfigs/playbookIndexes.js';
 import { PROPOSAL_RUN_INDEXES } from './proposalRuns/proposalRunIndexes.js';
 import { PLAN_COUNTER_INDEXES } from './planCounterIndexes.js';
+import { TALLY_MARK } from './tallyMark.js';
 
 // Every index the store relies on, by fixed name, so ensureIndexes is idempotent (creating an
 // existing index with the same name and keys is a no-op) and a changed definition fails loudly
@@ -39,6 +40,10 @@ export const PLAN_INDEX = {
   nextDue: 'plans_tenant_next_due',
   /** plans(filter: {assignee}): one index per open_assignee_N field, each in the list's order (PlanRepository merges them). */
   openAssignee: (n: number) => `plans_tenant_open_assignee_${n}`,
+  /** The tally job's work list: plans of any tenant written since their share was counted (PlanCounters). */
+  tallyMark: 'plans_tally_mark',
+  /** One tenant's marked plans: what a count read adds to the kept counts. */
+  tenantTallyMark: 'plans_tenant_tally_mark',
 } as const;
 
 export const LEDGER_INDEX = {
@@ -69,6 +74,8 @@ export const PLAN_INDEXES: readonly IndexDefinition[] = [
   { name: PLAN_INDEX.expiryDue, key: { plan_status: 1, expires_at: 1 } },
   { name: PLAN_INDEX.nextDue, key: { tenant_id: 1, next_due_at: 1, _id: 1 } },
   ...OPEN_ASSIGNEE_FIELDS.map((field, i) => ({ name: PLAN_INDEX.openAssignee(i + 1), key: { tenant_id: 1, [field]: 1, updated_at: -1, _id: -1 } as Record<string, IndexDirection> })),
+  { name: PLAN_INDEX.tallyMark, key: { [TALLY_MARK]: 1 } },
+  { name: PLAN_INDEX.tenantTallyMark, key: { tenant_id: 1, [TALLY_MARK]: 1 } },
 ];
 
 export const LEDGER_INDEXES: readonly IndexDefinition[] = [
