@@ -48,6 +48,8 @@ const EnvSchema = z
     LEDGER_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).max(4000).default(1000),
     /** off: this instance does not seal (another one does; benchmarks' baseline). */
     LEDGER_SEALER: z.enum(['on', 'off']).default('on'),
+    /** off: this instance neither backfills nor tallies the kept plan counts (another one does). */
+    PLAN_COUNTS_TALLY: z.enum(['on', 'off']).default('on'),
     /** Base64 of 32 random bytes: encrypts webhook endpoint secrets at rest (AES-256-GCM); required in production. */
     WEBHOOK_SECRET_KEY: optionalString,
     /** Development and tests only: endpoints on loopback (http://127.0.0.1:…) are allowed. Refused in production. */

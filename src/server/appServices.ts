@@ -217,7 +217,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       expirySweeper = expiry.start({ intervalMs: EXPIRY_SWEEP_INTERVAL_MS });
       // Plans written before the kept counts get their derived fields and a mark, then every
       // mark is tallied off the request path (docs/store.md, "Kept counts").
-      counterJob = store.counters.start({ intervalMs: COUNTER_TALLY_INTERVAL_MS });
+      if (config.PLAN_COUNTS_TALLY === 'on') counterJob = store.counters.start({ intervalMs: COUNTER_TALLY_INTERVAL_MS });
       // After the sweeps (whose appends it is told of): entries a previous process left unsealed
       // are found by comparing counts, then sealing runs on its timer.
       await sealer?.start({ reconcileIntervalMs: singleProcessStore ? 0 : RECONCILE_INTERVAL_MS });

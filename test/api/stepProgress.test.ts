@@ -1,3 +1,4 @@
+import { PLAN_STATUSES } from '../../src/domain/enums.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../support/testServer.js';
 
@@ -258,6 +259,19 @@ describe('step progress and completion (real server, real store)', () => {
     expect(await list({ overdue: true })).toEqual([late.planId]);
     expect(await list({ overdue: true, accountId: 'acct-on-time' })).toEqual([]);
     expect(await list({ overdue: false })).toEqual(expect.arrayContaining([late.planId, onTime.planId, draftLate.planId]));
+
+    // planStatusCounts' open and overdue steps are the plans' own, summed per status (the kept
+    // counts, read while the tally job may or may not have taken in the latest moves).
+    type Row = { status: string; count: number; openSteps: number; overdueSteps: number };
+    const counted = (await server.gql<{ planStatusCounts: Row[] }>('{ planStatusCounts { status count openSteps overdueSteps } }', {}, viewer)).data!.planStatusCounts;
+    const listed = (await server.gql<{ plans: { edges: { node: Row }[] } }>('{ plans(first: 500) { edges { node { status openSteps overdueSteps } } } }', {}, viewer)).data!.plans.edges;
+    const summed = new Map<string, Row>();
+    for (const { node } of listed) {
+      const row = summed.get(node.status) ?? { status: node.status, count: 0, openSteps: 0, overdueSteps: 0 };
+      summed.set(node.status, { status: node.status, count: row.count + 1, openSteps: row.openSteps + node.openSteps, overdueSteps: row.overdueSteps + node.overdueSteps });
+    }
+    expect(counted).toEqual(PLAN_STATUSES.flatMap((s) => (summed.has(s) ? [summed.get(s)!] : [])));
+    expect(counted.find((r) => r.status === 'ACTIVE')?.overdueSteps).toBe(late.steps.length - 1);
 
     // Assignee: open steps only; reassigning and finishing take a plan off the person's list.
     const [a, b] = onTime.steps;

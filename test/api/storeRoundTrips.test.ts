@@ -23,8 +23,8 @@ describe('store round trips per mutation', () => {
   };
 
   beforeAll(async () => {
-    // The sealer is off so that nothing else of the service talks to the store meanwhile.
-    server = await startTestServer({ LEDGER_SEALER: 'off' });
+    // The sealer and the counts' tally job are off so that nothing else of the service talks to the store meanwhile.
+    server = await startTestServer({ LEDGER_SEALER: 'off', PLAN_COUNTS_TALLY: 'off' });
     proposer = await server.token('rt', ['plan-proposer'], 'paula');
     approver = await server.token('rt', ['plan-approver'], 'arthur');
     server.running.mongo.client.on('commandStarted', listener);
