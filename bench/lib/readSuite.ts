@@ -4,6 +4,9 @@ import type { PlanStatus } from '../../src/domain/enums.js';
 import type { PlanStepV1 } from '../../src/domain/plan.js';
 import { workIndexFields } from '../../src/domain/stepWorkload.js';
 import { ensureIndexes } from '../../src/store/indexes.js';
+import { tallyOf } from '../../src/domain/planTally.js';
+import { MIGRATIONS_COLLECTION, WORK_FIELDS_BACKFILL, counterIncrements, tallyRecords } from '../../src/store/PlanCounters.js';
+import { PLAN_COUNTERS_COLLECTION, PLAN_STEP_DUES_COLLECTION, PLAN_TALLIES_COLLECTION } from '../../src/store/planCounterIndexes.js';
 import { ledgerEntryKey } from '../../src/store/PlanLedger.js';
 import { ledgerChain } from './documents.js';
 import { SEED_BATCH, SealedLogWriter, bulkInsert } from './seed.js';
@@ -132,7 +135,7 @@ export class ReadSuiteData {
   /** Seeds the tenant up to `plans` plans (10 entries each), stopping between batches at `until`; returns the plans it has. */
   async growTo(tenant: string, plans: number, until = Number.POSITIVE_INFINITY): Promise<number> {
     // The service's own indexes first, as a server started on the database would have made them.
-    await (this.indexed ??= ensureIndexes(this.db));
+    await (this.indexed ??= prepareStore(this.db, this.mirrors));
     const log = this.withLog ? (this.logs.get(tenant) ?? new SealedLogWriter(this.db, tenant, this.signingKey)) : null;
     if (log) this.logs.set(tenant, log);
     for (const batch of seedBatches(tenant, this.plansOf(tenant), plans, this.now)) {
@@ -140,7 +143,8 @@ export class ReadSuiteData {
       await Promise.all([
         bulkInsert(this.db, 'plans', [batch.plans]),
         log ? log.append(batch.entries) : bulkInsert(this.db, 'plan_ledger', [batch.entries]),
-        ...this.mirrors.map((db) => Promise.all([bulkInsert(db, 'plans', [batch.plans]), bulkInsert(db, 'plan_ledger', [batch.entries])])),
+        seedCounts(this.db, tenant, batch.plans),
+        ...this.mirrors.map((db) => Promise.all([bulkInsert(db, 'plans', [batch.plans]), bulkInsert(db, 'plan_ledger', [batch.entries]), seedCounts(db, tenant, batch.plans)])),
       ]);
       this.plans.set(tenant, this.plansOf(tenant) + batch.plans.length);
     }
@@ -162,6 +166,37 @@ export class ReadSuiteData {
     }
     return log.size;
   }
+}
+
+/** The service's indexes, and the start-up backfill recorded done (the seeded plans carry its fields), as a server's first start leaves a store. */
+async function prepareStore(db: Db, mirrors: readonly Db[]): Promise<void> {
+  for (const store of [db, ...mirrors]) {
+    await ensureIndexes(store);
+    await store.collection<{ _id: string }>(MIGRATIONS_COLLECTION).updateOne({ _id: WORK_FIELDS_BACKFILL }, { $set: { done: true } }, { upsert: true });
+  }
+}
+
+/**
+ * The kept counts of these plans as the service's tally job leaves them (docs/store.md, "Kept
+ * counts"): each plan's tally and its due steps, and the tenant's counters moved by their
+ * shares (the plans are seeded without a tally mark: already counted).
+ */
+async function seedCounts(db: Db, tenant: string, plans: Document[]): Promise<void> {
+  const increments: Record<string, number> = {};
+  const tallies: Document[] = [];
+  const dues: Document[] = [];
+  for (const plan of plans) {
+    const tally = tallyOf(plan as unknown as Parameters<typeof tallyOf>[0]);
+    counterIncrements(increments, tally, 1);
+    const records = tallyRecords(tenant, plan._id as string, tally);
+    tallies.push(records.tally);
+    dues.push(...records.dues);
+  }
+  await Promise.all([
+    bulkInsert(db, PLAN_TALLIES_COLLECTION, [tallies]),
+    bulkInsert(db, PLAN_STEP_DUES_COLLECTION, dues.length > 0 ? [dues] : []),
+    db.collection<{ _id: string }>(PLAN_COUNTERS_COLLECTION).updateOne({ _id: tenant }, { $inc: increments }, { upsert: true }),
+  ]);
 }
 
 /** Some accounts of the tenant (for "by account", round robin). */
@@ -231,13 +266,16 @@ export function readQueries(tenant: string, plans: number, planIds: string[], no
       what: `plans(first: 50, filter: {overdue: true}) (1 in ${OVERDUE_EVERY * 3} plans, most overdue first)`,
       bodies: [plansBody({ overdue: true })],
       raw: [{ collection: 'plans', find: ejson({ tenant_id: tenant, next_due_at: { $lt: new Date(now) } }), sort: { next_due_at: 1, _id: 1 }, limit: 51 }],
+      vsPointRead: 5,
+      flat: true,
     },
     {
       key: 'counts',
-      what: 'planStatusCounts',
-      bodies: [JSON.stringify({ query: '{ planStatusCounts { status count } }' })],
-      raw: [{ collection: 'plans', aggregate: ejson([{ $match: { tenant_id: tenant } }, { $group: { _id: '$plan_status', count: { $sum: 1 } } }]) }],
+      what: 'planStatusCounts with open and overdue steps (kept counts; raw: the counter document)',
+      bodies: [JSON.stringify({ query: '{ planStatusCounts { status count openSteps overdueSteps } }' })],
+      raw: [{ collection: PLAN_COUNTERS_COLLECTION, find: ejson({ _id: tenant }), limit: 1 }],
       vsPointRead: 5,
+      flat: true,
     },
     {
       key: 'feed',

@@ -9,7 +9,7 @@ export interface WriteTemplate {
 
 /** What the raw driver sends for one read (EJSON, so that dates survive the trip to the worker). */
 export interface RawRead {
-  collection: 'plans' | 'plan_ledger';
+  collection: 'plans' | 'plan_ledger' | 'plan_counters';
   find?: string;
   sort?: Record<string, 1 | -1>;
   limit?: number;

@@ -23,7 +23,8 @@ import { newTallyMark, TALLY_MARK } from './tallyMark.js';
 // Reads are exact at any moment: they add the share of plans still marked.
 
 const LEASES_COLLECTION = 'plan_counter_leases';
-const MIGRATIONS_COLLECTION = 'store_migrations';
+/** Start-up migrations recorded done (the bench's seeding records the backfill as done, as a server's first start would). */
+export const MIGRATIONS_COLLECTION = 'store_migrations';
 /** The start-up backfill of the plan fields derived from steps (next_due_at, open_assignee_N, tally_mark). */
 export const WORK_FIELDS_BACKFILL = 'plan-work-fields-v1';
 
@@ -59,13 +60,13 @@ interface CounterDoc {
   journal?: JournalEntry[];
 }
 
-interface TallyDoc extends StoredTally {
+export interface TallyDoc extends StoredTally {
   _id: string;
   tenant_id: string;
 }
 
 /** One open step that can be overdue, stored for the count of those due earlier today. */
-interface StepDueDoc {
+export interface StepDueDoc {
   _id: string;
   tenant_id: string;
   plan_id: string;
@@ -80,6 +81,14 @@ interface MigrationDoc {
 }
 
 type PlanDoc = { _id: string } & Record<string, unknown>;
+
+/** The documents that record one plan's share as counted: its tally and its open steps that can be overdue (also the bench's seeding). */
+export function tallyRecords(tenantId: string, planId: string, tally: PlanTally): { tally: TallyDoc; dues: StepDueDoc[] } {
+  return {
+    tally: { _id: planId, tenant_id: tenantId, ...tally },
+    dues: tally.dues.map((due_at, i) => ({ _id: `${tenantId}|${planId}|${i}`, tenant_id: tenantId, plan_id: planId, plan_type: tally.plan_type, status: tally.status, due_at })),
+  };
+}
 
 const TallySourceSchema = RevenuePlanV1Schema.pick({ plan_type: true, plan_status: true, steps: true });
 const PLAN_TALLY_PROJECTION = { _id: 1, tenant_id: 1, plan_type: 1, plan_status: 1, steps: 1, [TALLY_MARK]: 1 } as const;
@@ -225,8 +234,8 @@ export class PlanCounters {
         const journal: JournalEntry[] = marked.map((plan) => {
           const tally = this.tallyOfDoc(plan);
           const was = stored.get(plan._id);
-          if (was) addIncrements(increments, was, -1);
-          addIncrements(increments, tally, 1);
+          if (was) counterIncrements(increments, was, -1);
+          counterIncrements(increments, tally, 1);
           return { plan_id: plan._id, mark: String(plan[TALLY_MARK]), tally };
         });
         const inc = Object.fromEntries(Object.entries(increments).filter(([, n]) => n !== 0));
@@ -253,22 +262,12 @@ export class PlanCounters {
 
   /** Stores the journal's tallies, clears the marks still as seen, then the journal: every step idempotent. */
   private async settle(tenantId: string, journal: readonly JournalEntry[]): Promise<void> {
-    const tallyOps: AnyBulkWriteOperation<TallyDoc>[] = journal.map((j) => ({
-      replaceOne: { filter: { _id: j.plan_id }, replacement: { tenant_id: tenantId, ...j.tally }, upsert: true },
-    }));
-    const dueOps: AnyBulkWriteOperation<StepDueDoc>[] = journal.flatMap((j) => {
-      const ids = j.tally.dues.map((_d, i) => `${tenantId}|${j.plan_id}|${i}`);
-      return [
-        { deleteMany: { filter: { tenant_id: tenantId, plan_id: j.plan_id, _id: { $nin: ids } } } },
-        ...j.tally.dues.map((due_at, i) => ({
-          replaceOne: {
-            filter: { _id: ids[i]! },
-            replacement: { tenant_id: tenantId, plan_id: j.plan_id, plan_type: j.tally.plan_type, status: j.tally.status, due_at },
-            upsert: true,
-          },
-        })),
-      ];
-    });
+    const records = journal.map((j) => tallyRecords(tenantId, j.plan_id, j.tally));
+    const tallyOps: AnyBulkWriteOperation<TallyDoc>[] = records.map(({ tally: { _id, ...replacement } }) => ({ replaceOne: { filter: { _id }, replacement, upsert: true } }));
+    const dueOps: AnyBulkWriteOperation<StepDueDoc>[] = records.flatMap(({ tally, dues }) => [
+      { deleteMany: { filter: { tenant_id: tenantId, plan_id: tally._id, _id: { $nin: dues.map((d) => d._id) } } } },
+      ...dues.map(({ _id, ...replacement }) => ({ replaceOne: { filter: { _id }, replacement, upsert: true } })),
+    ]);
     await this.tallies.bulkWrite(tallyOps, { ordered: false });
     if (dueOps.length > 0) await this.dues.bulkWrite(dueOps, { ordered: true });
     if (this.options.crashAt === 'after-tallies') throw new Error('simulated crash after the tallies');
@@ -355,8 +354,8 @@ export class PlanCounters {
   }
 }
 
-/** The counter document's increments for adding (1) or removing (-1) one plan's share. */
-function addIncrements(into: Record<string, number>, tally: StoredTally, sign: 1 | -1): void {
+/** The counter document's increments for adding (1) or removing (-1) one plan's share (also the bench's seeding). */
+export function counterIncrements(into: Record<string, number>, tally: StoredTally, sign: 1 | -1): void {
   const base = `${tally.plan_type}.${tally.status}`;
   const add = (key: string, n: number) => {
     into[key] = (into[key] ?? 0) + n;
