@@ -1,19 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { MongoClient, type Db } from 'mongodb';
-import { transitionFor } from '../../src/domain/lifecycleMatrix.js';
+import type { Db } from 'mongodb';
 import type { PlanStatus } from '../../src/domain/enums.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
 import { StatusCounts, tallyOf, type StatusCount } from '../../src/domain/planTally.js';
-import { decideStepMove, type StepMove } from '../../src/domain/stepProgress.js';
+import type { StepMove } from '../../src/domain/stepProgress.js';
 import { PLANS_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PLAN_COUNTERS_COLLECTION } from '../../src/store/planCounterIndexes.js';
 import { PlanCounters, WORK_FIELDS_BACKFILL } from '../../src/store/PlanCounters.js';
 import { PlanRepository } from '../../src/store/PlanRepository.js';
 import { PlanStore } from '../../src/store/PlanStore.js';
 import { TALLY_MARK } from '../../src/store/tallyMark.js';
-import { openTestDb, testStoreUri, type TestDb } from '../support/testDb.js';
-import { draftPlan, memoryLogger } from './storeFixtures.js';
+import { openTestDb, type TestDb } from '../support/testDb.js';
+import { draftPlan, memoryLogger, stepMoveOf, transitionOf } from './storeFixtures.js';
 
 // Kept counts (docs/store.md, "Kept counts"): planStatusCounts reads a counter document kept by
 // a tally job off the request path. Each test compares the kept counts with the counts of the
@@ -25,39 +24,21 @@ const HOUR = 3_600_000;
 
 describe('kept plan counts', () => {
   let t: TestDb;
-  let client: MongoClient;
   let db: Db;
   let store: PlanStore;
   const logger = memoryLogger();
 
   beforeAll(async () => {
     t = await openTestDb('counters');
-    client = new MongoClient(testStoreUri());
-    await client.connect();
-    db = client.db(t.dbName);
+    db = t.db;
     await ensureIndexes(db);
     store = new PlanStore(db, { logger });
     await store.counters.backfill();
   });
-  afterAll(async () => {
-    await client.close();
-    await t.close();
-  });
+  afterAll(() => t.close());
 
-  const move = (plan: RevenuePlanV1, from: PlanStatus, to: PlanStatus) =>
-    store.transition({ tenantId: plan.tenant_id, planId: plan.plan_id, from, to, event: { event_type: transitionFor(from, to)!.event_type, actor: 'arthur', data: {} } });
-
-  const stepMove = (plan: RevenuePlanV1, stepId: string, what: StepMove) =>
-    store.change({
-      tenantId: plan.tenant_id,
-      planId: plan.plan_id,
-      event_type: 'STEP_COMPLETED',
-      decide: (current, now) => {
-        const outcome = decideStepMove(current, stepId, what, now);
-        const completion = outcome.completes_plan ? { plan_status: 'COMPLETED' as const, completed_at: now, completion_reason: 'all_steps_done' as const } : {};
-        return { set: { ...completion, steps: outcome.steps, updated_at: now }, event: { actor: 'paula', data: outcome.data }, event_type: outcome.event_type };
-      },
-    });
+  const move = (plan: RevenuePlanV1, from: PlanStatus, to: PlanStatus) => store.transition(transitionOf(plan, from, to));
+  const stepMove = (plan: RevenuePlanV1, stepId: string, what: StepMove) => store.change(stepMoveOf(plan, stepId, what));
 
   /** A DRAFT plan of `tenant` whose steps fell (or fall) due at these offsets from now. */
   async function newPlan(tenant: string, dueOffsets: [number, number]): Promise<RevenuePlanV1> {

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
-import { transitionFor } from '../../src/domain/lifecycleMatrix.js';
 import type { PlanStatus } from '../../src/domain/enums.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
-import { decideStepMove, type StepMove } from '../../src/domain/stepProgress.js';
 import { PLANS_COLLECTION, PLAN_LEDGER_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PlanStore, type PlanChangeInput } from '../../src/store/PlanStore.js';
 import { CrashingPlanStore } from '../support/crashingPlanStore.js';
 import { openTestDb, testStoreUri, type TestDb } from '../support/testDb.js';
-import { draftPlan, memoryLogger } from './storeFixtures.js';
+import { draftPlan, memoryLogger, stepMoveOf, transitionOf } from './storeFixtures.js';
 
 // Step work in the store (docs/steps.md): the plan document keeps the fields the overdue and
 // assignee lists query (next_due_at, open_assignee_N) in step with its status and steps, on
@@ -41,8 +39,7 @@ describe('step work in the store', () => {
   const raw = async (planId: string) => (await db.collection<{ _id: string }>(PLANS_COLLECTION).findOne({ _id: planId }))!;
   const story = async (planId: string) =>
     (await db.collection(PLAN_LEDGER_COLLECTION).find({ plan_id: planId }).sort({ seq: 1 }).toArray()).map((e) => e.event_type as string);
-  const move = (plan: RevenuePlanV1, from: PlanStatus, to: PlanStatus, on = store) =>
-    on.transition({ tenantId: plan.tenant_id, planId: plan.plan_id, from, to, event: { event_type: transitionFor(from, to)!.event_type, actor: 'arthur', data: {} } });
+  const move = (plan: RevenuePlanV1, from: PlanStatus, to: PlanStatus, on = store) => on.transition(transitionOf(plan, from, to));
 
   /** A DRAFT plan whose two steps are due in 2 and 5 days. */
   async function newPlan(): Promise<RevenuePlanV1> {
@@ -52,17 +49,8 @@ describe('step work in the store', () => {
     return plan;
   }
 
-  /** The change StepProgressService makes for a move. */
-  const stepMove = (plan: RevenuePlanV1, stepId: string, stepMove: StepMove): PlanChangeInput => ({
-    tenantId: plan.tenant_id,
-    planId: plan.plan_id,
-    event_type: 'STEP_COMPLETED',
-    decide: (current, now) => {
-      const outcome = decideStepMove(current, stepId, stepMove, now);
-      const completion = outcome.completes_plan ? { plan_status: 'COMPLETED' as const, completed_at: now, completion_reason: 'all_steps_done' as const } : {};
-      return { set: { ...completion, steps: outcome.steps, updated_at: now }, event: { actor: 'paula', data: outcome.data }, event_type: outcome.event_type };
-    },
-  });
+  const stepMove = stepMoveOf;
+
 
   it('keeps next_due_at and the open assignees with the status and the steps', async () => {
     const plan = await newPlan();

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { PlanStatus } from '../../src/domain/enums.js';
+import { transitionFor } from '../../src/domain/lifecycleMatrix.js';
 import type { RevenuePlanV1 } from '../../src/domain/plan.js';
+import { decideStepMove, type StepMove } from '../../src/domain/stepProgress.js';
 import type { StoreLogger } from '../../src/store/mongoErrors.js';
+import type { PlanChangeInput, TransitionInput } from '../../src/store/PlanStore.js';
 
 /** A valid DRAFT plan; override anything. */
 export function draftPlan(overrides: Partial<RevenuePlanV1> = {}): RevenuePlanV1 {
@@ -48,3 +52,24 @@ export async function rejectionCode(p: Promise<unknown>): Promise<string> {
 
 export { sleep } from '../support/wait.js';
 
+
+/** The lifecycle move from -> to of the plan, as PlanLifecycleService asks the store for it. */
+export const transitionOf = (plan: RevenuePlanV1, from: PlanStatus, to: PlanStatus): TransitionInput => ({
+  tenantId: plan.tenant_id,
+  planId: plan.plan_id,
+  from,
+  to,
+  event: { event_type: transitionFor(from, to)!.event_type, actor: 'arthur', data: {} },
+});
+
+/** The change StepProgressService makes for a step move (completing the plan when it is the last). */
+export const stepMoveOf = (plan: RevenuePlanV1, stepId: string, move: StepMove): PlanChangeInput => ({
+  tenantId: plan.tenant_id,
+  planId: plan.plan_id,
+  event_type: 'STEP_COMPLETED',
+  decide: (current, now) => {
+    const outcome = decideStepMove(current, stepId, move, now);
+    const completion = outcome.completes_plan ? { plan_status: 'COMPLETED' as const, completed_at: now, completion_reason: 'all_steps_done' as const } : {};
+    return { set: { ...completion, steps: outcome.steps, updated_at: now }, event: { actor: 'paula', data: outcome.data }, event_type: outcome.event_type };
+  },
+});
