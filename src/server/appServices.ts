@@ -51,6 +51,8 @@ const RECONCILE_INTERVAL_MS = 60_000;
 const EXPIRY_SWEEP_INTERVAL_MS = 60_000;
 /** How often the kept counts take in the plans written since (reads are exact meanwhile: they add what is not taken in yet). */
 const COUNTER_TALLY_INTERVAL_MS = 500;
+/** How often the kept counts are recounted from the plans (plans written without a mark, a counter document that drifted). */
+const COUNTER_REPAIR_INTERVAL_MS = 3_600_000;
 /**
  * How far back the start-up sweep looks for plans a crash lost between createPlan's two
  * inserts (a restart after a longer outage would need a manual store.outbox.restoreSince).
@@ -217,7 +219,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       expirySweeper = expiry.start({ intervalMs: EXPIRY_SWEEP_INTERVAL_MS });
       // Plans written before the kept counts get their derived fields and a mark, then every
       // mark is tallied off the request path (docs/store.md, "Kept counts").
-      if (config.PLAN_COUNTS_TALLY === 'on') counterJob = store.counters.start({ intervalMs: COUNTER_TALLY_INTERVAL_MS });
+      if (config.PLAN_COUNTS_TALLY === 'on') counterJob = store.counters.start({ intervalMs: COUNTER_TALLY_INTERVAL_MS, repairIntervalMs: COUNTER_REPAIR_INTERVAL_MS });
       // After the sweeps (whose appends it is told of): entries a previous process left unsealed
       // are found by comparing counts, then sealing runs on its timer.
       await sealer?.start({ reconcileIntervalMs: singleProcessStore ? 0 : RECONCILE_INTERVAL_MS });

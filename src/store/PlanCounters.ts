@@ -280,6 +280,61 @@ export class PlanCounters {
     await this.counters.updateOne({ _id: tenantId }, { $unset: { journal: '' } });
   }
 
+  // ---- the repair ----
+
+  /**
+   * Recounts the tenant from its plans and repairs what the protocol cannot see: a plan written
+   * without a mark (by hand, or by an instance of an older version during an upgrade) is marked
+   * when what was counted for it is not what it is now, and the counter document is rebuilt from
+   * the stored tallies when they disagree. Under the tenant's lock, after settling any journal
+   * (with no journal, the counter document is the sum of the tallies); returns how many plans it
+   * marked and whether it rebuilt the counters.
+   */
+  async repairTenant(tenantId: string): Promise<{ marked: number; rebuilt: boolean }> {
+    return withStoreErrors(this.logger, 'counters.repair', () =>
+      withPlanLock(counterKey(this.dbName, tenantId), async () => {
+        const existing = await this.counters.findOne({ _id: tenantId });
+        if (existing?.journal) await this.settle(tenantId, existing.journal);
+        const counted = new Map<string, StoredTally>();
+        const sums: Record<string, number> = {};
+        for await (const t of this.tallies.find({ tenant_id: tenantId })) {
+          counted.set(t._id, t);
+          counterIncrements(sums, t, 1);
+        }
+        let marked = 0;
+        for await (const plan of this.plans.find({ tenant_id: tenantId }, { projection: PLAN_TALLY_PROJECTION })) {
+          if (plan[TALLY_MARK] !== undefined || sameTally(counted.get(plan._id), this.tallyOfDoc(plan))) continue;
+          const written = await withPlanLock(`${this.dbName}\u0000${plan._id}`, () =>
+            this.plans.updateOne({ tenant_id: tenantId, _id: plan._id, [TALLY_MARK]: { $exists: false } }, { $set: { [TALLY_MARK]: newTallyMark() } }),
+          );
+          marked += written.modifiedCount;
+        }
+        const kept = flatCounts(existing ?? { _id: tenantId });
+        const drifted = Object.keys({ ...kept, ...sums }).some((k) => (kept[k] ?? 0) !== (sums[k] ?? 0));
+        if (drifted) {
+          this.logger.warn({ tenant_id: tenantId }, 'kept plan counts disagreed with the counted plans; rebuilt from them');
+          await this.counters.replaceOne({ _id: tenantId }, unflatCounts(tenantId, sums), { upsert: true });
+        }
+        return { marked, rebuilt: drifted };
+      }),
+    );
+  }
+
+  /** Repairs every tenant with kept counts, each under its lease; returns how many plans it marked. */
+  async repairAll(): Promise<number> {
+    let marked = 0;
+    for (const { _id: tenantId } of await this.counters.find({}, { projection: { _id: 1 } }).toArray()) {
+      const lease = `tally:${tenantId}`;
+      if (!(await acquireLease(this.leases, lease, this.holder, this.now(), LEASE_TTL_MS))) continue;
+      try {
+        marked += (await this.repairTenant(tenantId)).marked;
+      } finally {
+        await releaseLease(this.leases, lease, this.holder).catch(() => undefined);
+      }
+    }
+    return marked;
+  }
+
   /** Tenants with marked plans (up to `limit` marked plans looked at). */
   async markedTenants(limit = 1000): Promise<string[]> {
     return withStoreErrors(this.logger, 'counters.markedTenants', async () => {
@@ -342,12 +397,17 @@ export class PlanCounters {
     }
   }
 
-  /** The backfill until done, then the tally job, every intervalMs until stop(). */
-  start(options: { intervalMs: number }): Repeating {
+  /** The backfill until done, then the tally job, every intervalMs, and the repair every repairIntervalMs, until stop(). */
+  start(options: { intervalMs: number; repairIntervalMs: number }): Repeating {
+    let repairedAt = Date.now();
     return repeat(
       async () => {
         await this.backfill();
         await this.tallyAll();
+        if (Date.now() - repairedAt < options.repairIntervalMs) return;
+        repairedAt = Date.now();
+        const marked = await this.repairAll();
+        if (marked > 0) this.logger.warn({ marked }, 'plans written without a tally mark were marked for the kept counts');
       },
       { intervalMs: options.intervalMs, firstDelayMs: 0, onError: (e) => this.logger.warn({ err: String(e) }, 'plan counters job failed; will retry') },
     );
@@ -363,4 +423,34 @@ export function counterIncrements(into: Record<string, number>, tally: StoredTal
   add(`c.${base}.plans`, sign);
   add(`c.${base}.open`, sign * tally.open);
   for (const due of tally.dues) add(`due.${base}.${utcDay(due)}`, sign);
+}
+
+const sameTally = (a: StoredTally | undefined, b: PlanTally): boolean =>
+  a !== undefined && a.plan_type === b.plan_type && a.status === b.status && a.open === b.open && a.dues.length === b.dues.length && a.dues.every((d, i) => d.getTime() === b.dues[i]!.getTime());
+
+/** The counter document's numbers by their dotted keys (as counterIncrements names them). */
+function flatCounts(doc: CounterDoc): Record<string, number> {
+  const flat: Record<string, number> = {};
+  for (const [type, byStatus] of Object.entries(doc.c ?? {})) {
+    for (const [status, n] of Object.entries(byStatus ?? {})) {
+      flat[`c.${type}.${status}.plans`] = n?.plans ?? 0;
+      flat[`c.${type}.${status}.open`] = n?.open ?? 0;
+    }
+  }
+  for (const [type, byStatus] of Object.entries(doc.due ?? {})) {
+    for (const [status, days] of Object.entries(byStatus ?? {})) for (const [day, n] of Object.entries(days ?? {})) flat[`due.${type}.${status}.${day}`] = n;
+  }
+  return flat;
+}
+
+function unflatCounts(tenantId: string, flat: Record<string, number>): CounterDoc {
+  const doc: Record<string, unknown> = { _id: tenantId };
+  for (const [key, n] of Object.entries(flat)) {
+    if (n === 0) continue;
+    const path = key.split('.');
+    let at = doc;
+    for (const part of path.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+    at[path.at(-1)!] = n;
+  }
+  return doc as unknown as CounterDoc;
 }

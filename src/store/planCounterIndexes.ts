@@ -9,4 +9,6 @@ export const PLAN_COUNTER_INDEXES: readonly [string, { key: Record<string, 1 | -
   // Overdue steps due earlier today: a range of one day.
   [PLAN_STEP_DUES_COLLECTION, { key: { tenant_id: 1, due_at: 1 }, name: 'step_dues_tenant_due' }],
   [PLAN_STEP_DUES_COLLECTION, { key: { tenant_id: 1, plan_id: 1 }, name: 'step_dues_tenant_plan' }],
+  // The repair's walk of a tenant's tallies.
+  [PLAN_TALLIES_COLLECTION, { key: { tenant_id: 1, _id: 1 }, name: 'tallies_tenant' }],
 ];

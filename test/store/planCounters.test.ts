@@ -167,6 +167,24 @@ describe('kept plan counts', () => {
     expect(await jobs[0]!.statusCounts(tenant, {}, now)).toEqual(counted);
   });
 
+  it('the repair recounts from the plans: a write without a mark and a counter document that drifted', async () => {
+    const { tenant, plans } = await busyTenant();
+    await store.counters.tallyTenant(tenant);
+    const now = new Date();
+    // As an instance of an older version writes: no mark. And a counter document edited by hand.
+    await db.collection(PLANS_COLLECTION).updateOne({ _id: plans[2]!.plan_id } as never, { $set: { plan_status: 'ABORTED' } });
+    await db.collection<{ _id: string }>(PLAN_COUNTERS_COLLECTION).updateOne({ _id: tenant }, { $inc: { 'c.RENEWAL_DEFENSE.PAUSED.plans': 5 } });
+    expect(await store.counters.statusCounts(tenant, {}, now)).not.toEqual(await countedOneByOne(tenant, now));
+    expect(await store.counters.repairTenant(tenant)).toEqual({ marked: 1, rebuilt: true });
+    expect(logger.lines.map((l) => l.msg)).toContain('kept plan counts disagreed with the counted plans; rebuilt from them');
+    // Exact again at once (the marked plan is added by the read), and after the job.
+    expect(await store.counters.statusCounts(tenant, {}, now)).toEqual(await countedOneByOne(tenant, now));
+    await store.counters.tallyAll();
+    expect(await store.counters.statusCounts(tenant, {}, now)).toEqual(await countedOneByOne(tenant, now));
+    expect(await store.counters.repairTenant(tenant)).toEqual({ marked: 0, rebuilt: false });
+    expect(await store.counters.repairAll()).toBe(0);
+  });
+
   it('backfills plans written before the derived fields existed, once, and counts them', async () => {
     const { tenant, plans } = await busyTenant();
     const [late] = plans;
