@@ -29,6 +29,8 @@ export const MIGRATIONS_COLLECTION = 'store_migrations';
 export const WORK_FIELDS_BACKFILL = 'plan-work-fields-v1';
 
 
+/** Reads of the kept counts before a read counts the plans instead (each retried when a batch committed meanwhile). */
+const READ_ATTEMPTS = 3;
 /** Marked plans a read corrects for at most; past it (a backfill under way) it counts the plans. */
 const READ_BACKLOG_MAX = 500;
 /** Plans one tally batch moves at most. */
@@ -53,6 +55,8 @@ interface JournalEntry {
 
 interface CounterDoc {
   _id: string;
+  /** Batches committed: a read that saw it move reads again. */
+  v?: number;
   /** c.<plan type>.<status>: plans and their open steps. */
   c?: Partial<Record<string, Partial<Record<string, { plans?: number; open?: number }>>>>;
   /** due.<plan type>.<status>.<UTC day>: open steps that can be overdue, by the day they fall due. */
@@ -144,50 +148,63 @@ export class PlanCounters {
       const match: Filter<PlanDoc> = { tenant_id: tenantId, ...(scope.planType ? { plan_type: scope.planType } : {}) };
       if (scope.accountId) return this.countPlans({ ...match, account_id: scope.accountId }, now);
       if (!(await this.isBackfilled())) return this.countPlans(match, now);
-      const dayStart = new Date(`${utcDay(now)}T00:00:00.000Z`);
-      const [doc, marked, dueToday] = await Promise.all([
-        this.counters.findOne({ _id: tenantId }),
-        this.plans
-          .find({ ...match, [TALLY_MARK]: { $gt: '' } }, { projection: PLAN_TALLY_PROJECTION })
-          .limit(READ_BACKLOG_MAX + 1)
-          .toArray(),
-        this.dues
-          .find({ tenant_id: tenantId, due_at: { $gte: dayStart, $lt: now }, ...(scope.planType ? { plan_type: scope.planType } : {}) }, { projection: { plan_id: 1, status: 1 } })
-          .toArray(),
-      ]);
-      if (marked.length > READ_BACKLOG_MAX) return this.countPlans(match, now);
-      const counts = new StatusCounts();
-      const inScope = (type: string) => PLAN_TYPES.some((t) => t === type) && (!scope.planType || scope.planType === type);
-      for (const [type, byStatus] of Object.entries(doc?.c ?? {})) {
-        if (!inScope(type)) continue;
-        for (const status of PLAN_STATUSES) counts.add(status, { count: byStatus?.[status]?.plans ?? 0, openSteps: byStatus?.[status]?.open ?? 0 });
+      // The counter document is read before and after the rest: a batch committed in between
+      // (its version moved) could pair new tallies with old counters, so the read is taken again.
+      for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+        const before = await this.counters.findOne({ _id: tenantId });
+        const counts = await this.countsFrom(tenantId, match, scope.planType ?? null, before, now);
+        if (counts === 'backlog') break;
+        const after = await this.counters.findOne({ _id: tenantId }, { projection: { v: 1 } });
+        if ((after?.v ?? 0) === (before?.v ?? 0)) return counts.toRows();
       }
-      const today = utcDay(now);
-      for (const [type, byStatus] of Object.entries(doc?.due ?? {})) {
-        if (!inScope(type)) continue;
-        for (const status of PLAN_STATUSES) {
-          for (const [day, n] of Object.entries(byStatus?.[status] ?? {})) if (day < today) counts.add(status, { overdueSteps: n });
-        }
-      }
-      // Steps due earlier today, as tallied: a journaled plan's from its journal entry.
-      const journal = new Map((doc?.journal ?? []).map((j) => [j.plan_id, j.tally]));
-      for (const due of dueToday) if (!journal.has(due.plan_id)) counts.add(due.status, { overdueSteps: 1 });
-      for (const tally of journal.values()) {
-        if (!inScope(tally.plan_type)) continue;
-        counts.add(tally.status, { overdueSteps: tally.dues.filter((d) => d >= dayStart && d < now).length });
-      }
-      // Plans written since they were tallied: their share moves from the tallied to the current.
-      if (marked.length > 0) {
-        const stored = await this.tallies.find({ tenant_id: tenantId, _id: { $in: marked.filter((p) => !journal.has(p._id)).map((p) => p._id) } }).toArray();
-        const counted = new Map<string, StoredTally>([...stored.map((t) => [t._id, t] as const), ...journal]);
-        for (const plan of marked) {
-          const was = counted.get(plan._id);
-          if (was) counts.addTally(was, now, -1);
-          counts.addTally(this.tallyOfDoc(plan), now);
-        }
-      }
-      return counts.toRows();
+      return this.countPlans(match, now);
     });
+  }
+
+  /** The kept counts as of `doc`, with today's due steps and the marked plans read after it. */
+  private async countsFrom(tenantId: string, match: Filter<PlanDoc>, planType: PlanType | null, doc: CounterDoc | null, now: Date): Promise<StatusCounts | 'backlog'> {
+    const dayStart = new Date(`${utcDay(now)}T00:00:00.000Z`);
+    const [marked, dueToday] = await Promise.all([
+      this.plans
+        .find({ ...match, [TALLY_MARK]: { $gt: '' } }, { projection: PLAN_TALLY_PROJECTION })
+        .limit(READ_BACKLOG_MAX + 1)
+        .toArray(),
+      this.dues
+        .find({ tenant_id: tenantId, due_at: { $gte: dayStart, $lt: now }, ...(planType ? { plan_type: planType } : {}) }, { projection: { plan_id: 1, status: 1 } })
+        .toArray(),
+    ]);
+    if (marked.length > READ_BACKLOG_MAX) return 'backlog';
+    const counts = new StatusCounts();
+    const inScope = (type: string) => PLAN_TYPES.some((t) => t === type) && (!planType || planType === type);
+    for (const [type, byStatus] of Object.entries(doc?.c ?? {})) {
+      if (!inScope(type)) continue;
+      for (const status of PLAN_STATUSES) counts.add(status, { count: byStatus?.[status]?.plans ?? 0, openSteps: byStatus?.[status]?.open ?? 0 });
+    }
+    const today = utcDay(now);
+    for (const [type, byStatus] of Object.entries(doc?.due ?? {})) {
+      if (!inScope(type)) continue;
+      for (const status of PLAN_STATUSES) {
+        for (const [day, n] of Object.entries(byStatus?.[status] ?? {})) if (day < today) counts.add(status, { overdueSteps: n });
+      }
+    }
+    // Steps due earlier today, as tallied: a journaled plan's from its journal entry.
+    const journal = new Map((doc?.journal ?? []).map((j) => [j.plan_id, j.tally]));
+    for (const due of dueToday) if (!journal.has(due.plan_id)) counts.add(due.status, { overdueSteps: 1 });
+    for (const tally of journal.values()) {
+      if (!inScope(tally.plan_type)) continue;
+      counts.add(tally.status, { overdueSteps: tally.dues.filter((d) => d >= dayStart && d < now).length });
+    }
+    // Plans written since they were tallied: their share moves from the tallied to the current.
+    if (marked.length > 0) {
+      const stored = await this.tallies.find({ tenant_id: tenantId, _id: { $in: marked.filter((p) => !journal.has(p._id)).map((p) => p._id) } }).toArray();
+      const counted = new Map<string, StoredTally>([...stored.map((t) => [t._id, t] as const), ...journal]);
+      for (const plan of marked) {
+        const was = counted.get(plan._id);
+        if (was) counts.addTally(was, now, -1);
+        counts.addTally(this.tallyOfDoc(plan), now);
+      }
+    }
+    return counts;
   }
 
   /** The counts from the plans themselves: an account's, or the tenant's while the backfill runs. */
@@ -238,8 +255,8 @@ export class PlanCounters {
           counterIncrements(increments, tally, 1);
           return { plan_id: plan._id, mark: String(plan[TALLY_MARK]), tally };
         });
-        const inc = Object.fromEntries(Object.entries(increments).filter(([, n]) => n !== 0));
-        const update = { $set: { journal }, ...(Object.keys(inc).length > 0 ? { $inc: inc } : {}) };
+        const inc = { ...Object.fromEntries(Object.entries(increments).filter(([, n]) => n !== 0)), v: 1 };
+        const update = { $set: { journal }, $inc: inc };
         // The commit point: the increments and the journal in one document write.
         if (existing) {
           const written = await this.counters.updateOne({ _id: tenantId, journal: { $exists: false } }, update);
@@ -313,7 +330,7 @@ export class PlanCounters {
         const drifted = Object.keys({ ...kept, ...sums }).some((k) => (kept[k] ?? 0) !== (sums[k] ?? 0));
         if (drifted) {
           this.logger.warn({ tenant_id: tenantId }, 'kept plan counts disagreed with the counted plans; rebuilt from them');
-          await this.counters.replaceOne({ _id: tenantId }, unflatCounts(tenantId, sums), { upsert: true });
+          await this.counters.replaceOne({ _id: tenantId }, { ...unflatCounts(tenantId, sums), v: (existing?.v ?? 0) + 1 }, { upsert: true });
         }
         return { marked, rebuilt: drifted };
       }),
