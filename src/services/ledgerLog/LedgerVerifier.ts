@@ -111,11 +111,9 @@ export class LedgerVerifier {
         await store.recordVerifyMismatch(tenantId, target.tree_size);
         return false;
       }
-      const frontier = await extendFrontier(store, tenantId, prefix, target.tree_size, {
-        batch: BATCH,
-        between: this.pacer(tenantId),
-        ...(this.options.onLeaves ? { onLeaves: this.options.onLeaves } : {}),
-      });
+      const pace = this.pacer(tenantId);
+      const frontier = await extendFrontier(store, tenantId, prefix, target.tree_size, { batch: BATCH, between: pace.between, onLeaves: pace.onLeaves });
+      await pace.rest();
       if (frontier && hashesEqual(combineCover(frontier), fromHex(target.root_hash) as Hash)) {
         await store.recordVerifiedPrefix(tenantId, { tree_size: target.tree_size, root_hash: target.root_hash, frontier: frontier.map(toHex) });
         return true;
@@ -129,26 +127,36 @@ export class LedgerVerifier {
   }
 
   /**
-   * Before each batch: stops if asked, renews the lease (gives up the step if another holder
-   * took it), and sleeps long enough that the last batch's work stays within both the duty
-   * cycle and the rate.
+   * Paces a step: `between` runs before each batch (stops if asked, renews the lease, or gives
+   * up the step if another holder took it) and `rest` after the step; both first sleep long
+   * enough that the last batch's work stays within the duty cycle and the rate.
    */
-  private pacer(tenantId: string): () => Promise<void> {
-    let last: number | null = null;
+  private pacer(tenantId: string) {
+    let started: number | null = null;
+    let leaves = 0;
     // The step took the lease just before.
     let renewed = performance.now();
-    return async () => {
-      if (last !== null) {
-        const busy = performance.now() - last;
-        const pause = Math.max((busy * (1 - this.duty)) / this.duty, (BATCH * 1000) / this.options.leavesPerSecond - busy);
-        if (pause > 0) await sleep(pause);
-      }
+    const rest = async () => {
+      if (started === null) return;
+      const busy = performance.now() - started;
+      started = null;
+      const pause = Math.max((busy * (1 - this.duty)) / this.duty, (leaves * 1000) / this.options.leavesPerSecond - busy);
+      leaves = 0;
+      if (pause > 0) await sleep(pause);
+    };
+    const between = async () => {
+      await rest();
       if (this.stopped) throw new Error('verifier stopped');
       if (performance.now() - renewed > this.leaseTtlMs / 3) {
         if (!(await this.options.store.acquireLease(tenantId, this.holder, this.now(), this.leaseTtlMs, 'verify'))) throw new Error('verification lease lost');
         renewed = performance.now();
       }
-      last = performance.now();
+      started = performance.now();
     };
+    const onLeaves = (n: number) => {
+      leaves += n;
+      this.options.onLeaves?.(n);
+    };
+    return { between, rest, onLeaves };
   }
 }
