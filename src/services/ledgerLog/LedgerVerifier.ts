@@ -52,8 +52,8 @@ export class LedgerVerifier {
 
   constructor(private readonly options: LedgerVerifierOptions) {
     this.duty = Math.min(1, Math.max(0.01, options.duty ?? 0.25));
-    this.stepLeaves = options.stepLeaves ?? 10_000;
-    this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
+    this.stepLeaves = options.stepLeaves ?? 1000;
+    this.leaseTtlMs = options.leaseTtlMs ?? 10_000;
     this.now = options.now ?? (() => new Date());
   }
 
