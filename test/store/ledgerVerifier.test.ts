@@ -13,7 +13,9 @@ import { CheckpointSigner, generateSigningKey } from '../../src/services/ledgerL
 import { LedgerLogService } from '../../src/services/ledgerLog/LedgerLogService.js';
 import { LedgerSealer } from '../../src/services/ledgerLog/LedgerSealer.js';
 import { LedgerVerifier, type LedgerVerifierOptions } from '../../src/services/ledgerLog/LedgerVerifier.js';
+import { recordVerifiedPrefix } from '../../src/services/ledgerLog/verifiedPrefix.js';
 import { TenantWorkLimiter } from '../../src/services/tenantWorkLimiter.js';
+import { fromHex, type Hash } from '../../src/domain/merkleTree.js';
 import { hashLedgerEntry } from '../../src/store/index.js';
 import { ensureIndexes } from '../../src/store/indexes.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
@@ -100,6 +102,29 @@ describe('background verification of the ledger log (real store)', () => {
     expect(await serviceOf(recomputed).verifyCheckpoint(principalOf(tenant))).toMatchObject({ treeSize: 120, valid: true });
     expect(sum(recomputed)).toBe(40);
     expect(await prefixOf(tenant)).toMatchObject({ tree_size: 120 });
+  });
+
+  it('counts a verified prefix the service did not sign as none (a database writer cannot vouch for entries)', async () => {
+    const { tenant } = await sealedTenant(120);
+    await verifierOf([]).step(tenant);
+    const recorded = await prefixOf(tenant);
+    expect(recorded).toMatchObject({ tree_size: 80 });
+    // Raised to the latest checkpoint with its root and a frontier copied from the stored nodes' place: the signature no longer holds.
+    const latest = await t.db.collection(LEDGER_LOG_COLLECTIONS.checkpoints).findOne({ tenant_id: tenant, tree_size: 120 });
+    await t.db.collection(LEDGER_LOG_COLLECTIONS.verifiedPrefixes).updateOne({ tenant_id: tenant }, { $set: { tree_size: 120, root_hash: latest?.root_hash as string } });
+    const recomputed: number[] = [];
+    const log = new LedgerLogService({ store: logStore, signer, limiter: new TenantWorkLimiter(), requestLeaves: 200, onLeavesRecomputed: (n) => recomputed.push(n) });
+    expect(await log.verifyCheckpoint(principalOf(tenant))).toMatchObject({ treeSize: 120, valid: true });
+    // Recomputed from leaf 0: the forged record was not taken for work done.
+    expect(sum(recomputed)).toBe(120);
+    // Nor is a record with the right fields signed by another key.
+    const honest = await prefixOf(tenant);
+    expect(honest).toMatchObject({ tree_size: 120 });
+    await t.db.collection(LEDGER_LOG_COLLECTIONS.verifiedPrefixes).deleteOne({ tenant_id: tenant });
+    const frontier = (honest?.frontier as string[]).map((h) => fromHex(h) as Hash);
+    await recordVerifiedPrefix(logStore, new CheckpointSigner(parsePrivateKey(generateSigningKey())), tenant, 120, honest?.root_hash as string, frontier);
+    const bounded = new LedgerLogService({ store: logStore, signer, limiter: new TenantWorkLimiter(), requestLeaves: 50 });
+    expect((await errorOf(bounded.verifyCheckpoint(principalOf(tenant))))?.code).toBe('VERIFICATION_PENDING');
   });
 
   it('waits while another instance holds the lease, and takes over once it expires', async () => {

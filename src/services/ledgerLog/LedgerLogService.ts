@@ -22,7 +22,7 @@ import type { TenantWorkLimiter } from '../tenantWorkLimiter.js';
 import type { CheckpointSigner } from './checkpointSigner.js';
 import type { LedgerSealer } from './LedgerSealer.js';
 import { rangeHashes } from './nodeReads.js';
-import { extendFrontier, readVerifiedPrefix } from './verifiedPrefix.js';
+import { extendFrontier, readVerifiedPrefix, recordVerifiedPrefix } from './verifiedPrefix.js';
 
 // The verifiable ledger's read side (docs/ledger.md): checkpoints, proofs, keys,
 // and verification that recomputes every leaf from the entries themselves (never from the
@@ -156,7 +156,7 @@ export class LedgerLogService {
   private async firstBadLeaf(tenantId: string, checkpoint: CheckpointDoc, signal: AbortSignal | undefined): Promise<number | null> {
     const size = checkpoint.tree_size;
     const signedRoot = fromHex(checkpoint.root_hash) as Hash;
-    const prefix = await readVerifiedPrefix(this.deps.store, tenantId);
+    const prefix = await readVerifiedPrefix(this.deps.store, this.deps.signer, tenantId);
     const changed = prefix.mismatchAt !== null && prefix.mismatchAt > prefix.size && prefix.mismatchAt <= size;
     if (prefix.size >= size) {
       if (prefix.size === size && hashesEqual(prefix.root, signedRoot)) return null;
@@ -179,7 +179,7 @@ export class LedgerLogService {
         onLeaves: (n) => this.deps.onLeavesRecomputed?.(n),
       });
       if (extended && hashesEqual(combineCover(extended), signedRoot)) {
-        await this.deps.store.recordVerifiedPrefix(tenantId, { tree_size: size, root_hash: checkpoint.root_hash, frontier: extended.map(toHex) });
+        await recordVerifiedPrefix(this.deps.store, this.deps.signer, tenantId, size, checkpoint.root_hash, extended);
         return null;
       }
     }
@@ -188,7 +188,7 @@ export class LedgerLogService {
     if (firstMissing >= 0) return firstMissing;
     const { frontier } = appendLeaves(0, [], leaves as Hash[]);
     if (hashesEqual(combineCover(frontier), signedRoot)) {
-      await this.deps.store.recordVerifiedPrefix(tenantId, { tree_size: size, root_hash: checkpoint.root_hash, frontier: frontier.map(toHex) });
+      await recordVerifiedPrefix(this.deps.store, this.deps.signer, tenantId, size, checkpoint.root_hash, frontier);
       return null;
     }
     return this.locateBadLeaf(tenantId, leaves as Hash[], signedRoot);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { combineCover, hashesEqual, fromHex, toHex, type Hash } from '../../domain/merkleTree.js';
+import { combineCover, hashesEqual, fromHex, type Hash } from '../../domain/merkleTree.js';
 import type { LedgerLogStore } from '../../store/index.js';
 import { repeat, type Repeating } from '../../runtime/repeat.js';
 import type { CheckpointSigner } from './checkpointSigner.js';
-import { extendFrontier, readVerifiedPrefix } from './verifiedPrefix.js';
+import { extendFrontier, readVerifiedPrefix, recordVerifiedPrefix } from './verifiedPrefix.js';
 
 // The background verifier: raises each tenant's verified prefix (verifiedPrefix.ts) checkpoint
 // by checkpoint, recomputing every leaf from its stored entry, so no request has to make a
@@ -101,7 +101,7 @@ export class LedgerVerifier {
     const { store, logger } = this.options;
     if (!(await store.acquireLease(tenantId, this.holder, this.now(), this.leaseTtlMs, 'verify'))) return true;
     try {
-      const prefix = await readVerifiedPrefix(store, tenantId);
+      const prefix = await readVerifiedPrefix(store, this.options.signer, tenantId);
       // A log found changed waits for a request (which locates the leaf) or the offline audit.
       if (prefix.mismatchAt !== null && prefix.mismatchAt > prefix.size) return false;
       const target = await store.checkpointToVerify(tenantId, prefix.size, prefix.size + this.stepLeaves);
@@ -115,7 +115,7 @@ export class LedgerVerifier {
       const frontier = await extendFrontier(store, tenantId, prefix, target.tree_size, { batch: BATCH, between: pace.between, onLeaves: pace.onLeaves });
       await pace.rest();
       if (frontier && hashesEqual(combineCover(frontier), fromHex(target.root_hash) as Hash)) {
-        await store.recordVerifiedPrefix(tenantId, { tree_size: target.tree_size, root_hash: target.root_hash, frontier: frontier.map(toHex) });
+        await recordVerifiedPrefix(store, this.options.signer, tenantId, target.tree_size, target.root_hash, frontier);
         return true;
       }
       logger.error({ tenant_id: tenantId, from: prefix.size, tree_size: target.tree_size }, 'the ledger entries do not hash to a signed checkpoint: the log was changed');

@@ -73,6 +73,9 @@ export interface VerifiedPrefixDoc {
   tree_size: number;
   root_hash: string;
   frontier: string[];
+  /** The service's signature over the fields above (verifiedPrefix.ts): a record written by anyone else counts as none. */
+  signature: string;
+  key_id: string;
   verified_at: Date;
   /** A checkpoint beyond tree_size whose leaves the background verifier recomputed and found not to match (the log was changed). */
   mismatch_tree_size?: number;
@@ -415,7 +418,7 @@ export class LedgerLogStore {
   }
 
   /** Records a verified prefix unless a larger one is recorded already (verifiers race harmlessly). */
-  async recordVerifiedPrefix(tenantId: string, prefix: Pick<VerifiedPrefixDoc, 'tree_size' | 'root_hash' | 'frontier'>): Promise<void> {
+  async recordVerifiedPrefix(tenantId: string, prefix: Pick<VerifiedPrefixDoc, 'tree_size' | 'root_hash' | 'frontier' | 'signature' | 'key_id'>): Promise<void> {
     await withStoreErrors(this.logger, 'ledgerLog.recordVerifiedPrefix', async () => {
       const doc: VerifiedPrefixDoc = { _id: scoped(tenantId), tenant_id: tenantId, ...prefix, verified_at: new Date() };
       try {
@@ -434,7 +437,7 @@ export class LedgerLogStore {
     await withStoreErrors(this.logger, 'ledgerLog.recordVerifyMismatch', async () => {
       const _id = scoped(tenantId);
       try {
-        await this.verifiedPrefixes.insertOne({ _id, tenant_id: tenantId, tree_size: 0, root_hash: '', frontier: [], verified_at: new Date(0), mismatch_tree_size: treeSize });
+        await this.verifiedPrefixes.insertOne({ _id, tenant_id: tenantId, tree_size: 0, root_hash: '', frontier: [], signature: '', key_id: '', verified_at: new Date(0), mismatch_tree_size: treeSize });
       } catch (e) {
         if (!isDuplicateKeyError(e)) throw e;
         await this.verifiedPrefixes.updateOne({ _id, tenant_id: tenantId, tree_size: { $lt: treeSize } }, { $set: { mismatch_tree_size: treeSize } });
