@@ -83,7 +83,7 @@ describe('background verification of the ledger log (real store)', () => {
     const leaves: number[] = [];
     const verifier = verifierOf(leaves);
     const sizes: number[] = [];
-    while (await verifier.step(tenant)) sizes.push(((await prefixOf(tenant))?.tree_size as number | undefined) ?? 0);
+    while ((await verifier.step(tenant)) === 'more') sizes.push(((await prefixOf(tenant))?.tree_size as number | undefined) ?? 0);
     // Steps of at most 100 leaves that end on checkpoints (every 40 leaves): 80, 160, …, 400.
     expect(sizes).toEqual([80, 160, 240, 320, 400]);
     expect(sum(leaves)).toBe(400);
@@ -131,7 +131,7 @@ describe('background verification of the ledger log (real store)', () => {
     const { tenant } = await sealedTenant(80);
     expect(await logStore.acquireLease(tenant, 'a-dead-instance', new Date(), 400, 'verify')).toBe(true);
     const verifier = verifierOf([]);
-    expect(await verifier.step(tenant)).toBe(true);
+    expect(await verifier.step(tenant)).toBe('busy');
     expect(await prefixOf(tenant)).toBeNull();
     await sleep(500);
     await verifier.step(tenant);
@@ -153,7 +153,7 @@ describe('background verification of the ledger log (real store)', () => {
     expect(left).toBeLessThan(400);
     const second: number[] = [];
     const other = verifierOf(second);
-    while (await other.step(tenant));
+    while ((await other.step(tenant)) === 'more');
     expect(await prefixOf(tenant)).toMatchObject({ tree_size: 400 });
     // Only what the first had not recorded is recomputed again.
     expect(sum(second)).toBe(400 - left);
@@ -168,10 +168,10 @@ describe('background verification of the ledger log (real store)', () => {
     const target = entries[130] as LedgerEntryRecord;
     await t.db.collection('plan_ledger').updateOne({ entry_id: target.entry_id }, { $set: { actor: 'mallory', hash: hashLedgerEntry({ ...target, actor: 'mallory' }) } });
     const leaf = (await t.db.collection(LEDGER_LOG_COLLECTIONS.leaves).findOne({ tenant_id: tenant, entry_id: target.entry_id }))?.index as number;
-    expect(await verifier.step(tenant)).toBe(false);
+    expect(await verifier.step(tenant)).toBe('done');
     expect(await prefixOf(tenant)).toMatchObject({ tree_size: 80, mismatch_tree_size: 160 });
     // It does not try again on its own; checkpoints it already verified still answer.
-    expect(await verifier.step(tenant)).toBe(false);
+    expect(await verifier.step(tenant)).toBe('done');
     const log = serviceOf([]);
     expect(await log.verifyCheckpoint(principalOf(tenant), 80)).toMatchObject({ valid: true });
     expect(await log.verifyCheckpoint(principalOf(tenant))).toEqual({ treeSize: 200, valid: false, entriesChecked: 200, firstBadLeafIndex: leaf });

@@ -4,7 +4,7 @@ import { combineCover, hashesEqual, fromHex, type Hash } from '../../domain/merk
 import type { LedgerLogStore } from '../../store/index.js';
 import { repeat, type Repeating } from '../../runtime/repeat.js';
 import type { CheckpointSigner } from './checkpointSigner.js';
-import { extendFrontier, readVerifiedPrefix, recordVerifiedPrefix } from './verifiedPrefix.js';
+import { extendFrontier, readVerifiedPrefix, recordVerifiedPrefix, type VerifiedPrefix } from './verifiedPrefix.js';
 
 // The background verifier: raises each tenant's verified prefix (verifiedPrefix.ts) checkpoint
 // by checkpoint, recomputing every leaf from its stored entry, so no request has to make a
@@ -49,6 +49,7 @@ export class LedgerVerifier {
   private stopped = false;
   private scanOwed = true;
   private lastScan = 0;
+  private progressed = false;
 
   constructor(private readonly options: LedgerVerifierOptions) {
     this.duty = Math.min(1, Math.max(0.01, options.duty ?? 0.25));
@@ -66,7 +67,8 @@ export class LedgerVerifier {
     this.loop = repeat(() => this.round(), {
       intervalMs: this.options.intervalMs,
       firstDelayMs: 0,
-      nextDelayMs: () => (this.due.size > 0 ? 0 : this.options.intervalMs),
+      // Straight on while steps make progress; a tenant another instance holds waits a pause.
+      nextDelayMs: () => (this.progressed ? 0 : this.options.intervalMs),
       onError: (e) => this.options.logger.warn({ err: e }, 'ledger verification round failed; will retry'),
     });
   }
@@ -85,45 +87,58 @@ export class LedgerVerifier {
       for (const tenantId of await this.options.store.tenantsWithCheckpoints()) this.due.add(tenantId);
       this.scanOwed = false;
     }
+    this.progressed = false;
     for (const tenantId of [...this.due]) {
       if (this.stopped) return;
       try {
-        if (!(await this.step(tenantId))) this.due.delete(tenantId);
+        const outcome = await this.step(tenantId);
+        if (outcome === 'done') this.due.delete(tenantId);
+        if (outcome === 'more') this.progressed = true;
       } catch (e) {
         if (this.stopped) return;
-        this.options.logger.warn({ err: e, tenant_id: tenantId }, 'verifying a tenant\'s ledger log failed; will retry');
+        this.options.logger.warn({ err: e, tenant_id: tenantId }, "verifying a tenant's ledger log failed; will retry");
       }
     }
   }
 
-  /** Verifies the tenant's next checkpoint beyond its prefix; whether more may be due. */
-  async step(tenantId: string): Promise<boolean> {
-    const { store, logger } = this.options;
-    if (!(await store.acquireLease(tenantId, this.holder, this.now(), this.leaseTtlMs, 'verify'))) return true;
+  /**
+   * Verifies the tenant's next checkpoint beyond its prefix. 'more': it did, more may follow;
+   * 'busy': another instance holds the tenant (tried again next round); 'done': nothing to do
+   * (up to date, or a mismatch is recorded).
+   */
+  async step(tenantId: string): Promise<'more' | 'busy' | 'done'> {
+    const { store, logger, signer } = this.options;
+    // Without the lease first: an up-to-date tenant (most, on a rescan) costs two reads.
+    const seen = await readVerifiedPrefix(store, signer, tenantId);
+    if (this.stuck(seen) || !(await store.checkpointToVerify(tenantId, seen.size, seen.size + this.stepLeaves))) return 'done';
+    if (!(await store.acquireLease(tenantId, this.holder, this.now(), this.leaseTtlMs, 'verify'))) return 'busy';
     try {
-      const prefix = await readVerifiedPrefix(store, this.options.signer, tenantId);
-      // A log found changed waits for a request (which locates the leaf) or the offline audit.
-      if (prefix.mismatchAt !== null && prefix.mismatchAt > prefix.size) return false;
-      const target = await store.checkpointToVerify(tenantId, prefix.size, prefix.size + this.stepLeaves);
-      if (!target) return false;
-      if (!this.options.signer.authentic(target)) {
+      const prefix = await readVerifiedPrefix(store, signer, tenantId);
+      const target = this.stuck(prefix) ? null : await store.checkpointToVerify(tenantId, prefix.size, prefix.size + this.stepLeaves);
+      if (!target) return 'done';
+      if (!signer.authentic(target)) {
         logger.error({ tenant_id: tenantId, tree_size: target.tree_size }, 'a stored checkpoint is not signed by this service; not verifying past it');
         await store.recordVerifyMismatch(tenantId, target.tree_size);
-        return false;
+        return 'done';
       }
       const pace = this.pacer(tenantId);
       const frontier = await extendFrontier(store, tenantId, prefix, target.tree_size, { batch: BATCH, between: pace.between, onLeaves: pace.onLeaves });
       await pace.rest();
       if (frontier && hashesEqual(combineCover(frontier), fromHex(target.root_hash) as Hash)) {
-        await recordVerifiedPrefix(store, this.options.signer, tenantId, target.tree_size, target.root_hash, frontier);
-        return true;
+        await recordVerifiedPrefix(store, signer, tenantId, target.tree_size, target.root_hash, frontier);
+        return 'more';
       }
       logger.error({ tenant_id: tenantId, from: prefix.size, tree_size: target.tree_size }, 'the ledger entries do not hash to a signed checkpoint: the log was changed');
       await store.recordVerifyMismatch(tenantId, target.tree_size);
-      return false;
+      return 'done';
     } finally {
       await store.releaseLease(tenantId, this.holder, 'verify').catch(() => undefined);
     }
+  }
+
+  /** A log found changed waits for a request (which locates the leaf) or the offline audit. */
+  private stuck(prefix: VerifiedPrefix): boolean {
+    return prefix.mismatchAt !== null && prefix.mismatchAt > prefix.size;
   }
 
   /**
