@@ -120,11 +120,11 @@ export class LedgerLogService {
    * Also invalid: a checkpoint whose signature or note does not hold, and a log smaller than a
    * checkpoint this process signed (rolled back). A size no checkpoint has is NOT_FOUND.
    *
-   * The cost of a request is bounded by what is new since the last verification: the leaves
-   * recomputed and matched once are recorded per tenant (a verified prefix, with its frontier),
-   * a later checkpoint extends it by its new leaves, an earlier one is proven a prefix of it (a
-   * consistency proof). Only the first verification of a tenant, or a mismatch, recomputes the
-   * whole log. Re-checking old entries against later edits in the
+   * The cost of a request is bounded: the leaves recomputed and matched once are recorded per
+   * tenant (a verified prefix, raised mostly by the background LedgerVerifier); a request
+   * extends it by at most `requestLeaves` new leaves, proves an earlier checkpoint a prefix of
+   * it (a consistency proof), and further beyond answers VERIFICATION_PENDING. Only a known
+   * mismatch recomputes the whole log. Re-checking old entries against later edits in the
    * database is the offline audit's job (ledger:export + ledger:verify), not a request's.
    */
   async verifyCheckpoint(principal: Principal, treeSize?: number | null, signal?: AbortSignal) {
