@@ -73,6 +73,7 @@ const READABLE: Record<string, string> = {
   CONFLICT: 'Someone changed this plan at the same moment. Reload and try again.',
   PROPOSAL_REJECTED: 'No allowed step was left after checking the proposal, so no plan was created.',
   LLM_UNAVAILABLE: 'The plan generator (LLM) is unavailable and the rules fallback is switched off.',
+  VERIFICATION_PENDING: 'The ledger log is still being verified in the background. Try again in a moment.',
   INTERNAL_SERVER_ERROR: 'The service hit an unexpected error. Try again; if it persists, check the service logs.',
   NETWORK: 'Cannot reach the service. Is it running?',
   TIMEOUT: 'The service did not answer in time.',

@@ -50,6 +50,12 @@ const EnvSchema = z
     LEDGER_SEALER: z.enum(['on', 'off']).default('on'),
     /** off: this instance neither backfills nor tallies the kept plan counts (another one does). */
     PLAN_COUNTS_TALLY: z.enum(['on', 'off']).default('on'),
+    /** off: this instance does not verify tenants' logs in the background (another one does). */
+    LEDGER_VERIFIER: z.enum(['on', 'off']).default('on'),
+    /** Leaves per second the background verifier recomputes at most (it also stays busy at most a quarter of the time). */
+    LEDGER_VERIFY_LEAVES_PER_SECOND: z.coerce.number().int().min(10).max(1_000_000).default(2000),
+    /** Leaves beyond the verified prefix one verifyLedgerCheckpoint request recomputes at most; further is VERIFICATION_PENDING. */
+    LEDGER_VERIFY_REQUEST_MAX_LEAVES: z.coerce.number().int().min(0).max(1_000_000).default(1024),
     /** Base64 of 32 random bytes: encrypts webhook endpoint secrets at rest (AES-256-GCM); required in production. */
     WEBHOOK_SECRET_KEY: optionalString,
     /** Development and tests only: endpoints on loopback (http://127.0.0.1:…) are allowed. Refused in production. */

@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'CONFLICT',
   'PROPOSAL_REJECTED',
   'LLM_UNAVAILABLE',
+  'VERIFICATION_PENDING',
   'INTERNAL_SERVER_ERROR',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

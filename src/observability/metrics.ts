@@ -18,6 +18,8 @@ export interface AppMetrics {
   webhookLag: Histogram;
   /** Endpoints disabled because they failed for the whole retry period. */
   webhookEndpointsDisabled: Counter;
+  /** Ledger log leaves recomputed from their entries, by who: request or background. */
+  ledgerLeavesRecomputed: Counter<'by'>;
 }
 
 export function createMetrics(): AppMetrics {
@@ -83,6 +85,12 @@ export function createMetrics(): AppMetrics {
     webhookEndpointsDisabled: new Counter({
       name: 'webhook_endpoints_disabled_total',
       help: 'Webhook endpoints disabled because every delivery failed for the whole retry period',
+      registers: [registry],
+    }),
+    ledgerLeavesRecomputed: new Counter({
+      name: 'ledger_leaves_recomputed_total',
+      help: 'Ledger log leaves recomputed from their entries to verify a checkpoint, by request or background',
+      labelNames: ['by'],
       registers: [registry],
     }),
   };

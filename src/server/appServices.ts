@@ -23,6 +23,7 @@ import { StepProgressService } from '../services/steps/StepProgressService.js';
 import { LedgerLogService } from '../services/ledgerLog/LedgerLogService.js';
 import { TenantWorkLimiter } from '../services/tenantWorkLimiter.js';
 import { LedgerSealer } from '../services/ledgerLog/LedgerSealer.js';
+import { LedgerVerifier } from '../services/ledgerLog/LedgerVerifier.js';
 import { LedgerLogStore } from '../store/ledgerLog/LedgerLogStore.js';
 import { ledgerSignerFromConfig } from './ledgerSigner.js';
 import { EndpointSecrets } from '../services/webhooks/endpointSecrets.js';
@@ -44,6 +45,8 @@ const REPAIR_INTERVAL_MS = 30_000;
 const REPAIR_MIN_AGE_MS = 5_000;
 /** Where several instances share a store (MongoDB), how often the sealer looks for entries another one left unsealed. */
 const RECONCILE_INTERVAL_MS = 60_000;
+/** How often the background verifier looks for new checkpoints when the sealer told it of none. */
+const VERIFY_INTERVAL_MS = 5_000;
 /**
  * How often APPROVED and ACTIVE plans past their expiry are moved to EXPIRED. Reads expire a
  * plan anyway; the sweep frees the active slot and the counts of plans nobody reads.
@@ -79,9 +82,27 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
   const plans = new PlanRepository(db, { logger: storeLogger });
   const ledgerLogStore = new LedgerLogStore(db, { logger: storeLogger });
   const signer = ledgerSignerFromConfig(config, logger);
+  const verifier =
+    config.LEDGER_VERIFIER === 'on'
+      ? new LedgerVerifier({
+          store: ledgerLogStore,
+          signer,
+          logger: logger.child({ component: 'ledger-verifier' }),
+          intervalMs: VERIFY_INTERVAL_MS,
+          leavesPerSecond: config.LEDGER_VERIFY_LEAVES_PER_SECOND,
+          rescanIntervalMs: singleProcessStore ? 0 : RECONCILE_INTERVAL_MS,
+          onLeaves: (n) => metrics.ledgerLeavesRecomputed.inc({ by: 'background' }, n),
+        })
+      : null;
   const sealer =
     config.LEDGER_SEALER === 'on'
-      ? new LedgerSealer({ store: ledgerLogStore, signer, logger: logger.child({ component: 'ledger-sealer' }), intervalMs: config.LEDGER_CHECKPOINT_INTERVAL_MS })
+      ? new LedgerSealer({
+          store: ledgerLogStore,
+          signer,
+          logger: logger.child({ component: 'ledger-sealer' }),
+          intervalMs: config.LEDGER_CHECKPOINT_INTERVAL_MS,
+          ...(verifier ? { onSigned: (tenantId: string) => verifier.notify(tenantId) } : {}),
+        })
       : null;
   const webhookStore = new WebhookStore(db, { logger: storeLogger });
   const webhookSecrets = new EndpointSecrets(new SecretBox(webhookSecretKeyFromConfig(config, logger)));
@@ -168,8 +189,18 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
     store,
     expiry,
     llmStatus: () => llm?.status() ?? null,
-    ledgerLog: new LedgerLogService({ store: ledgerLogStore, signer, sealer, queries, limiter }),
+    ledgerLog: new LedgerLogService({
+      store: ledgerLogStore,
+      signer,
+      sealer,
+      queries,
+      limiter,
+      requestLeaves: config.LEDGER_VERIFY_REQUEST_MAX_LEAVES,
+      backgroundLeavesPerSecond: config.LEDGER_VERIFY_LEAVES_PER_SECOND,
+      onLeavesRecomputed: (n) => metrics.ledgerLeavesRecomputed.inc({ by: 'request' }, n),
+    }),
     sealer,
+    verifier,
     webhooks: new WebhookService({
       store: webhookStore,
       log: ledgerLogStore,
@@ -224,6 +255,8 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       // are found by comparing counts, then sealing runs on its timer.
       await sealer?.start({ reconcileIntervalMs: singleProcessStore ? 0 : RECONCILE_INTERVAL_MS });
       await webhookDispatcher?.start();
+      // Brings every tenant's verified prefix up to its latest checkpoint, paced, then follows the sealer.
+      verifier?.start();
       // Runs left RUNNING by a previous process are taken up again once their leases expire.
       runWorker?.start();
     },
@@ -233,6 +266,7 @@ export function createAppServices({ config, metrics, logger, db, singleProcessSt
       await sweeper?.stop();
       await expirySweeper?.stop();
       await counterJob?.stop();
+      await verifier?.stop();
       await sealer?.stop();
       await webhookDispatcher?.stop();
     },

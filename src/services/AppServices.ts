@@ -4,6 +4,7 @@ import type { AppMetrics } from '../observability/metrics.js';
 import type { PlanStore } from '../store/index.js';
 import type { LedgerLogService } from './ledgerLog/LedgerLogService.js';
 import type { LedgerSealer } from './ledgerLog/LedgerSealer.js';
+import type { LedgerVerifier } from './ledgerLog/LedgerVerifier.js';
 import type { PlanExpiry } from './lifecycle/PlanExpiry.js';
 import type { PlanLifecycleService } from './lifecycle/PlanLifecycleService.js';
 import type { ModelStatus } from './llm/modelAvailability.js';
@@ -39,6 +40,8 @@ export interface AppServices {
   ledgerLog: LedgerLogService;
   /** This process's sealer, null when LEDGER_SEALER=off. */
   sealer: LedgerSealer | null;
+  /** This process's background verifier of the tenants' logs, null when LEDGER_VERIFIER=off. */
+  verifier: LedgerVerifier | null;
   /** Signed webhooks: endpoints and deliveries (docs/webhooks.md). */
   webhooks: WebhookService;
   /** This process's webhook dispatcher, null when WEBHOOK_DISPATCHER=off. */

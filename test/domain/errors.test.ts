@@ -30,6 +30,7 @@ describe('AppError', () => {
         'CONFLICT',
         'PROPOSAL_REJECTED',
         'LLM_UNAVAILABLE',
+        'VERIFICATION_PENDING',
         'INTERNAL_SERVER_ERROR',
       ].sort(),
     );

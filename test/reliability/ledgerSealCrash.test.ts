@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import { generateSigningKey } from '../../src/services/ledgerLog/checkpointSigner.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
+import { waitFor } from '../support/wait.js';
 import { Figures, mapLimit, postGql, PROPOSE, SIGNALS, spawnServiceProcess, tokenFor, type ServiceProcess } from '../support/reliability.js';
 
 /**
@@ -104,7 +105,13 @@ describe('reliability: SIGKILL while sealing', () => {
       expect(ids).toEqual(entryIds);
       expect(leaves.map((l) => l.index as number).sort((a, b) => a - b)).toEqual(Array.from({ length: entries }, (_, i) => i));
 
-      const verified = await postGql<{ verifyLedgerCheckpoint: { valid: boolean; entriesChecked: number } }>(service.url, '{ verifyLedgerCheckpoint { valid entriesChecked } }', {}, { token });
+      // Past 1,024 unverified leaves the answer is VERIFICATION_PENDING until the restarted
+      // service's background verifier gets there: asked again, as a client would.
+      const verify = () => postGql<{ verifyLedgerCheckpoint: { valid: boolean; entriesChecked: number } }>(service.url, '{ verifyLedgerCheckpoint { valid entriesChecked } }', {}, { token });
+      const verified = await waitFor('an answer other than VERIFICATION_PENDING', async () => {
+        const res = await verify();
+        return res.errors?.[0]?.extensions?.code === 'VERIFICATION_PENDING' ? null : res;
+      }, 60_000, 250);
       expect(verified.data?.verifyLedgerCheckpoint).toEqual({ valid: true, entriesChecked: entries });
       figures.set('entries sealed exactly once', entries);
     },

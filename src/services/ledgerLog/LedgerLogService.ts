@@ -1,6 +1,6 @@
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../domain/errors.js';
-import { noteStates, type SignedCheckpoint } from '../../domain/ledgerCheckpoint.js';
+import type { SignedCheckpoint } from '../../domain/ledgerCheckpoint.js';
 import { EXPORT_FORMAT, tagDates } from '../../domain/ledgerExportFormat.js';
 import {
   appendLeaves,
@@ -22,6 +22,7 @@ import type { TenantWorkLimiter } from '../tenantWorkLimiter.js';
 import type { CheckpointSigner } from './checkpointSigner.js';
 import type { LedgerSealer } from './LedgerSealer.js';
 import { rangeHashes } from './nodeReads.js';
+import { extendFrontier, readVerifiedPrefix, recordVerifiedPrefix } from './verifiedPrefix.js';
 
 // The verifiable ledger's read side (docs/ledger.md): checkpoints, proofs, keys,
 // and verification that recomputes every leaf from the entries themselves (never from the
@@ -39,6 +40,8 @@ const PLAN_BATCH = 16;
 const MAX_SIZE = 2 ** 40;
 /** Leaves read at once while extending. */
 const EXTEND_BATCH = 256;
+/** Leaves beyond the verified prefix a request recomputes at most, by default (a fraction of a second). */
+export const DEFAULT_REQUEST_LEAVES = 1024;
 /**
  * Entries a long pass hashes between two turns of the event loop: a cursor hands out a whole
  * batch without one, and other tenants' requests should not wait for all of it.
@@ -60,6 +63,12 @@ export interface LedgerLogServiceDeps {
   queries?: PlanQueryService;
   /** Bounds verification work per tenant and runs identical concurrent verifications once. */
   limiter?: TenantWorkLimiter;
+  /** Leaves a request recomputes beyond the verified prefix at most (default 1024); further is VERIFICATION_PENDING. */
+  requestLeaves?: number;
+  /** The background verifier's pace, for the retry hint of VERIFICATION_PENDING. */
+  backgroundLeavesPerSecond?: number;
+  /** Told of every leaf a request recomputes from its entry (a metric). */
+  onLeavesRecomputed?: (n: number) => void;
 }
 
 export class LedgerLogService {
@@ -111,11 +120,11 @@ export class LedgerLogService {
    * Also invalid: a checkpoint whose signature or note does not hold, and a log smaller than a
    * checkpoint this process signed (rolled back). A size no checkpoint has is NOT_FOUND.
    *
-   * The cost of a request is bounded by what is new since the last verification: the leaves
-   * recomputed and matched once are recorded per tenant (a verified prefix, with its frontier),
-   * a later checkpoint extends it by its new leaves, an earlier one is proven a prefix of it (a
-   * consistency proof). Only the first verification of a tenant, or a mismatch, recomputes the
-   * whole log. Re-checking old entries against later edits in the
+   * The cost of a request is bounded: the leaves recomputed and matched once are recorded per
+   * tenant (a verified prefix, raised mostly by the background LedgerVerifier); a request
+   * extends it by at most `requestLeaves` new leaves, proves an earlier checkpoint a prefix of
+   * it (a consistency proof), and further beyond answers VERIFICATION_PENDING. Only a known
+   * mismatch recomputes the whole log. Re-checking old entries against later edits in the
    * database is the offline audit's job (ledger:export + ledger:verify), not a request's.
    */
   async verifyCheckpoint(principal: Principal, treeSize?: number | null, signal?: AbortSignal) {
@@ -128,7 +137,7 @@ export class LedgerLogService {
       return { treeSize: 0, valid: true, entriesChecked: 0, firstBadLeafIndex: null };
     }
     const size = checkpoint.tree_size;
-    if (!this.authentic(checkpoint)) return { treeSize: size, valid: false, entriesChecked: 0, firstBadLeafIndex: null };
+    if (!this.deps.signer.authentic(checkpoint)) return { treeSize: size, valid: false, entriesChecked: 0, firstBadLeafIndex: null };
     const work = (s: AbortSignal | undefined) => this.firstBadLeaf(tenantId, checkpoint, s);
     let firstBad = this.deps.limiter ? await this.deps.limiter.run(tenantId, `verifyCheckpoint/${size}/${checkpoint.root_hash}`, work, signal) : await work(signal);
     // The newest checkpoint smaller than one this process signed: history was cut back.
@@ -137,21 +146,40 @@ export class LedgerLogService {
     return { treeSize: size, valid: firstBad === null, entriesChecked: size, firstBadLeafIndex: firstBad };
   }
 
-  /** The first leaf below the checkpoint's size whose entry does not hash to the signed tree, or null. */
+  /**
+   * The first leaf below the checkpoint's size whose entry does not hash to the signed tree, or
+   * null. Checked against the tenant's verified prefix: at or below it, by the recorded root or
+   * a consistency proof; a few leaves beyond it (at most `requestLeaves`), by recomputing them;
+   * further beyond, VERIFICATION_PENDING (the background verifier gets there). Only a mismatch
+   * (a log changed in the database) recomputes the whole log, to name the first bad leaf.
+   */
   private async firstBadLeaf(tenantId: string, checkpoint: CheckpointDoc, signal: AbortSignal | undefined): Promise<number | null> {
     const size = checkpoint.tree_size;
     const signedRoot = fromHex(checkpoint.root_hash) as Hash;
-    const prefix = await this.verifiedPrefix(tenantId);
-    if (prefix && prefix.size >= size) {
+    const prefix = await readVerifiedPrefix(this.deps.store, this.deps.signer, tenantId);
+    const changed = prefix.mismatchAt !== null && prefix.mismatchAt > prefix.size && prefix.mismatchAt <= size;
+    if (prefix.size >= size) {
       if (prefix.size === size && hashesEqual(prefix.root, signedRoot)) return null;
       if (prefix.size > size) {
         const proof = await rangeHashes(this.deps.store, tenantId, consistencyProofRanges(size, prefix.size));
         if (proof && verifyConsistency(size, prefix.size, signedRoot, prefix.root, proof)) return null;
       }
-    } else if (prefix) {
-      const extended = await this.extendedFrontier(tenantId, prefix.size, prefix.frontier, size, signal);
+    } else if (!changed) {
+      const gap = size - prefix.size;
+      if (gap > this.requestLeaves) {
+        throw new AppError('VERIFICATION_PENDING', `checkpoint ${size} is ${gap} leaves beyond what is verified (${prefix.size}); the background verifier is on its way, retry later`, {
+          treeSize: size,
+          verifiedTreeSize: prefix.size,
+          retryAfterSeconds: Math.max(1, Math.ceil(gap / (this.deps.backgroundLeavesPerSecond ?? 1000))),
+        });
+      }
+      const extended = await extendFrontier(this.deps.store, tenantId, prefix, size, {
+        batch: EXTEND_BATCH,
+        between: () => yieldToOthers(signal),
+        onLeaves: (n) => this.deps.onLeavesRecomputed?.(n),
+      });
       if (extended && hashesEqual(combineCover(extended), signedRoot)) {
-        await this.deps.store.recordVerifiedPrefix(tenantId, { tree_size: size, root_hash: checkpoint.root_hash, frontier: extended.map(toHex) });
+        await recordVerifiedPrefix(this.deps.store, this.deps.signer, tenantId, size, checkpoint.root_hash, extended);
         return null;
       }
     }
@@ -160,37 +188,14 @@ export class LedgerLogService {
     if (firstMissing >= 0) return firstMissing;
     const { frontier } = appendLeaves(0, [], leaves as Hash[]);
     if (hashesEqual(combineCover(frontier), signedRoot)) {
-      await this.deps.store.recordVerifiedPrefix(tenantId, { tree_size: size, root_hash: checkpoint.root_hash, frontier: frontier.map(toHex) });
+      await recordVerifiedPrefix(this.deps.store, this.deps.signer, tenantId, size, checkpoint.root_hash, frontier);
       return null;
     }
     return this.locateBadLeaf(tenantId, leaves as Hash[], signedRoot);
   }
 
-  /** The tenant's recorded verified prefix, when it is well-formed (anything else is as if none). */
-  private async verifiedPrefix(tenantId: string): Promise<{ size: number; root: Hash; frontier: Hash[] } | null> {
-    const doc = await this.deps.store.verifiedPrefix(tenantId);
-    if (!doc || !isSize(doc.tree_size) || !Array.isArray(doc.frontier)) return null;
-    const root = fromHex(doc.root_hash);
-    const frontier = doc.frontier.map((h) => (typeof h === 'string' ? fromHex(h) : null));
-    if (!root || root.length !== 32 || frontier.some((h) => !h || h.length !== 32)) return null;
-    return { size: doc.tree_size, root: root as Hash, frontier: frontier as Hash[] };
-  }
-
-  /** The frontier at `size`: the one at `from` extended by leaves from..size-1 recomputed from their entries; null where one is missing. */
-  private async extendedFrontier(tenantId: string, from: number, frontier: Hash[], size: number, signal: AbortSignal | undefined): Promise<Hash[] | null> {
-    let state = { size: from, frontier };
-    for (let lo = from; lo < size; lo += EXTEND_BATCH) {
-      await yieldToOthers(signal);
-      const indexes = Array.from({ length: Math.min(EXTEND_BATCH, size - lo) }, (_, i) => lo + i);
-      const leaves = await this.deps.store.readLeaves(tenantId, indexes);
-      if (leaves.some((l) => l === null)) return null;
-      const entries = await this.deps.store.readEntries(tenantId, leaves.map((l) => l?.entry_key ?? ''));
-      const hashes = entries.map((e, i) => (e?.ok && e.record.entry_id === leaves[i]?.entry_id ? leafHash(fromHex(hashLedgerEntry(e.record)) as Hash) : null));
-      if (hashes.some((h) => h === null)) return null;
-      const next = appendLeaves(state.size, state.frontier, hashes as Hash[]);
-      state = { size: next.size, frontier: next.frontier };
-    }
-    return state.frontier;
+  private get requestLeaves(): number {
+    return this.deps.requestLeaves ?? DEFAULT_REQUEST_LEAVES;
   }
 
   /**
@@ -219,7 +224,7 @@ export class LedgerLogService {
       broken_at_seq: chain.broken_at_seq ?? seq,
       checkpoint_tree_size: size,
     });
-    if (!this.authentic(checkpoint)) return fail(null);
+    if (!this.deps.signer.authentic(checkpoint)) return fail(null);
     if ((witnessed && witnessed.size > size) || this.deps.sealer?.inconsistency(tenantId)) return fail(null);
     const root = fromHex(checkpoint.root_hash) as Hash;
     // Three batches of point reads: where the plan's entries are sealed (seq 1 … past the
@@ -275,10 +280,6 @@ export class LedgerLogService {
     return doc;
   }
 
-  /** Whether a stored checkpoint is what the note says and the note is signed by one of our keys. */
-  private authentic(c: CheckpointDoc): boolean {
-    return noteStates(c.note, { tenantId: c.tenant_id, treeSize: c.tree_size, rootHash: c.root_hash, timestamp: c.timestamp }) && this.deps.signer.verify(c.note, c.signature, c.key_id);
-  }
 
   /** Leaf `index` recomputed from its entry (null when the leaf or the entry is missing or unreadable). */
   private async recomputedLeaf(tenantId: string, index: number, entryKey: string | null = null): Promise<{ entryId: string; hash: Hash } | null> {
@@ -305,7 +306,10 @@ export class LedgerLogService {
       (async () => {
         let n = 0;
         for await (const { key, entry } of this.deps.store.streamEntries(tenantId)) {
-          if (++n % YIELD_EVERY === 0) await yieldToOthers(signal);
+          if (++n % YIELD_EVERY === 0) {
+            this.deps.onLeavesRecomputed?.(YIELD_EVERY);
+            await yieldToOthers(signal);
+          }
           if (entry.ok) byKey.set(key, { entryId: entry.record.entry_id, hash: leafHash(fromHex(hashLedgerEntry(entry.record)) as Hash) });
         }
       })(),

@@ -45,6 +45,8 @@ export interface LedgerSealerOptions {
   leaseTtlMs?: number;
   /** Also compare entry counts with log sizes this often (indexed stores, several instances); 0: only at start. */
   reconcileIntervalMs?: number;
+  /** Told of each checkpoint this sealer signs (the background verifier follows it). */
+  onSigned?: (tenantId: string, treeSize: number) => void;
 }
 
 /** How soon a failed start-up reconciliation is tried again. */
@@ -366,6 +368,7 @@ export class LedgerSealer {
       });
       if (ok) {
         this.signed.set(tenantId, { size: state.size, root });
+        this.options.onSigned?.(tenantId, state.size);
         return { ...state, checkpointSeq: seq, checkpointSize: state.size };
       }
       // Seq taken by another sealer: sign a later seq only if ours is still the larger tree.

@@ -1,4 +1,6 @@
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { noteStates } from '../../domain/ledgerCheckpoint.js';
+import type { CheckpointDoc } from '../../store/index.js';
 export { parsePrivateKey, parsePublicKey } from '../../config/ledgerSigningKey.js';
 
 // Ed25519 keys of the verifiable ledger (docs/ledger.md). The private key comes
@@ -50,6 +52,11 @@ export class CheckpointSigner {
     const bytes = Buffer.from(signature, 'base64');
     if (bytes.length !== 64 || bytes.toString('base64') !== signature) return false;
     return verify(null, Buffer.from(note, 'utf8'), entry.key, bytes);
+  }
+
+  /** Whether a stored checkpoint is what its note says and the note is signed by one of our keys. */
+  authentic(c: Pick<CheckpointDoc, 'note' | 'signature' | 'key_id' | 'tenant_id' | 'tree_size' | 'root_hash' | 'timestamp'>): boolean {
+    return noteStates(c.note, { tenantId: c.tenant_id, treeSize: c.tree_size, rootHash: c.root_hash, timestamp: c.timestamp }) && this.verify(c.note, c.signature, c.key_id);
   }
 
   /** The keys checkpoints can be checked with, the current one first, as the API publishes them (LedgerSigningKey). */

@@ -73,7 +73,12 @@ export interface VerifiedPrefixDoc {
   tree_size: number;
   root_hash: string;
   frontier: string[];
+  /** The service's signature over the fields above (verifiedPrefix.ts): a record written by anyone else counts as none. */
+  signature: string;
+  key_id: string;
   verified_at: Date;
+  /** A checkpoint beyond tree_size whose leaves the background verifier recomputed and found not to match (the log was changed). */
+  mismatch_tree_size?: number;
 }
 
 interface LeaseDoc {
@@ -100,6 +105,9 @@ export const entryLeafKey = (tenantId: string, entryId: string) => scoped(tenant
 export const nodeKey = (tenantId: string, level: number, index: number) => scoped(tenantId, level, index);
 export const checkpointKey = (tenantId: string, seq: number) => scoped(tenantId, seq);
 export const checkpointSizeKey = (tenantId: string, treeSize: number) => scoped(tenantId, treeSize);
+
+export type LeaseJob = 'seal' | 'verify';
+const leaseKey = (tenantId: string, job: LeaseJob) => (job === 'seal' ? scoped(tenantId) : scoped(tenantId, job));
 
 /** Point reads issued at once. */
 const READ_BATCH = 64;
@@ -410,7 +418,7 @@ export class LedgerLogStore {
   }
 
   /** Records a verified prefix unless a larger one is recorded already (verifiers race harmlessly). */
-  async recordVerifiedPrefix(tenantId: string, prefix: Pick<VerifiedPrefixDoc, 'tree_size' | 'root_hash' | 'frontier'>): Promise<void> {
+  async recordVerifiedPrefix(tenantId: string, prefix: Pick<VerifiedPrefixDoc, 'tree_size' | 'root_hash' | 'frontier' | 'signature' | 'key_id'>): Promise<void> {
     await withStoreErrors(this.logger, 'ledgerLog.recordVerifiedPrefix', async () => {
       const doc: VerifiedPrefixDoc = { _id: scoped(tenantId), tenant_id: tenantId, ...prefix, verified_at: new Date() };
       try {
@@ -418,24 +426,60 @@ export class LedgerLogStore {
       } catch (e) {
         if (!isDuplicateKeyError(e)) throw e;
         const { _id, ...fields } = doc;
-        await this.verifiedPrefixes.updateOne({ _id, tenant_id: tenantId, tree_size: { $lt: prefix.tree_size } }, { $set: fields });
+        // The whole prefix matched: a mismatch recorded below it is gone (the background verifier finds one beyond it again).
+        await this.verifiedPrefixes.updateOne({ _id, tenant_id: tenantId, tree_size: { $lt: prefix.tree_size } }, { $set: fields, $unset: { mismatch_tree_size: '' } });
       }
     });
   }
 
-  // --- the sealer's lease -------------------------------------------------------------------
-
-  /**
-   * Takes or renews the tenant's sealing lease for `holder` until now + ttl; false while
-   * another holder's lease runs. Not part of the log: the log's correctness rests on its
-   * unique keys, the lease only keeps sealers from wasting work on each other.
-   */
-  async acquireLease(tenantId: string, holder: string, now: Date, ttlMs: number): Promise<boolean> {
-    return withStoreErrors(this.logger, 'ledgerLog.lease', () => acquireLease(this.leases, scoped(tenantId), holder, now, ttlMs, { tenant_id: tenantId }));
+  /** Records that the leaves up to a checkpoint beyond the verified prefix did not match it (kept until a larger prefix is recorded). */
+  async recordVerifyMismatch(tenantId: string, treeSize: number): Promise<void> {
+    await withStoreErrors(this.logger, 'ledgerLog.recordVerifyMismatch', async () => {
+      const _id = scoped(tenantId);
+      try {
+        await this.verifiedPrefixes.insertOne({ _id, tenant_id: tenantId, tree_size: 0, root_hash: '', frontier: [], signature: '', key_id: '', verified_at: new Date(0), mismatch_tree_size: treeSize });
+      } catch (e) {
+        if (!isDuplicateKeyError(e)) throw e;
+        await this.verifiedPrefixes.updateOne({ _id, tenant_id: tenantId, tree_size: { $lt: treeSize } }, { $set: { mismatch_tree_size: treeSize } });
+      }
+    });
   }
 
-  async releaseLease(tenantId: string, holder: string): Promise<void> {
-    await withStoreErrors(this.logger, 'ledgerLog.releaseLease', () => releaseLease(this.leases, scoped(tenantId), holder));
+  /**
+   * The next checkpoint to verify after a verified prefix of size `after`: the largest one of
+   * size at most `upTo`, or else the smallest one beyond `after`; null when none is beyond it.
+   */
+  async checkpointToVerify(tenantId: string, after: number, upTo: number): Promise<CheckpointDoc | null> {
+    return withStoreErrors(this.logger, 'ledgerLog.checkpointToVerify', async () => {
+      const [within] = await this.checkpoints.find({ tenant_id: tenantId, tree_size: { $gt: after, $lte: upTo } }).sort({ tree_size: -1 }).limit(1).toArray();
+      if (within) return within;
+      const [next] = await this.checkpoints.find({ tenant_id: tenantId, tree_size: { $gt: after } }).sort({ tree_size: 1 }).limit(1).toArray();
+      return next ?? null;
+    });
+  }
+
+  /** Every tenant that has a checkpoint (the background verifier's start-up and periodic look). */
+  async tenantsWithCheckpoints(): Promise<string[]> {
+    return withStoreErrors(this.logger, 'ledgerLog.tenantsWithCheckpoints', async () => {
+      const ids = await this.checkpoints.distinct('tenant_id');
+      return ids.filter((id): id is string => typeof id === 'string');
+    });
+  }
+
+  // --- leases: the sealer's and the background verifier's, per tenant ---------------------------
+
+  /**
+   * Takes or renews the tenant's lease for `job` (sealing by default) for `holder` until now +
+   * ttl; false while another holder's lease runs. Not part of the log: the log's correctness
+   * rests on its unique keys (and the verified prefix on its only-raising update), the lease
+   * only keeps instances from wasting work on each other.
+   */
+  async acquireLease(tenantId: string, holder: string, now: Date, ttlMs: number, job: LeaseJob = 'seal'): Promise<boolean> {
+    return withStoreErrors(this.logger, 'ledgerLog.lease', () => acquireLease(this.leases, leaseKey(tenantId, job), holder, now, ttlMs, { tenant_id: tenantId }));
+  }
+
+  async releaseLease(tenantId: string, holder: string, job: LeaseJob = 'seal'): Promise<void> {
+    await withStoreErrors(this.logger, 'ledgerLog.releaseLease', () => releaseLease(this.leases, leaseKey(tenantId, job), holder));
   }
 
   // --- the ledger, read-only ----------------------------------------------------------------
