@@ -190,12 +190,12 @@ export class WebhookStore {
     });
   }
 
-  /** Which of these delivery ids are stored (one query). */
-  async existingDeliveryIds(tenantId: string, ids: readonly string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    return withStoreErrors(this.logger, 'webhooks.existingDeliveryIds', async () => {
-      const docs = await this.deliveries.find({ tenant_id: tenantId, _id: { $in: [...ids] } }, { projection: { _id: 1 } }).toArray();
-      return new Set(docs.map((d) => d._id));
+  /** Which of these delivery ids are stored, each with its event's time (one query). */
+  async storedDeliveryTimes(tenantId: string, ids: readonly string[]): Promise<Map<string, Date>> {
+    if (ids.length === 0) return new Map();
+    return withStoreErrors(this.logger, 'webhooks.storedDeliveryTimes', async () => {
+      const docs = await this.deliveries.find({ tenant_id: tenantId, _id: { $in: [...ids] } }, { projection: { _id: 1, event_at: 1 } }).toArray();
+      return new Map(docs.map((d) => [d._id, d.event_at]));
     });
   }
 
