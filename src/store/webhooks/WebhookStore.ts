@@ -83,6 +83,13 @@ export interface DeliveryFilter {
 }
 
 const DeliveryCursorSchema = TimeIdCursorSchema('whd');
+/**
+ * The fast path's outcomes wait this long for others to share their insert: the POST is made
+ * already, so only the record waits (the durable path covers a crash meanwhile), and a few large
+ * commands cost the store much less than many small ones.
+ */
+const RECORD_LINGER_MS = 25;
+const RECORD_BATCH = 500;
 
 export class WebhookStore {
   private readonly endpoints: Collection<WebhookEndpointRecord>;
@@ -104,7 +111,7 @@ export class WebhookStore {
     this.cursors = db.collection(WEBHOOK_COLLECTIONS.cursors);
     this.leases = db.collection(WEBHOOK_COLLECTIONS.leases);
     this.logger = options.logger ?? consoleStoreLogger;
-    this.recorded = new InsertBatcher(this.deliveries);
+    this.recorded = new InsertBatcher(this.deliveries, { maxBatch: RECORD_BATCH, lingerMs: RECORD_LINGER_MS });
   }
 
   ensureIndexes(): Promise<void> {
