@@ -88,7 +88,7 @@ const DeliveryCursorSchema = TimeIdCursorSchema('whd');
  * already, so only the record waits (the durable path covers a crash meanwhile), and a few large
  * commands cost the store much less than many small ones.
  */
-const RECORD_LINGER_MS = 25;
+const RECORD_LINGER_MS = 100;
 const RECORD_BATCH = 500;
 
 export class WebhookStore {
