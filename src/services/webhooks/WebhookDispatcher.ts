@@ -11,11 +11,12 @@ import { signWebhook } from './webhookSigning.js';
 // Sends webhooks, off the request path, at least once (docs/webhooks.md, "Delivery"):
 // - fast path: the ledger tells the dispatcher of each entry it appends (onAppended); the
 //   dispatcher sends it at once to each subscribed endpoint with a free slot, then stores the
-//   delivery (_id <endpoint>.<entry>) with its outcome: one insert, grouped with others;
+//   delivery (_id <endpoint>.<entry>) with its outcome, in one insert with others (the store
+//   lets outcomes wait up to 100 ms for each other);
 // - durable path: per tenant, a cursor over the tenant's Merkle log (a total order the sealer
 //   writes) turns every sealed entry older than the fast path's grace into its deliveries
 //   where none is stored (a crash, a store error, an endpoint this instance did not know yet),
-//   then moves forward;
+//   then moves forward; it reads an entry only when one of its deliveries is missing;
 // - retries: due deliveries are claimed attempt by attempt (inserting <delivery>#<n>), sent,
 //   and their outcome recorded conditionally on the attempt count.
 // Each endpoint has a bounded number of attempts in flight per instance, each with a deadline,
