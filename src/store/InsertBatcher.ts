@@ -17,6 +17,11 @@ export interface InsertBatcherOptions {
    * waits at the store, so a batch is ready the moment the store is; SQLite takes one writer).
    */
   maxInFlight?: number;
+  /**
+   * How long an insert may wait for others to join its batch (default 0: none). For writes off
+   * the request path (a webhook's outcome), where fewer, larger commands cost the store less.
+   */
+  lingerMs?: number;
 }
 
 interface Waiting<T> {
@@ -30,6 +35,10 @@ export class InsertBatcher<T extends Document> {
   private inFlight = 0;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly lingerMs: number;
+  private linger: NodeJS.Timeout | null = null;
+  /** The linger ran out: what waits goes now, however few. */
+  private due = false;
 
   constructor(
     private readonly collection: Collection<T>,
@@ -37,6 +46,7 @@ export class InsertBatcher<T extends Document> {
   ) {
     this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 100));
     this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 2));
+    this.lingerMs = Math.max(0, options.lingerMs ?? 0);
   }
 
   /** Inserts one document; rejects with the store's error for this document (e.g. a duplicate key). */
@@ -49,6 +59,17 @@ export class InsertBatcher<T extends Document> {
 
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
+      if (this.lingerMs > 0 && !this.due && this.waiting.length < this.maxBatch) {
+        this.linger ??= setTimeout(() => {
+          this.linger = null;
+          this.due = true;
+          this.pump();
+        }, this.lingerMs);
+        return;
+      }
+      this.due = false;
+      if (this.linger) clearTimeout(this.linger);
+      this.linger = null;
       const batch = this.waiting.splice(0, this.maxBatch);
       this.inFlight += 1;
       void this.write(batch).finally(() => {

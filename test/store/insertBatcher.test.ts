@@ -50,6 +50,27 @@ describe('InsertBatcher', () => {
     expect(await db.collection('docs').countDocuments({ _id: { $regex: '^c-' } } as never)).toBe(200);
   });
 
+  it('with a linger, inserts spread over time wait for each other and go as one command; a full batch goes at once', async () => {
+    sent.length = 0;
+    const batcher = new InsertBatcher<Doc>(db.collection<Doc>('docs'), { maxBatch: 4, lingerMs: 150 });
+    const started = performance.now();
+    const spread: Promise<void>[] = [];
+    for (let n = 0; n < 3; n++) {
+      spread.push(batcher.insert({ _id: `l-${n}`, n }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await Promise.all(spread);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect(sent.map(docsIn)).toEqual([3]);
+
+    sent.length = 0;
+    const full = performance.now();
+    await Promise.all(Array.from({ length: 4 }, (_, n) => batcher.insert({ _id: `l-full-${n}`, n })));
+    expect(performance.now() - full).toBeLessThan(140);
+    expect(sent.map(docsIn)).toEqual([4]);
+    expect(await db.collection('docs').countDocuments({ _id: { $regex: '^l-' } } as never)).toBe(7);
+  });
+
   it('a duplicate key fails only its own insert; the rest of its batch is stored', async () => {
     const batcher = new InsertBatcher<Doc>(db.collection<Doc>('docs'));
     await batcher.insert({ _id: 'taken', n: 0 });

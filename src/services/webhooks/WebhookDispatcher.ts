@@ -11,11 +11,12 @@ import { signWebhook } from './webhookSigning.js';
 // Sends webhooks, off the request path, at least once (docs/webhooks.md, "Delivery"):
 // - fast path: the ledger tells the dispatcher of each entry it appends (onAppended); the
 //   dispatcher sends it at once to each subscribed endpoint with a free slot, then stores the
-//   delivery (_id <endpoint>.<entry>) with its outcome: one insert, grouped with others;
+//   delivery (_id <endpoint>.<entry>) with its outcome, in one insert with others (the store
+//   lets outcomes wait up to 100 ms for each other);
 // - durable path: per tenant, a cursor over the tenant's Merkle log (a total order the sealer
 //   writes) turns every sealed entry older than the fast path's grace into its deliveries
 //   where none is stored (a crash, a store error, an endpoint this instance did not know yet),
-//   then moves forward;
+//   then moves forward; it reads an entry only when one of its deliveries is missing;
 // - retries: due deliveries are claimed attempt by attempt (inserting <delivery>#<n>), sent,
 //   and their outcome recorded conditionally on the attempt count.
 // Each endpoint has a bounded number of attempts in flight per instance, each with a deadline,
@@ -58,6 +59,8 @@ interface Queued {
 }
 
 type Logger = WebhookDispatcherOptions['logger'];
+/** A sealed leaf of a tenant's Merkle log. */
+type Leaf = NonNullable<Awaited<ReturnType<LedgerLogStore['readLeaves']>>[number]>;
 
 export class WebhookDispatcher {
   private readonly holder = `webhooks-${randomUUID()}`;
@@ -266,14 +269,16 @@ export class WebhookDispatcher {
   /** Turns the tenant's sealed entries past its cursor into deliveries, then moves the cursor. */
   async feedTenant(tenantId: string): Promise<number> {
     const { store, log } = this.options;
-    // Most rounds find nothing new: one read of the cursor, one of the leaf at it, no lease.
+    // Most rounds find nothing to do: one read of the cursor, one of the leaf at it and its
+    // deliveries (an entry younger than the grace waits), no lease.
     const at = await store.cursor(tenantId);
     if (at === null) {
       // Endpoint creation starts the cursor first; this covers a store written before that.
       await store.initCursor(tenantId, await log.logSize(tenantId));
       return 0;
     }
-    if ((await log.readLeaves(tenantId, [at]))[0] === null) return 0;
+    const head = (await log.readLeaves(tenantId, [at]))[0];
+    if (!head || (await this.headIsYoung(tenantId, head))) return 0;
     const lease = `feed:${tenantId}`;
     if (!(await store.acquireLease(lease, this.holder, this.now(), Math.max(5000, this.options.pollIntervalMs * 5)))) return 0;
     let created = 0;
@@ -284,26 +289,12 @@ export class WebhookDispatcher {
         const gap = leaves.findIndex((l) => l === null);
         const sealed = (gap === -1 ? leaves : leaves.slice(0, gap)).filter((l) => l !== null);
         if (sealed.length === 0) break;
-        const entries = await log.readEntries(tenantId, sealed.map((l) => l.entry_key));
-        const now = this.now();
-        // Entries younger than the grace may still be in their fast path (on any instance): the
-        // cursor stops before the first of them and comes back.
-        const young = entries.findIndex((e) => e?.ok === true && e.record.timestamp.getTime() > now.getTime() - this.claimTtlMs);
-        const ready = young === -1 ? entries : entries.slice(0, young);
-        const docs: WebhookDeliveryRecord[] = [];
-        ready.forEach((stored, i) => {
-          if (!stored?.ok) {
-            this.logger.error({ tenant_id: tenantId, leaf: from + i }, 'a sealed ledger entry is missing or unreadable; no webhook for it');
-            return;
-          }
-          for (const endpoint of this.subscribers(stored.record)) docs.push(deliveryOf(endpoint, stored.record, now));
-        });
-        const existing = await store.existingDeliveryIds(tenantId, docs.map((d) => d._id));
-        const inserted = await store.insertDeliveries(docs.filter((d) => !existing.has(d._id)));
+        const { ready, docs } = await this.feedStep(tenantId, sealed);
+        const inserted = await store.insertDeliveries(docs);
         created += inserted.size;
-        if (ready.length === 0 || !(await store.advanceCursor(tenantId, from, from + ready.length))) break;
-        from += ready.length;
-        if (ready.length < FEED_BATCH) break;
+        if (ready === 0 || !(await store.advanceCursor(tenantId, from, from + ready))) break;
+        from += ready;
+        if (ready < FEED_BATCH) break;
       }
       if (created > 0) {
         this.logger.info({ tenant_id: tenantId, created }, 'webhook deliveries created from the ledger log (their fast path did not run)');
@@ -313,6 +304,57 @@ export class WebhookDispatcher {
     } finally {
       await store.releaseLease(lease, this.holder).catch(() => undefined);
     }
+  }
+
+  /**
+   * One cursor step over sealed leaves, in log order: how many of them are done (`ready`) and
+   * the deliveries to create for them. Which deliveries are stored is asked first (one query by
+   * id, with each one's event time): an entry older than the grace whose every delivery is
+   * stored (the fast path's usual outcome) is done without reading it, so entries are read only
+   * where a delivery is missing. The step ends before the first entry younger than the grace:
+   * it may still be in its fast path (on any instance), and an endpoint created meanwhile on
+   * another instance may not be known here yet.
+   */
+  private async feedStep(tenantId: string, sealed: readonly Leaf[]): Promise<{ ready: number; docs: WebhookDeliveryRecord[] }> {
+    const { store, log } = this.options;
+    const endpoints = this.byTenant.get(tenantId) ?? [];
+    const idsOf = (leaf: Leaf) => endpoints.map((e) => deliveryId(e._id, leaf.entry_id));
+    const stored = await store.storedDeliveryTimes(tenantId, sealed.flatMap(idsOf));
+    const now = this.now();
+    const young = (at: Date) => at.getTime() > now.getTime() - this.claimTtlMs;
+    const knownTime = (leaf: Leaf) => idsOf(leaf).reduce<Date | undefined>((t, id) => t ?? stored.get(id), undefined);
+    const firstYoung = sealed.findIndex((l) => {
+      const at = knownTime(l);
+      return at !== undefined && young(at);
+    });
+    const window = firstYoung === -1 ? sealed : sealed.slice(0, firstYoung);
+    const lacking = window.filter((l) => knownTime(l) === undefined || idsOf(l).some((id) => !stored.has(id)));
+    const read = lacking.length === 0 ? [] : await log.readEntries(tenantId, lacking.map((l) => l.entry_key));
+    const entryOf = new Map(lacking.map((l, i) => [l, read[i] ?? null]));
+    const docs: WebhookDeliveryRecord[] = [];
+    let ready = 0;
+    for (const leaf of window) {
+      // Not in entryOf: every delivery of this old entry is stored.
+      const entry = entryOf.get(leaf);
+      if (entry !== undefined && !entry?.ok) {
+        this.logger.error({ tenant_id: tenantId, leaf: leaf.index }, 'a sealed ledger entry is missing or unreadable; no webhook for it');
+      } else if (entry !== undefined) {
+        if (young(entry.record.timestamp)) break;
+        for (const endpoint of this.subscribers(entry.record)) {
+          if (!stored.has(deliveryId(endpoint._id, entry.record.entry_id))) docs.push(deliveryOf(endpoint, entry.record, now));
+        }
+      }
+      ready += 1;
+    }
+    return { ready, docs };
+  }
+
+  /** Whether the entry at this leaf is known (from a stored delivery) to be younger than the grace: nothing to do yet. */
+  private async headIsYoung(tenantId: string, leaf: Leaf): Promise<boolean> {
+    const endpoints = this.byTenant.get(tenantId) ?? [];
+    const stored = await this.options.store.storedDeliveryTimes(tenantId, endpoints.map((e) => deliveryId(e._id, leaf.entry_id)));
+    const at = [...stored.values()][0];
+    return at !== undefined && at.getTime() > this.now().getTime() - this.claimTtlMs;
   }
 
   // --- due deliveries: retries, and what the fast path left -----------------------------------

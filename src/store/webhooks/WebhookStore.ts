@@ -83,6 +83,13 @@ export interface DeliveryFilter {
 }
 
 const DeliveryCursorSchema = TimeIdCursorSchema('whd');
+/**
+ * The fast path's outcomes wait this long for others to share their insert: the POST is made
+ * already, so only the record waits (the durable path covers a crash meanwhile), and a few large
+ * commands cost the store much less than many small ones.
+ */
+const RECORD_LINGER_MS = 100;
+const RECORD_BATCH = 500;
 
 export class WebhookStore {
   private readonly endpoints: Collection<WebhookEndpointRecord>;
@@ -104,7 +111,7 @@ export class WebhookStore {
     this.cursors = db.collection(WEBHOOK_COLLECTIONS.cursors);
     this.leases = db.collection(WEBHOOK_COLLECTIONS.leases);
     this.logger = options.logger ?? consoleStoreLogger;
-    this.recorded = new InsertBatcher(this.deliveries);
+    this.recorded = new InsertBatcher(this.deliveries, { maxBatch: RECORD_BATCH, lingerMs: RECORD_LINGER_MS });
   }
 
   ensureIndexes(): Promise<void> {
@@ -190,12 +197,12 @@ export class WebhookStore {
     });
   }
 
-  /** Which of these delivery ids are stored (one query). */
-  async existingDeliveryIds(tenantId: string, ids: readonly string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    return withStoreErrors(this.logger, 'webhooks.existingDeliveryIds', async () => {
-      const docs = await this.deliveries.find({ tenant_id: tenantId, _id: { $in: [...ids] } }, { projection: { _id: 1 } }).toArray();
-      return new Set(docs.map((d) => d._id));
+  /** Which of these delivery ids are stored, each with its event's time (one query). */
+  async storedDeliveryTimes(tenantId: string, ids: readonly string[]): Promise<Map<string, Date>> {
+    if (ids.length === 0) return new Map();
+    return withStoreErrors(this.logger, 'webhooks.storedDeliveryTimes', async () => {
+      const docs = await this.deliveries.find({ tenant_id: tenantId, _id: { $in: [...ids] } }, { projection: { _id: 1, event_at: 1 } }).toArray();
+      return new Map(docs.map((d) => [d._id, d.event_at]));
     });
   }
 
