@@ -194,6 +194,12 @@ export class ProposalRunStore {
     return doc ? toRun(doc) : null;
   }
 
+  /** One item of the tenant's runs by its id (`<runId>/<position>`), or null. */
+  async getItem(tenantId: string, itemId: string): Promise<StoredRunItem | null> {
+    const doc = await withStoreErrors(this.logger, 'runs.getItem', () => this.items.findOne({ tenant_id: tenantId, _id: itemId }));
+    return doc ? toItem(doc) : null;
+  }
+
   async listRuns(tenantId: string, page: PageArgs = {}): Promise<Page<StoredRun>> {
     const size = clampPageSize(page.first);
     const after = page.after ? decodeCursor(page.after, RunCursorSchema) : null;
