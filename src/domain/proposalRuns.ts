@@ -1,5 +1,6 @@
 // Runs over the book of business (docs/runs.md): the run's and its items' vocabularies, limits
 // and the pure rules about them. No I/O here.
+import { idempotentPlanId } from './idempotentPlanId.js';
 
 export const PROPOSAL_RUN_STATUSES = ['OPEN', 'RUNNING', 'COMPLETED', 'CANCELLED'] as const;
 export type ProposalRunStatus = (typeof PROPOSAL_RUN_STATUSES)[number];
@@ -60,3 +61,6 @@ export const RUN_TRANSITIONS: Readonly<Record<'start' | 'cancel', readonly Propo
 
 /** The idempotency key of a run's item: one plan at most per (run, item), whatever is retried. */
 export const runItemIdempotencyKey = (runId: string, index: number): string => `run:${runId}:${index}`;
+
+/** The id of the plan a real run's item makes (or made): derived from its idempotency key. */
+export const runItemPlanId = (tenantId: string, runId: string, index: number): string => idempotentPlanId(tenantId, runItemIdempotencyKey(runId, index));

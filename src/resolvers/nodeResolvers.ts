@@ -5,7 +5,7 @@ import { defineNode, NodeRegistry } from '../graphql/nodeRegistry.js';
 import { playbookLocalId, type PlaybookVersionView } from '../services/playbooks/PlaybookService.js';
 import type { WebhookDeliveryRecord, WebhookEndpointRecord } from '../store/index.js';
 import { requireRole } from '../graphql/context.js';
-import type { StoredRun } from '../store/index.js';
+import type { StoredRun, StoredRunItem } from '../store/index.js';
 
 // Every type that implements Node, one entry each: its type name, the role that reads it, its
 // own id and its fetcher (through a per-request DataLoader). How a type joins: docs/api.md,
@@ -32,6 +32,13 @@ export const nodeRegistry = new NodeRegistry([
     localId: (r) => r.run_id,
     // One read per id: nodes(ids:) rarely names many runs.
     fetch: (ctx, id) => ctx.services.proposalRuns.get(requireRole(ctx, 'plan-viewer'), id),
+  }),
+  defineNode<StoredRunItem>({
+    typename: 'ProposalRunItem',
+    role: 'plan-viewer',
+    localId: (i) => i.item_id,
+    // One read per id, as for runs: a client refetches an item it shows, rarely many at once.
+    fetch: (ctx, id) => ctx.services.proposalRuns.getItem(requireRole(ctx, 'plan-viewer'), id),
   }),
 ]);
 

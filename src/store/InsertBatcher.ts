@@ -1,5 +1,5 @@
 import type { Collection, Document, OptionalUnlessRequiredId } from 'mongodb';
-import { bulkWriteFailure } from './mongoErrors.js';
+import { insertEach } from './insertEach.js';
 
 // Group commit for single-document inserts. Each insert is its own write transaction on the
 // store (on FerretDB's SQLite, its own commit), and under load the store's time goes into
@@ -81,26 +81,18 @@ export class InsertBatcher<T extends Document> {
 
   private async write(batch: Waiting<T>[]): Promise<void> {
     try {
-      await this.collection.insertMany(
+      const outcomes = await insertEach(
+        this.collection,
         batch.map((w) => w.doc),
-        { ordered: false },
       );
-      for (const w of batch) w.resolve();
-    } catch (e) {
-      const failure = bulkWriteFailure(e, batch.length);
-      if (!failure) {
-        // The command itself failed (network, server): no document's outcome is known.
-        for (const w of batch) w.reject(e);
-        return;
-      }
-      const failed = new Map(failure.errors.map((we) => [we.index, we]));
-      const othersStored = failure.othersStored;
       batch.forEach((w, i) => {
-        const writeError = failed.get(i);
-        if (writeError) w.reject(Object.assign(new Error(writeError.errmsg ?? 'write error'), { code: writeError.code, errmsg: writeError.errmsg }));
-        else if (othersStored) w.resolve();
-        else w.reject(e);
+        const outcome = outcomes[i]!;
+        if (outcome.ok) w.resolve();
+        else w.reject(outcome.error);
       });
+    } catch (e) {
+      // The command itself failed (network, server): no document's outcome is known.
+      for (const w of batch) w.reject(e);
     }
   }
 }

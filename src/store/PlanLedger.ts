@@ -16,6 +16,8 @@ import {
 } from './cursor.js';
 import { PLAN_LEDGER_COLLECTION } from './indexes.js';
 import { InsertBatcher } from './InsertBatcher.js';
+import { insertEach } from './insertEach.js';
+import type { Outcome } from './outcome.js';
 import { toStorableJson } from '../domain/storableJson.js';
 import { hashLedgerEntry, utcDay } from './ledgerHash.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
@@ -88,6 +90,16 @@ export interface AppendOptions {
   expectedSeq: number;
   /** The hash of the entry at expectedSeq - 1, when the caller keeps it (PlanStore's ledger_hash), saving its read. */
   prevHash?: string;
+}
+
+/** A plan's first entry to append: its id the key of seq 1, its timestamp given. */
+export type FirstEntryAppend = LedgerAppend & { entry_id: string; timestamp: Date };
+
+/** What appending a plan's first entry found: the entry (written now, or found stored) and the plan's copy kept with it. */
+export interface FirstAppend {
+  entry: LedgerEntryRecord;
+  createdPlan: unknown;
+  inserted: boolean;
 }
 
 /** An entry as stored: _id is its position key, entry_id a field. */
@@ -166,18 +178,8 @@ export class PlanLedger {
    * One insert, no read. When seq 1 is taken: `inserted: false` with the stored entry and its
    * copy if it is this entry id (a retry, a race), else CONFLICT.
    */
-  async appendFirst(
-    entry: LedgerAppend & { entry_id: string; timestamp: Date },
-    createdPlan: Record<string, unknown>,
-  ): Promise<{ entry: LedgerEntryRecord; createdPlan: unknown; inserted: boolean }> {
-    const parsed = AppendSchema.safeParse(entry);
-    if (!parsed.success) throw new AppError('BAD_USER_INPUT', `invalid ledger entry: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
-    const input = parsed.data;
-    if (input.entry_id !== ledgerEntryKey(input.tenant_id, input.plan_id, 1)) {
-      throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: a first entry carries the key of seq 1');
-    }
-    const record = this.build(prepare(input, entry.timestamp), 1, null);
-    const copy = toStorableJson(createdPlan, 'created_plan');
+  async appendFirst(entry: FirstEntryAppend, createdPlan: Record<string, unknown>): Promise<FirstAppend> {
+    const { record, copy } = this.firstRecord(entry, createdPlan);
     const key = `${record.tenant_id}\u0000${record.plan_id}`;
     return withStoreErrors(this.logger, 'ledger.appendFirst', () =>
       this.appendQueues.run(key, async () => {
@@ -185,13 +187,81 @@ export class PlanLedger {
           this.onAppended(record);
           return { entry: record, createdPlan: copy, inserted: true };
         }
-        const stored = await this.readAt(record.tenant_id, record.plan_id, 1);
-        if (stored?.entry_id !== record.entry_id) throw new AppError('CONFLICT', `plan id ${record.plan_id} is already in use`);
-        const found = this.toRecord(stored);
-        this.onAppended(found);
-        return { entry: found, createdPlan: stored.created_plan ?? null, inserted: false };
+        return this.foundFirst(record, await this.readAt(record.tenant_id, record.plan_id, 1));
       }),
     );
+  }
+
+  /**
+   * appendFirst for many plans in one unordered insert (a proposal run's chunk): one result per
+   * append, in order, each exactly what appendFirst would answer for it (an invalid append or a
+   * CONFLICT is that append's error, not the call's); the entries found taken are read in one
+   * query per tenant. Throws only when the insert failed as a whole (no entry's outcome known:
+   * every append may be tried again). The per-plan queue of append is not taken: the insert
+   * alone decides who holds seq 1, as it does for appendFirst.
+   */
+  async appendFirstMany(appends: readonly { entry: FirstEntryAppend; createdPlan: Record<string, unknown> }[]): Promise<Outcome<FirstAppend>[]> {
+    const built = appends.map((a): Outcome<{ record: LedgerEntryRecord; copy: unknown }> => {
+      try {
+        return { ok: true, value: this.firstRecord(a.entry, a.createdPlan) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
+    const valid = built.flatMap((b) => (b.ok ? [b.value] : []));
+    return withStoreErrors(this.logger, 'ledger.appendFirstMany', async () => {
+      const inserted = await insertEach(
+        this.entries,
+        valid.map(({ record, copy }) => ({ _id: ledgerEntryKey(record.tenant_id, record.plan_id, 1), ...record, created_plan: copy })),
+      );
+      const taken = await this.readFirsts(valid.filter((_, i) => { const o = inserted[i]!; return !o.ok && o.duplicate; }).map((v) => v.record));
+      let next = 0;
+      return built.map((b): Outcome<FirstAppend> => {
+        if (!b.ok) return b;
+        const { record, copy } = b.value;
+        const outcome = inserted[next++]!;
+        if (outcome.ok) {
+          this.onAppended(record);
+          return { ok: true, value: { entry: record, createdPlan: copy, inserted: true } };
+        }
+        if (!outcome.duplicate) return { ok: false, error: outcome.error };
+        try {
+          return { ok: true, value: this.foundFirst(record, taken.get(ledgerEntryKey(record.tenant_id, record.plan_id, 1)) ?? null) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      });
+    });
+  }
+
+  /** A first entry, checked and built with its hash, and the plan's copy made storable. */
+  private firstRecord(entry: FirstEntryAppend, createdPlan: Record<string, unknown>): { record: LedgerEntryRecord; copy: unknown } {
+    const parsed = AppendSchema.safeParse(entry);
+    if (!parsed.success) throw new AppError('BAD_USER_INPUT', `invalid ledger entry: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+    const input = parsed.data;
+    if (input.entry_id !== ledgerEntryKey(input.tenant_id, input.plan_id, 1)) {
+      throw new AppError('BAD_USER_INPUT', 'invalid ledger entry: a first entry carries the key of seq 1');
+    }
+    return { record: this.build(prepare(input, entry.timestamp), 1, null), copy: toStorableJson(createdPlan, 'created_plan') };
+  }
+
+  /** Seq 1 was found taken: this very entry (a retry, a race) with its copy, else CONFLICT. */
+  private foundFirst(record: LedgerEntryRecord, stored: LedgerDocument | null): FirstAppend {
+    if (stored?.entry_id !== record.entry_id) throw new AppError('CONFLICT', `plan id ${record.plan_id} is already in use`);
+    const found = this.toRecord(stored);
+    this.onAppended(found);
+    return { entry: found, createdPlan: stored.created_plan ?? null, inserted: false };
+  }
+
+  /** The stored first entries of these records' plans, by _id: one query per tenant. */
+  private async readFirsts(records: readonly LedgerEntryRecord[]): Promise<Map<string, LedgerDocument>> {
+    const byTenant = new Map<string, string[]>();
+    for (const r of records) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), ledgerEntryKey(r.tenant_id, r.plan_id, 1)]);
+    const found = new Map<string, LedgerDocument>();
+    for (const [tenantId, ids] of byTenant) {
+      for (const doc of await this.entries.find({ tenant_id: tenantId, _id: { $in: ids } }).toArray()) found.set(doc._id, doc);
+    }
+    return found;
   }
 
   /** A plan's first entry and the copy of the plan kept with it (null when there is none). */

@@ -11,6 +11,8 @@ import type { Page, PageArgs } from '../domain/page.js';
 import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage } from './cursor.js';
 import { PLANS_COLLECTION } from './indexes.js';
 import { InsertBatcher } from './InsertBatcher.js';
+import { insertEach } from './insertEach.js';
+import type { Outcome } from './outcome.js';
 import { toStorableJson } from '../domain/storableJson.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
 import { KeyedLock } from './keyedLock.js';
@@ -132,6 +134,20 @@ const planLocks = new KeyedLock();
 /** Runs fn under the process's lock for `key` (a plan's, or a playbook head's: same database-qualified key space). */
 export const withPlanLock = <T>(key: string, fn: () => Promise<T>): Promise<T> => planLocks.run(key, fn);
 
+/** A new plan's document with its store-only fields. The plan is one its caller has validated. */
+function storedDocument(stored: StoredPlan): PlanDocument {
+  const { plan } = stored;
+  return {
+    ...planFields(plan),
+    [TALLY_MARK]: newTallyMark(),
+    active_slot: activeSlotFor(plan, plan.plan_status),
+    event_count: stored.event_count,
+    ...(stored.pending_event ? { pending_event: toStorableJson(stored.pending_event, 'pending_event') } : {}),
+    ...(stored.proposal ? { proposal: toStorableJson(stored.proposal, 'proposal') } : {}),
+    ...(stored.ledger_hash ? { ledger_hash: stored.ledger_hash } : {}),
+  };
+}
+
 export class PlanRepository {
   private readonly plans: Collection<PlanDocument>;
   /** Concurrent inserts of new plans go to the store together (group commit). */
@@ -224,16 +240,7 @@ export class PlanRepository {
    * The plan is one its caller has validated (parsePlanInput, or a stored document's schema).
    */
   async insertStored(stored: StoredPlan): Promise<boolean> {
-    const { plan } = stored;
-    const doc: PlanDocument = {
-      ...planFields(plan),
-      [TALLY_MARK]: newTallyMark(),
-      active_slot: activeSlotFor(plan, plan.plan_status),
-      event_count: stored.event_count,
-      ...(stored.pending_event ? { pending_event: toStorableJson(stored.pending_event, 'pending_event') } : {}),
-      ...(stored.proposal ? { proposal: toStorableJson(stored.proposal, 'proposal') } : {}),
-      ...(stored.ledger_hash ? { ledger_hash: stored.ledger_hash } : {}),
-    };
+    const doc = storedDocument(stored);
     return withStoreErrors(this.logger, 'plans.insert', async () => {
       try {
         await this.inserts.insert(doc);
@@ -244,6 +251,18 @@ export class PlanRepository {
         throw e;
       }
     });
+  }
+
+  /**
+   * insertStored for many plans in one unordered insert: per plan, true when inserted, false
+   * when its plan_id is already stored, or the error of that plan's insert. Throws when the
+   * insert failed as a whole (no plan's outcome known).
+   */
+  async insertStoredMany(stored: readonly StoredPlan[]): Promise<Outcome<boolean>[]> {
+    const docs = stored.map(storedDocument);
+    return withStoreErrors(this.logger, 'plans.insertMany', async () =>
+      (await insertEach(this.plans, docs)).map((o): Outcome<boolean> => (o.ok ? { ok: true, value: true } : o.duplicate ? { ok: true, value: false } : { ok: false, error: o.error })),
+    );
   }
 
   /**

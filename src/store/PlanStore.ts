@@ -7,8 +7,9 @@ import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js
 import { transitionFor } from '../domain/lifecycleMatrix.js';
 import { consoleStoreLogger, type StoreLogger } from './mongoErrors.js';
 import { PlanCounters } from './PlanCounters.js';
-import { PlanLedger, type LedgerVerification } from './PlanLedger.js';
-import { PlanOutbox, planEventId, type CrashPoints, type PlanDocumentWrite } from './PlanOutbox.js';
+import { PlanLedger, type FirstEntryAppend, type LedgerVerification } from './PlanLedger.js';
+import type { Outcome } from './outcome.js';
+import { PlanOutbox, planEventId, type CrashPoints, type CreatedEntry, type PlanDocumentWrite } from './PlanOutbox.js';
 import { PlanRepository, assertTransition, parsePlanInput, statusChange, type StoredPlan, type TransitionFields } from './PlanRepository.js';
 import { documentWrite, parseEvent, parseEventType, type PlanChangeDecision, type PlanChangeInput, type PlanEventInput } from './planChange.js';
 import { compactCreatedPlan, storedCreatedPlan } from './createdPlanCopy.js';
@@ -119,45 +120,104 @@ export class PlanStore {
    * returns the stored plan with created: false, restoring its document if a crash lost it.
    */
   async createPlan(input: CreatePlanInput): Promise<CreatePlanResult> {
-    const plan = parsePlanInput(input.plan);
-    if (plan.plan_status !== 'DRAFT') throw new AppError('INVALID_TRANSITION', `a new plan must be DRAFT, not ${plan.plan_status}`);
-    const event = parseEvent(input.event);
-    const parsedProposal = ProposalMetaSchema.safeParse(input.proposal);
-    if (!parsedProposal.success) throw new AppError('BAD_USER_INPUT', 'invalid proposal metadata');
-    const proposal = parsedProposal.data;
+    const { plan, event, proposal } = checkNewPlan(input);
     const { tenant_id, plan_id } = plan;
     // Until the document is in, the plan is on the repair list: when a write fails, or fails with
     // its outcome unknown (the entry may be stored), the instance's sweep restores it.
     this.outbox.addToRepairList(tenant_id, plan_id);
-    const first = await this.ledger.appendFirst(
-      {
-        entry_id: planEventId(tenant_id, plan_id, 1),
-        plan_id,
-        tenant_id,
-        account_id: plan.account_id,
-        event_type: 'PLAN_CREATED',
-        actor: event.actor,
-        data: event.data,
-        timestamp: this.now(),
-      },
-      // What the entry's data holds of the plan is not copied again, and the rest is one text (createdPlanCopy.ts).
-      storedCreatedPlan(compactCreatedPlan(plan, proposal, event.data)),
-    );
-    if (!first.inserted) {
-      // Seq 1 holds this plan's PLAN_CREATED already: an earlier attempt of this create, or a racing one.
-      const existing = await this.outbox.restore(tenant_id, plan_id, first);
-      if (!existing) throw new AppError('CONFLICT', `plan id ${plan_id} is already in use`);
-      this.outbox.removeFromRepairList(tenant_id, plan_id);
-      return { plan: existing.plan, proposal: existing.proposal, created: false };
-    }
+    const first = await this.ledger.appendFirst(...this.firstEntry(plan, event, proposal));
+    if (!first.inserted) return this.createdBefore(tenant_id, plan_id, first);
     await this.crashPoints.afterLedgerAppend?.(plan_id);
     const inserted = await this.plans.insertStored({ plan, event_count: 1, pending_event: null, proposal, ledger_hash: first.entry.hash });
     this.outbox.removeFromRepairList(tenant_id, plan_id);
-    if (inserted) return { plan, proposal, created: true };
-    // Taken between the two inserts: by a restore of this very plan (a racing retry or read
-    // restored it from the ledger), or, with a hand-made id, by another tenant's plan.
-    const stored = await this.plans.getStored(tenant_id, plan_id);
-    if (!stored) throw new AppError('CONFLICT', `plan id ${plan_id} is already in use`);
+    return inserted ? { plan, proposal, created: true } : this.takenBetween(tenant_id, plan_id);
+  }
+
+  /**
+   * createPlan for many plans (a proposal run's chunk) with the same protocol and guarantees,
+   * each step one command for all of them: the PLAN_CREATED entries (with their copies) in one
+   * unordered insert, then the documents of the plans whose entry was written now in another.
+   * One outcome per input, in order: what createPlan would return for it, or the error it
+   * would throw (an invalid input is its own BAD_USER_INPUT; a plan already stored, by a
+   * crashed earlier try or a racing one, is returned with created: false, its document restored
+   * if lost). Throws when a step failed as a whole (the store away): no outcome is known, every
+   * input may be tried again (each plan stays on the repair list until its document is in).
+   * docs/store.md, "Creating many plans at once".
+   */
+  async createPlans(inputs: readonly CreatePlanInput[]): Promise<Outcome<CreatePlanResult>[]> {
+    const checked = inputs.map((input): Outcome<ReturnType<typeof checkNewPlan>> => {
+      try {
+        return { ok: true, value: checkNewPlan(input) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
+    const valid = checked.flatMap((c) => (c.ok ? [c.value] : []));
+    for (const { plan } of valid) this.outbox.addToRepairList(plan.tenant_id, plan.plan_id);
+    const firsts = await this.ledger.appendFirstMany(valid.map(({ plan, event, proposal }) => {
+      const [entry, createdPlan] = this.firstEntry(plan, event, proposal);
+      return { entry, createdPlan };
+    }));
+    const fresh = valid.flatMap((v, i) => {
+      const first = firsts[i]!;
+      return first.ok && first.value.inserted ? [{ ...v, hash: first.value.entry.hash }] : [];
+    });
+    for (const { plan } of fresh) await this.crashPoints.afterLedgerAppend?.(plan.plan_id);
+    const inserted = await this.plans.insertStoredMany(fresh.map(({ plan, proposal, hash }) => ({ plan, event_count: 1, pending_event: null, proposal, ledger_hash: hash })));
+    const documents = new Map(fresh.map((f, i) => [f.plan.plan_id, inserted[i]!]));
+    let next = 0;
+    return Promise.all(
+      checked.map(async (c): Promise<Outcome<CreatePlanResult>> => {
+        if (!c.ok) return c;
+        const { plan, proposal } = c.value;
+        const { tenant_id, plan_id } = plan;
+        const first = firsts[next++]!;
+        try {
+          if (!first.ok) throw first.error;
+          if (!first.value.inserted) return { ok: true, value: await this.createdBefore(tenant_id, plan_id, first.value) };
+          const document = documents.get(plan_id)!;
+          if (!document.ok) throw document.error;
+          this.outbox.removeFromRepairList(tenant_id, plan_id);
+          return { ok: true, value: document.value ? { plan, proposal, created: true } : await this.takenBetween(tenant_id, plan_id) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+  }
+
+  /** A new plan's PLAN_CREATED entry and the copy of the plan kept with it. */
+  private firstEntry(plan: RevenuePlanV1, event: PlanEventInput, proposal: ProposalMeta): [FirstEntryAppend, Record<string, unknown>] {
+    const entry: FirstEntryAppend = {
+      entry_id: planEventId(plan.tenant_id, plan.plan_id, 1),
+      plan_id: plan.plan_id,
+      tenant_id: plan.tenant_id,
+      account_id: plan.account_id,
+      event_type: 'PLAN_CREATED',
+      actor: event.actor,
+      data: event.data,
+      timestamp: this.now(),
+    };
+    // What the entry's data holds of the plan is not copied again, and the rest is one text (createdPlanCopy.ts).
+    return [entry, storedCreatedPlan(compactCreatedPlan(plan, proposal, event.data))];
+  }
+
+  /** Seq 1 holds this plan's PLAN_CREATED already (an earlier attempt of this create, or a racing one): the stored plan, restored if need be. */
+  private async createdBefore(tenantId: string, planId: string, first: CreatedEntry): Promise<CreatePlanResult> {
+    const existing = await this.outbox.restore(tenantId, planId, first);
+    if (!existing) throw new AppError('CONFLICT', `plan id ${planId} is already in use`);
+    this.outbox.removeFromRepairList(tenantId, planId);
+    return { plan: existing.plan, proposal: existing.proposal, created: false };
+  }
+
+  /**
+   * The document's id was taken between the two inserts: by a restore of this very plan (a
+   * racing retry or read restored it from the ledger), or, with a hand-made id, by another
+   * tenant's plan.
+   */
+  private async takenBetween(tenantId: string, planId: string): Promise<CreatePlanResult> {
+    const stored = await this.plans.getStored(tenantId, planId);
+    if (!stored) throw new AppError('CONFLICT', `plan id ${planId} is already in use`);
     return { plan: stored.plan, proposal: stored.proposal, created: true };
   }
 
@@ -311,4 +371,14 @@ export class PlanStore {
   private async readStored(tenantId: string, planId: string): Promise<StoredPlan | null> {
     return (await this.plans.getStored(tenantId, planId)) ?? (await this.outbox.restore(tenantId, planId));
   }
+}
+
+/** A new plan's input, checked: a DRAFT plan, its event and its proposal metadata. */
+function checkNewPlan(input: CreatePlanInput): { plan: RevenuePlanV1; event: PlanEventInput; proposal: ProposalMeta } {
+  const plan = parsePlanInput(input.plan);
+  if (plan.plan_status !== 'DRAFT') throw new AppError('INVALID_TRANSITION', `a new plan must be DRAFT, not ${plan.plan_status}`);
+  const event = parseEvent(input.event);
+  const proposal = ProposalMetaSchema.safeParse(input.proposal);
+  if (!proposal.success) throw new AppError('BAD_USER_INPUT', 'invalid proposal metadata');
+  return { plan, event, proposal: proposal.data };
 }

@@ -11,7 +11,8 @@ export { hashLedgerEntry } from './ledgerHash.js';
 // The verifiable ledger's own collections (docs/store.md, "The verifiable ledger").
 export type { CheckpointDoc, LedgerLogStore, NewLeaf } from './ledgerLog/LedgerLogStore.js';
 export type { PlanCounters, PlanLedger, PlanRepository, PlanStore };
-export type { DraftChanges, DraftFields } from './PlanStore.js';
+export type { CreatePlanInput, CreatePlanResult, DraftChanges, DraftFields } from './PlanStore.js';
+export type { Outcome } from './outcome.js';
 // A change of an existing plan with one ledger event (docs/store.md, "Adding an operation that changes a plan").
 export type { PlanChangeDecision, PlanChangeInput, PlanEventInput, PlanFieldChanges, RemovablePlanField } from './planChange.js';
 // Tenant playbooks (docs/playbooks.md).
@@ -22,11 +23,11 @@ export type { DeliveryFilter, SealedSecret, WebhookDeliveryRecord, WebhookDelive
 export { WEBHOOK_DELIVERY_STATUSES } from './webhooks/WebhookStore.js';
 
 /**
- * The one store dependency services receive: the plan writes (a new plan, a change with one
+ * The one store dependency services receive: the plan writes (a new plan or many, a change with one
  * ledger event, and its two common forms) and repairing reads of PlanStore, the plain reads of
  * its plans and its ledger. A PlanStore is one.
  */
-export type Store = Pick<PlanStore, 'createPlan' | 'change' | 'transition' | 'updateDraft' | 'getPlanWithProposal' | 'getPlanRepaired' | 'verifyPlanLedger'> & {
+export type Store = Pick<PlanStore, 'createPlan' | 'createPlans' | 'change' | 'transition' | 'updateDraft' | 'getPlanWithProposal' | 'getPlanRepaired' | 'verifyPlanLedger'> & {
   readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn'>;
   readonly ledger: Pick<PlanLedger, 'getByIds' | 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
   readonly counters: Pick<PlanCounters, 'statusCounts'>;

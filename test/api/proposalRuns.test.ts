@@ -210,6 +210,16 @@ describe('proposal runs (API, real service and store)', () => {
     expect(found.data!.node).toMatchObject({ id, runId: run.runId });
     const foreign = await server.gql<{ node: unknown }>(NODE, { id }, otherTenant);
     expect(foreign.data!.node).toBeNull();
+    // So is each item: refetched by its global id in its tenant only, as a viewer.
+    await add(run.runId, [runItem('node-item-1')]);
+    const item = (await items(run.runId)).edges[0]!.node;
+    const ITEM_NODE = 'query($ids: [ID!]!) { nodes(ids: $ids) { id ... on ProposalRunItem { itemId accountId outcome } } }';
+    const refetched = await server.gql<{ nodes: ({ id: string; itemId: string; accountId: string; outcome: string } | null)[] }>(ITEM_NODE, { ids: [item.id, id] }, viewer);
+    expect(refetched.data!.nodes[0]).toEqual({ id: item.id, itemId: item.itemId, accountId: 'node-item-1', outcome: 'PENDING' });
+    expect(refetched.data!.nodes[1]).toMatchObject({ id });
+    expect(item.id).not.toBe(item.itemId);
+    const foreignItem = await server.gql<{ nodes: unknown[] }>(ITEM_NODE, { ids: [item.id] }, otherTenant);
+    expect(foreignItem.data!.nodes).toEqual([null]);
     const theirs = await server.gql<{ proposalRuns: { edges: { node: { runId: string } }[] } }>('{ proposalRuns(first: 100) { edges { node { runId } } } }', {}, otherTenant);
     expect(theirs.data!.proposalRuns.edges.map((e) => e.node.runId)).not.toContain(run.runId);
   });

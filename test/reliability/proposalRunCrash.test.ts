@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Db } from 'mongodb';
+import { runItemPlanId } from '../../src/domain/proposalRuns.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
 import { auditLedgers, Figures, postGql, spawnServiceProcess, tokenFor, waitUntil, type ServiceProcess } from '../support/reliability.js';
 import { ADD_ITEMS, CREATE_RUN, GET_RUN, START_RUN, runItem, sumOfOutcomes, type RunView } from '../support/proposalRuns.js';
@@ -62,7 +63,11 @@ describe('reliability: a proposal run outlives its instance', () => {
     expect(run.status).toBe('COMPLETED');
     expect(run.counts).toMatchObject({ total: ITEMS, pending: 0, created: ITEMS, failed: 0 });
     expect(sumOfOutcomes(run.counts)).toBe(ITEMS);
-    const items = await db.collection('proposal_run_items').find({ run_id: runId }).toArray();
+    // A CREATED item's plan id is derived from the run and its position, not stored (docs/runs.md).
+    const items = (await db.collection('proposal_run_items').find({ run_id: runId }).toArray()).map((i) => ({
+      settled_by: i.settled_by as string,
+      plan_id: (i.plan_id as string | null) ?? runItemPlanId(i.tenant_id as string, runId, i.index as number),
+    }));
     expect(items).toHaveLength(ITEMS);
     expect(new Set(items.map((i) => i.plan_id)).size).toBe(ITEMS);
     const plans = await db.collection('plans').find({ account_id: { $regex: `^${prefix}-` } }).toArray();

@@ -11,7 +11,7 @@ export const CANCEL_RUN = `mutation($runId: ID!) { cancelProposalRun(runId: $run
 export const GET_RUN = `query($runId: ID!) { proposalRun(runId: $runId) { ${RUN_FIELDS} } }`;
 export const RUN_ITEMS = `query($runId: ID!, $first: Int, $after: String, $outcome: ProposalRunItemOutcome) {
   proposalRun(runId: $runId) { runId items(first: $first, after: $after, outcome: $outcome) {
-    edges { cursor node { itemId accountId outcome planId source steps warnings { code message path } error } }
+    edges { cursor node { id itemId accountId outcome planId source steps warnings { code message path } error } }
     pageInfo { hasNextPage endCursor } } } }`;
 
 export type RunCounts = ProposalRunCounts;
@@ -28,6 +28,7 @@ export interface RunView {
 }
 
 export interface RunItemView {
+  id: string;
   itemId: string;
   accountId: string;
   outcome: string;

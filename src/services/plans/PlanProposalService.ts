@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../domain/errors.js';
+import { idempotentPlanId } from '../../domain/idempotentPlanId.js';
 import type { RevenuePlanV1 } from '../../domain/plan.js';
 import type { AppMetrics } from '../../observability/metrics.js';
 import type { ProposalMeta } from '../../domain/proposalMeta.js';
-import type { Store } from '../../store/index.js';
+import type { CreatePlanInput, CreatePlanResult, Outcome, Store } from '../../store/index.js';
 import type { PlanExpiry } from '../lifecycle/PlanExpiry.js';
 import type { PlaybookReader } from '../planTypes/PlanTypeCatalog.js';
 import type { PlanProposalGenerator } from '../proposal/PlanProposalGenerator.js';
@@ -14,11 +14,7 @@ import type { PlanProposalResult } from '../proposal/proposalTypes.js';
 import { canonicalEncode } from '../../domain/canonicalEncoding.js';
 import { parseInput, ProposePlanInputSchema, type ProposePlanInputParsed } from './apiInputs.js';
 
-/** Fixed namespace for plan ids derived from (tenant, idempotency key). */
-const IDEMPOTENT_PLAN_NAMESPACE = '6f1d3c52-8a0e-4b7e-9a55-2f4c1e0b7d13';
-
-/** The id of the plan a proposal with this idempotency key makes (or made). */
-export const idempotentPlanId = (tenantId: string, idempotencyKey: string): string => uuidv5(`${tenantId}\n${idempotencyKey}`, IDEMPOTENT_PLAN_NAMESPACE);
+export { idempotentPlanId };
 
 /** The generator's result as the API answers it (schema ProposePlanPayload). */
 export type ProposedPlan = Pick<PlanProposalResult, 'plan' | 'proposal_id' | 'source' | 'dropped_steps' | 'warnings' | 'fallback_reason'> & {
@@ -27,6 +23,14 @@ export type ProposedPlan = Pick<PlanProposalResult, 'plan' | 'proposal_id' | 'so
 };
 /** A proposal made as proposePlan would make it, but not stored (a dry run's preview). */
 export type PreviewedPlan = Omit<ProposedPlan, 'replayed'>;
+
+/** A proposal generated and checked, with the store write that would keep it (generateForRun). */
+export interface GeneratedProposal {
+  readonly input: ProposePlanInputParsed;
+  readonly requestHash: string;
+  readonly result: PlanProposalResult;
+  readonly create: CreatePlanInput;
+}
 
 /** Who else is asking: a run records its id in the PLAN_CREATED entry's data. */
 export interface ProposeOptions {
@@ -124,6 +128,40 @@ export class PlanProposalService {
       const existing = await this.deps.store.getPlanWithProposal(principal.tenantId, planId);
       if (existing) return this.replay(principal, existing.plan, existing.proposal, requestHash, input);
     }
+    const generated = await this.generateToStore(principal, input, requestHash, planId, options);
+    return this.stored(principal, generated, await this.deps.store.createPlan(generated.create));
+  }
+
+  /**
+   * A run's proposal, generated but not stored yet: proposeMany stores a chunk of them at once.
+   * The input carries the item's idempotency key (required); errors as propose's.
+   */
+  async generateForRun(principal: Principal, rawInput: unknown, runId: string): Promise<GeneratedProposal> {
+    const input = this.parse(principal, rawInput);
+    if (!input.idempotencyKey) throw new AppError('BAD_USER_INPUT', 'a run item needs its idempotency key', { fields: ['input.idempotencyKey'] });
+    return this.generateToStore(principal, input, fingerprint(input), idempotentPlanId(principal.tenantId, input.idempotencyKey), { runId });
+  }
+
+  /**
+   * Stores generated proposals in one batched write of the store (createPlans): per proposal,
+   * what propose would return for it (a repeated key returns the stored proposal, replayed), or
+   * its own error. Throws when the write failed as a whole (every proposal may be stored again).
+   */
+  async proposeMany(principal: Principal, generated: readonly GeneratedProposal[]): Promise<Outcome<ProposedPlan>[]> {
+    const stored = await this.deps.store.createPlans(generated.map((g) => g.create));
+    return Promise.all(
+      stored.map(async (outcome, i): Promise<Outcome<ProposedPlan>> => {
+        try {
+          if (!outcome.ok) throw outcome.error;
+          return { ok: true, value: await this.stored(principal, generated[i]!, outcome.value) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+  }
+
+  private async generateToStore(principal: Principal, input: ProposePlanInputParsed, requestHash: string, planId: string | undefined, options: ProposeOptions): Promise<GeneratedProposal> {
     const result = await this.generate(principal, input, planId);
     const proposal: ProposalMeta = {
       proposal_id: result.proposal_id,
@@ -132,11 +170,17 @@ export class PlanProposalService {
       ...(input.idempotencyKey ? { idempotency_key: input.idempotencyKey } : {}),
       request_hash: requestHash,
     };
-    const stored = await this.deps.store.createPlan({
-      plan: result.plan,
-      event: { actor: principal.sub, data: options.runId ? { ...result.audit, run_id: options.runId } : result.audit },
-      proposal,
-    });
+    return {
+      input,
+      requestHash,
+      result,
+      create: { plan: result.plan, event: { actor: principal.sub, data: options.runId ? { ...result.audit, run_id: options.runId } : result.audit }, proposal },
+    };
+  }
+
+  /** What propose answers once the store wrote (or found) the plan. */
+  private async stored(principal: Principal, generated: GeneratedProposal, stored: CreatePlanResult): Promise<ProposedPlan> {
+    const { input, requestHash, result } = generated;
     if (!stored.created) return this.replay(principal, stored.plan, stored.proposal, requestHash, input);
     this.deps.metrics.proposals.inc({ source: result.source });
     return {

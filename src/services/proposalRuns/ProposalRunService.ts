@@ -72,6 +72,11 @@ export class ProposalRunService {
     return this.deps.runs.getRun(principal.tenantId, parseInput(IdSchema, rawRunId, 'runId'));
   }
 
+  /** A run's item by its id (`<runId>/<position>`), in the caller's tenant; null when there is none. */
+  async getItem(principal: Principal, rawItemId: unknown): Promise<StoredRunItem | null> {
+    return this.deps.runs.getItem(principal.tenantId, parseInput(IdSchema, rawItemId, 'itemId'));
+  }
+
   list(principal: Principal, rawArgs: unknown): Promise<Page<StoredRun>> {
     return this.deps.runs.listRuns(principal.tenantId, parseInput(PageArgsSchema, rawArgs, 'args'));
   }

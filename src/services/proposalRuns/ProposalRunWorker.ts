@@ -26,9 +26,11 @@ export interface ProposalRunWorkerOptions {
   clock?: () => Date;
 }
 
-/** Items read (and checked for duplicates and open plans) at once. */
-const MAX_BATCH = 64;
+/** Items read, checked for duplicates and open plans, and (a real run's) stored at once: a chunk. */
+const MAX_BATCH = 100;
 const STEP_ASIDE_MAX_MS = 250;
+/** The lease is renewed at least this often, so a cancel stops a chunk's items within about as long. */
+const HEARTBEAT_MAX_MS = 1000;
 const STEP_ASIDE_POLL_MS = 2;
 
 export const newHolderId = (): string => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -117,13 +119,25 @@ export class ProposalRunWorker {
     while (interactive.inFlight() > 0 && this.proposing > 0 && Date.now() < until) await sleep(STEP_ASIDE_POLL_MS);
   }
 
+  /**
+   * A chunk's store command waits while API writes are in flight (up to STEP_ASIDE_MAX_MS): on
+   * the embedded store's one writer, an interactive call queued behind a chunk's insert or bulk
+   * update waits for all of it.
+   */
+  private async storeTurn(): Promise<void> {
+    const interactive = this.options.interactive;
+    if (!interactive) return;
+    const until = Date.now() + STEP_ASIDE_MAX_MS;
+    while (interactive.inFlight() > 0 && Date.now() < until) await sleep(STEP_ASIDE_POLL_MS);
+  }
+
   private renew(run: StoredRun): Promise<boolean> {
     return this.options.runs.acquireLease(run.tenant_id, run.run_id, this.holder, this.clock(), this.options.leaseTtlMs);
   }
 
   private async work(run: StoredRun): Promise<void> {
     const { runs, processor, logger } = this.options;
-    const batchSize = Math.min(MAX_BATCH, Math.max(8, this.options.concurrency * 8));
+    const batchSize = Math.min(MAX_BATCH, Math.max(8, this.options.concurrency * 16));
     // The lease is renewed on a heartbeat as well as before each batch, so a slow batch does
     // not let it lapse; once it cannot be renewed (cancelled, or taken over) no item starts.
     let held = true;
@@ -132,7 +146,7 @@ export class ProposalRunWorker {
         (ok) => (held &&= ok),
         () => undefined,
       );
-    }, Math.max(100, Math.floor(this.options.leaseTtlMs / 3)));
+    }, Math.min(HEARTBEAT_MAX_MS, Math.max(100, Math.floor(this.options.leaseTtlMs / 3))));
     heartbeat.unref();
     const working = () => held && !this.stopping;
     let after = -1;
@@ -163,19 +177,21 @@ export class ProposalRunWorker {
           retriesThisPass = 0;
           continue;
         }
-        const processed = processor.processBatch(run, batch, (task) =>
-          this.limit.schedule(async () => {
-            await yieldToLoop();
-            await this.stepAside();
-            if (!working()) return 'retry' as const;
-            this.proposing += 1;
-            try {
-              return await task();
-            } finally {
-              this.proposing -= 1;
-            }
-          }),
-        );
+        const processed = processor.processBatch(run, batch, {
+          store: () => this.storeTurn(),
+          item: (task) =>
+            this.limit.schedule(async () => {
+              await yieldToLoop();
+              await this.stepAside();
+              if (!working()) return 'retry' as const;
+              this.proposing += 1;
+              try {
+                return await task();
+              } finally {
+                this.proposing -= 1;
+              }
+            }),
+        });
         inFlight.push(
           processed.then(
             (results) => void (retriesThisPass += results.filter((r) => r === 'retry').length),

@@ -1,10 +1,10 @@
 import type { Principal } from '../../auth/principal.js';
 import { effectiveRoles } from '../../auth/roles.js';
 import { isAppError } from '../../domain/errors.js';
-import { runItemIdempotencyKey } from '../../domain/proposalRuns.js';
+import { runItemIdempotencyKey, runItemPlanId } from '../../domain/proposalRuns.js';
 import { accountKey, type ItemSettlement, type ItemWarning, type ProposalRunStore, type StoredRun, type StoredRunItem } from '../../store/index.js';
 import { asBackgroundWork } from '../llm/rateLimitedLlmClient.js';
-import { idempotentPlanId, type PlanProposalService, type PreviewedPlan } from '../plans/PlanProposalService.js';
+import { type GeneratedProposal, type PlanProposalService, type PreviewedPlan } from '../plans/PlanProposalService.js';
 
 /** Failures that may pass (the store or the model away): the item is tried again, this many times in all. */
 export const MAX_ITEM_ATTEMPTS = 3;
@@ -20,8 +20,14 @@ export interface RunItemProcessorDeps {
 /** What processing an item did: settled it, or left it PENDING for another try. */
 export type ItemResult = 'settled' | 'retry';
 
-/** Runs one item's proposal when the caller's limiter gives it a turn ('retry' when it does not run it). */
-export type Schedule = (task: () => Promise<ItemSettlement | 'retry'>) => Promise<ItemSettlement | 'retry'>;
+/** Runs one item's task when the caller's limiter gives it a turn ('retry' when it does not run it). */
+export type Schedule = <T>(task: () => Promise<T | 'retry'>) => Promise<T | 'retry'>;
+
+/** The caller's turns: an item's (its limiter), and the chunk's store commands' (resolves when the chunk may go to the store). */
+export interface Turns {
+  item: Schedule;
+  store: () => Promise<void>;
+}
 
 /**
  * Processes a batch of a run's PENDING items, each exactly as proposePlan would process its
@@ -42,53 +48,91 @@ export class RunItemProcessor {
     this.clock = deps.clock ?? (() => new Date());
   }
 
-  async processBatch(run: StoredRun, items: readonly StoredRunItem[], schedule: Schedule): Promise<ItemResult[]> {
+  async processBatch(run: StoredRun, items: readonly StoredRunItem[], turns: Turns): Promise<ItemResult[]> {
     const { runs } = this.deps;
+    const schedule = turns.item;
     const accounts = items.map((i) => i.account_id);
+    await turns.store();
     const [first, open] = await Promise.all([runs.firstIndexes(run.tenant_id, run.run_id, accounts), runs.openPlans(run.tenant_id, accounts, this.clock())]);
     const settled: { itemId: string; settlement: ItemSettlement }[] = [];
-    const results = await Promise.all(
-      items.map(async (item): Promise<ItemResult> => {
-        const key = accountKey(item.account_id, item.plan_type);
-        if ((first.get(key) ?? item.index) < item.index) {
-          settled.push({ itemId: item.item_id, settlement: { outcome: 'SKIPPED_DUPLICATE' } });
-          return 'settled';
-        }
-        const ownPlanId = run.dry_run ? null : idempotentPlanId(run.tenant_id, runItemIdempotencyKey(run.run_id, item.index));
-        const openPlan = (open.get(key) ?? []).find((p) => p.plan_id !== ownPlanId);
-        if (openPlan) {
-          settled.push({ itemId: item.item_id, settlement: { outcome: 'SKIPPED_OPEN_PLAN', plan_id: openPlan.plan_id } });
-          return 'settled';
-        }
-        const settlement = await schedule(() => this.propose(run, item));
-        if (settlement === 'retry') return 'retry';
-        settled.push({ itemId: item.item_id, settlement });
-        return 'settled';
+    const toPropose: StoredRunItem[] = [];
+    for (const item of items) {
+      const key = accountKey(item.account_id, item.plan_type);
+      if ((first.get(key) ?? item.index) < item.index) {
+        settled.push({ itemId: item.item_id, settlement: { outcome: 'SKIPPED_DUPLICATE' } });
+        continue;
+      }
+      const ownPlanId = run.dry_run ? null : runItemPlanId(run.tenant_id, run.run_id, item.index);
+      const openPlan = (open.get(key) ?? []).find((p) => p.plan_id !== ownPlanId);
+      if (openPlan) settled.push({ itemId: item.item_id, settlement: { outcome: 'SKIPPED_OPEN_PLAN', plan_id: openPlan.plan_id } });
+      else toPropose.push(item);
+    }
+    const proposed = run.dry_run
+      ? await Promise.all(toPropose.map((item) => schedule(() => this.attempt(run, item, async (principal) => ({ outcome: 'WOULD_CREATE' as const, ...described(await this.deps.proposals.preview(principal, item.input)) })))))
+      : await this.create(run, toPropose, turns);
+    const retries = proposed.filter((p) => p === 'retry').length;
+    toPropose.forEach((item, i) => {
+      const settlement = proposed[i]!;
+      if (settlement !== 'retry') settled.push({ itemId: item.item_id, settlement });
+    });
+    await turns.store();
+    await runs.settleItems(run.tenant_id, settled, this.deps.holder, this.clock());
+    return [...settled.map(() => 'settled' as const), ...Array.from({ length: retries }, () => 'retry' as const)];
+  }
+
+  /**
+   * A real run's items: each proposal generated in its turn of the limiter, then all of them
+   * stored in one batched write of the store (PlanStore.createPlans: the same protocol and
+   * guarantees as one proposePlan each, with the item's own idempotency key).
+   */
+  private async create(run: StoredRun, items: readonly StoredRunItem[], turns: Turns): Promise<(ItemSettlement | 'retry')[]> {
+    const { proposals } = this.deps;
+    const generated = await Promise.all(
+      items.map((item) => turns.item(() => this.attempt(run, item, (principal) => proposals.generateForRun(principal, { ...item.input, idempotencyKey: runItemIdempotencyKey(run.run_id, item.index) }, run.run_id)))),
+    );
+    const ready = items.flatMap((item, i) => {
+      const g = generated[i]!;
+      return isGenerated(g) ? [{ item, generated: g, at: i }] : [];
+    });
+    const results: (ItemSettlement | 'retry')[] = generated.map((g) => (isGenerated(g) ? 'retry' : g));
+    if (ready.length === 0) return results;
+    await turns.store();
+    const stored = await proposals.proposeMany(runPrincipal(run), ready.map((r) => r.generated)).catch((error: unknown) => ready.map(() => ({ ok: false as const, error })));
+    await Promise.all(
+      ready.map(async ({ item, at }, i) => {
+        const outcome = stored[i]!;
+        results[at] = outcome.ok ? created(run, item, outcome.value) : await this.failed(run, item, outcome.error);
       }),
     );
-    await runs.settleItems(run.tenant_id, settled, this.deps.holder, this.clock());
     return results;
   }
 
-  private async propose(run: StoredRun, item: StoredRunItem): Promise<ItemSettlement | 'retry'> {
-    const { proposals, runs } = this.deps;
-    const principal = runPrincipal(run);
+  /** Runs one item's step as the run's creator, in the background lane of the model's limiter; a failure settles the item or leaves it for another try. */
+  private async attempt<T>(run: StoredRun, item: StoredRunItem, step: (principal: Principal) => Promise<T>): Promise<T | ItemSettlement | 'retry'> {
     try {
-      return await asBackgroundWork(async () => {
-        if (run.dry_run) return { outcome: 'WOULD_CREATE' as const, ...described(await proposals.preview(principal, item.input)) };
-        const key = runItemIdempotencyKey(run.run_id, item.index);
-        const proposed = await proposals.propose(principal, { ...item.input, idempotencyKey: key }, { runId: run.run_id, likelyNew: true });
-        return { outcome: 'CREATED' as const, plan_id: proposed.plan.plan_id, ...described(proposed) };
-      });
+      return await asBackgroundWork(() => step(runPrincipal(run)));
     } catch (e) {
-      if (isAppError(e) && e.code === 'PROPOSAL_REJECTED') return { outcome: 'REJECTED', error: e.message };
-      if (isAppError(e) && FINAL_CODES.has(e.code)) return { outcome: 'FAILED', error: `${e.code}: ${e.message}` };
-      const attempts = await runs.countAttempt(run.tenant_id, item.item_id).catch(() => 0);
-      if (attempts < MAX_ITEM_ATTEMPTS) return 'retry';
-      return { outcome: 'FAILED', error: isAppError(e) ? `${e.code}: ${e.message}` : 'internal error' };
+      return this.failed(run, item, e);
     }
   }
+
+  /** An item's failure: REJECTED, FAILED for good, or another try while it has tries left. */
+  private async failed(run: StoredRun, item: StoredRunItem, e: unknown): Promise<ItemSettlement | 'retry'> {
+    if (isAppError(e) && e.code === 'PROPOSAL_REJECTED') return { outcome: 'REJECTED', error: e.message };
+    if (isAppError(e) && FINAL_CODES.has(e.code)) return { outcome: 'FAILED', error: `${e.code}: ${e.message}` };
+    const attempts = await this.deps.runs.countAttempt(run.tenant_id, item.item_id).catch(() => 0);
+    if (attempts < MAX_ITEM_ATTEMPTS) return 'retry';
+    return { outcome: 'FAILED', error: isAppError(e) ? `${e.code}: ${e.message}` : 'internal error' };
+  }
 }
+
+/** A CREATED outcome; the plan id is left out when it is the item's derived one (the store derives it on read). */
+function created(run: StoredRun, item: StoredRunItem, proposed: PreviewedPlan & { plan: { plan_id: string } }): ItemSettlement {
+  const planId = proposed.plan.plan_id;
+  return { outcome: 'CREATED', ...(planId === runItemPlanId(run.tenant_id, run.run_id, item.index) ? {} : { plan_id: planId }), ...described(proposed) };
+}
+
+const isGenerated = (g: GeneratedProposal | ItemSettlement | 'retry'): g is GeneratedProposal => typeof g === 'object' && 'create' in g;
 
 /** Errors that another try would only repeat. */
 const FINAL_CODES: ReadonlySet<string> = new Set(['BAD_USER_INPUT', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'INVALID_TRANSITION']);

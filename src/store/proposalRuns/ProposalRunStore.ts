@@ -6,6 +6,7 @@ import {
   countsFromOutcomes,
   MAX_RUN_ITEMS,
   PROPOSAL_RUN_ITEM_OUTCOMES,
+  runItemPlanId,
   type ProposalRunCounts,
   type ProposalRunItemOutcome,
   type ProposalRunStatus,
@@ -140,7 +141,8 @@ const toItem = (d: ItemDocument): StoredRunItem => ({
   plan_type: d.plan_type,
   input: JSON.parse(d.input_json) as Record<string, unknown>,
   outcome: d.outcome,
-  plan_id: d.plan_id ?? null,
+  // A CREATED item's plan is the one its idempotency key derives (settleItems leaves it unstored).
+  plan_id: d.plan_id ?? (d.outcome === 'CREATED' ? runItemPlanId(d.tenant_id, d.run_id, d.index) : null),
   source: d.source ?? null,
   steps: d.steps ?? null,
   warnings: d.warnings ?? [],
@@ -149,8 +151,15 @@ const toItem = (d: ItemDocument): StoredRunItem => ({
   settled_by: d.settled_by ?? null,
 });
 
-/** Outcomes written per bulk write. */
-const SETTLE_CHUNK = 32;
+/** An item's outcome fields as stored (a CREATED item's derived plan id left out). */
+const settledFields = (s: ItemSettlement): Partial<ItemDocument> => ({
+  outcome: s.outcome,
+  plan_id: s.plan_id ?? null,
+  source: s.source ?? null,
+  steps: s.steps ?? null,
+  warnings: s.warnings ?? [],
+  error: s.error ?? null,
+});
 
 /** FerretDB v1 runs a conditional findAndModify as a read and a write: reservations on one run take turns here. */
 const runLocks = new KeyedLock();
@@ -192,6 +201,12 @@ export class ProposalRunStore {
   async getRun(tenantId: string, runId: string): Promise<StoredRun | null> {
     const doc = await withStoreErrors(this.logger, 'runs.get', () => this.runs.findOne({ tenant_id: tenantId, _id: runId }));
     return doc ? toRun(doc) : null;
+  }
+
+  /** One item of the tenant's runs by its id (`<runId>/<position>`), or null. */
+  async getItem(tenantId: string, itemId: string): Promise<StoredRunItem | null> {
+    const doc = await withStoreErrors(this.logger, 'runs.getItem', () => this.items.findOne({ tenant_id: tenantId, _id: itemId }));
+    return doc ? toItem(doc) : null;
   }
 
   async listRuns(tenantId: string, page: PageArgs = {}): Promise<Page<StoredRun>> {
@@ -408,34 +423,24 @@ export class ProposalRunStore {
   }
 
   /**
-   * Writes each item's outcome if it is still PENDING, SETTLE_CHUNK to a bulk write (the
-   * embedded store stalled on bulk writes of 128 updates); how many were written.
+   * Writes each item's outcome if it is still PENDING; how many were written. Items with the
+   * same outcome fields (a chunk's CREATED items of one generator answer, whose plan ids are
+   * derived, not stored) are one updateMany: one write transaction on the embedded store, where
+   * each update of a bulk write is its own.
    */
   async settleItems(tenantId: string, settled: readonly { itemId: string; settlement: ItemSettlement }[], by: string, at: Date): Promise<number> {
+    const groups = new Map<string, { set: Partial<ItemDocument>; ids: string[] }>();
+    for (const { itemId, settlement } of settled) {
+      const set = settledFields(settlement);
+      const key = JSON.stringify(set);
+      const group = groups.get(key) ?? { set, ids: [] };
+      group.ids.push(itemId);
+      groups.set(key, group);
+    }
     let written = 0;
-    for (let i = 0; i < settled.length; i += SETTLE_CHUNK) {
-      const chunk = settled.slice(i, i + SETTLE_CHUNK);
+    for (const { set, ids } of groups.values()) {
       const result = await withStoreErrors(this.logger, 'runs.settleItems', () =>
-        this.items.bulkWrite(
-          chunk.map(({ itemId, settlement }) => ({
-            updateOne: {
-              filter: { tenant_id: tenantId, _id: itemId, outcome: 'PENDING' as const },
-              update: {
-                $set: {
-                  outcome: settlement.outcome,
-                  plan_id: settlement.plan_id ?? null,
-                  source: settlement.source ?? null,
-                  steps: settlement.steps ?? null,
-                  warnings: settlement.warnings ?? [],
-                  error: settlement.error ?? null,
-                  settled_by: by,
-                  settled_at: at,
-                },
-              },
-            },
-          })),
-          { ordered: false },
-        ),
+        this.items.updateMany({ tenant_id: tenantId, _id: { $in: ids }, outcome: 'PENDING' }, { $set: { ...set, settled_by: by, settled_at: at } }),
       );
       written += result.modifiedCount;
     }
