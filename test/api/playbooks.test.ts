@@ -165,11 +165,12 @@ describe('tenant playbooks API', () => {
     const created = ok(await gql<{ planLedger: { edges: { node: { eventType: string; data: Record<string, unknown> } }[] } }>(STORY, { id: after.planId }, 'vera')).planLedger.edges[0]!.node;
     expect(created).toMatchObject({ eventType: 'PLAN_CREATED', data: { plan_type_config_version: 1 } });
     expect(after.steps.map((s) => s.actionType)).toEqual([M, B]);
-    const renewal = new Date(after.createdAt).getTime() + 90 * DAY;
+    // The renewal is a date (midnight UTC) 90 days after the creation's day: offsets count from it.
+    const renewal = Date.parse(new Date(new Date(after.createdAt).getTime() + 90 * DAY).toISOString().slice(0, 10));
     const brief = after.steps[1]!;
     expect(brief.ownerRole).toBe('RENEWAL_DESK');
-    expect(Math.round((renewal - Date.parse(brief.dueAt)) / DAY)).toBe(20);
-    expect(Math.round((renewal - Date.parse(before.steps[1]!.dueAt)) / DAY)).toBe(45);
+    expect((renewal - Date.parse(brief.dueAt)) / DAY).toBe(20);
+    expect((renewal - Date.parse(before.steps[1]!.dueAt)) / DAY).toBe(45);
     expect(after.objective).toMatch(/^Keep acct-after past \d{4}-\d{2}-\d{2}$/);
     expect(Date.parse(after.expiresAt) - Date.parse(after.createdAt)).toBe(10 * DAY);
 

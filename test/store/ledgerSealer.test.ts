@@ -122,6 +122,27 @@ describe('the sealer', () => {
     }
   });
 
+  it("one sealer's overlapping rounds (its timer and a caller) take turns: the log stays whole and trusted", async () => {
+    const tenant = `t-${randomUUID()}`;
+    notified.length = 0;
+    const sealer = sealerFor();
+    const rounds: Promise<{ sealed: number }>[] = [];
+    // Entries arrive while earlier rounds are still in flight, as under a busy store.
+    for (let wave = 0; wave < 6; wave++) {
+      notified.length = 0;
+      await write(tenant, 2, 5);
+      for (const e of notified) sealer.notify(e);
+      rounds.push(sealer.sealAll(), sealer.sealAll());
+    }
+    const sealed = (await Promise.all(rounds)).reduce((n, r) => n + r.sealed, 0);
+    expect(sealed).toBe(60);
+    expect(sealer.inconsistency(tenant)).toBeNull();
+    const entries = await t.db.collection('plan_ledger').find({ tenant_id: tenant }).toArray();
+    const leaves = await t.db.collection(LEDGER_LOG_COLLECTIONS.leaves).find({ tenant_id: tenant }).sort({ index: 1 }).toArray();
+    expect(leaves.map((l) => l.index)).toEqual(entries.map((_, i) => i));
+    expect((await logStore.latestCheckpoint(tenant))?.tree_size).toBe(60);
+  });
+
   it('continues the log a sealer left half-written, and reconcile finds entries nobody was told of', async () => {
     const tenant = `t-${randomUUID()}`;
     notified.length = 0;

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { randomUUID } from 'node:crypto';
 import type { LedgerEntryRecord } from '../../domain/ledger.js';
 import { formatCheckpointNote } from '../../domain/ledgerCheckpoint.js';
@@ -173,8 +174,18 @@ export class LedgerSealer {
     await this.sealAll();
   }
 
-  /** Seals what is pending for every tenant now (tests and shutdown call it directly). */
-  async sealAll(): Promise<{ sealed: number }> {
+  /**
+   * Seals what is pending for every tenant now (tests and shutdown call it directly). Calls take
+   * turns: the lease is per process, so two rounds of one process would not keep each other out,
+   * and a round working from a state the other just moved past would distrust the log.
+   */
+  sealAll(): Promise<{ sealed: number }> {
+    return this.oneRoundAtATime(() => this.sealEachTenant());
+  }
+
+  private readonly oneRoundAtATime = pLimit(1);
+
+  private async sealEachTenant(): Promise<{ sealed: number }> {
     let sealed = 0;
     this.hadFullBatch = false;
     for (const tenantId of [...this.pending.keys()]) {
