@@ -83,7 +83,12 @@ async function run(): Promise<void> {
     await page.locator('#webhooks-refresh').click();
     await expectTextWithin(page.locator(`#webhook-endpoints tr[data-endpoint-id="${endpointId}"]`), receiver.url, 'endpoint row', TIMEOUT_MS);
     await expectTextWithin(page.locator(`#webhook-endpoints tr[data-endpoint-id="${endpointId}"] td.state`), 'enabled', 'endpoint state', TIMEOUT_MS);
+    // A delivery's outcome is stored shortly after the receiver answered (outcomes share one insert): refresh until both show.
     const rows = page.locator('#webhook-deliveries tbody tr[data-status="DELIVERED"]');
+    for (let tries = 0; (await rows.count()) < 2 && tries < 20; tries++) {
+      await new Promise((r) => setTimeout(r, 250));
+      await page.locator('#webhooks-refresh').click();
+    }
     assert((await rows.count()) === 2, `2 delivered rows, saw ${await rows.count()}`);
     await expectTextWithin(page.locator('#webhook-deliveries'), 'PLAN_APPROVED', 'approved event row', TIMEOUT_MS);
     await expectTextWithin(page.locator('#webhook-deliveries'), 'HTTP 200', 'last answer', TIMEOUT_MS);
