@@ -58,8 +58,12 @@ const PAGED_FIELDS: ReadonlySet<string> = new Set(['plans', 'planLedger', 'ledge
 const BOUNDED_LISTS: ReadonlyMap<string, number> = new Map([['openPlans', OPEN_PLANS_LIMIT]]);
 /** Fields whose cost grows with the tenant's data, or that call the model. */
 export const EXPENSIVE_FIELDS: ReadonlySet<string> = new Set(['verifyLedgerCheckpoint', 'verifyPlanLedger', 'ledgerStats', 'planStatusCounts', 'proposePlan']);
-/** Of those, the ones that read over the tenant's data (proposePlan waits on the model, not on this process). */
-const EXPENSIVE_READS: ReadonlySet<string> = new Set(['verifyLedgerCheckpoint', 'verifyPlanLedger', 'ledgerStats', 'planStatusCounts']);
+/**
+ * Of those, the ones that read over the tenant's data and pace their caller. Not proposePlan (it
+ * waits on the model, not on this process) nor planStatusCounts (it reads the kept counts: a few
+ * documents, unless the tally job is far behind; it stays single-flighted per tenant).
+ */
+const EXPENSIVE_READS: ReadonlySet<string> = new Set(['verifyLedgerCheckpoint', 'verifyPlanLedger', 'ledgerStats']);
 
 const refusal = (message: string) => new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 
