@@ -216,7 +216,7 @@ export async function runCostAttackCase(ctx: CostAttackContext): Promise<void> {
 export const costAttackCase: BenchCase = {
   id: '9',
   title: "one tenant's expensive reads against another tenant's plan reads",
-  slice: 0.05,
+  slice: 0.142,
   seeds: ['bench_cost_attack: BENCH_ATTACK_ENTRIES unsealed entries of tenant attacker, sealed by the service it starts'],
   run: async (h) => {
     const rows: Row[] = [];

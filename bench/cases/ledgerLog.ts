@@ -54,7 +54,7 @@ function merged(rs: LoadResult[]): LoadResult {
 export const ledgerLogCase: BenchCase = {
   id: '7',
   title: 'the verifiable ledger (sealing, proofs, verification)',
-  slice: 0.1489,
+  slice: 0.0742,
   shares: ['readSuiteData'],
   seeds: ['bench_seal_bulk: BENCH_SEAL_ENTRIES unsealed entries (7c/7e)', 'bench_reads (the read suite’s data, case 6): BENCH_PROOF_ENTRIES entries of the large tenant and their sealed log (7d)'],
   run: runLedgerLogCases,

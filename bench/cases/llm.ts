@@ -14,7 +14,7 @@ import { ms } from '../lib/stats.js';
 export const llmCase: BenchCase = {
   id: '4',
   title: 'proposePlan via the LLM (fake Gemini)',
-  slice: 0.022,
+  slice: 0.0166,
   settleMs: 30_000,
   seeds: [],
   async run(h, window) {

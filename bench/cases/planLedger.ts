@@ -56,7 +56,7 @@ async function atSize(h: Harness, window: Window, entries: number, loadUntil: nu
 export const planLedgerCase: BenchCase = {
   id: '3',
   title: 'planLedger(planId) at 1k and 200k entries',
-  slice: 0.1177,
+  slice: 0.0459,
   seeds: ['bench_ledger_<size>: BENCH_LEDGER_SMALL and BENCH_LEDGER_LARGE entries in 50-entry plans, the plan read written last'],
   async run(h, window) {
     const { cfg } = h;

@@ -58,7 +58,7 @@ const pooledRate = (runs: LoadResult[]) => runs.reduce((n, r) => n + r.requests,
 export const playbookCase: BenchCase = {
   id: '11',
   title: 'proposePlan with a published playbook vs the built-in one',
-  slice: 0.065,
+  slice: 0.0368,
   seeds: [`${PUBLISHED}: one published RENEWAL_DEFENSE playbook version (through the API)`],
   async run(h, window) {
     const { cfg } = h;

@@ -11,7 +11,7 @@ import type { Row } from '../lib/report.js';
 export const pointReadsCase: BenchCase = {
   id: '2',
   title: 'plan(planId) vs the raw driver',
-  slice: 0.0235,
+  slice: 0.0155,
   shares: ['mainServer'],
   seeds: ['the main server’s proposed plans (at least 60; proposed here if fewer)'],
   async run(h, window) {

@@ -247,7 +247,7 @@ async function runMemory(h: Harness, window: Window): Promise<Row> {
 export const proposalRunsCase: BenchCase = {
   id: '10',
   title: 'proposal runs: throughput, interactive latency, model rate, memory',
-  slice: 0.55,
+  slice: 0.0977,
   seeds: ['none: every part makes its runs and proposals through its own server'],
   async run(h, window) {
     const rows = await throughputAndInteractive(h, window).catch((e: unknown) => [h.failRow('10a', 'proposal run throughput', '≥ 1.5× / ≥ 0.5×', e)]);

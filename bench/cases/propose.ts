@@ -13,7 +13,7 @@ import type { WriteTemplate } from '../lib/types.js';
 export const proposeCase: BenchCase = {
   id: '1',
   title: 'proposePlan vs the raw driver',
-  slice: 0.0518,
+  slice: 0.0283,
   shares: ['mainServer'],
   seeds: ['a proposed plan and its ledger entry (the raw writes copy them)'],
   async run(h, window) {

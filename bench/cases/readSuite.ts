@@ -24,7 +24,7 @@ type Measured = { patched: LoadResult; raw: LoadResult; stock: LoadResult | null
 export const readSuiteCase: BenchCase = {
   id: '6',
   title: 'read suite (lists, counts, feed, stats)',
-  slice: 0.48,
+  slice: 0.4533,
   shares: ['readSuiteData'],
   seeds: ['bench_reads: the large tenant grown to each BENCH_READ_SIZES (10 entries per plan) and a 100-plan tenant, on the patched and the stock store (on the patched one with their sealed log when case 7d runs)'],
   async run(h, window) {

@@ -11,7 +11,7 @@ const APPROVE = 'mutation Approve($id: ID!) { approvePlan(planId: $id) { ok plan
 export const transitionsCase: BenchCase = {
   id: '8',
   title: 'approvePlan: CPU per transition',
-  slice: 0.02,
+  slice: 0.0117,
   shares: ['mainServer'],
   seeds: ['BENCH_TRANSITION_PLANS DRAFT plans proposed through the service'],
   async run(h, window) {

@@ -156,7 +156,7 @@ async function throughputRow(h: Harness, server: ServerProcess, window: Window):
 export const webhooksCase: BenchCase = {
   id: '12',
   title: 'webhooks: proposePlan with endpoints vs without, delivery lag',
-  slice: 0.06,
+  slice: 0.0256,
   seeds: [`${HOOKED}: three webhook endpoints on loopback receivers (through the API); 12c adds a fourth that never answers`],
   async run(h, window) {
     const rows: Row[] = [];

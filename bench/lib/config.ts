@@ -21,7 +21,7 @@ export function benchConfig() {
     /** One request taking longer counts as a timeout (an error). */
     timeoutMs: num('BENCH_TIMEOUT_MS', 10_000),
     /** Wall-clock budget of the script (the build before it is not counted). */
-    budgetMs: num('BENCH_BUDGET_MS', 4_500_000),
+    budgetMs: num('BENCH_BUDGET_MS', 4_800_000),
     concurrencies: list('BENCH_CONCURRENCY', '1,16,64'),
     readConcurrency: num('BENCH_READ_CONCURRENCY', 1),
     memoryFirst: num('BENCH_MEMORY_FIRST', 1000),
