@@ -114,7 +114,10 @@ describe('reliability: a proposal run outlives its instance', () => {
     await victim.exited;
     figures.set('pair: items settled by the first holder at its death', await settledCount(runId));
 
-    await waitUntil('the survivor to complete the run', async () => (await runView(survivor.url, runId))?.status === 'COMPLETED', 120_000, 200);
+    await waitUntil('the survivor to complete the run', async () => (await runView(survivor.url, runId))?.status === 'COMPLETED', 120_000, 200).catch((e: unknown) => {
+      // Say what the survivor logged and where the items stand, so a failure can be read.
+      throw new Error(`${String(e)}\nsurvivor's warnings:\n${survivor.output.filter((l) => /"level":(40|50)/.test(l)).slice(-15).join('\n')}`);
+    });
     const items = await expectWholeRun(survivor.url, runId, 'pair');
     const by = new Map<string, number>();
     for (const item of items) by.set(String(item.settled_by), (by.get(String(item.settled_by)) ?? 0) + 1);
