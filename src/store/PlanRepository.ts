@@ -124,10 +124,10 @@ export const activePlanExists = (planId: string) =>
 
 /**
  * Per-plan locks of this process, shared by every repository on the same database (and by the
- * playbook heads, PlanTypeConfigStore): FerretDB v1
- * runs a findAndModify as a read and a write, so two concurrent conditional writes of one plan
- * could both match; the embedded store serves one process, whose lock makes them atomic there
- * (on MongoDB, atomic anyway, it only saves doomed round trips).
+ * playbook heads, PlanTypeConfigStore): two writes of one plan from this process queue here
+ * instead of racing to a conditional write only one can win, which saves the loser's round
+ * trips. Atomicity itself is the store's (MongoDB's, and the embedded store's with our patch:
+ * docs/store.md, "What the store must guarantee").
  */
 const planLocks = new KeyedLock();
 

@@ -57,6 +57,8 @@ export interface StartOptions {
   buildOutput?: (line: string) => void;
   /** Another FerretDB binary (benchmarks and tests compare .bin/ferretdb-stock); built by the caller. */
   binary?: string;
+  /** A loopback address for FerretDB's debug handler (pprof goroutine dumps when diagnosing a stall); off by default. */
+  debugAddr?: string;
 }
 
 /** While the build script runs and has said something, a line this often says it still does. */
@@ -135,7 +137,7 @@ export async function startEmbeddedStore(options: StartOptions): Promise<Embedde
     `--state-dir=${dataDir}`,
     `--listen-addr=127.0.0.1:${options.port ?? 0}`,
     '--telemetry=disable',
-    '--debug-addr=-',
+    `--debug-addr=${options.debugAddr ?? '-'}`,
     '--log-format=json',
     '--log-level=info', // the 'Listening on' line is INFO: it tells us the port
   ];

@@ -7,7 +7,7 @@ import { PLAN_COUNTERS_COLLECTION } from '../../src/store/planCounterIndexes.js'
 import { PlanCounters } from '../../src/store/PlanCounters.js';
 import { TALLY_MARK } from '../../src/store/tallyMark.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
-import { mapLimit, postGql, PROPOSE, SIGNALS, spawnServiceProcess, tokenFor, TRANSITIONS, waitUntil, type ServiceProcess } from '../support/reliability.js';
+import { mapLimit, postGql, PROPOSE, SIGNALS, spawnServiceProcess, storeAtRest, tokenFor, TRANSITIONS, waitUntil, type ServiceProcess } from '../support/reliability.js';
 
 /**
  * Kept counts across SIGKILL (docs/store.md, "Kept counts"): the service runs as its own
@@ -76,6 +76,7 @@ describe('kept counts survive SIGKILL', () => {
       first.kill('SIGKILL');
       await first.exited;
       await burst;
+      await storeAtRest(db);
 
       // Killed with plans written and not yet counted.
       expect(await marked()).toBeGreaterThan(0);

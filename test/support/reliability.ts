@@ -8,6 +8,7 @@ import { findProjectRoot } from '../../src/config/projectRoot.js';
 import { readLines } from '../../src/store/embeddedStore.js';
 import { postGql, startTestServer, TEST_JWT_SECRET, type GqlError, type RawResponse, type TestServer } from './testServer.js';
 import { testStoreUri } from './testDb.js';
+import { sleep, waitUntil } from './wait.js';
 
 /**
  * Shared helpers of the reliability suite (test/reliability): raw HTTP GraphQL calls with a
@@ -281,6 +282,27 @@ export async function auditLedgers(db: Db, options: { allowPending?: boolean } =
 export async function storeCounts(db: Db): Promise<{ plans: number; ledger: number }> {
   const [plans, ledger] = await Promise.all([db.collection('plans').countDocuments({}), db.collection('plan_ledger').countDocuments({})]);
   return { plans, ledger };
+}
+
+/**
+ * Waits until the plans and the ledger stop changing. After a SIGKILL the store can still apply,
+ * for a moment, commands the killed process had already sent (they wait in its socket buffers or
+ * behind the store's write lock), so a test reading "what the kill left" waits for that first:
+ * the same plans at the same versions and marks, and as many ledger entries, quietMs apart.
+ */
+export async function storeAtRest(db: Db, quietMs = 1000, timeoutMs = 30_000): Promise<void> {
+  const fingerprint = async () => {
+    const plans = await db.collection('plans').find({}, { projection: { _id: 1, event_count: 1, pending_event: 1, tally_mark: 1 } }).sort({ _id: 1 }).toArray();
+    return JSON.stringify([plans, await db.collection('plan_ledger').countDocuments({})]);
+  };
+  let last = await fingerprint();
+  await waitUntil('the store at rest after the kill', async () => {
+    await sleep(quietMs);
+    const now = await fingerprint();
+    const same = now === last;
+    last = now;
+    return same;
+  }, timeoutMs, 0);
 }
 
 /** Text a client must never see: driver, network or stack details. */

@@ -13,7 +13,7 @@ export async function startTestStore(): Promise<void> {
     return;
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'renewal-defense-test-store-'));
-  const store = await startEmbeddedStore({ dataDir });
+  const store = await startEmbeddedStore({ dataDir, ...(process.env.TEST_STORE_DEBUG_ADDR ? { debugAddr: process.env.TEST_STORE_DEBUG_ADDR } : {}) });
   process.env.TEST_MONGODB_URI = store.uri;
   process.env.TEST_STORE_DATA_DIR = dataDir;
   (globalThis as { __EMBEDDED_STORE__?: EmbeddedStore }).__EMBEDDED_STORE__ = store;
