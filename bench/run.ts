@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     storeName = 'the server at BENCH_MONGODB_URI';
   } else {
     log('starting the embedded store (FerretDB, SQLite backend)');
-    store = await startEmbeddedStore({ dataDir: join(tempDir, 'ferretdb'), log: (line) => log(`ferretdb: ${line}`) });
+    store = await startEmbeddedStore({ dataDir: join(tempDir, 'ferretdb'), log: (line) => log(`ferretdb: ${line}`), ...(cfg.storeDebugAddr ? { debugAddr: cfg.storeDebugAddr } : {}) });
     registry.track(store.pid, 'embedded store', () => store?.stop());
     storePid = childPids(store.pid).find((pid) => commOf(pid) === 'ferretdb') ?? null;
     uri = store.uri;

@@ -2,7 +2,7 @@ import type { Db, Document, MongoClient } from 'mongodb';
 import { mintDevToken } from '../../src/auth/devToken.js';
 import { LEDGER_LOG_COLLECTIONS } from '../../src/store/ledgerLog/ledgerLogIndexes.js';
 import { ledgerChain } from '../lib/documents.js';
-import { heapUsedBytes, sleep, type ServerProcess } from '../lib/processes.js';
+import { heapBytes, sleep, type ServerProcess } from '../lib/processes.js';
 import type { BenchCase } from '../lib/benchCase.js';
 import { JWT_SECRET } from '../lib/harness.js';
 import type { Row } from '../lib/report.js';
@@ -135,7 +135,7 @@ export async function runCostAttackCase(ctx: CostAttackContext): Promise<void> {
     let firstHeapMax = 0;
     const firstHeap = (async () => {
       while (!caughtUp && Date.now() - t0 < 900_000) {
-        firstHeapMax = Math.max(firstHeapMax, (await heapUsedBytes(server as ServerProcess)) ?? 0);
+        firstHeapMax = Math.max(firstHeapMax, (await heapBytes(server as ServerProcess)).heapUsed ?? 0);
         await sleep(250);
       }
     })();
@@ -163,7 +163,7 @@ export async function runCostAttackCase(ctx: CostAttackContext): Promise<void> {
       });
       const heap = (async () => {
         while (!stop) {
-          heapMax = Math.max(heapMax, (await heapUsedBytes(server as ServerProcess)) ?? 0);
+          heapMax = Math.max(heapMax, (await heapBytes(server as ServerProcess)).heapUsed ?? 0);
           await sleep(250);
         }
       })();

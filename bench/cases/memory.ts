@@ -8,7 +8,7 @@ import { rate, ms } from '../lib/stats.js';
 // 20k (after case 4), each after two forced full GCs and a pause. Two entries of the case list
 // sharing the first point: the cases between them add proposals and time.
 
-type Point = { count: number; rss: number; heapUsed: number | null; gcForced: boolean };
+type Point = { count: number; rss: number; heapUsed: number | null; heapTotal: number | null; external: number | null; gcForced: boolean };
 
 export function memoryCase(): { first: BenchCase; second: BenchCase } {
   let firstPoint: Point | null = null;
@@ -28,7 +28,7 @@ export function memoryCase(): { first: BenchCase; second: BenchCase } {
         const server = await h.mainServer();
         const point = await h.proposeUntil(server, h.mainDb, cfg.memoryFirst, window, `memory: proposals to ${cfg.memoryFirst}`);
         firstPoint = { count: point.count, ...(await h.settledMemory(server)) };
-        h.log(`after ${point.count} proposals: RSS ${mb(firstPoint.rss)}, heap used ${mb(firstPoint.heapUsed)}`);
+        h.log(`after ${point.count} proposals: RSS ${mb(firstPoint.rss)}, heap used ${mb(firstPoint.heapUsed)} of ${mb(firstPoint.heapTotal)}, external ${mb(firstPoint.external)}`);
         if (point.count < cfg.memoryFirst) h.notes.push(`5: the first memory point is at ${point.count} proposals (its time slice ended before ${cfg.memoryFirst}).`);
         return [];
       } catch (e) {
@@ -60,7 +60,7 @@ export function memoryCase(): { first: BenchCase; second: BenchCase } {
           what: `memory: server RSS, ${start.count.toLocaleString('en-US')} → ${more.count.toLocaleString('en-US')} proposals`,
           load: `proposals at 16 in flight${h.wants('1') || h.wants('2') ? ' (cases 1–2 ran in between)' : ''}; RSS after 2 forced full GCs${end.gcForced && start.gcForced ? '' : ' (GC could not be forced)'} and a pause`,
           service: `RSS ${mb(start.rss)} → ${mb(end.rss)}`,
-          baseline: `V8 heap used ${mb(start.heapUsed)} → ${mb(end.heapUsed)}`,
+          baseline: `V8 heap used ${mb(start.heapUsed)} → ${mb(end.heapUsed)} (committed ${mb(start.heapTotal)} → ${mb(end.heapTotal)}); outside the heap (external) ${mb(start.external)} → ${mb(end.external)}`,
           ratio: `${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}% RSS`,
           goal,
           verdict: verdictOf(growth < 0.2, reached),

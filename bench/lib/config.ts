@@ -53,6 +53,8 @@ export function benchConfig() {
     webhookRounds: num('BENCH_WEBHOOK_ROUNDS', 2),
     webhookRate: num('BENCH_WEBHOOK_RATE', 200),
     cpuProf: env.BENCH_CPU_PROF === '1',
+    /** The embedded store's debug listener (loopback host:port): command counters and profiles while a case runs. */
+    storeDebugAddr: env.BENCH_STORE_DEBUG_ADDR?.trim() || null,
     only: env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : null,
     mongoUri: env.BENCH_MONGODB_URI?.trim() || null,
     keepTemp: env.BENCH_KEEP_TEMP === '1',

@@ -6,7 +6,7 @@ import type { BenchConfig } from './config.js';
 import { Skipped, type Budget, type Window } from './budget.js';
 import { cpuText } from './figures.js';
 import { runLoadJob, type DriverOp, type HttpJob, type JobLimits, type LoadJob, type LoadResult } from './loadJob.js';
-import { cpuMs, forceGc, heapUsedBytes, rssBytes, sleep, startServer, type ProcessRegistry, type ServerProcess } from './processes.js';
+import { cpuMs, forceGc, heapBytes, rssBytes, sleep, startServer, type ProcessRegistry, type ServerProcess } from './processes.js';
 import type { Row } from './report.js';
 import { ReadSuiteData } from './readSuite.js';
 import { bulkInsert } from './seed.js';
@@ -297,7 +297,7 @@ export class Harness {
   }
 
   /** RSS after two forced full GCs (through the inspector) and a pause: the settle period. */
-  async settledMemory(server: ServerProcess): Promise<{ rss: number; heapUsed: number | null; gcForced: boolean }> {
+  async settledMemory(server: ServerProcess): Promise<{ rss: number; heapUsed: number | null; heapTotal: number | null; external: number | null; gcForced: boolean }> {
     await sleep(1000);
     const gcForced = await forceGc(server, this.registry);
     await sleep(2000);
@@ -307,7 +307,7 @@ export class Harness {
       await sleep(200);
     }
     samples.sort((a, b) => a - b);
-    return { rss: samples[2] as number, heapUsed: await heapUsedBytes(server), gcForced };
+    return { rss: samples[2] as number, ...(await heapBytes(server)), gcForced };
   }
 
   countPlans(db: Db, tenant: string): Promise<number> {

@@ -278,14 +278,17 @@ export async function forceGc(server: ServerProcess, registry: ProcessRegistry):
   return code === 0;
 }
 
-/** The server's V8 heap in use, from its own /metrics (prom-client default metrics). */
-export async function heapUsedBytes(server: ServerProcess): Promise<number | null> {
+/** The server's V8 heap (in use and committed) and memory outside it, from its own /metrics (prom-client default metrics). */
+export async function heapBytes(server: ServerProcess): Promise<{ heapUsed: number | null; heapTotal: number | null; external: number | null }> {
   try {
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    const match = /^nodejs_heap_size_used_bytes\s+([0-9.e+]+)/m.exec(text);
-    return match ? Number(match[1]) : null;
+    const metric = (name: string) => {
+      const match = new RegExp(`^${name}\\s+([0-9.e+]+)`, 'm').exec(text);
+      return match ? Number(match[1]) : null;
+    };
+    return { heapUsed: metric('nodejs_heap_size_used_bytes'), heapTotal: metric('nodejs_heap_size_total_bytes'), external: metric('nodejs_external_memory_bytes') };
   } catch {
-    return null;
+    return { heapUsed: null, heapTotal: null, external: null };
   }
 }
 

@@ -10,7 +10,7 @@ import { acquireLease, releaseLease, type LeaseDoc } from './leases.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
 import { withPlanLock } from './PlanRepository.js';
 import { repeat, type Repeating } from '../runtime/repeat.js';
-import { newTallyMark, TALLY_MARK } from './tallyMark.js';
+import { newTallyMark, noteMarked, takeMarked, TALLY_MARK } from './tallyMark.js';
 
 // Kept counts per tenant (docs/store.md, "Kept counts"): planStatusCounts reads one counter
 // document instead of walking the plans index. Every plan write sets the plan's tally_mark (in
@@ -35,6 +35,10 @@ const READ_ATTEMPTS = 3;
 const READ_BACKLOG_MAX = 500;
 /** Plans one tally batch moves at most. */
 const TALLY_BATCH = 200;
+/** Marks one clearing statement names at most (the embedded store writes a statement's documents in one transaction). */
+const MARKS_PER_CLEAR = 200;
+/** Runs of the job between two looks at the store for every tenant with marked plans (each run takes the tenants this process marked). */
+const DISCOVER_EVERY = 10;
 /** Plan ids the backfill's pass reads per batch. */
 const BACKFILL_BATCH = 500;
 const LEASE_TTL_MS = 30_000;
@@ -51,6 +55,8 @@ interface JournalEntry {
   /** The mark seen when the batch was decided: cleared only if still the plan's. */
   mark: string;
   tally: StoredTally;
+  /** Set when nothing was counted for the plan before: it has no stored due steps to replace. */
+  first?: true;
 }
 
 interface CounterDoc {
@@ -253,7 +259,7 @@ export class PlanCounters {
           const was = stored.get(plan._id);
           if (was) counterIncrements(increments, was, -1);
           counterIncrements(increments, tally, 1);
-          return { plan_id: plan._id, mark: String(plan[TALLY_MARK]), tally };
+          return { plan_id: plan._id, mark: String(plan[TALLY_MARK]), tally, ...(was ? {} : { first: true as const }) };
         });
         const inc = { ...Object.fromEntries(Object.entries(increments).filter(([, n]) => n !== 0)), v: 1 };
         const update = { $set: { journal }, $inc: inc };
@@ -279,19 +285,25 @@ export class PlanCounters {
 
   /** Stores the journal's tallies, clears the marks still as seen, then the journal: every step idempotent. */
   private async settle(tenantId: string, journal: readonly JournalEntry[]): Promise<void> {
-    const records = journal.map((j) => tallyRecords(tenantId, j.plan_id, j.tally));
+    const records = journal.map((j) => ({ first: j.first === true, ...tallyRecords(tenantId, j.plan_id, j.tally) }));
     const tallyOps: AnyBulkWriteOperation<TallyDoc>[] = records.map(({ tally: { _id, ...replacement } }) => ({ replaceOne: { filter: { _id }, replacement, upsert: true } }));
-    const dueOps: AnyBulkWriteOperation<StepDueDoc>[] = records.flatMap(({ tally, dues }) => [
-      { deleteMany: { filter: { tenant_id: tenantId, plan_id: tally._id, _id: { $nin: dues.map((d) => d._id) } } } },
+    const dueOps: AnyBulkWriteOperation<StepDueDoc>[] = records.flatMap(({ first, tally, dues }) => [
+      // A plan counted for the first time has no stored due steps to take away.
+      ...(first ? [] : [{ deleteMany: { filter: { tenant_id: tenantId, plan_id: tally._id, _id: { $nin: dues.map((d) => d._id) } } } }]),
       ...dues.map(({ _id, ...replacement }) => ({ replaceOne: { filter: { _id }, replacement, upsert: true } })),
     ]);
     await this.tallies.bulkWrite(tallyOps, { ordered: false });
     if (dueOps.length > 0) await this.dues.bulkWrite(dueOps, { ordered: true });
     if (this.options.crashAt === 'after-tallies') throw new Error('simulated crash after the tallies');
-    for (const j of journal) {
-      // Under the plan's lock: a plan write setting a new mark meanwhile must not be undone.
-      await withPlanLock(`${this.dbName}\u0000${j.plan_id}`, () =>
-        this.plans.updateOne({ tenant_id: tenantId, _id: j.plan_id, [TALLY_MARK]: j.mark }, { $unset: { [TALLY_MARK]: '' } }),
+    // One statement clears every mark still as seen: marks are unique random values, so a plan
+    // matches only with the mark seen for it, and each document's match and write are one step
+    // (MongoDB; the embedded store with its patch set: docs/store.md). A plan written meanwhile
+    // keeps its new mark and is counted again next time.
+    for (let i = 0; i < journal.length; i += MARKS_PER_CLEAR) {
+      const part = journal.slice(i, i + MARKS_PER_CLEAR);
+      await this.plans.updateMany(
+        { tenant_id: tenantId, _id: { $in: part.map((j) => j.plan_id) }, [TALLY_MARK]: { $in: part.map((j) => j.mark) } },
+        { $unset: { [TALLY_MARK]: '' } },
       );
     }
     await this.counters.updateOne({ _id: tenantId }, { $unset: { journal: '' } });
@@ -360,17 +372,40 @@ export class PlanCounters {
     });
   }
 
-  /** Tallies every tenant with marked plans, each under its lease; returns how many plans. */
-  async tallyAll(): Promise<number> {
+  /**
+   * Tallies tenants with marked plans, each under its lease; returns how many plans. The
+   * tenants are those this process marked plans of since the last run and, with `discover`
+   * (the default), every tenant with a marked plan in the store.
+   */
+  async tallyAll(options: { discover?: boolean } = {}): Promise<number> {
     let tallied = 0;
-    for (const tenantId of await this.markedTenants()) {
-      const lease = `tally:${tenantId}`;
-      if (!(await acquireLease(this.leases, lease, this.holder, this.now(), LEASE_TTL_MS))) continue;
-      try {
-        for (let n = await this.tallyTenant(tenantId); n > 0; n = await this.tallyTenant(tenantId)) tallied += n;
-      } finally {
-        await releaseLease(this.leases, lease, this.holder).catch(() => undefined);
+    const tenants = new Set(takeMarked(this.dbName));
+    if (options.discover !== false) for (const tenantId of await this.markedTenants()) tenants.add(tenantId);
+    const pending = [...tenants];
+    try {
+      for (; pending.length > 0; pending.shift()) {
+        const tenantId = pending[0]!;
+        const lease = `tally:${tenantId}`;
+        // Held by another instance (or by one that died, until the lease runs out): tried again next run.
+        if (!(await acquireLease(this.leases, lease, this.holder, this.now(), LEASE_TTL_MS))) {
+          noteMarked(this.dbName, tenantId);
+          continue;
+        }
+        try {
+          // Full batches only: a tenant written to all the time would otherwise be tallied a plan
+          // or two per batch, each batch paying its fixed commands; what came meanwhile waits for the next run.
+          let n: number;
+          do {
+            n = await this.tallyTenant(tenantId);
+            tallied += n;
+          } while (n === TALLY_BATCH);
+        } finally {
+          await releaseLease(this.leases, lease, this.holder).catch(() => undefined);
+        }
       }
+    } finally {
+      // A run an error cut short leaves the tenants it did not finish to the next run.
+      for (const tenantId of pending) noteMarked(this.dbName, tenantId);
     }
     return tallied;
   }
@@ -417,10 +452,11 @@ export class PlanCounters {
   /** The backfill until done, then the tally job, every intervalMs, and the repair every repairIntervalMs, until stop(). */
   start(options: { intervalMs: number; repairIntervalMs: number }): Repeating {
     let repairedAt = Date.now();
+    let runs = 0;
     return repeat(
       async () => {
         await this.backfill();
-        await this.tallyAll();
+        await this.tallyAll({ discover: runs++ % DISCOVER_EVERY === 0 });
         if (Date.now() - repairedAt < options.repairIntervalMs) return;
         repairedAt = Date.now();
         const marked = await this.repairAll();

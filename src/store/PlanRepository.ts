@@ -6,7 +6,7 @@ import { RevenuePlanV1Schema, type RevenuePlanV1 } from '../domain/plan.js';
 import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js';
 import { canTransition, transitionFor } from '../domain/lifecycleMatrix.js';
 import { OPEN_ASSIGNEE_FIELDS, nextDueAt } from '../domain/stepWorkload.js';
-import { newTallyMark, TALLY_MARK } from './tallyMark.js';
+import { newTallyMark, noteMarked, TALLY_MARK } from './tallyMark.js';
 import type { Page, PageArgs } from '../domain/page.js';
 import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage } from './cursor.js';
 import { PLANS_COLLECTION } from './indexes.js';
@@ -241,6 +241,7 @@ export class PlanRepository {
    */
   async insertStored(stored: StoredPlan): Promise<boolean> {
     const doc = storedDocument(stored);
+    noteMarked(this.dbName, stored.plan.tenant_id);
     return withStoreErrors(this.logger, 'plans.insert', async () => {
       try {
         await this.inserts.insert(doc);
@@ -260,6 +261,7 @@ export class PlanRepository {
    */
   async insertStoredMany(stored: readonly StoredPlan[]): Promise<Outcome<boolean>[]> {
     const docs = stored.map(storedDocument);
+    for (const tenantId of new Set(stored.map((s) => s.plan.tenant_id))) noteMarked(this.dbName, tenantId);
     return withStoreErrors(this.logger, 'plans.insertMany', async () =>
       (await insertEach(this.plans, docs)).map((o): Outcome<boolean> => (o.ok ? { ok: true, value: true } : o.duplicate ? { ok: true, value: false } : { ok: false, error: o.error })),
     );
@@ -374,6 +376,7 @@ export class PlanRepository {
   ): Promise<StoredPlan | null> {
     // Every write moves the plan's share of the kept counts (PlanCounters), in this same write.
     const set = { ...(toStorableJson(change.set, 'plan') as Record<string, unknown>), [TALLY_MARK]: newTallyMark() };
+    noteMarked(this.dbName, tenantId);
     const unset = change.unset && change.unset.length > 0 ? { $unset: Object.fromEntries(change.unset.map((f) => [f, '' as const])) } : {};
     const filter: Filter<PlanDocument> = { tenant_id: tenantId, _id: planId, ...conditions };
     try {

@@ -8,9 +8,10 @@ import type { StepMove } from '../../src/domain/stepProgress.js';
 import { PLANS_COLLECTION, ensureIndexes } from '../../src/store/indexes.js';
 import { PLAN_COUNTERS_COLLECTION } from '../../src/store/planCounterIndexes.js';
 import { PlanCounters, WORK_FIELDS_BACKFILL } from '../../src/store/PlanCounters.js';
+import { acquireLease, releaseLease, type LeaseDoc } from '../../src/store/leases.js';
 import { PlanRepository } from '../../src/store/PlanRepository.js';
 import { PlanStore } from '../../src/store/PlanStore.js';
-import { TALLY_MARK } from '../../src/store/tallyMark.js';
+import { TALLY_MARK, takeMarked } from '../../src/store/tallyMark.js';
 import { openTestDb, type TestDb } from '../support/testDb.js';
 import { draftPlan, memoryLogger, stepMoveOf, transitionOf } from './storeFixtures.js';
 
@@ -137,6 +138,36 @@ describe('kept plan counts', () => {
     expect(await restarted.statusCounts(tenant, {}, now)).toEqual(await countedOneByOne(tenant, now));
     await restarted.tallyAll();
     expect(await restarted.statusCounts(tenant, {}, now)).toEqual(await countedOneByOne(tenant, now));
+  });
+
+  it('tallies the tenants this process marked on every run, and finds marks another process left when it looks', async () => {
+    await store.counters.tallyAll();
+    // A plan of another process: marked in the store, not noted in this one.
+    const elsewhere = `t-elsewhere-${randomUUID()}`;
+    await newPlan(elsewhere, [DAY, 2 * DAY]);
+    takeMarked(db.databaseName);
+    const { tenant: here } = await busyTenant();
+    expect(await store.counters.tallyAll({ discover: false })).toBe(5);
+    expect(await marked(here)).toBe(0);
+    expect(await marked(elsewhere)).toBe(1);
+    expect(await store.counters.tallyAll({ discover: false })).toBe(0);
+    expect(await store.counters.tallyAll()).toBe(1);
+    expect(await marked(elsewhere)).toBe(0);
+    const now = new Date();
+    expect(await store.counters.statusCounts(elsewhere, {}, now)).toEqual(await countedOneByOne(elsewhere, now));
+    expect(await store.counters.statusCounts(here, {}, now)).toEqual(await countedOneByOne(here, now));
+  });
+
+  it('tries a tenant whose lease another instance holds again on the next run, without a look at the store', async () => {
+    await store.counters.tallyAll();
+    const { tenant } = await busyTenant();
+    const leases = db.collection<LeaseDoc>('plan_counter_leases');
+    expect(await acquireLease(leases, `tally:${tenant}`, 'another-instance', new Date(), 60_000)).toBe(true);
+    expect(await store.counters.tallyAll({ discover: false })).toBe(0);
+    expect(await marked(tenant)).toBe(5);
+    await releaseLease(leases, `tally:${tenant}`, 'another-instance');
+    expect(await store.counters.tallyAll({ discover: false })).toBe(5);
+    expect(await marked(tenant)).toBe(0);
   });
 
   it('is exact under many concurrent transitions with two tally jobs running', async () => {
