@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { LedgerEntryRecord } from '../../src/domain/ledger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -127,5 +127,53 @@ describe('the webhook cursor', () => {
     const later = dispatcherAt(() => new Date(Date.now() + 60_000), [all]);
     expect(await later.dispatcher.feedTenant(tenant)).toBe(1);
     expect(await store.cursor(tenant)).toBe(2);
+  });
+
+  it('reads one stored delivery per entry when a count says every delivery is stored, and still stops at a young entry', async () => {
+    const tenant = `t-${randomUUID()}`;
+    const start = new Date(Date.now() - 60_000);
+    const endpoints = [await endpoint(tenant, [], start), await endpoint(tenant, [], start), await endpoint(tenant, [], start)];
+    await store.initCursor(tenant, 0);
+    const old = await appendAndSeal(tenant, ['PLAN_CREATED', 'PLAN_APPROVED', 'PLAN_CREATED']);
+    const [young] = (await appendAndSeal(tenant, ['PLAN_CREATED'])) as [LedgerEntryRecord];
+    const sent = (e: WebhookEndpointRecord, entry: LedgerEntryRecord, at: Date) => ({ _id: deliveryId(e._id, entry.entry_id), tenant_id: tenant, endpoint_id: e._id, event_id: entry.entry_id, event_type: entry.event_type, status: 'DELIVERED' as const, attempts: 1, next_attempt_at: null, created_at: at, queued_at: at, event_at: at, last_status_code: 204, last_error: null, delivered_at: at });
+    // The fast path stored every delivery; the last entry's say it is younger than the grace.
+    const now = new Date(Date.now() + GRACE_MS + 1000);
+    const oldAt = new Date(now.getTime() - GRACE_MS - 500);
+    await store.insertDeliveries([...old.flatMap((entry) => endpoints.map((e) => sent(e, entry, oldAt))), ...endpoints.map((e) => sent(e, young, now))]);
+
+    const asked: string[][] = [];
+    const spy = jest.spyOn(store, 'storedDeliveryTimes').mockImplementation(async function (this: WebhookStore, tenantId, ids) {
+      asked.push([...ids]);
+      return WebhookStore.prototype.storedDeliveryTimes.call(this, tenantId, ids);
+    });
+    try {
+      const { dispatcher, readKeys } = dispatcherAt(() => now, endpoints);
+      expect(await dispatcher.feedTenant(tenant)).toBe(0);
+      expect(readKeys).toEqual([]);
+      expect(await store.cursor(tenant)).toBe(3);
+      // The head's check, then the step's: one delivery (of the first endpoint) per leaf.
+      expect(asked.at(-1)).toEqual([...old, young].map((entry) => deliveryId(endpoints[0]!._id, entry.entry_id)));
+    } finally {
+      spy.mockRestore();
+    }
+
+    // The count, as the driver's countDocuments sends it, is answered from the _id index (on
+    // FerretDB in SQL: no document is read).
+    const ids = [...old, young].flatMap((entry) => endpoints.map((e) => deliveryId(e._id, entry.entry_id)));
+    const explained = (await t.db.command({ explain: { aggregate: 'webhook_deliveries', pipeline: [{ $match: { tenant_id: tenant, _id: { $in: ids } } }, { $group: { _id: 1, n: { $sum: 1 } } }], cursor: {} }, verbosity: 'queryPlanner' })) as Record<string, unknown>;
+    if (typeof ((await t.db.admin().command({ buildInfo: 1 })) as Record<string, unknown>).ferretdbVersion === 'string') {
+      expect(JSON.stringify(explained.queryPlanner)).toMatch(/SEARCH \S+ USING INDEX \S+__id_ /);
+      expect(explained.countPushdown).toBe(true);
+    }
+
+    // One delivery missing: every stored one is read, the missing one made, the others not.
+    const [next] = (await appendAndSeal(tenant, ['PLAN_CREATED'])) as [LedgerEntryRecord];
+    await store.insertDeliveries(endpoints.slice(1).map((e) => sent(e, next, oldAt)));
+    const later = dispatcherAt(() => new Date(Date.now() + 120_000), endpoints);
+    expect(await later.dispatcher.feedTenant(tenant)).toBe(1);
+    expect(later.readKeys).toEqual([next.entry_id]);
+    expect(await store.cursor(tenant)).toBe(5);
+    expect((await store.getDelivery(tenant, deliveryId(endpoints[0]!._id, next.entry_id)))?.status).toBe('PENDING');
   });
 });

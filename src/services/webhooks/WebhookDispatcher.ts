@@ -308,18 +308,18 @@ export class WebhookDispatcher {
 
   /**
    * One cursor step over sealed leaves, in log order: how many of them are done (`ready`) and
-   * the deliveries to create for them. Which deliveries are stored is asked first (one query by
-   * id, with each one's event time): an entry older than the grace whose every delivery is
-   * stored (the fast path's usual outcome) is done without reading it, so entries are read only
-   * where a delivery is missing. The step ends before the first entry younger than the grace:
-   * it may still be in its fast path (on any instance), and an endpoint created meanwhile on
-   * another instance may not be known here yet.
+   * the deliveries to create for them. Which deliveries are stored is asked first
+   * (`storedDeliveries`, with the event's time): an entry older than the grace whose every
+   * delivery is stored (the fast path's usual outcome) is done without reading it, so entries
+   * are read only where a delivery is missing. The step ends before the first entry younger
+   * than the grace: it may still be in its fast path (on any instance), and an endpoint created
+   * meanwhile on another instance may not be known here yet.
    */
   private async feedStep(tenantId: string, sealed: readonly Leaf[]): Promise<{ ready: number; docs: WebhookDeliveryRecord[] }> {
-    const { store, log } = this.options;
+    const { log } = this.options;
     const endpoints = this.byTenant.get(tenantId) ?? [];
     const idsOf = (leaf: Leaf) => endpoints.map((e) => deliveryId(e._id, leaf.entry_id));
-    const stored = await store.storedDeliveryTimes(tenantId, sealed.flatMap(idsOf));
+    const stored = await this.storedDeliveries(tenantId, sealed, endpoints);
     const now = this.now();
     const young = (at: Date) => at.getTime() > now.getTime() - this.claimTtlMs;
     const knownTime = (leaf: Leaf) => idsOf(leaf).reduce<Date | undefined>((t, id) => t ?? stored.get(id), undefined);
@@ -347,6 +347,28 @@ export class WebhookDispatcher {
       ready += 1;
     }
     return { ready, docs };
+  }
+
+  /**
+   * The stored deliveries of these leaves' entries, each with its event's time. Usually the fast
+   * path stored them all: a count (no document read) says so, and one delivery per entry gives
+   * the entry's time, so a step reads one document per entry instead of one per endpoint (the
+   * embedded store's cost is per document read). Otherwise every stored one is read, to find
+   * which are missing.
+   */
+  private async storedDeliveries(tenantId: string, sealed: readonly Leaf[], endpoints: readonly WebhookEndpointRecord[]): Promise<Map<string, Date>> {
+    const { store } = this.options;
+    const ids = sealed.flatMap((leaf) => endpoints.map((e) => deliveryId(e._id, leaf.entry_id)));
+    const [witness] = endpoints;
+    if (!witness || endpoints.length === 1 || !(await store.allDeliveriesStored(tenantId, ids))) return store.storedDeliveryTimes(tenantId, ids);
+    const times = await store.storedDeliveryTimes(tenantId, sealed.map((leaf) => deliveryId(witness._id, leaf.entry_id)));
+    const stored = new Map<string, Date>();
+    for (const leaf of sealed) {
+      const at = times.get(deliveryId(witness._id, leaf.entry_id));
+      // Deliveries are never deleted, so each witness is there; were one not, its entry would be read.
+      if (at) for (const e of endpoints) stored.set(deliveryId(e._id, leaf.entry_id), at);
+    }
+    return stored;
   }
 
   /** Whether the entry at this leaf is known (from a stored delivery) to be younger than the grace: nothing to do yet. */
