@@ -65,7 +65,7 @@ if [[ "$mode" != --stock ]]; then
 fi
 if [[ "$mode" == --test ]]; then
   echo "build-ferretdb: testing the patched FerretDB $version…" >&2
-  go test "${BUILD_FLAGS[@]}" -count=1 github.com/FerretDB/FerretDB/internal/backends/sqlite/... github.com/FerretDB/FerretDB/internal/handler github.com/FerretDB/FerretDB/internal/util/fsql >&2
+  go test "${BUILD_FLAGS[@]}" -count=1 github.com/FerretDB/FerretDB/internal/backends/sqlite/... github.com/FerretDB/FerretDB/internal/handler github.com/FerretDB/FerretDB/internal/handler/common github.com/FerretDB/FerretDB/internal/handler/sjson github.com/FerretDB/FerretDB/internal/util/fsql >&2
   exit 0
 fi
 echo "build-ferretdb: building FerretDB $version ($build_id; once, about a minute)…" >&2

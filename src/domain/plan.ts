@@ -84,6 +84,15 @@ export const RevenuePlanV1Schema = z.object({
 export type RevenuePlanV1 = z.infer<typeof RevenuePlanV1Schema>;
 
 /**
+ * A plan as the plan lists read it: every field but its steps, the bulk of a plan (rationale,
+ * evidence); a client that asks a listed plan for them gets them read by id.
+ */
+export const PlanHeadSchema = RevenuePlanV1Schema.omit({ steps: true });
+export type PlanHead = z.infer<typeof PlanHeadSchema> & { steps?: undefined };
+/** What the API's Plan resolves from: a whole plan, or a list's head. */
+export type PlanView = RevenuePlanV1 | PlanHead;
+
+/**
  * The structural view of a plan the Policy Gate judges. It is wider than RevenuePlanV1 on
  * purpose: the gate must give INVALID_PLAN_TYPE for a type it does not know, not crash.
  */

@@ -1,14 +1,20 @@
 import type { Resolvers } from '../generated/graphql.js';
 import { requireRole } from '../graphql/context.js';
 import { toConnection } from '../graphql/connections.js';
+import { selectsAny } from '../graphql/selection.js';
 import { stepsInPlan } from '../domain/stepWorkload.js';
 import { DEFAULT_PAGE_SIZE, PageArgsSchema, parseInput } from '../services/plans/apiInputs.js';
+
+/** The Plan fields that read its steps: a list selecting none reads heads (docs/store.md, "Plan lists"). */
+const STEP_FIELDS = ['steps', 'openSteps', 'overdueSteps'];
 
 export const planResolvers: Resolvers = {
   Query: {
     plan: (_root, { planId }, ctx) => ctx.services.queries.getPlan(requireRole(ctx, 'plan-viewer'), planId),
-    plans: async (_root, { filter, first, after }, ctx) =>
-      toConnection(await ctx.services.queries.listPlans(requireRole(ctx, 'plan-viewer'), filter, { first, after }), { after }),
+    plans: async (_root, { filter, first, after }, ctx, info) => {
+      const withSteps = selectsAny(info, ['edges', 'node'], STEP_FIELDS);
+      return toConnection(await ctx.services.queries.listPlans(requireRole(ctx, 'plan-viewer'), filter, { first, after }, { withSteps }), { after });
+    },
     planStatusCounts: (_root, { filter }, ctx) => ctx.services.queries.planStatusCounts(requireRole(ctx, 'plan-viewer'), filter, ctx.signal),
   },
   Plan: {
@@ -18,7 +24,7 @@ export const planResolvers: Resolvers = {
     accountId: (p) => p.account_id,
     objective: (p) => p.objective,
     status: (p) => p.plan_status,
-    steps: (p) => stepsInPlan(p),
+    steps: async (p, _args, ctx) => stepsInPlan(await ctx.loaders.wholePlan(p)),
     constraints: (p) => p.constraints ?? null,
     expiresAt: (p) => p.expires_at,
     createdAt: (p) => p.created_at,

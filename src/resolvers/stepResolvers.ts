@@ -21,8 +21,8 @@ export const stepResolvers: Resolvers = {
       payload(await ctx.services.steps.assign(requireAnyRole(ctx, WORKERS), planId, stepId, assignee)),
   },
   Plan: {
-    openSteps: (p) => openStepCount(p),
-    overdueSteps: (p) => overdueStepCount(p, new Date()),
+    openSteps: async (p, _args, ctx) => openStepCount(await ctx.loaders.wholePlan(p)),
+    overdueSteps: async (p, _args, ctx) => overdueStepCount(await ctx.loaders.wholePlan(p), new Date()),
   },
   PlanStep: {
     startedAt: (s) => s.started_at ?? null,

@@ -2,10 +2,10 @@ import type { Collection, Db, Document, Filter } from 'mongodb';
 import { z } from 'zod';
 import { LEDGER_EVENT_TYPES, PLAN_STATUSES, type PlanStatus, type PlanType } from '../domain/enums.js';
 import { AppError } from '../domain/errors.js';
-import { RevenuePlanV1Schema, type RevenuePlanV1 } from '../domain/plan.js';
+import { PlanHeadSchema, RevenuePlanV1Schema, type PlanHead, type RevenuePlanV1 } from '../domain/plan.js';
 import { ProposalMetaSchema, type ProposalMeta } from '../domain/proposalMeta.js';
 import { canTransition, transitionFor } from '../domain/lifecycleMatrix.js';
-import { OPEN_ASSIGNEE_FIELDS, nextDueAt } from '../domain/stepWorkload.js';
+import { OPEN_ASSIGNEE_FIELDS } from '../domain/stepWorkload.js';
 import { newTallyMark, noteMarked, TALLY_MARK } from './tallyMark.js';
 import type { Page, PageArgs } from '../domain/page.js';
 import { TimeIdCursorSchema, afterTimeId, clampPageSize, decodeCursor, toPage } from './cursor.js';
@@ -85,6 +85,18 @@ export interface PlanDocumentChange {
 }
 
 type PlanDocument = { _id: string } & Record<string, unknown>;
+
+/** How a list reads its plans: the projection it asks the store for (none: whole documents), and the parse of each. */
+interface PlanRead<T> {
+  projection?: Document;
+  parse: (doc: PlanDocument) => T;
+}
+
+/** A head's fields (PlanHead: every plan field but steps), and next_due_at for the overdue list's cursor. */
+const HEAD_PROJECTION: Document = Object.fromEntries([
+  ...Object.keys(PlanHeadSchema.shape).map((field) => [field === 'plan_id' ? '_id' : field, 1]),
+  ['next_due_at', 1],
+]);
 
 const PlanCursorSchema = TimeIdCursorSchema('plans');
 const OverdueCursorSchema = TimeIdCursorSchema('overdue');
@@ -175,25 +187,38 @@ export class PlanRepository {
    * Plans newest updated first (ties by id), in keyset pages that hold still while plans are
    * added; with overdueAt alone (no assignee), most overdue first: earliest next_due_at, ties by id.
    */
-  async listPlans(tenantId: string, filter: PlanListFilter = {}, page: PageArgs = {}): Promise<Page<RevenuePlanV1>> {
+  listPlans(tenantId: string, filter: PlanListFilter = {}, page: PageArgs = {}): Promise<Page<RevenuePlanV1>> {
+    return this.list(tenantId, filter, page, { parse: (d) => this.toStored(d).plan });
+  }
+
+  /**
+   * listPlans without the plans' steps (PlanHead): the store decodes and sends only the other
+   * fields, which on the embedded store is most of what a page costs (docs/store.md, "Plan lists").
+   */
+  listPlanHeads(tenantId: string, filter: PlanListFilter = {}, page: PageArgs = {}): Promise<Page<PlanHead>> {
+    return this.list(tenantId, filter, page, { projection: HEAD_PROJECTION, parse: (d) => this.toHead(d) });
+  }
+
+  private async list<T extends PlanHead | RevenuePlanV1>(tenantId: string, filter: PlanListFilter, page: PageArgs, read: PlanRead<T>): Promise<Page<T>> {
     const size = clampPageSize(page.first);
     const base: Filter<PlanDocument> = { tenant_id: tenantId };
     if (filter.accountId) base.account_id = filter.accountId;
     if (filter.statuses && filter.statuses.length > 0) base.plan_status = { $in: [...filter.statuses] };
     if (filter.planType) base.plan_type = filter.planType;
     if (filter.overdueAt) base.next_due_at = { $lt: filter.overdueAt };
-    if (filter.overdueAt && !filter.assignee) return this.listOverdue(base, size, page.after ?? undefined);
+    if (filter.overdueAt && !filter.assignee) return this.listOverdue(base, size, page.after ?? undefined, read);
     const after = page.after ? decodeCursor(page.after, PlanCursorSchema) : null;
     // By assignee: one query per open_assignee_N field, each its index's ordered range, merged
     // (the top size + 1 of the union is within the top size + 1 of each). SQLite serves an $or of
     // them by walking the tenant's plans instead (docs/steps.md).
     const filters = filter.assignee ? OPEN_ASSIGNEE_FIELDS.map((field) => ({ ...base, [field]: filter.assignee })) : [base];
+    const options = read.projection ? { projection: read.projection } : {};
     return withStoreErrors(this.logger, 'plans.listPlans', async () => {
       const found = await Promise.all(
-        filters.map((f) => this.plans.find(afterTimeId(f, 'updated_at', after)).sort({ updated_at: -1, _id: -1 }).limit(size + 1).toArray()),
+        filters.map((f) => this.plans.find(afterTimeId(f, 'updated_at', after), options).sort({ updated_at: -1, _id: -1 }).limit(size + 1).toArray()),
       );
       const docs = found.length === 1 ? found[0]! : newestFirstUnion(found.flat());
-      return toPage(docs.map((d) => this.toStored(d).plan), size, (p) => ({ k: 'plans', t: p.updated_at.getTime(), id: p.plan_id }));
+      return toPage(docs.map(read.parse), size, (p) => ({ k: 'plans', t: p.updated_at.getTime(), id: p.plan_id }));
     });
   }
 
@@ -201,14 +226,17 @@ export class PlanRepository {
    * The overdue list in its index's order (tenant_id, next_due_at, _id): the range is the order,
    * so the store reads only the page, however many plans are overdue (docs/steps.md).
    */
-  private async listOverdue(base: Filter<PlanDocument>, size: number, afterCursor: string | undefined): Promise<Page<RevenuePlanV1>> {
+  private async listOverdue<T extends PlanHead | RevenuePlanV1>(base: Filter<PlanDocument>, size: number, afterCursor: string | undefined, read: PlanRead<T>): Promise<Page<T>> {
     const after = afterCursor ? decodeCursor(afterCursor, OverdueCursorSchema) : null;
     const at = after ? new Date(after.t) : null;
     const query: Filter<PlanDocument> =
       after && at ? { $and: [base, { next_due_at: { $gte: at } }, { $or: [{ next_due_at: { $gt: at } }, { next_due_at: at, _id: { $gt: after.id } }] }] } : base;
+    const options = read.projection ? { projection: read.projection } : {};
     return withStoreErrors(this.logger, 'plans.listOverdue', async () => {
-      const docs = await this.plans.find(query).sort({ next_due_at: 1, _id: 1 }).limit(size + 1).toArray();
-      return toPage(docs.map((d) => this.toStored(d).plan), size, (p) => ({ k: 'overdue', t: nextDueAt(p)?.getTime() ?? 0, id: p.plan_id }));
+      const docs = await this.plans.find(query, options).sort({ next_due_at: 1, _id: 1 }).limit(size + 1).toArray();
+      // The cursor holds the stored next_due_at, the index's key (a head has no steps to derive it from).
+      const dueAt = new Map(docs.map((d) => [d._id, d.next_due_at instanceof Date ? d.next_due_at.getTime() : 0]));
+      return toPage(docs.map(read.parse), size, (p) => ({ k: 'overdue', t: dueAt.get(p.plan_id) ?? 0, id: p.plan_id }));
     });
   }
 
@@ -392,6 +420,14 @@ export class PlanRepository {
   /** Keyed by the document (_id is unique in the collection), whatever tenant asks. */
   private locked<T>(planId: string, fn: () => Promise<T>): Promise<T> {
     return planLocks.run(`${this.dbName}\u0000${planId}`, fn);
+  }
+
+  /** A list's head of a stored document (HEAD_PROJECTION), validated as toStored validates a whole one. */
+  private toHead(doc: PlanDocument): PlanHead {
+    const head = PlanHeadSchema.safeParse({ ...doc, plan_id: doc._id });
+    if (head.success) return head.data;
+    this.logger.error({ plan_id: doc._id, issues: head.error.issues }, 'stored plan is invalid');
+    throw new AppError('INTERNAL_SERVER_ERROR', `stored plan ${doc._id} is invalid`);
   }
 
   /** Validates a stored document; a corrupted one is a clear INTERNAL_SERVER_ERROR, its cause logged. */

@@ -28,7 +28,7 @@ export { WEBHOOK_DELIVERY_STATUSES } from './webhooks/WebhookStore.js';
  * its plans and its ledger. A PlanStore is one.
  */
 export type Store = Pick<PlanStore, 'createPlan' | 'createPlans' | 'change' | 'transition' | 'updateDraft' | 'getPlanWithProposal' | 'getPlanRepaired' | 'verifyPlanLedger'> & {
-  readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'findActivePlanIds' | 'findExpiredIn'>;
+  readonly plans: Pick<PlanRepository, 'getPlans' | 'listPlans' | 'listPlanHeads' | 'findActivePlanIds' | 'findExpiredIn'>;
   readonly ledger: Pick<PlanLedger, 'getByIds' | 'listByPlan' | 'listByPlans' | 'listForTenant' | 'stats'>;
   readonly counters: Pick<PlanCounters, 'statusCounts'>;
 };

@@ -1,5 +1,5 @@
 import { isAppError } from '../../domain/errors.js';
-import type { RevenuePlanV1 } from '../../domain/plan.js';
+import type { PlanView, RevenuePlanV1 } from '../../domain/plan.js';
 import type { Store } from '../../store/index.js';
 import { EXPIRING_STATUSES, isDueToExpire } from '../../domain/activationDecision.js';
 import { repeat, type Repeating } from '../../runtime/repeat.js';
@@ -31,8 +31,8 @@ export class PlanExpiry {
   }
 
   /** The plan as it is now: EXPIRED, with its PLAN_EXPIRED event, when it was due. */
-  async expireIfDue(plan: RevenuePlanV1, cause: ExpiryCause): Promise<RevenuePlanV1> {
-    let current = plan;
+  async expireIfDue<P extends PlanView>(plan: P, cause: ExpiryCause): Promise<P | RevenuePlanV1> {
+    let current: P | RevenuePlanV1 = plan;
     // Bounded: each CONFLICT means the plan moved meanwhile; a plan moves out of APPROVED or ACTIVE at most twice.
     for (let attempt = 0; attempt < 3 && isDueToExpire(current, this.clock()); attempt++) {
       const from = current.plan_status;
@@ -68,7 +68,7 @@ export class PlanExpiry {
   }
 
   /** expireIfDue() for a page of plans; only due ones cost a write. */
-  expireEachIfDue(plans: readonly RevenuePlanV1[], cause: ExpiryCause): Promise<RevenuePlanV1[]> {
+  expireEachIfDue<P extends PlanView>(plans: readonly P[], cause: ExpiryCause): Promise<(P | RevenuePlanV1)[]> {
     const now = this.clock();
     return Promise.all(plans.map((p) => (isDueToExpire(p, now) ? this.expireIfDue(p, cause) : p)));
   }

@@ -2,7 +2,7 @@ import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../domain/errors.js';
 import type { LedgerEventType, PlanStatus } from '../../domain/enums.js';
 import type { LedgerEntryRecord } from '../../domain/ledger.js';
-import type { RevenuePlanV1 } from '../../domain/plan.js';
+import type { PlanView, RevenuePlanV1 } from '../../domain/plan.js';
 import type { StatusCount } from '../../domain/planTally.js';
 import type { Page, PageArgs } from '../../domain/page.js';
 import { overdueStepCount } from '../../domain/stepWorkload.js';
@@ -51,31 +51,35 @@ export class PlanQueryService {
   }
 
   /**
-   * A page of plans as they are now: a plan past its time is expired before it is shown, and
-   * left out when the filter's statuses (or overdue: true) no longer include it (the page may then be short; the
-   * cursors and hasNextPage still describe the stored order).
+   * A page of plans as they are now, whole or (withSteps false) without their steps (PlanHead:
+   * docs/store.md, "Plan lists"): a plan past its time is expired before it is shown, and left
+   * out when the filter's statuses (or overdue: true) no longer include it (the page may then be
+   * short; the cursors and hasNextPage still describe the stored order).
    */
-  async listPlans(principal: Principal, rawFilter: unknown, page: PageArgs): Promise<Page<RevenuePlanV1>> {
+  async listPlans(principal: Principal, rawFilter: unknown, page: PageArgs, { withSteps = true }: { withSteps?: boolean } = {}): Promise<Page<PlanView>> {
     const filter = parseInput(PlanFilterSchema, rawFilter, 'filter');
     const { first, after } = parseInput(PageArgsSchema, page, 'page');
     const statuses = filter?.status?.length ? (filter.status as PlanStatus[]) : null;
     const now = this.clock();
-    const stored = await this.deps.store.plans.listPlans(
-      principal.tenantId,
-      {
-        ...(filter?.accountId ? { accountId: filter.accountId } : {}),
-        ...(statuses ? { statuses } : {}),
-        ...(filter?.planType ? { planType: filter.planType } : {}),
-        ...(filter?.overdue ? { overdueAt: now } : {}),
-        ...(filter?.assignee ? { assignee: filter.assignee } : {}),
-      },
-      { first, after },
-    );
+    const listFilter = {
+      ...(filter?.accountId ? { accountId: filter.accountId } : {}),
+      ...(statuses ? { statuses } : {}),
+      ...(filter?.planType ? { planType: filter.planType } : {}),
+      ...(filter?.overdue ? { overdueAt: now } : {}),
+      ...(filter?.assignee ? { assignee: filter.assignee } : {}),
+    };
+    const plans = this.deps.store.plans;
+    const stored: Page<PlanView> = withSteps
+      ? await plans.listPlans(principal.tenantId, listFilter, { first, after })
+      : await plans.listPlanHeads(principal.tenantId, listFilter, { first, after });
     const current = await this.deps.expiry.expireEachIfDue(stored.items, { trigger: 'expired_on_read', touchedBy: principal.sub });
     if (current.every((p, i) => p === stored.items[i])) return stored;
-    // An expired plan has no overdue work either, and its steps are nobody's work.
+    // Only an expired plan (whole, with its steps) can have left the filter: it has no overdue
+    // work either, and its steps are nobody's work.
     const keep = current.map(
-      (p) => (!statuses || statuses.includes(p.plan_status)) && (!filter?.overdue || overdueStepCount(p, now) > 0) && (!filter?.assignee || p.plan_status !== 'EXPIRED'),
+      (p, i) =>
+        p === stored.items[i] ||
+        ((!statuses || statuses.includes(p.plan_status)) && (!filter?.overdue || (p.steps !== undefined && overdueStepCount(p, now) > 0)) && (!filter?.assignee || p.plan_status !== 'EXPIRED')),
     );
     return { ...stored, items: current.filter((_p, i) => keep[i]), cursors: stored.cursors.filter((_c, i) => keep[i]) };
   }
