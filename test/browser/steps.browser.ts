@@ -90,6 +90,9 @@ async function signIn(bearer: string, sub: string): Promise<void> {
 
 /** Opens an inline form of a step (or of the plan), types `text`, submits. */
 async function ask(scope: Locator, verb: string, text: string): Promise<void> {
+  // The card reloads after every action (aria-busy meanwhile) and its re-render would close a
+  // form opened before it ends.
+  await page.locator('#plan-card-body[aria-busy="true"]').waitFor({ state: 'detached' });
   await scope.locator(`button[data-step-action="${verb}-open"]`).click();
   const form = scope.locator('form.ask-form:visible');
   await form.locator('input').fill(text);
