@@ -86,9 +86,9 @@ export interface PlanDocumentChange {
 
 type PlanDocument = { _id: string } & Record<string, unknown>;
 
-/** How a list reads its plans: the projection it asks the store for (none: whole documents), and the parse of each. */
+/** How a list reads its plans: the find options it asks the store with (a projection, or none: whole documents), and the parse of each. */
 interface PlanRead<T> {
-  projection?: Document;
+  options: { projection?: Document };
   parse: (doc: PlanDocument) => T;
 }
 
@@ -188,7 +188,7 @@ export class PlanRepository {
    * added; with overdueAt alone (no assignee), most overdue first: earliest next_due_at, ties by id.
    */
   listPlans(tenantId: string, filter: PlanListFilter = {}, page: PageArgs = {}): Promise<Page<RevenuePlanV1>> {
-    return this.list(tenantId, filter, page, { parse: (d) => this.toStored(d).plan });
+    return this.list(tenantId, filter, page, { options: {}, parse: (d) => this.toStored(d).plan });
   }
 
   /**
@@ -196,7 +196,7 @@ export class PlanRepository {
    * fields, which on the embedded store is most of what a page costs (docs/store.md, "Plan lists").
    */
   listPlanHeads(tenantId: string, filter: PlanListFilter = {}, page: PageArgs = {}): Promise<Page<PlanHead>> {
-    return this.list(tenantId, filter, page, { projection: HEAD_PROJECTION, parse: (d) => this.toHead(d) });
+    return this.list(tenantId, filter, page, { options: { projection: HEAD_PROJECTION }, parse: (d) => this.toHead(d) });
   }
 
   private async list<T extends PlanHead | RevenuePlanV1>(tenantId: string, filter: PlanListFilter, page: PageArgs, read: PlanRead<T>): Promise<Page<T>> {
@@ -212,10 +212,9 @@ export class PlanRepository {
     // (the top size + 1 of the union is within the top size + 1 of each). SQLite serves an $or of
     // them by walking the tenant's plans instead (docs/steps.md).
     const filters = filter.assignee ? OPEN_ASSIGNEE_FIELDS.map((field) => ({ ...base, [field]: filter.assignee })) : [base];
-    const options = read.projection ? { projection: read.projection } : {};
     return withStoreErrors(this.logger, 'plans.listPlans', async () => {
       const found = await Promise.all(
-        filters.map((f) => this.plans.find(afterTimeId(f, 'updated_at', after), options).sort({ updated_at: -1, _id: -1 }).limit(size + 1).toArray()),
+        filters.map((f) => this.plans.find(afterTimeId(f, 'updated_at', after), read.options).sort({ updated_at: -1, _id: -1 }).limit(size + 1).toArray()),
       );
       const docs = found.length === 1 ? found[0]! : newestFirstUnion(found.flat());
       return toPage(docs.map(read.parse), size, (p) => ({ k: 'plans', t: p.updated_at.getTime(), id: p.plan_id }));
@@ -231,9 +230,8 @@ export class PlanRepository {
     const at = after ? new Date(after.t) : null;
     const query: Filter<PlanDocument> =
       after && at ? { $and: [base, { next_due_at: { $gte: at } }, { $or: [{ next_due_at: { $gt: at } }, { next_due_at: at, _id: { $gt: after.id } }] }] } : base;
-    const options = read.projection ? { projection: read.projection } : {};
     return withStoreErrors(this.logger, 'plans.listOverdue', async () => {
-      const docs = await this.plans.find(query, options).sort({ next_due_at: 1, _id: 1 }).limit(size + 1).toArray();
+      const docs = await this.plans.find(query, read.options).sort({ next_due_at: 1, _id: 1 }).limit(size + 1).toArray();
       // The cursor holds the stored next_due_at, the index's key (a head has no steps to derive it from).
       const dueAt = new Map(docs.map((d) => [d._id, d.next_due_at instanceof Date ? d.next_due_at.getTime() : 0]));
       return toPage(docs.map(read.parse), size, (p) => ({ k: 'overdue', t: dueAt.get(p.plan_id) ?? 0, id: p.plan_id }));
@@ -426,8 +424,7 @@ export class PlanRepository {
   private toHead(doc: PlanDocument): PlanHead {
     const head = PlanHeadSchema.safeParse({ ...doc, plan_id: doc._id });
     if (head.success) return head.data;
-    this.logger.error({ plan_id: doc._id, issues: head.error.issues }, 'stored plan is invalid');
-    throw new AppError('INTERNAL_SERVER_ERROR', `stored plan ${doc._id} is invalid`);
+    return this.invalidStored(doc, head.error.issues);
   }
 
   /** Validates a stored document; a corrupted one is a clear INTERNAL_SERVER_ERROR, its cause logged. */
@@ -443,7 +440,11 @@ export class PlanRepository {
         ledger_hash: extras.data.ledger_hash ?? null,
       };
     }
-    const issues = [...(plan.success ? [] : plan.error.issues), ...(extras.success ? [] : extras.error.issues)];
+    return this.invalidStored(doc, [...(plan.success ? [] : plan.error.issues), ...(extras.success ? [] : extras.error.issues)]);
+  }
+
+  /** A corrupted stored document: its cause logged, a clear INTERNAL_SERVER_ERROR thrown. */
+  private invalidStored(doc: PlanDocument, issues: readonly z.core.$ZodIssue[]): never {
     this.logger.error({ plan_id: doc._id, issues }, 'stored plan is invalid');
     throw new AppError('INTERNAL_SERVER_ERROR', `stored plan ${doc._id} is invalid`);
   }
