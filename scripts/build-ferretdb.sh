@@ -21,11 +21,13 @@ tools="$root/tools/ferretdb"
 mode="${1:-patched}"
 version="$(awk '{for (i = 1; i < NF; i++) if ($i == "github.com/FerretDB/FerretDB") { print $(i + 1); exit }}' "$tools/go.mod")"
 patches=("$tools"/patches/*.patch)
+# Patches of other vendored modules FerretDB builds with (paths from vendor/, e.g. a/modernc.org/libc/…).
+module_patches=("$tools"/patches/modules/*.patch)
 
 case "$mode" in
   patched | --test)
     out="$root/.bin/ferretdb"
-    build_id="$version+patches.$(cat "${patches[@]}" | sha256sum | cut -c1-16)"
+    build_id="$version+patches.$(cat "${patches[@]}" "${module_patches[@]}" | sha256sum | cut -c1-16)"
     ;;
   --stock)
     out="$root/.bin/ferretdb-stock"
@@ -62,10 +64,16 @@ if [[ "$mode" != --stock ]]; then
       exit 1
     fi
   done
+  for patch in "${module_patches[@]}"; do
+    if ! patch -d vendor -p1 --forward --batch --fuzz=0 --no-backup-if-mismatch --reject-file=- --silent < "$patch"; then
+      echo "build-ferretdb: modules/$(basename "$patch") no longer applies to the modules FerretDB $version vendors" >&2
+      exit 1
+    fi
+  done
 fi
 if [[ "$mode" == --test ]]; then
   echo "build-ferretdb: testing the patched FerretDB $version…" >&2
-  go test "${BUILD_FLAGS[@]}" -count=1 github.com/FerretDB/FerretDB/internal/backends/sqlite/... github.com/FerretDB/FerretDB/internal/handler github.com/FerretDB/FerretDB/internal/handler/common github.com/FerretDB/FerretDB/internal/handler/sjson github.com/FerretDB/FerretDB/internal/util/fsql >&2
+  go test "${BUILD_FLAGS[@]}" -count=1 github.com/FerretDB/FerretDB/internal/backends/sqlite/... github.com/FerretDB/FerretDB/internal/handler github.com/FerretDB/FerretDB/internal/handler/common github.com/FerretDB/FerretDB/internal/handler/sjson github.com/FerretDB/FerretDB/internal/util/fsql modernc.org/libc >&2
   exit 0
 fi
 echo "build-ferretdb: building FerretDB $version ($build_id; once, about a minute)…" >&2

@@ -102,6 +102,10 @@ async function throughputAndInteractive(h: Harness, window: Window): Promise<Row
     if (!window.fits()) throw new Skipped('time budget');
     const label = `proposePlan c=64 over ${n} accounts (10a)`;
     const propose = await h.run(h.gqlJob(server, h.token, label, proposeBodies(accounts('p64', n)), h.limits(label, 64, { warmupMs: 0, durationMs: Math.max(1000, window.left() - 5000), maxRequests: n }), '"planId"'), window, server);
+    // The baseline's background work (sealing its entries, tallying its plans) ends before the
+    // run starts, so that neither side pays for the other's.
+    await h.awaitProcessIdle(server.pid, 60_000, 'the server, after the proposePlan baseline');
+    await h.awaitStoreIdle(60_000, 'after the proposePlan baseline');
     h.log(`case 10a: a real run of ${n} accounts (PROPOSAL_RUN_CONCURRENCY=${cfg.runConcurrency})`);
     const real = await fullRun(server, h.token, accounts('run', n), false, window);
     const runRate = real.items / real.seconds;

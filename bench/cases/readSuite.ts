@@ -81,7 +81,11 @@ export const readSuiteCase: BenchCase = {
         if (size < target) h.notes.push(`6: the time budget ended the seeding at ${size.toLocaleString('en-US')} of ${target.toLocaleString('en-US')} plans; that size is measured instead.`);
         if (sizes.includes(size)) continue;
         sizes.push(size);
+        // Every process of the case at rest before a size's runs: the stock store digests its
+        // copy of the seeding at its own pace, and would take a core from the patched runs.
         await h.awaitStoreIdle(20_000, 'after seeding');
+        if (stockStore) await h.awaitProcessIdle(stockFerretdbPid(stockStore), 120_000, 'stock store, after seeding');
+        for (const s of servers) await h.awaitProcessIdle(s.pid, 20_000, `${s.name}, after seeding`);
         const ids = Array.from({ length: 200 }, (_, k) => planIdOf(TENANT, Math.floor((k * size) / 200)));
         const queries: (ReadQuery & { tenantToken?: string })[] = [
           ...readQueries(TENANT, size, ids, now),
@@ -115,7 +119,7 @@ export const readSuiteCase: BenchCase = {
             const [stock] = await h.measureSides([{ label: label(q, 'stock service'), make: (l) => h.gqlJob(stockSide.server, t, l.label, q.bodies, l), server: stockSide.server }], cfg.readConcurrency, window, overrides);
             bySize.get(q.key)!.stock = stock ?? null;
           }
-          if (stockStore) await h.awaitProcessIdle(childPids(stockStore.pid).find((pid) => commOf(pid) === 'ferretdb') ?? null, 120_000, 'stock store, after its reads');
+          if (stockStore) await h.awaitProcessIdle(stockFerretdbPid(stockStore), 120_000, 'stock store, after its reads');
         }
       }
       const biggest = sizes.at(-1) ?? 0;
@@ -166,3 +170,6 @@ export const readSuiteCase: BenchCase = {
     return rows;
   },
 };
+
+/** The stock store's FerretDB process (its start script's child). */
+const stockFerretdbPid = (store: EmbeddedStore): number | null => childPids(store.pid).find((pid) => commOf(pid) === 'ferretdb') ?? null;

@@ -33,8 +33,13 @@ export const STATS_WINDOW_MS = 14 * 86_400_000;
 /** Plan ids are the same on every store the suite seeds, so one id sample serves all. */
 /** created_by of every seeded plan (the service's own plans carry their proposer). */
 export const SEEDED_BY = 'bench-seed';
-/** One plan in this many has overdue steps (overdue while APPROVED or ACTIVE: 1 in 30 plans). */
-const OVERDUE_EVERY = 10;
+/**
+ * Plans whose steps are due in the past: i % 10 of 1 or 2 (one plan in five; of them the APPROVED
+ * and ACTIVE ones, 1 in 15 plans, are overdue). At 1,000 plans that is 66, more than a page, so
+ * the overdue list returns a full page of 50 at every size and its growth compares like with like.
+ */
+const isPastDue = (i: number) => i % 10 === 1 || i % 10 === 2;
+const OVERDUE_ONE_IN = 15;
 export const planIdOf = (tenant: string, i: number) => `${tenant}-plan-${String(i).padStart(6, '0')}`;
 const accountOf = (tenant: string, i: number) => `${tenant}-acct-${Math.floor(i / PLANS_PER_ACCOUNT)}`;
 
@@ -47,8 +52,8 @@ function planDocument(tenant: string, i: number, now: number): Document {
   const created = new Date(updated.getTime() - 3_600_000);
   const step = randomUUID();
   const accountId = accountOf(tenant, i);
-  // One plan in OVERDUE_EVERY has its steps due 5 days ago (overdue while APPROVED or ACTIVE); the rest in 10 days.
-  const due = new Date(now + (i % OVERDUE_EVERY === 3 ? -5 : 10) * 86_400_000);
+  // Past-due plans have their steps due 5 days ago (overdue while APPROVED or ACTIVE); the rest in 10 days.
+  const due = new Date(now + (isPastDue(i) ? -5 : 10) * 86_400_000);
   const steps: PlanStepV1[] = [
     { step_id: step, action_type: 'PREP_RENEWAL_BRIEF', status: 'PENDING', sequence: 1, dependencies: [], due_at: due },
     { step_id: randomUUID(), action_type: 'REQUEST_RENEWAL_MEETING', status: 'PENDING', sequence: 2, dependencies: [step], constraints: { channel: 'email' }, due_at: due },
@@ -263,7 +268,7 @@ export function readQueries(tenant: string, plans: number, planIds: string[], no
     },
     {
       key: 'overdue',
-      what: `plans(first: 50, filter: {overdue: true}) (1 in ${OVERDUE_EVERY * 3} plans, most overdue first)`,
+      what: `plans(first: 50, filter: {overdue: true}) (1 in ${OVERDUE_ONE_IN} plans, most overdue first)`,
       bodies: [plansBody({ overdue: true })],
       raw: [{ collection: 'plans', find: ejson({ tenant_id: tenant, next_due_at: { $lt: new Date(now) } }), sort: { next_due_at: 1, _id: 1 }, limit: 51 }],
       vsPointRead: 5,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Filter, OptionalUnlessRequiredId } from 'mongodb';
 import { PLAN_STATUSES, PLAN_TYPES, type PlanStatus, type PlanType } from '../domain/enums.js';
 import { RevenuePlanV1Schema } from '../domain/plan.js';
 import { StatusCounts, tallyOf, utcDay, type PlanTally, type StatusCount } from '../domain/planTally.js';
@@ -7,6 +7,7 @@ import { workIndexFields } from '../domain/stepWorkload.js';
 import { PLANS_COLLECTION } from './indexes.js';
 import { PLAN_COUNTERS_COLLECTION, PLAN_STEP_DUES_COLLECTION, PLAN_TALLIES_COLLECTION } from './planCounterIndexes.js';
 import { acquireLease, releaseLease, type LeaseDoc } from './leases.js';
+import { insertEach } from './insertEach.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
 import { withPlanLock } from './PlanRepository.js';
 import { repeat, type Repeating } from '../runtime/repeat.js';
@@ -286,13 +287,19 @@ export class PlanCounters {
   /** Stores the journal's tallies, clears the marks still as seen, then the journal: every step idempotent. */
   private async settle(tenantId: string, journal: readonly JournalEntry[]): Promise<void> {
     const records = journal.map((j) => ({ first: j.first === true, ...tallyRecords(tenantId, j.plan_id, j.tally) }));
-    const tallyOps: AnyBulkWriteOperation<TallyDoc>[] = records.map(({ tally: { _id, ...replacement } }) => ({ replaceOne: { filter: { _id }, replacement, upsert: true } }));
-    const dueOps: AnyBulkWriteOperation<StepDueDoc>[] = records.flatMap(({ first, tally, dues }) => [
-      // A plan counted for the first time has no stored due steps to take away.
-      ...(first ? [] : [{ deleteMany: { filter: { tenant_id: tenantId, plan_id: tally._id, _id: { $nin: dues.map((d) => d._id) } } } }]),
+    // A plan counted for the first time had no tally and no due steps when the journal was
+    // written, and only this journal writes them until it is settled: its records are inserted
+    // (one insert for all, where each upsert is a read and a write of its own), and a duplicate
+    // is this journal's own record, stored by a settle a crash cut short.
+    const firsts = records.filter((r) => r.first);
+    const again = records.filter((r) => !r.first);
+    const tallyOps: AnyBulkWriteOperation<TallyDoc>[] = again.map(({ tally: { _id, ...replacement } }) => ({ replaceOne: { filter: { _id }, replacement, upsert: true } }));
+    const dueOps: AnyBulkWriteOperation<StepDueDoc>[] = again.flatMap(({ tally, dues }) => [
+      { deleteMany: { filter: { tenant_id: tenantId, plan_id: tally._id, _id: { $nin: dues.map((d) => d._id) } } } },
       ...dues.map(({ _id, ...replacement }) => ({ replaceOne: { filter: { _id }, replacement, upsert: true } })),
     ]);
-    await this.tallies.bulkWrite(tallyOps, { ordered: false });
+    await Promise.all([insertAbsent(this.tallies, firsts.map((r) => r.tally)), insertAbsent(this.dues, firsts.flatMap((r) => r.dues))]);
+    if (tallyOps.length > 0) await this.tallies.bulkWrite(tallyOps, { ordered: false });
     if (dueOps.length > 0) await this.dues.bulkWrite(dueOps, { ordered: true });
     if (this.options.crashAt === 'after-tallies') throw new Error('simulated crash after the tallies');
     // One statement clears every mark still as seen: marks are unique random values, so a plan
@@ -506,4 +513,11 @@ function unflatCounts(tenantId: string, flat: Record<string, number>): CounterDo
     at[path.at(-1)!] = n;
   }
   return doc as unknown as CounterDoc;
+}
+
+/** Inserts the documents that are not stored yet (one unordered insert; an `_id` already stored is left as it is). */
+async function insertAbsent<T extends { _id: string }>(collection: Collection<T>, docs: readonly T[]): Promise<void> {
+  const outcomes = await insertEach(collection, docs as unknown as OptionalUnlessRequiredId<T>[]);
+  const failed = outcomes.find((o) => !o.ok && !o.duplicate);
+  if (failed && !failed.ok) throw failed.error;
 }
