@@ -8,25 +8,28 @@ import { boundedVerdict, fmtRun, latencyRatio } from '../lib/figures.js';
 import { JWT_SECRET, TENANT } from '../lib/harness.js';
 import type { LoadResult } from '../lib/loadJob.js';
 import { childPids, commOf, type ServerProcess } from '../lib/processes.js';
-import { LEDGER_PER_PLAN, ReadSuiteData, SMALL_TENANT, SMALL_TENANT_PLANS, planIdOf, readQueries, type ReadQuery } from '../lib/readSuite.js';
+import { LEDGER_PER_PLAN, REFERENCE_TENANT, ReadSuiteData, SMALL_TENANT, SMALL_TENANT_PLANS, planIdOf, readQueries, type ReadQuery } from '../lib/readSuite.js';
 import type { Row, Verdict } from '../lib/report.js';
 import { ms } from '../lib/stats.js';
 
 // Case 6: the dashboard's reads at each size, stock vs patched FerretDB vs the raw driver.
 // The large tenant grows from the first size to the last (10 ledger entries per plan); a small
-// tenant of 100 plans sits beside it throughout. Patched FerretDB is the bench's store; stock
+// tenant of 100 plans and a tenant of the first size sit beside it throughout. A read's growth is
+// the large tenant's against the first-size tenant's, measured one after the other at the last
+// size (REFERENCE_TENANT says why). Patched FerretDB is the bench's store; stock
 // FerretDB (.bin/ferretdb-stock, built on demand) gets the same documents in a store of its
 // own. Each has its own service process; the raw driver reads the patched store. The data
 // (bench/lib/readSuite.ts) stays for case 7d, which proves inclusion in its log.
 
-type Measured = { patched: LoadResult; raw: LoadResult; stock: LoadResult | null };
+/** One read at one size: the service, the raw driver and stock FerretDB; at the last size also the reference tenant's read, measured just before. */
+type Measured = { patched: LoadResult; raw: LoadResult; stock: LoadResult | null; reference: LoadResult | null };
 
 export const readSuiteCase: BenchCase = {
   id: '6',
   title: 'read suite (lists, counts, feed, stats)',
   slice: 0.4533,
   shares: ['readSuiteData'],
-  seeds: ['bench_reads: the large tenant grown to each BENCH_READ_SIZES (10 entries per plan) and a 100-plan tenant, on the patched and the stock store (on the patched one with their sealed log when case 7d runs)'],
+  seeds: ['bench_reads: the large tenant grown to each BENCH_READ_SIZES (10 entries per plan), a 100-plan tenant and a tenant of the first size, on the patched and the stock store (on the patched one with their sealed log when case 7d runs)'],
   async run(h, window) {
     const { cfg } = h;
     const rows: Row[] = [];
@@ -71,9 +74,12 @@ export const readSuiteCase: BenchCase = {
       };
       await seedTo(SMALL_TENANT, SMALL_TENANT_PLANS);
       const wanted = [...cfg.readSizes].sort((a, b) => a - b);
+      const referenceSize = wanted[0] ?? 0;
+      const referenceToken = await mintDevToken({ secret: JWT_SECRET, tenantId: REFERENCE_TENANT, roles: ['plan-viewer'], sub: 'bench', ttlSeconds: 3 * 3600 });
+      if (wanted.length > 1) await seedTo(REFERENCE_TENANT, referenceSize);
       // What one size's measurements take (8 reads, 3 sides, each a probe and a run): the
       // seeding stops where the window must keep that for every size still to measure.
-      const perSizeMs = 8 * 3 * (3000 + cfg.readWarmupMs + cfg.readDurationMs);
+      const perSizeMs = 8 * 4 * (3000 + cfg.readWarmupMs + cfg.readDurationMs);
       const sizes: number[] = [];
       const results = new Map<number, Map<string, Measured>>();
       for (const [k, target] of wanted.entries()) {
@@ -95,9 +101,15 @@ export const readSuiteCase: BenchCase = {
         results.set(size, bySize);
         const overrides = { warmupMs: cfg.readWarmupMs, durationMs: cfg.readDurationMs };
         const label = (q: ReadQuery, side: string) => `6 ${q.key} @${size} (${side})`;
+        const last = k === wanted.length - 1 && sizes.length > 1;
+        const referenceQueries = new Map(readQueries(REFERENCE_TENANT, referenceSize, ids.map((_, j) => planIdOf(REFERENCE_TENANT, Math.floor((j * referenceSize) / ids.length))), now).map((q) => [q.key, q]));
         for (const q of queries) {
           if (!window.fits()) throw new Skipped(`time budget (at ${size} plans, ${q.what})`);
           const t = q.tenantToken ?? h.token;
+          const referenceQuery = last ? referenceQueries.get(q.key) : undefined;
+          const [reference] = referenceQuery
+            ? await h.measureSides([{ label: label(q, `patched service, the ${referenceSize.toLocaleString('en-US')}-plan tenant`), make: (l) => h.gqlJob(patchedServer, referenceToken, l.label, referenceQuery.bodies, l), server: patchedServer }], cfg.readConcurrency, window, overrides)
+            : [null];
           const [patched, raw] = await h.measureSides(
             [
               { label: label(q, 'patched service'), make: (l) => h.gqlJob(patchedServer, t, l.label, q.bodies, l), server: patchedServer },
@@ -107,7 +119,7 @@ export const readSuiteCase: BenchCase = {
             window,
             overrides,
           );
-          bySize.set(q.key, { patched: patched!, raw: raw!, stock: null });
+          bySize.set(q.key, { patched: patched!, raw: raw!, stock: null, reference: reference ?? null });
         }
         // Stock FerretDB after the patched store's runs: a read the client gave up on goes on in
         // the stock store for a while, and must not slow down the patched figures.
@@ -132,12 +144,15 @@ export const readSuiteCase: BenchCase = {
         const b = large.get(q.key);
         const point = large.get('plan');
         if (!a || !b || !point) continue;
-        const growth = latencyRatio(b.patched, a.patched, 'p50');
+        // Growth between the large tenant and the reference tenant at one moment; the first
+        // phase's figure (another moment) is shown beside it.
+        const growth = latencyRatio(b.patched, b.reference ?? a.patched, 'p50');
+        const phaseGrowth = latencyRatio(b.patched, a.patched, 'p50');
         const vsRaw = latencyRatio(b.patched, b.raw, 'p99');
         const vsStock = b.stock ? latencyRatio(b.stock, b.patched, 'p50') : null;
         const vsPoint = latencyRatio(b.patched, point.patched, 'p50');
         const checks: { text: string; verdict: Verdict }[] = [];
-        if (q.flat) checks.push({ text: `p50 @${biggest.toLocaleString('en-US')} ≤ 1.3× @${(sizes[0] ?? 0).toLocaleString('en-US')}`, verdict: boundedVerdict(growth, 1.3) });
+        if (q.flat) checks.push({ text: `p50 @${biggest.toLocaleString('en-US')} ≤ 1.3× @${(sizes[0] ?? 0).toLocaleString('en-US')}${b.reference ? ' (the same-size tenant beside it)' : ''}`, verdict: boundedVerdict(growth, 1.3) });
         if (q.vsPointRead) checks.push({ text: `p50 ≤ ${q.vsPointRead}× plan(planId)`, verdict: boundedVerdict(vsPoint, q.vsPointRead) });
         if (q.key !== 'plan') checks.push({ text: 'p99 ≤ 2× raw', verdict: boundedVerdict(vsRaw, 2) });
         if (q.key === 'stats' && vsStock) {
@@ -150,12 +165,12 @@ export const readSuiteCase: BenchCase = {
           id: `6${q.key === 'small' ? 'h' : q.key === 'overdue' ? 'i' : 'abcdefg'[['plan', 'plans', 'status', 'account', 'counts', 'feed', 'stats'].indexOf(q.key)]}`,
           what: q.what,
           load: `closed loop, ${cfg.readConcurrency} in flight; large tenant ${sizeText(sizes[0] ?? 0)} → ${sizeText(biggest)}`,
-          service: `@${(sizes[0] ?? 0).toLocaleString('en-US')}: ${fmtRun(a.patched, false)}; @${biggest.toLocaleString('en-US')}: ${fmtRun(b.patched, false)}`,
+          service: `@${(sizes[0] ?? 0).toLocaleString('en-US')}: ${fmtRun(a.patched, false)}; @${biggest.toLocaleString('en-US')}: ${fmtRun(b.patched, false)}${b.reference ? `; the ${(sizes[0] ?? 0).toLocaleString('en-US')}-plan tenant beside it then: ${fmtRun(b.reference, false)}` : ''}`,
           baseline: `raw driver @${biggest.toLocaleString('en-US')}: ${fmtRun(b.raw, false)}; stock FerretDB @${(sizes[0] ?? 0).toLocaleString('en-US')}: ${fmtRun(a.stock, false)}, @${biggest.toLocaleString('en-US')}: ${fmtRun(b.stock, false)}`,
-          ratio: `growth ${growth.text} p50; ${vsRaw.text} raw p99; ${q.key === 'plan' ? '' : `${vsPoint.text} plan(planId) p50; `}stock ${vsStock ? `${vsStock.text}` : 'n/a'} slower (p50)`,
+          ratio: `growth ${growth.text} p50${b.reference ? ` (${phaseGrowth.text} against the first phase)` : ''}; ${vsRaw.text} raw p99; ${q.key === 'plan' ? '' : `${vsPoint.text} plan(planId) p50; `}stock ${vsStock ? `${vsStock.text}` : 'n/a'} slower (p50)`,
           goal: checks.map((c) => c.text).join('; ') || '(reference)',
           verdict,
-          figures: { small: a, large: b, growthP50: growth.value, vsRawP99: vsRaw.value, vsPointP50: vsPoint.value, stockSlowerP50: vsStock?.value ?? null, sizes },
+          figures: { small: a, large: b, growthP50: growth.value, phaseGrowthP50: phaseGrowth.value, vsRawP99: vsRaw.value, vsPointP50: vsPoint.value, stockSlowerP50: vsStock?.value ?? null, sizes },
         });
       }
     } catch (e) {
