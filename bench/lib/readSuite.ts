@@ -20,9 +20,9 @@ import type { RawRead } from './types.js';
 export const SMALL_TENANT = 'bench-small';
 export const SMALL_TENANT_PLANS = 100;
 /**
- * A tenant of the first size's plans, seeded like the large one, whose reads are measured right
- * before the large tenant's at the last size: the growth of a read is taken between the two at
- * one moment, since this machine's speed drifts more between the phases of a run than a read
+ * A tenant of the first size's plans, seeded like the large one, whose reads are measured in
+ * alternating rounds with the large tenant's at the last size: the growth of a read is taken
+ * between the two at one moment, since this machine's speed drifts more between the phases of a run than a read
  * grows (the same client work, a raw point read, cost 0.31 ms of CPU in one phase and 0.48 ms
  * in the next).
  */

@@ -517,7 +517,5 @@ function unflatCounts(tenantId: string, flat: Record<string, number>): CounterDo
 
 /** Inserts the documents that are not stored yet (one unordered insert; an `_id` already stored is left as it is). */
 async function insertAbsent<T extends { _id: string }>(collection: Collection<T>, docs: readonly T[]): Promise<void> {
-  const outcomes = await insertEach(collection, docs as unknown as OptionalUnlessRequiredId<T>[]);
-  const failed = outcomes.find((o) => !o.ok && !o.duplicate);
-  if (failed && !failed.ok) throw failed.error;
+  for (const outcome of await insertEach(collection, docs as unknown as OptionalUnlessRequiredId<T>[])) if (!outcome.ok && !outcome.duplicate) throw outcome.error;
 }
