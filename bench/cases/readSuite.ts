@@ -21,7 +21,7 @@ import { ms } from '../lib/stats.js';
 // own. Each has its own service process; the raw driver reads the patched store. The data
 // (bench/lib/readSuite.ts) stays for case 7d, which proves inclusion in its log.
 
-/** One read at one size: the service, the raw driver and stock FerretDB; at the last size also the reference tenant's read, measured just before. */
+/** One read at one size: the service, the raw driver and stock FerretDB; at the last size also the reference tenant's read (medians of the alternating rounds). */
 type Measured = { patched: LoadResult; raw: LoadResult; stock: LoadResult | null; reference: LoadResult | null };
 
 export const readSuiteCase: BenchCase = {
