@@ -8,7 +8,7 @@ import { boundedVerdict, fmtRun, latencyRatio } from '../lib/figures.js';
 import { JWT_SECRET, TENANT } from '../lib/harness.js';
 import type { JobLimits, LoadResult } from '../lib/loadJob.js';
 import { childPids, commOf, type ServerProcess } from '../lib/processes.js';
-import { LEDGER_PER_PLAN, REFERENCE_TENANT, ReadSuiteData, SMALL_TENANT, SMALL_TENANT_PLANS, planIdOf, readQueries, type ReadQuery } from '../lib/readSuite.js';
+import { LEDGER_PER_PLAN, REFERENCE_TENANT, ReadSuiteData, SMALL_TENANT, SMALL_TENANT_PLANS, readQueries, samplePlanIds, type ReadQuery } from '../lib/readSuite.js';
 import type { Row, Verdict } from '../lib/report.js';
 import { ms } from '../lib/stats.js';
 
@@ -93,7 +93,7 @@ export const readSuiteCase: BenchCase = {
         await h.awaitStoreIdle(20_000, 'after seeding');
         if (stockStore) await h.awaitProcessIdle(stockFerretdbPid(stockStore), 120_000, 'stock store, after seeding');
         for (const s of servers) await h.awaitProcessIdle(s.pid, 20_000, `${s.name}, after seeding`);
-        const ids = Array.from({ length: 200 }, (_, k) => planIdOf(TENANT, Math.floor((k * size) / 200)));
+        const ids = samplePlanIds(TENANT, size);
         const queries: (ReadQuery & { tenantToken?: string })[] = [
           ...readQueries(TENANT, size, ids, now),
           { ...readQueries(SMALL_TENANT, SMALL_TENANT_PLANS, [], now).find((q) => q.key === 'plans')!, key: 'small', what: `small tenant's plans(first: 50) (${SMALL_TENANT_PLANS} plans)`, tenantToken: smallToken },
@@ -103,11 +103,11 @@ export const readSuiteCase: BenchCase = {
         const overrides = { warmupMs: cfg.readWarmupMs, durationMs: cfg.readDurationMs };
         const label = (q: ReadQuery, side: string) => `6 ${q.key} @${size} (${side})`;
         const last = k === wanted.length - 1 && sizes.length > 1;
-        const referenceQueries = new Map(readQueries(REFERENCE_TENANT, referenceSize, ids.map((_, j) => planIdOf(REFERENCE_TENANT, Math.floor((j * referenceSize) / ids.length))), now).map((q) => [q.key, q]));
+        const referenceQueries = new Map(last ? readQueries(REFERENCE_TENANT, referenceSize, samplePlanIds(REFERENCE_TENANT, referenceSize), now).map((q) => [q.key, q]) : []);
         for (const q of queries) {
           if (!window.fits()) throw new Skipped(`time budget (at ${size} plans, ${q.what})`);
           const t = q.tenantToken ?? h.token;
-          const referenceQuery = last ? referenceQueries.get(q.key) : undefined;
+          const referenceQuery = referenceQueries.get(q.key);
           const patchedSide = { label: label(q, 'patched service'), make: (l: JobLimits) => h.gqlJob(patchedServer, t, l.label, q.bodies, l), server: patchedServer };
           // At the last size, rounds of the reference tenant's read and the large tenant's, one
           // after the other; each side's figure is its median run (by p50).

@@ -22,9 +22,9 @@ export const SMALL_TENANT_PLANS = 100;
 /**
  * A tenant of the first size's plans, seeded like the large one, whose reads are measured in
  * alternating rounds with the large tenant's at the last size: the growth of a read is taken
- * between the two at one moment, since this machine's speed drifts more between the phases of a run than a read
- * grows (the same client work, a raw point read, cost 0.31 ms of CPU in one phase and 0.48 ms
- * in the next).
+ * between the two at one moment, since this machine's speed drifts more between the phases of a
+ * run than a read grows (the same client work, a raw point read, cost 0.31 ms of CPU in one
+ * phase and 0.48 ms in the next).
  */
 export const REFERENCE_TENANT = 'bench-ref';
 export const LEDGER_PER_PLAN = 10;
@@ -211,6 +211,9 @@ async function seedCounts(db: Db, tenant: string, plans: Document[]): Promise<vo
     db.collection<{ _id: string }>(PLAN_COUNTERS_COLLECTION).updateOne({ _id: tenant }, { $inc: increments }, { upsert: true }),
   ]);
 }
+
+/** Some plan ids of the tenant, spread over its plans (for the point read). */
+export const samplePlanIds = (tenant: string, plans: number, n = 200) => Array.from({ length: n }, (_, k) => planIdOf(tenant, Math.floor((k * plans) / n)));
 
 /** Some accounts of the tenant (for "by account", round robin). */
 export const sampleAccounts = (tenant: string, plans: number, n = 20) =>

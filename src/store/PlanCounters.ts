@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AnyBulkWriteOperation, Collection, Db, Filter, OptionalUnlessRequiredId } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
 import { PLAN_STATUSES, PLAN_TYPES, type PlanStatus, type PlanType } from '../domain/enums.js';
 import { RevenuePlanV1Schema } from '../domain/plan.js';
 import { StatusCounts, tallyOf, utcDay, type PlanTally, type StatusCount } from '../domain/planTally.js';
@@ -7,7 +7,7 @@ import { workIndexFields } from '../domain/stepWorkload.js';
 import { PLANS_COLLECTION } from './indexes.js';
 import { PLAN_COUNTERS_COLLECTION, PLAN_STEP_DUES_COLLECTION, PLAN_TALLIES_COLLECTION } from './planCounterIndexes.js';
 import { acquireLease, releaseLease, type LeaseDoc } from './leases.js';
-import { insertEach } from './insertEach.js';
+import { insertAllowingDuplicates } from './insertEach.js';
 import { consoleStoreLogger, isDuplicateKeyError, withStoreErrors, type StoreLogger } from './mongoErrors.js';
 import { withPlanLock } from './PlanRepository.js';
 import { repeat, type Repeating } from '../runtime/repeat.js';
@@ -298,7 +298,7 @@ export class PlanCounters {
       { deleteMany: { filter: { tenant_id: tenantId, plan_id: tally._id, _id: { $nin: dues.map((d) => d._id) } } } },
       ...dues.map(({ _id, ...replacement }) => ({ replaceOne: { filter: { _id }, replacement, upsert: true } })),
     ]);
-    await Promise.all([insertAbsent(this.tallies, firsts.map((r) => r.tally)), insertAbsent(this.dues, firsts.flatMap((r) => r.dues))]);
+    await Promise.all([insertAllowingDuplicates(this.tallies, firsts.map((r) => r.tally)), insertAllowingDuplicates(this.dues, firsts.flatMap((r) => r.dues))]);
     if (tallyOps.length > 0) await this.tallies.bulkWrite(tallyOps, { ordered: false });
     if (dueOps.length > 0) await this.dues.bulkWrite(dueOps, { ordered: true });
     if (this.options.crashAt === 'after-tallies') throw new Error('simulated crash after the tallies');
@@ -513,9 +513,4 @@ function unflatCounts(tenantId: string, flat: Record<string, number>): CounterDo
     at[path.at(-1)!] = n;
   }
   return doc as unknown as CounterDoc;
-}
-
-/** Inserts the documents that are not stored yet (one unordered insert; an `_id` already stored is left as it is). */
-async function insertAbsent<T extends { _id: string }>(collection: Collection<T>, docs: readonly T[]): Promise<void> {
-  for (const outcome of await insertEach(collection, docs as unknown as OptionalUnlessRequiredId<T>[])) if (!outcome.ok && !outcome.duplicate) throw outcome.error;
 }

@@ -31,3 +31,18 @@ export async function insertEach<T extends Document>(collection: Collection<T>, 
     });
   }
 }
+
+/**
+ * Inserts `docs` in one unordered insertMany, where a document whose `_id` is stored already is
+ * left as it is (an idempotent write repeated). Throws the command's error for anything else.
+ */
+export async function insertAllowingDuplicates<T extends Document>(collection: Collection<T>, docs: readonly OptionalUnlessRequiredId<T>[]): Promise<void> {
+  if (docs.length === 0) return;
+  try {
+    await collection.insertMany([...docs], { ordered: false });
+  } catch (e) {
+    // Harmless only when every document is stored or was there already.
+    const failure = bulkWriteFailure(e, docs.length);
+    if (!failure || failure.errors.length === 0 || !failure.othersStored || !failure.errors.every(isDuplicateKeyError)) throw e;
+  }
+}

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, OptionalUnlessRequiredId } from 'mongodb';
 import { LedgerEntryRecordSchema, type LedgerEntryRecord } from '../../domain/ledger.js';
 import type { NodeId } from '../../domain/merkleTree.js';
 import { PLAN_LEDGER_COLLECTION } from '../indexes.js';
@@ -7,6 +7,7 @@ import { consoleStoreLogger, bulkWriteFailure, isDuplicateKeyError, withStoreErr
 import { LEDGER_LOG_COLLECTIONS } from './ledgerLogIndexes.js';
 import { acquireLease, releaseLease } from '../leases.js';
 import { LedgerTiles } from './LedgerTiles.js';
+import { insertAllowingDuplicates } from '../insertEach.js';
 
 // The documents of the tenant Merkle logs (docs/store.md, "The verifiable log"). Leaves, tree
 // nodes and checkpoints are append-only: this class inserts them and never updates or deletes
@@ -529,15 +530,7 @@ export class LedgerLogStore {
 
   private async insertAllowingDuplicates<T extends { _id: string }>(collection: Collection<T>, op: string, docs: T[]): Promise<void> {
     if (docs.length === 0) return;
-    await withStoreErrors(this.logger, op, async () => {
-      try {
-        await collection.insertMany(docs as never[], { ordered: false });
-      } catch (e) {
-        // Harmless only when every document is stored or was there already.
-        const failure = bulkWriteFailure(e, docs.length);
-        if (!failure || failure.errors.length === 0 || !failure.othersStored || !failure.errors.every(isDuplicateKeyError)) throw e;
-      }
-    });
+    await withStoreErrors(this.logger, op, () => insertAllowingDuplicates(collection, docs as OptionalUnlessRequiredId<T>[]));
   }
 }
 
