@@ -1,11 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Bottleneck from 'bottleneck';
+import PQueue from 'p-queue';
 import { LlmError, type LlmPlanClient } from './llmPlanClient.js';
 
 // Every model call of the process goes through one limiter: calls start at most
 // `requestsPerMinute` a minute, evenly spaced, their turns handed out by a priority queue
-// (Bottleneck). Background work (a proposal run's items, inside `asBackgroundWork`) waits its
+// (p-queue; Bottleneck's local store waited a timer turn for each of its bookkeeping steps, one
+// after another, which added milliseconds to every call's turn). Background work (a proposal run's items, inside `asBackgroundWork`) waits its
 // turn; after a 429 (rate limited) it holds every background call back for a while (exponential
 // back-off) and tries again, a few times, before it fails like any other model failure (the generator
 // then falls back to the rules). Interactive calls get their turn first and keep their request's
@@ -31,8 +32,9 @@ export function asBackgroundWork<T>(fn: () => Promise<T>): Promise<T> {
   return background.run(true, fn);
 }
 
-const INTERACTIVE_PRIORITY = 3;
-const BACKGROUND_PRIORITY = 7;
+/** p-queue starts the highest priority first. */
+const INTERACTIVE_PRIORITY = 1;
+const BACKGROUND_PRIORITY = 0;
 
 export interface RateLimitedLlmClient extends LlmPlanClient {
   /** Calls started so far and 429s answered (for tests and metrics). */
@@ -47,7 +49,9 @@ export function rateLimitLlmClient(client: LlmPlanClient, options: RateLimitOpti
   const interval = 60_000 / options.requestsPerMinute;
   // The gate hands out start times one call at a time, highest priority first; the call itself
   // runs outside it, so many can be in flight while starts stay `interval` apart.
-  const gate = new Bottleneck({ maxConcurrent: 1 });
+  const gate = new PQueue({ concurrency: 1 });
+  /** Aborted by stop: calls still waiting for a turn are refused. */
+  const stopped = new AbortController();
   let nextStart = 0;
   let started = 0;
   let rateLimited = 0;
@@ -57,14 +61,17 @@ export function rateLimitLlmClient(client: LlmPlanClient, options: RateLimitOpti
   let holdUntil = 0;
   /** Waits for the call's start time; false (and no slot taken) when it is further than maxWaitMs. */
   const turn = (priority: number, maxWaitMs: number) =>
-    gate.schedule({ priority }, async () => {
-      const now = Date.now();
-      const at = Math.max(now, nextStart);
-      if (at - now > maxWaitMs) return false;
-      nextStart = at + interval;
-      if (at > now) await sleep(at - now);
-      return true;
-    });
+    gate.add(
+      async () => {
+        const now = Date.now();
+        const at = Math.max(now, nextStart);
+        if (at - now > maxWaitMs) return false;
+        nextStart = at + interval;
+        if (at > now) await sleep(at - now);
+        return true;
+      },
+      { priority, signal: stopped.signal },
+    );
 
   return {
     model: client.model,
@@ -92,7 +99,9 @@ export function rateLimitLlmClient(client: LlmPlanClient, options: RateLimitOpti
     },
     stats: () => ({ started, rateLimited }),
     stop: async () => {
-      await gate.stop({ dropWaitingJobs: true }).catch(() => undefined);
+      stopped.abort(new LlmError('rate_limited', 'the model client was stopped'));
+      gate.clear();
+      await gate.onIdle();
     },
   };
 }

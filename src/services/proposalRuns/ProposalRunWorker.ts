@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
-import Bottleneck from 'bottleneck';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from '../../observability/logger.js';
 import type { ProposalRunStore, StoredRun } from '../../store/index.js';
 import type { InteractiveLoad } from './InteractiveLoad.js';
@@ -32,6 +32,8 @@ const STEP_ASIDE_MAX_MS = 250;
 /** The lease is renewed at least this often, so a cancel stops a chunk's items within about as long. */
 const HEARTBEAT_MAX_MS = 1000;
 const STEP_ASIDE_POLL_MS = 2;
+/** While API writes are in flight, an item starts at least this long after the last one ended: the API's turns come between. */
+const STEP_ASIDE_GAP_MS = 8;
 
 export const newHolderId = (): string => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
@@ -48,7 +50,7 @@ export const newHolderId = (): string => `${hostname()}:${process.pid}:${randomU
  */
 export class ProposalRunWorker {
   readonly holder: string;
-  private readonly limit: Bottleneck;
+  private readonly limit: LimitFunction;
   private readonly maxRuns: number;
   private readonly clock: () => Date;
   private readonly active = new Map<string, Promise<void>>();
@@ -57,10 +59,12 @@ export class ProposalRunWorker {
   private stopping = false;
   /** Items being proposed now (over all runs). */
   private proposing = 0;
+  /** When the last item ended (performance.now()). */
+  private lastItemEnd = 0;
 
   constructor(private readonly options: ProposalRunWorkerOptions) {
     this.holder = options.holder ?? newHolderId();
-    this.limit = new Bottleneck({ maxConcurrent: options.concurrency });
+    this.limit = pLimit(options.concurrency);
     this.maxRuns = options.maxRuns ?? 2;
     this.clock = options.clock ?? (() => new Date());
   }
@@ -109,14 +113,15 @@ export class ProposalRunWorker {
   }
 
   /**
-   * While API writes are in flight, one item at a time: an item waits (up to
-   * STEP_ASIDE_MAX_MS, so a busy API slows a run but never stops it) until the others are done.
+   * While API writes are in flight, one item at a time, each STEP_ASIDE_GAP_MS after the last
+   * ended: an item waits (up to STEP_ASIDE_MAX_MS, so a busy API slows a run but never stops it).
    */
   private async stepAside(): Promise<void> {
     const interactive = this.options.interactive;
     if (!interactive) return;
     const until = Date.now() + STEP_ASIDE_MAX_MS;
-    while (interactive.inFlight() > 0 && this.proposing > 0 && Date.now() < until) await sleep(STEP_ASIDE_POLL_MS);
+    const busy = () => this.proposing > 0 || performance.now() - this.lastItemEnd < STEP_ASIDE_GAP_MS;
+    while (interactive.inFlight() > 0 && busy() && Date.now() < until) await sleep(STEP_ASIDE_POLL_MS);
   }
 
   /**
@@ -180,7 +185,7 @@ export class ProposalRunWorker {
         const processed = processor.processBatch(run, batch, {
           store: () => this.storeTurn(),
           item: (task) =>
-            this.limit.schedule(async () => {
+            this.limit(async () => {
               await yieldToLoop();
               await this.stepAside();
               if (!working()) return 'retry' as const;
@@ -189,6 +194,7 @@ export class ProposalRunWorker {
                 return await task();
               } finally {
                 this.proposing -= 1;
+                this.lastItemEnd = performance.now();
               }
             }),
         });

@@ -113,6 +113,11 @@ const leaseKey = (tenantId: string, job: LeaseJob) => (job === 'seal' ? scoped(t
 /** Point reads issued at once. */
 const READ_BATCH = 64;
 /**
+ * An entry's fields as read back (the record, without the store-only plan copy of a
+ * PLAN_CREATED entry): the embedded store then decodes only these of each document.
+ */
+const ENTRY_PROJECTION: Readonly<Record<string, 1>> = Object.fromEntries(['_id', ...Object.keys(LedgerEntryRecordSchema.shape)].map((f) => [f, 1]));
+/**
  * Tree nodes from this level up are kept in memory once read: every proof shares the upper
  * levels, and a stored node never changes (a node edited in the database does not reach a
  * proof through the cache, which is all the better: proofs are checked against the signed root).
@@ -157,17 +162,18 @@ export class LedgerLogStore {
   }
 
   /** Documents by _id within the tenant, a batch per query; null where absent. */
-  private async byIds<T extends { _id: string; tenant_id: string }>(collection: Collection<T>, tenantId: string, ids: readonly string[]): Promise<(T | null)[]> {
+  private async byIds<T extends { _id: string; tenant_id: string }>(collection: Collection<T>, tenantId: string, ids: readonly string[], projection?: Readonly<Record<string, 1>>): Promise<(T | null)[]> {
+    const options = projection ? { projection } : {};
     const out: (T | null)[] = [];
     for (let i = 0; i < ids.length; i += READ_BATCH) {
       const batch = ids.slice(i, i + READ_BATCH);
       if (batch.length > 1) {
-        const docs = (await collection.find({ tenant_id: tenantId, _id: { $in: batch } } as never).toArray()) as unknown as T[];
+        const docs = (await collection.find({ tenant_id: tenantId, _id: { $in: batch } } as never, options).toArray()) as unknown as T[];
         const byId = new Map(docs.map((d) => [d._id, d]));
         out.push(...batch.map((id) => byId.get(id) ?? null));
         continue;
       }
-      out.push((await collection.findOne({ tenant_id: tenantId, _id: batch[0] } as never)) as T | null);
+      out.push((await collection.findOne({ tenant_id: tenantId, _id: batch[0] } as never, options)) as T | null);
     }
     return out;
   }
@@ -488,7 +494,7 @@ export class LedgerLogStore {
   /** Entries by their _id (position key), parsed; null where absent or another tenant's. */
   async readEntries(tenantId: string, keys: readonly string[]): Promise<(StoredEntry | null)[]> {
     return withStoreErrors(this.logger, 'ledgerLog.readEntries', async () => {
-      const docs = await this.byIds(this.entries as unknown as Collection<{ _id: string; tenant_id: string }>, tenantId, keys);
+      const docs = await this.byIds(this.entries as unknown as Collection<{ _id: string; tenant_id: string }>, tenantId, keys, ENTRY_PROJECTION);
       return docs.map((d) => (d ? parseEntry(d as unknown as Record<string, unknown>) : null));
     });
   }
@@ -500,7 +506,7 @@ export class LedgerLogStore {
   async *streamEntries(tenantId: string, filter: { since?: Date } = {}): AsyncGenerator<{ key: string; entry: StoredEntry }> {
     const query: Record<string, unknown> = { tenant_id: tenantId };
     if (filter.since) query.timestamp = { $gte: filter.since };
-    const cursor = this.entries.find(query, { projection: { created_plan: 0 }, batchSize: 1000 });
+    const cursor = this.entries.find(query, { projection: ENTRY_PROJECTION, batchSize: 1000 });
     try {
       for await (const doc of cursor) yield { key: doc._id, entry: parseEntry(doc) };
     } finally {
