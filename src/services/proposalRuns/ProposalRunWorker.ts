@@ -26,8 +26,12 @@ export interface ProposalRunWorkerOptions {
   clock?: () => Date;
 }
 
-/** Items read, checked for duplicates and open plans, and (a real run's) stored at once: a chunk. */
-const MAX_BATCH = 100;
+/**
+ * Items read, checked for duplicates and open plans, and (a real run's) stored at once: a chunk.
+ * Fewer, larger writes cost the embedded store's single writer less per item (a chunk of 250
+ * ran about 20% faster than one of 100; 500 no faster than 250).
+ */
+const MAX_BATCH = 250;
 const STEP_ASIDE_MAX_MS = 250;
 /** The lease is renewed at least this often, so a cancel stops a chunk's items within about as long. */
 const HEARTBEAT_MAX_MS = 1000;
@@ -142,7 +146,7 @@ export class ProposalRunWorker {
 
   private async work(run: StoredRun): Promise<void> {
     const { runs, processor, logger } = this.options;
-    const batchSize = Math.min(MAX_BATCH, Math.max(8, this.options.concurrency * 16));
+    const batchSize = Math.min(MAX_BATCH, Math.max(8, this.options.concurrency * 64));
     // The lease is renewed on a heartbeat as well as before each batch, so a slow batch does
     // not let it lapse; once it cannot be renewed (cancelled, or taken over) no item starts.
     let held = true;
