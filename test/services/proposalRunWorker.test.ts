@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { InteractiveLoad } from '../../src/services/proposalRuns/InteractiveLoad.js';
 import { ProposalRunWorker } from '../../src/services/proposalRuns/ProposalRunWorker.js';
-import type { RunItemProcessor } from '../../src/services/proposalRuns/RunItemProcessor.js';
+import type { RunItemProcessor, Turns } from '../../src/services/proposalRuns/RunItemProcessor.js';
 import { ensureIndexes } from '../../src/store/indexes.js';
 import type { StoredRun, StoredRunItem } from '../../src/store/index.js';
 import { ProposalRunStore } from '../../src/store/proposalRuns/ProposalRunStore.js';
@@ -36,7 +36,7 @@ describe('ProposalRunWorker (real store): pacing of items', () => {
   /** A processor whose items take `workMs` each and settle as WOULD_CREATE; records each item's span. */
   const recordingProcessor = (spans: Span[], workMs: number) =>
     ({
-      async processBatch(run: StoredRun, items: readonly StoredRunItem[], turns: { item: <T>(task: () => Promise<T | 'retry'>) => Promise<T | 'retry'> }) {
+      async processBatch(run: StoredRun, items: readonly StoredRunItem[], turns: Turns) {
         const done = await Promise.all(
           items.map((item) =>
             turns.item(async () => {

@@ -5,14 +5,14 @@ import { LlmError, type LlmPlanClient } from './llmPlanClient.js';
 
 // Every model call of the process goes through one limiter: calls start at most
 // `requestsPerMinute` a minute, evenly spaced, their turns handed out by a priority queue
-// (p-queue; Bottleneck's local store waited a timer turn for each of its bookkeeping steps, one
-// after another, which added milliseconds to every call's turn). Background work (a proposal run's items, inside `asBackgroundWork`) waits its
-// turn; after a 429 (rate limited) it holds every background call back for a while (exponential
-// back-off) and tries again, a few times, before it fails like any other model failure (the generator
-// then falls back to the rules). Interactive calls get their turn first and keep their request's
-// time bound: they never wait longer than `interactiveMaxWaitMs` for a turn and are not tried
-// again here (the client's own retry is theirs), so a request falls back (or answers
-// LLM_UNAVAILABLE) in time.
+// (p-queue: Bottleneck, used before, spent a timer turn on each bookkeeping step, one job after
+// another, which added milliseconds to every turn). Background work (a proposal run's items,
+// inside `asBackgroundWork`) waits its turn; after a 429 (rate limited) it holds every
+// background call back for a while (exponential back-off) and tries again, a few times, before it
+// fails like any other model failure (the generator then falls back to the rules). Interactive
+// calls get their turn first and keep their request's time bound: they never wait longer than
+// `interactiveMaxWaitMs` for a turn and are not tried again here (the client's own retry is
+// theirs), so a request falls back (or answers LLM_UNAVAILABLE) in time.
 
 export interface RateLimitOptions {
   requestsPerMinute: number;
