@@ -49,15 +49,16 @@ interface RunResult {
   counts: Record<string, number>;
 }
 
-/**
- * Creates, fills and starts a run, then polls it until it ends; throws Skipped when `budget`
- * runs out first (the run is cancelled).
- */
 /** A run's observers: told when it started; asked at each poll whether to cancel it (it then ends CANCELLED). */
 interface RunHooks {
   onStarted?: () => void;
   cancelWhen?: () => boolean;
 }
+
+/**
+ * Creates, fills and starts a run, then polls it until it ends; throws Skipped when `budget`
+ * runs out first (the run is cancelled).
+ */
 
 async function fullRun(server: ServerProcess, token: string, ids: string[], dryRun: boolean, budget: Budget, hooks: RunHooks = {}): Promise<RunResult> {
   const api = <T>(query: string, variables: Record<string, unknown>) => callApi<T>(server.url, token, query, variables);
@@ -67,15 +68,16 @@ async function fullRun(server: ServerProcess, token: string, ids: string[], dryR
   }
   await api('mutation($r: ID!) { startProposalRun(runId: $r) { runId } }', { r: run.runId });
   hooks.onStarted?.();
+  const cancel = () => api('mutation($r: ID!) { cancelProposalRun(runId: $r) { runId } }', { r: run.runId }).catch(() => undefined);
   let cancelled = false;
   for (;;) {
     await sleep(hooks.cancelWhen ? 100 : 500);
     if (!cancelled && hooks.cancelWhen?.()) {
       cancelled = true;
-      await api('mutation($r: ID!) { cancelProposalRun(runId: $r) { runId } }', { r: run.runId }).catch(() => undefined);
+      await cancel();
     }
     if (budget.left() <= 0) {
-      await api('mutation($r: ID!) { cancelProposalRun(runId: $r) { runId } }', { r: run.runId }).catch(() => undefined);
+      await cancel();
       throw new Skipped(`time budget: a run of ${ids.length} items had not finished`);
     }
     // A poll that fails (the store busy) is tried again at the next one.

@@ -535,7 +535,6 @@ export class LedgerLogStore {
   }
 
   private async insertAllowingDuplicates<T extends { _id: string }>(collection: Collection<T>, op: string, docs: T[]): Promise<void> {
-    if (docs.length === 0) return;
     await withStoreErrors(this.logger, op, () => insertAllowingDuplicates(collection, docs as OptionalUnlessRequiredId<T>[]));
   }
 }
